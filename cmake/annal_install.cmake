@@ -1,0 +1,26 @@
+# Installs the libraries, their public headers, the find modules they need and an
+# exported target set, so that consumers can write find_package(annal).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS annal_persistence annal_actors annal_runtime
+        EXPORT annal-targets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+foreach(dir persistence actors runtime)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endforeach()
+
+set(annal_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/annal)
+install(EXPORT annal-targets NAMESPACE annal:: DESTINATION ${annal_cmake_dir})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/annal-config.cmake.in
+  ${PROJECT_BINARY_DIR}/annal-config.cmake INSTALL_DESTINATION ${annal_cmake_dir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/annal-config-version.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/annal-config.cmake
+              ${PROJECT_BINARY_DIR}/annal-config-version.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindLMDB.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindxxHash.cmake
+        DESTINATION ${annal_cmake_dir})

@@ -1,0 +1,112 @@
+// The event-type registry: stable names, schema versions, upcasters and JSON rendering
+// for every type whose payloads the store holds.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "annal/event_traits.hpp"
+#include "annal/recorded_event.hpp"
+#include "annal/result.hpp"
+#include "annal/serialization.hpp"
+
+namespace annal {
+
+/// Turns the bytes of schema version n of a type into the bytes of version n + 1.
+using upcaster = std::function<result<std::string>(std::string_view)>;
+
+/// Registered types by name. Register everything before sharing the registry; after that
+/// it is read-only and safe to use from many threads at once.
+class event_registry {
+public:
+  /// Registers T under event_traits<T>::name at its current schema version. Registering a
+  /// name twice replaces the earlier entry.
+  template <class T>
+  void add() {
+    add<T>(std::string{event_traits<T>::name}, event_traits<T>::schema_version);
+  }
+
+  /// Registers T under `name` at `schema_version`.
+  template <class T>
+  void add(std::string name, uint32_t schema_version) {
+    entry& e = entries_[name];
+    e.current_version = schema_version;
+    e.render_json = [](std::string_view bytes) -> result<std::string> {
+      auto value = from_bytes<T>(bytes);
+      if (!value)
+        return std::move(value).error();
+      return to_json(*value);
+    };
+  }
+
+  /// Registers a byte-level upcaster from `from_version` to `from_version + 1` of `name`.
+  void add_upcaster(const std::string& name, uint32_t from_version, upcaster fn);
+
+  /// Registers a typed upcaster: decodes `Old` (version `from_version`), converts it with
+  /// `fn(Old) -> New` and encodes the `New` (version `from_version + 1`).
+  template <class Old, class New, class F>
+  void add_upcaster(const std::string& name, uint32_t from_version, F fn) {
+    add_upcaster(name, from_version,
+                 [fn = std::move(fn)](std::string_view bytes) -> result<std::string> {
+                   auto old = from_bytes<Old>(bytes);
+                   if (!old)
+                     return std::move(old).error();
+                   return to_bytes<New>(fn(std::move(*old)));
+                 });
+  }
+
+  /// True when `name` is registered.
+  bool contains(std::string_view name) const;
+
+  /// Current schema version of `name`. Errors: unknown_event_type.
+  result<uint32_t> current_version(std::string_view name) const;
+
+  /// Brings `payload` of (`name`, `version`) to the current version through the chain of
+  /// upcasters. Errors: unknown_event_type (type, or a missing link of the chain, or a
+  /// version newer than registered), corrupt (an upcaster could not decode).
+  result<std::string> upcast(std::string_view name, uint32_t version, std::string payload) const;
+
+  /// Decodes the payload of `e` as a T (upcasting first). Errors: corrupt (damaged event
+  /// or undecodable payload), unknown_event_type (e.type is not T's registered name).
+  template <class T>
+  result<T> decode(const recorded_event& e) const {
+    return decode<T>(e.type, e.schema_version, e.payload, e.corrupt);
+  }
+
+  /// As decode(recorded_event), from the parts of an event.
+  template <class T>
+  result<T> decode(std::string_view type, uint32_t version, std::string_view payload,
+                   bool corrupt = false) const {
+    if (corrupt)
+      return make_error(errc::corrupt, "event of type '" + std::string{type}
+                                         + "' failed its checksum");
+    if (type != event_traits<T>::name)
+      return make_error(errc::unknown_event_type,
+                        "expected '" + std::string{event_traits<T>::name} + "', got '"
+                          + std::string{type} + "'");
+    if (version == event_traits<T>::schema_version)
+      return from_bytes<T>(payload);
+    auto bytes = upcast(type, version, std::string{payload});
+    if (!bytes)
+      return std::move(bytes).error();
+    return from_bytes<T>(*bytes);
+  }
+
+  /// Renders any registered event's payload as JSON (after upcasting). Errors as upcast(),
+  /// plus corrupt when the payload does not decode.
+  result<std::string> to_json(std::string_view name, uint32_t version,
+                              std::string_view payload) const;
+
+private:
+  struct entry {
+    uint32_t current_version = 1;
+    std::function<result<std::string>(std::string_view)> render_json;
+    std::map<uint32_t, upcaster> upcasters; // from version -> fn
+  };
+  const entry* find(std::string_view name) const;
+  std::map<std::string, entry, std::less<>> entries_;
+};
+
+} // namespace annal

@@ -1,0 +1,171 @@
+// The event journal and snapshot store on LMDB: the durable heart of Annal.
+//
+// Thread safety: an event_store is safe to use from many threads at once. Writes are
+// serialized by LMDB's writer lock; reads use their own read transactions, run
+// concurrently with the writer and never block it. Errors are returned as values; no
+// exception escapes.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "annal/append.hpp"
+#include "annal/recorded_event.hpp"
+#include "annal/result.hpp"
+#include "annal/snapshot_record.hpp"
+#include "annal/store_options.hpp"
+#include "annal/stream_info.hpp"
+
+namespace annal {
+
+/// Which events of a stream to read: versions in [from, to], at most max_count of them.
+struct stream_range {
+  stream_version from = 1;
+  stream_version to = std::numeric_limits<stream_version>::max();
+  uint64_t max_count = std::numeric_limits<uint64_t>::max();
+};
+
+/// What one group commit did: one result per append of the batch, in order, and
+/// (when asked for) the committed events in global order.
+struct batch_outcome {
+  std::vector<result<append_result>> appends;
+  std::vector<recorded_event> committed;
+};
+
+/// Totals over the whole store (see event_store::stats).
+struct store_stats {
+  uint64_t events = 0;
+  uint64_t streams = 0;
+  uint64_t snapshots = 0;
+  global_position last_position = 0;
+  std::size_t map_size = 0;
+  std::size_t map_used = 0;
+  std::size_t file_size = 0;
+};
+
+/// Called for each event of a zero-copy read; return false to stop early.
+using event_visitor = std::function<bool(const event_view&)>;
+
+class event_store {
+public:
+  /// Opens (creating when missing) the store in options.dir. Fails with io_error when the
+  /// folder cannot be used, corrupt when it holds no Annal journal or one of a newer format.
+  static result<std::unique_ptr<event_store>> open(const store_options& options);
+
+  ~event_store();
+  event_store(const event_store&) = delete;
+  event_store& operator=(const event_store&) = delete;
+
+  // -- appends --------------------------------------------------------------------------
+
+  /// Appends `events` to `stream_id` if its head matches `expected`. Errors: conflict
+  /// (names stream, expected and actual version), stream_deleted, bad_request (invalid
+  /// id, type or oversized payload), storage_full, io_error. Nothing is written on error.
+  result<append_result> append(std::string_view stream_id, expected_version expected,
+                               std::vector<new_event> events);
+
+  /// Appends to several streams in ONE transaction: all succeed or nothing is written.
+  /// Errors as for append(); the first failing expectation fails the whole call.
+  result<std::vector<append_result>> append(std::vector<stream_append> appends);
+
+  /// Group commit: writes every append of `batch` whose expectation holds, plus the
+  /// snapshots, in one transaction and one fsync. An append that fails its checks is
+  /// skipped with its own error and does not affect the others. When `collect` is true,
+  /// the committed events are moved out of `batch` into the outcome. A batch-wide failure
+  /// (storage_full, io_error) is returned as the error and nothing is written.
+  result<batch_outcome> commit(write_batch& batch, bool collect = false);
+
+  // -- reads ----------------------------------------------------------------------------
+
+  /// Events of `stream_id` within `range`, oldest first. Unknown stream: empty.
+  /// Errors: stream_deleted, io_error. A damaged event is returned with corrupt = true.
+  result<std::vector<recorded_event>> read_stream(std::string_view stream_id,
+                                                  stream_range range = {});
+
+  /// Events of `stream_id` from version `from` (0 = the head) down, newest first, at
+  /// most `max_count`.
+  result<std::vector<recorded_event>> read_stream_backward(std::string_view stream_id,
+                                                           stream_version from,
+                                                           uint64_t max_count);
+
+  /// Events of the global log with positions > `after`, in order, at most `max_count`.
+  result<std::vector<recorded_event>> read_all(global_position after, uint64_t max_count);
+
+  /// Zero-copy read of the global log after `after`: calls `visit` for up to `max_count`
+  /// events inside one read transaction; returns how many were visited.
+  result<uint64_t> read_all(global_position after, uint64_t max_count,
+                            const event_visitor& visit);
+
+  /// Zero-copy read of a stream (versions in `range`, oldest first).
+  result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
+                               const event_visitor& visit);
+
+  /// The stream's head record; an unknown stream has head 0. Never replays events.
+  result<stream_info> stream_head(std::string_view stream_id);
+
+  /// Streams whose ids start with `prefix`, in id order, after id `after` (exclusive; ""
+  /// starts at the beginning), at most `limit`. Deleted streams are included (flagged).
+  result<std::vector<stream_info>> list_streams(std::string_view prefix,
+                                                std::string_view after, uint64_t limit);
+
+  /// Position of the newest event ever committed (0 for an empty store).
+  result<global_position> last_position();
+
+  // -- stream maintenance ---------------------------------------------------------------
+
+  /// Deletes the events of `stream_id` with versions <= `through` (clamped to the head).
+  /// The head version never goes down; later appends continue the numbering.
+  status truncate_stream(std::string_view stream_id, stream_version through);
+
+  /// Deletes the stream's events and snapshots and tombstones it: later reads fail with
+  /// stream_deleted and appends are refused. Errors: not_found, stream_deleted.
+  status delete_stream(std::string_view stream_id);
+
+  // -- snapshots ------------------------------------------------------------------------
+
+  /// Saves a snapshot (overwriting one at the same version) and deletes the oldest ones
+  /// beyond options.snapshots_to_keep. Errors: bad_request, storage_full, io_error.
+  status save_snapshot(snapshot_record snapshot);
+
+  /// The newest snapshot of `stream_id` within `bounds`, or none. A damaged snapshot
+  /// yields errc::corrupt (callers fall back to a full replay).
+  result<std::optional<snapshot_record>> load_snapshot(std::string_view stream_id,
+                                                       snapshot_bounds bounds = {});
+
+  /// Deletes the snapshot at `version` if there is one.
+  status delete_snapshot(std::string_view stream_id, stream_version version);
+
+  /// Deletes every snapshot of `stream_id` within `bounds`; returns how many.
+  result<uint64_t> delete_snapshots(std::string_view stream_id, snapshot_bounds bounds);
+
+  // -- environment ----------------------------------------------------------------------
+
+  /// Forces buffered commits to disk (useful in no_sync mode).
+  status flush();
+
+  /// Counts and sizes of the store (walks the streams table; O(streams)).
+  result<store_stats> stats();
+
+  /// The options the store was opened with.
+  const store_options& options() const noexcept;
+
+  /// Copies a consistent, compacted image of the store into the empty folder `dest`
+  /// while it keeps serving (mdb_env_copy2 with MDB_CP_COMPACT).
+  status backup(const std::filesystem::path& dest);
+
+  /// The underlying LMDB environment (MDB_env*), for tools and tests that inspect it.
+  void* native_handle() noexcept;
+
+private:
+  struct impl;
+  explicit event_store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace annal

@@ -1,0 +1,102 @@
+// The read-model environment: a second LMDB environment, apart from the journal, that
+// holds projection read models and checkpoints (name -> global position). Keeping it
+// apart means projection writes never wait on the journal's writer lock.
+//
+// Thread safety: safe for concurrent use. write() calls are serialized; reads run
+// concurrently with them. A read_model_txn is valid only inside the callback it was
+// given to, and the string_views it returns only until that callback returns.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "annal/expected_version.hpp"
+#include "annal/result.hpp"
+#include "annal/store_options.hpp"
+
+namespace annal {
+
+/// Handle of a named table of the read-model environment.
+using table_id = unsigned;
+
+/// Operations inside one read-model transaction.
+class read_model_txn {
+public:
+  /// The value under `key`, or none. Errors: io_error.
+  result<std::optional<std::string_view>> get(table_id table, std::string_view key) const;
+  /// Stores `value` under `key` (1..511 bytes). Errors: bad_request, storage_full, io_error.
+  status put(table_id table, std::string_view key, std::string_view value);
+  /// Removes `key` if present.
+  status erase(table_id table, std::string_view key);
+  /// Calls `fn(key, value)` for keys starting with `prefix` in order, after `after` (when
+  /// not empty); stops when fn returns false.
+  status scan(table_id table, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn,
+              std::string_view after = {}) const;
+  /// The checkpoint `name` (0 when none).
+  result<global_position> checkpoint(std::string_view name) const;
+  /// Sets checkpoint `name` to `position` (in this transaction: atomically with the
+  /// read-model writes beside it).
+  status save_checkpoint(std::string_view name, global_position position);
+  /// True inside write(), false inside read().
+  bool writable() const noexcept { return writable_; }
+
+private:
+  friend class read_model_store;
+  read_model_txn(void* txn, unsigned checkpoints, bool writable, bool* map_full)
+    : txn_(txn), checkpoints_(checkpoints), writable_(writable), map_full_(map_full) {}
+  void* txn_;
+  unsigned checkpoints_;
+  bool writable_;
+  bool* map_full_;
+};
+
+class read_model_store {
+public:
+  /// Opens (creating when missing) the environment in options.dir.
+  static result<std::unique_ptr<read_model_store>> open(const store_options& options);
+  ~read_model_store();
+  read_model_store(const read_model_store&) = delete;
+  read_model_store& operator=(const read_model_store&) = delete;
+
+  /// Opens (creating unless read-only) the named table. Errors: not_found (read-only and
+  /// missing), bad_request (more than 250 tables), io_error.
+  result<table_id> table(const std::string& name);
+
+  /// Runs `fn` in a write transaction and commits when it returns success; otherwise
+  /// nothing is written. `fn` may run again after the map grew, so it must be repeatable.
+  status write(const std::function<status(read_model_txn&)>& fn);
+
+  /// Runs `fn` in a read-only transaction.
+  status read(const std::function<status(const read_model_txn&)>& fn) const;
+
+  /// Deletes every entry of `table` (the table stays).
+  status clear(table_id table);
+
+  /// The checkpoint `name` (0 when none), in its own read transaction.
+  result<global_position> load_checkpoint(std::string_view name) const;
+  /// Sets checkpoint `name`, in its own write transaction.
+  status save_checkpoint(std::string_view name, global_position position);
+  /// Removes checkpoint `name`.
+  status remove_checkpoint(std::string_view name);
+  /// Every checkpoint, by name.
+  result<std::vector<std::pair<std::string, global_position>>> checkpoints() const;
+
+  /// Forces buffered commits to disk (useful in no_sync mode).
+  status flush();
+
+  const store_options& options() const noexcept;
+
+private:
+  struct impl;
+  explicit read_model_store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace annal

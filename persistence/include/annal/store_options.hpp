@@ -1,0 +1,42 @@
+// How an LMDB environment of Annal is opened: folder, durability and map-size policy.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+
+namespace annal {
+
+/// When a commit is reported successful.
+enum class durability : uint8_t {
+  /// fsync on every commit (the default): an acknowledged write survives power loss.
+  durable,
+  /// No fsync (MDB_NOSYNC), an explicit opt-in: an acknowledged write survives a crash of
+  /// the process (it sits in the OS page cache) but commits since the last flush() may be
+  /// lost, and the file may need a restore from backup, after a crash of the machine.
+  no_sync,
+};
+
+/// Returns "durable" or "no_sync".
+const char* to_string(durability d) noexcept;
+
+/// Options for opening an event store or a read-model environment.
+struct store_options {
+  /// Folder holding the environment; created when missing.
+  std::filesystem::path dir;
+  durability mode = durability::durable;
+  /// Map size to start with; LMDB files grow as data is written, not up front.
+  std::size_t initial_map_size = std::size_t{64} << 20;
+  /// Cap for automatic map growth; writes beyond it fail with errc::storage_full.
+  std::size_t max_map_size = std::size_t{1} << 40;
+  /// Largest accepted serialized payload of one event or snapshot.
+  std::size_t max_payload_size = std::size_t{16} << 20;
+  /// Snapshots kept per stream; older ones are deleted when a newer one is saved
+  /// (0 keeps all).
+  std::size_t snapshots_to_keep = 3;
+  /// Maximum concurrent read transactions (LMDB reader slots), across processes.
+  unsigned max_readers = 1024;
+  /// Open read-only (for tools); every write fails with errc::bad_request.
+  bool read_only = false;
+};
+
+} // namespace annal

@@ -1,0 +1,205 @@
+// Read paths of the event store: streams, the global log, heads and stream listings.
+// Each read runs in its own LMDB read transaction and never blocks the writer.
+#include "annal/event_store.hpp"
+
+#include "byte_order.hpp"
+#include "envelope_codec.hpp"
+#include "event_store_impl.hpp"
+#include "stream_record.hpp"
+
+namespace annal {
+
+using detail::as_val;
+using detail::as_view;
+
+namespace {
+
+// Loads the event at `position`; a missing or damaged record comes back flagged corrupt,
+// with what the index knows (stream, version) filled in.
+void load_event(const detail::txn& t, MDB_dbi events, global_position position,
+                std::string_view stream_id, stream_version version, event_view& out) {
+  char key[8];
+  detail::store_be64(key, position);
+  MDB_val k{8, key}, v;
+  if (t.get(events, k, v) != 0 || !detail::decode_envelope(position, as_view(v), out)) {
+    out = event_view{};
+    out.position = position;
+    out.corrupt = true;
+  }
+  if (out.corrupt || out.stream_id != stream_id || out.version != version) {
+    out.corrupt = true;
+    out.stream_id = stream_id;
+    out.version = version;
+  }
+}
+
+result<std::vector<recorded_event>> collect(
+  const std::function<result<uint64_t>(const event_visitor&)>& read) {
+  std::vector<recorded_event> out;
+  auto r = read([&](const event_view& e) {
+    out.push_back(e.to_owned());
+    return true;
+  });
+  if (!r)
+    return std::move(r).error();
+  return out;
+}
+
+} // namespace
+
+result<uint64_t> event_store::read_stream(std::string_view stream_id, stream_range range,
+                                          const event_visitor& visit) {
+  if (auto ok = detail::validate_stream_id(stream_id); !ok)
+    return std::move(ok).error();
+  return impl_->env->read([&](const detail::txn& t) -> result<uint64_t> {
+    stream_info s;
+    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
+      return std::move(ok).error();
+    if (s.deleted)
+      return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
+    uint64_t n = 0;
+    if (range.max_count == 0 || range.from > range.to || s.head == 0)
+      return n;
+    detail::cursor c{t, impl_->dbi(stream_index_table)};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    auto start = detail::stream_key(stream_id, std::max<stream_version>(range.from, 1));
+    MDB_val k = as_val(start), v;
+    event_view e;
+    for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0 && n < range.max_count;
+         rc = c.get(k, v, MDB_NEXT)) {
+      stream_version version = 0;
+      if (!detail::parse_stream_key(as_view(k), stream_id, version) || version > range.to)
+        break;
+      if (v.mv_size != 8)
+        continue;
+      auto position = detail::load_be64(static_cast<const char*>(v.mv_data));
+      load_event(t, impl_->dbi(events_table), position, stream_id, version, e);
+      ++n;
+      if (!visit(e))
+        break;
+    }
+    return n;
+  });
+}
+
+result<std::vector<recorded_event>> event_store::read_stream(std::string_view stream_id,
+                                                             stream_range range) {
+  return collect([&](const event_visitor& v) { return read_stream(stream_id, range, v); });
+}
+
+result<std::vector<recorded_event>> event_store::read_stream_backward(std::string_view stream_id,
+                                                                      stream_version from,
+                                                                      uint64_t max_count) {
+  if (auto ok = detail::validate_stream_id(stream_id); !ok)
+    return std::move(ok).error();
+  return impl_->env->read([&](const detail::txn& t) -> result<std::vector<recorded_event>> {
+    stream_info s;
+    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
+      return std::move(ok).error();
+    if (s.deleted)
+      return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
+    std::vector<recorded_event> out;
+    auto top = from == 0 ? s.head : std::min(from, s.head);
+    if (max_count == 0 || top == 0)
+      return out;
+    detail::cursor c{t, impl_->dbi(stream_index_table)};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    // Position on the first key after `top`, then walk backwards.
+    auto start = detail::stream_key(stream_id, top);
+    MDB_val k = as_val(start), v;
+    int rc = c.get(k, v, MDB_SET_RANGE);
+    stream_version version = 0;
+    if (rc != 0 || !detail::parse_stream_key(as_view(k), stream_id, version) || version > top)
+      rc = c.get(k, v, rc == 0 ? MDB_PREV : MDB_LAST);
+    event_view e;
+    for (; rc == 0 && out.size() < max_count; rc = c.get(k, v, MDB_PREV)) {
+      if (!detail::parse_stream_key(as_view(k), stream_id, version))
+        break;
+      if (v.mv_size != 8)
+        continue;
+      auto position = detail::load_be64(static_cast<const char*>(v.mv_data));
+      load_event(t, impl_->dbi(events_table), position, stream_id, version, e);
+      out.push_back(e.to_owned());
+    }
+    return out;
+  });
+}
+
+result<uint64_t> event_store::read_all(global_position after, uint64_t max_count,
+                                       const event_visitor& visit) {
+  return impl_->env->read([&](const detail::txn& t) -> result<uint64_t> {
+    uint64_t n = 0;
+    if (max_count == 0 || after == std::numeric_limits<global_position>::max())
+      return n;
+    detail::cursor c{t, impl_->dbi(events_table)};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    char key[8];
+    detail::store_be64(key, after + 1);
+    MDB_val k{8, key}, v;
+    event_view e;
+    for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0 && n < max_count;
+         rc = c.get(k, v, MDB_NEXT)) {
+      if (k.mv_size != 8)
+        continue;
+      auto position = detail::load_be64(static_cast<const char*>(k.mv_data));
+      detail::decode_envelope(position, as_view(v), e);
+      ++n;
+      if (!visit(e))
+        break;
+    }
+    return n;
+  });
+}
+
+result<std::vector<recorded_event>> event_store::read_all(global_position after,
+                                                          uint64_t max_count) {
+  return collect([&](const event_visitor& v) { return read_all(after, max_count, v); });
+}
+
+result<stream_info> event_store::stream_head(std::string_view stream_id) {
+  if (auto ok = detail::validate_stream_id(stream_id); !ok)
+    return std::move(ok).error();
+  return impl_->env->read([&](const detail::txn& t) -> result<stream_info> {
+    stream_info s;
+    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
+      return std::move(ok).error();
+    return s;
+  });
+}
+
+result<std::vector<stream_info>> event_store::list_streams(std::string_view prefix,
+                                                           std::string_view after,
+                                                           uint64_t limit) {
+  return impl_->env->read([&](const detail::txn& t) -> result<std::vector<stream_info>> {
+    std::vector<stream_info> out;
+    detail::cursor c{t, impl_->dbi(streams_table)};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    std::string_view start = after.empty() || after < prefix ? prefix : after;
+    MDB_val k = as_val(start), v;
+    MDB_cursor_op op = start.empty() ? MDB_FIRST : MDB_SET_RANGE;
+    for (int rc = c.get(k, v, op); rc == 0 && out.size() < limit; rc = c.get(k, v, MDB_NEXT)) {
+      auto id = as_view(k);
+      if (id.compare(0, prefix.size(), prefix) != 0)
+        break;
+      if (!after.empty() && id <= after)
+        continue;
+      stream_info s;
+      s.stream_id.assign(id);
+      if (!detail::decode_stream_record(as_view(v), s))
+        return make_error(errc::corrupt, "malformed head record of stream '" + s.stream_id + "'");
+      out.push_back(std::move(s));
+    }
+    return out;
+  });
+}
+
+result<global_position> event_store::last_position() {
+  return impl_->env->read(
+    [&](const detail::txn& t) { return impl_->load_last_position(t); });
+}
+
+} // namespace annal

@@ -1,0 +1,174 @@
+#include "lmdb_env.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+
+namespace annal::detail {
+
+error lmdb_error(int rc, const char* what) {
+  std::string msg = std::string{what} + ": " + mdb_strerror(rc);
+  switch (rc) {
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:
+      return make_error(errc::storage_full, std::move(msg));
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+      return make_error(errc::corrupt, std::move(msg));
+    case MDB_READERS_FULL:
+      return make_error(errc::overloaded, std::move(msg));
+    default:
+      return make_error(errc::io_error, std::move(msg));
+  }
+}
+
+int txn::get(MDB_dbi dbi, MDB_val& key, MDB_val& value) const noexcept {
+  return mdb_get(txn_, dbi, &key, &value);
+}
+
+int txn::put(MDB_dbi dbi, MDB_val& key, MDB_val& value, unsigned flags) noexcept {
+  return note(mdb_put(txn_, dbi, &key, &value, flags));
+}
+
+int txn::del(MDB_dbi dbi, MDB_val& key) noexcept {
+  return note(mdb_del(txn_, dbi, &key, nullptr));
+}
+
+int txn::note(int rc) noexcept {
+  if (rc == MDB_MAP_FULL)
+    map_full_ = true;
+  return rc;
+}
+
+cursor::cursor(const txn& t, MDB_dbi dbi) noexcept {
+  rc_ = mdb_cursor_open(t.get(), dbi, &cur_);
+  if (rc_ != 0)
+    cur_ = nullptr;
+}
+
+cursor::~cursor() {
+  if (cur_ != nullptr)
+    mdb_cursor_close(cur_);
+}
+
+int cursor::get(MDB_val& key, MDB_val& value, MDB_cursor_op op) noexcept {
+  return mdb_cursor_get(cur_, &key, &value, op);
+}
+
+int cursor::del() noexcept {
+  return mdb_cursor_del(cur_, 0);
+}
+
+namespace {
+
+unsigned env_flags(const store_options& o) {
+  // NOTLS: read transactions are not bound to threads (actors migrate between threads).
+  // NORDAHEAD: random reads of a large journal should not pull in whole neighbourhoods.
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
+  if (o.mode == durability::no_sync)
+    flags |= MDB_NOSYNC;
+  if (o.read_only)
+    flags |= MDB_RDONLY;
+  return flags;
+}
+
+} // namespace
+
+result<std::unique_ptr<lmdb_env>> lmdb_env::open(const store_options& options,
+                                                  const std::vector<std::string>& dbs,
+                                                  unsigned extra_dbs) {
+  std::unique_ptr<lmdb_env> env{new lmdb_env};
+  env->options_ = options;
+  std::error_code ec;
+  if (options.read_only) {
+    if (!std::filesystem::exists(options.dir / "data.mdb", ec))
+      return make_error(errc::not_found, "no store at " + options.dir.string());
+  } else {
+    std::filesystem::create_directories(options.dir, ec);
+    if (ec)
+      return make_error(errc::io_error,
+                        "cannot create " + options.dir.string() + ": " + ec.message());
+  }
+  if (int rc = mdb_env_create(&env->env_); rc != 0)
+    return lmdb_error(rc, "mdb_env_create");
+  mdb_env_set_maxdbs(env->env_, static_cast<MDB_dbi>(dbs.size() + extra_dbs + 2));
+  mdb_env_set_maxreaders(env->env_, options.max_readers);
+  if (!options.read_only) {
+    if (int rc = mdb_env_set_mapsize(env->env_, options.initial_map_size); rc != 0)
+      return lmdb_error(rc, "mdb_env_set_mapsize");
+  }
+  auto dir = options.dir.string();
+  if (int rc = mdb_env_open(env->env_, dir.c_str(), env_flags(options), 0644); rc != 0)
+    return lmdb_error(rc, ("cannot open " + dir).c_str());
+  // A map grown earlier (by us or another process) may be larger than the initial size.
+  MDB_envinfo info;
+  mdb_env_info(env->env_, &info);
+  if (info.me_mapsize > options.initial_map_size && !options.read_only)
+    mdb_env_set_mapsize(env->env_, info.me_mapsize);
+
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(env->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &raw); rc != 0)
+    return lmdb_error(rc, "begin open transaction");
+  for (const auto& name : dbs) {
+    MDB_dbi dbi = 0;
+    int rc = mdb_dbi_open(raw, name.c_str(), options.read_only ? 0 : MDB_CREATE, &dbi);
+    if (rc != 0) {
+      mdb_txn_abort(raw);
+      if (rc == MDB_NOTFOUND)
+        return make_error(errc::corrupt, dir + " is not an Annal store (no table '" + name + "')");
+      return lmdb_error(rc, ("open table " + name).c_str());
+    }
+    env->dbis_.push_back(dbi);
+  }
+  if (int rc = mdb_txn_commit(raw); rc != 0)
+    return lmdb_error(rc, "commit open transaction");
+  return env;
+}
+
+lmdb_env::~lmdb_env() {
+  if (env_ != nullptr)
+    mdb_env_close(env_);
+}
+
+int lmdb_env::begin(unsigned flags, MDB_txn** out) {
+  return mdb_txn_begin(env_, nullptr, flags, out);
+}
+
+void lmdb_env::adopt_external_resize() {
+  std::unique_lock<std::shared_mutex> guard{resize_mutex_};
+  mdb_env_set_mapsize(env_, 0);
+}
+
+bool lmdb_env::grow(std::size_t seen_size) {
+  std::unique_lock<std::shared_mutex> guard{resize_mutex_};
+  std::size_t current = map_size();
+  if (current > seen_size)
+    return true; // another thread grew it meanwhile
+  if (current >= options_.max_map_size)
+    return false;
+  // Doubling keeps the number of (exclusive) resizes logarithmic in the store's size;
+  // the map is address space, the file only grows as pages are written.
+  std::size_t next = std::min(options_.max_map_size, current * 2);
+  return mdb_env_set_mapsize(env_, next) == 0;
+}
+
+status lmdb_env::sync() {
+  if (options_.read_only)
+    return {};
+  if (int rc = mdb_env_sync(env_, 1); rc != 0)
+    return lmdb_error(rc, "mdb_env_sync");
+  return {};
+}
+
+std::size_t lmdb_env::map_size() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+} // namespace annal::detail

@@ -1,0 +1,44 @@
+// Input checks of the event store: every append is validated before anything is written.
+#include "event_store_impl.hpp"
+
+namespace annal::detail {
+
+namespace {
+
+constexpr std::size_t max_id_size = 255;
+constexpr std::size_t max_metadata_size = 0xffff;
+
+status bad(std::string msg) {
+  return make_error(errc::bad_request, std::move(msg));
+}
+
+} // namespace
+
+status validate_stream_id(std::string_view id) {
+  if (id.empty())
+    return bad("stream id is empty");
+  if (id.size() > max_id_size)
+    return bad("stream id is longer than 255 bytes");
+  if (id.find('\0') != std::string_view::npos)
+    return bad("stream id contains a NUL byte");
+  return {};
+}
+
+status validate_append(const stream_append& a, const store_options& o) {
+  if (auto ok = validate_stream_id(a.stream_id); !ok)
+    return ok;
+  for (const auto& e : a.events) {
+    if (e.type.empty() || e.type.size() > max_id_size)
+      return bad("event type name of stream '" + a.stream_id + "' must be 1..255 bytes");
+    if (e.payload.size() > o.max_payload_size)
+      return bad("event payload of " + std::to_string(e.payload.size())
+                 + " bytes exceeds the limit of " + std::to_string(o.max_payload_size));
+    const auto& m = e.metadata;
+    if (m.command_id.size() > max_metadata_size || m.correlation_id.size() > max_metadata_size
+        || m.causation_id.size() > max_metadata_size)
+      return bad("event metadata id longer than 65535 bytes");
+  }
+  return {};
+}
+
+} // namespace annal::detail
