@@ -42,3 +42,11 @@ status validate_append(const stream_append& a, const store_options& o) {
 }
 
 } // namespace annal::detail
+
+namespace annal {
+
+status validate_stream_id(std::string_view stream_id) {
+  return detail::validate_stream_id(stream_id);
+}
+
+} // namespace annal

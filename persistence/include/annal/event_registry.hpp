@@ -37,7 +37,7 @@ public:
       auto value = from_bytes<T>(bytes);
       if (!value)
         return std::move(value).error();
-      return to_json(*value);
+      return annal::to_json(*value);
     };
   }
 

@@ -49,6 +49,9 @@ struct store_stats {
   std::size_t file_size = 0;
 };
 
+/// Checks a stream id: 1..255 bytes, no NUL byte. Errors: bad_request.
+status validate_stream_id(std::string_view stream_id);
+
 /// Called for each event of a zero-copy read; return false to stop early.
 using event_visitor = std::function<bool(const event_view&)>;
 

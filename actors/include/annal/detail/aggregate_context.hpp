@@ -1,0 +1,25 @@
+// Internal: what every instance and the router of one aggregate type share.
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include "annal/aggregate_options.hpp"
+
+namespace annal {
+class event_store;
+class event_registry;
+class loader_pool;
+} // namespace annal
+
+namespace annal::detail {
+
+/// Immutable after the router is spawned; the pointed-to services outlive every actor.
+struct aggregate_context {
+  event_store* store = nullptr;
+  const event_registry* registry = nullptr;
+  caf::actor writer;
+  loader_pool* loader = nullptr;
+  aggregate_options options;
+};
+
+} // namespace annal::detail

@@ -1,0 +1,383 @@
+// Internal: the actor of one live aggregate instance.
+//
+// Commands run strictly one at a time in arrival order. Each is decided against the
+// *tentative* state (durable state plus the events of appends still in flight), its
+// events go to the journal writer at once (pipelining), and its reply waits until the
+// writer reports the append durable. If an append fails, every command in flight fails
+// with that error and the instance rehydrates from the journal before taking more, so its
+// state always equals the journal's. An exception in decide is a rejection; one in
+// evolve discards the instance's state, which is rebuilt from the journal before the next
+// command runs.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "annal/aggregate_traits.hpp"
+#include "annal/detail/aggregate_context.hpp"
+#include "annal/detail/aggregate_loader.hpp"
+#include "annal/detail/atoms.hpp"
+#include "annal/detail/command_envelope.hpp"
+#include "annal/detail/messages.hpp"
+#include "annal/detail/recent_commands.hpp"
+#include "annal/detail/reply_handle.hpp"
+#include "annal/loader_pool.hpp"
+#include "annal/log.hpp"
+
+namespace caf {
+template <class A>
+struct allowed_unsafe_message_type<annal::detail::loaded_state<A>> : std::true_type {};
+} // namespace caf
+
+namespace annal::detail {
+
+template <class A>
+struct instance_state {
+  using traits = aggregate_traits<A>;
+
+  struct waiting_command {
+    command_envelope<A> cmd;
+    reply_handle reply;
+  };
+
+  // A reply that waits for an append it does not own: a command that produced no event,
+  // or a repeated command id whose first run is still in flight.
+  struct follower {
+    reply_handle reply;
+    bool duplicate = false;
+  };
+
+  struct in_flight_append {
+    uint64_t token = 0;
+    stream_version version_after = 0;
+    std::string command_id;
+    reply_handle reply;
+    std::vector<follower> followers;
+  };
+
+  enum class phase : uint8_t { unloaded, loading, running };
+
+  std::shared_ptr<const aggregate_context> ctx;
+  std::string stream_id;
+  phase current = phase::unloaded;
+  std::optional<typename A::state> tentative;
+  stream_version version = 0;          // tentative
+  global_position last_position = 0;   // of the newest durable event
+  stream_version last_snapshot = 0;
+  uint64_t next_token = 1;
+  std::deque<in_flight_append> in_flight;
+  std::deque<waiting_command> waiting;
+  recent_commands recent;
+  bool reload_pending = false;
+  bool passivating = false;
+
+  static inline const char* name = "annal.aggregate";
+};
+
+template <class A>
+using instance_actor = caf::stateful_actor<instance_state<A>>;
+
+template <class A>
+void start_load(instance_actor<A>* self);
+template <class A>
+void drain_waiting(instance_actor<A>* self);
+
+template <class A>
+error instance_error(instance_actor<A>* self, errc code, const std::string& what) {
+  return make_error(code, self->state.stream_id + ": " + what);
+}
+
+template <class A>
+void maybe_quit(instance_actor<A>* self) {
+  auto& st = self->state;
+  if (st.passivating && st.in_flight.empty() && st.waiting.empty()
+      && st.current != instance_state<A>::phase::loading)
+    self->quit();
+}
+
+// Replays a remembered result; a success restored from a snapshot may lack its position.
+template <class A>
+command_result replay_result(instance_actor<A>* self, command_result r) {
+  if (!r)
+    return r;
+  r->duplicate = true;
+  if (r->position == 0 && r->version > 0) {
+    auto ev = self->state.ctx->store->read_stream(self->state.stream_id,
+                                                  stream_range{r->version, r->version, 1});
+    if (ev && !ev->empty())
+      r->position = ev->front().position;
+  }
+  return r;
+}
+
+// True when the command was answered from (or attached to) an earlier run of its id.
+template <class A>
+bool answer_duplicate(instance_actor<A>* self, const std::string& id, reply_handle& reply) {
+  auto& st = self->state;
+  if (id.empty())
+    return false;
+  if (auto r = st.recent.find(id)) {
+    reply.deliver(replay_result(self, *r));
+    return true;
+  }
+  for (auto& f : st.in_flight)
+    if (f.command_id == id) {
+      f.followers.push_back({std::move(reply), true});
+      return true;
+    }
+  return false;
+}
+
+// The snapshot to attach to an append that reaches the snapshot interval.
+template <class A>
+std::optional<snapshot_record> make_snapshot(instance_actor<A>* self, const std::string& cmd_id) {
+  using traits = aggregate_traits<A>;
+  auto& st = self->state;
+  snapshot_payload<A> payload{*st.tentative, {}};
+  for (auto& [id, v, p] : st.recent.successes())
+    payload.recent.emplace_back(id, v, p);
+  for (auto& f : st.in_flight)
+    if (!f.command_id.empty())
+      payload.recent.emplace_back(f.command_id, f.version_after, 0);
+  if (!cmd_id.empty())
+    payload.recent.emplace_back(cmd_id, st.version, 0);
+  auto bytes = to_bytes(payload);
+  if (!bytes) {
+    log(log_level::warning, "cannot snapshot " + st.stream_id + ": " + bytes.error().to_string());
+    return std::nullopt;
+  }
+  st.last_snapshot = st.version;
+  return snapshot_record{st.stream_id, st.version, 0, traits::snapshot_type(),
+                         traits::snapshot_schema(), std::move(*bytes)};
+}
+
+// Serializes the decided events; false (and the reply sent) when one cannot be.
+template <class A>
+bool encode_events(instance_actor<A>* self, const command_envelope<A>& cmd,
+                   const std::vector<typename A::event>& events, stream_append& out,
+                   reply_handle& reply) {
+  using traits = aggregate_traits<A>;
+  out.events.reserve(events.size());
+  for (const auto& ev : events) {
+    new_event ne;
+    ne.type.assign(traits::event_name(ev));
+    ne.schema_version = traits::event_schema(ev);
+    if (auto ok = traits::encode(ev, ne.payload); !ok) {
+      reply.deliver(instance_error(self, errc::bad_request, ok.error().message));
+      return false;
+    }
+    ne.metadata = event_metadata{cmd.options.command_id, cmd.options.correlation_id,
+                                 cmd.options.causation_id};
+    out.events.push_back(std::move(ne));
+  }
+  return true;
+}
+
+// Decides one command against the tentative state and sends its events to the writer.
+template <class A>
+void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle reply) {
+  using traits = aggregate_traits<A>;
+  auto& st = self->state;
+  const auto& id = cmd.options.command_id;
+  if (std::chrono::steady_clock::now() > cmd.deadline)
+    return reply.deliver(instance_error(self, errc::timeout, "the command waited past its deadline"));
+  if (answer_duplicate(self, id, reply))
+    return;
+  if (!cmd.options.expected.matches(st.version))
+    return reply.deliver(instance_error(self, errc::conflict,
+                                        "expected version " + cmd.options.expected.to_string()
+                                          + ", actual version " + std::to_string(st.version)));
+  decision<typename A::event> d;
+  try {
+    d = traits::decide(*st.tentative, cmd.command);
+  } catch (const std::exception& e) {
+    d = reject(std::string{"decide threw: "} + e.what());
+  } catch (...) {
+    d = reject("decide threw a non-standard exception");
+  }
+  if (d.rejected()) {
+    auto err = instance_error(self, errc::rejected, d.reason());
+    st.recent.remember(id, err);
+    return reply.deliver(err);
+  }
+  if (d.events().empty()) {
+    if (st.in_flight.empty())
+      return reply.deliver(command_reply{st.version, st.last_position, false});
+    st.in_flight.back().followers.push_back({std::move(reply), false});
+    return;
+  }
+  stream_append app{st.stream_id, expected_version::exact(st.version), {}};
+  if (!encode_events(self, cmd, d.events(), app, reply))
+    return;
+  try {
+    for (const auto& ev : d.events())
+      traits::apply(*st.tentative, ev);
+  } catch (const std::exception& e) {
+    log(log_level::error, st.stream_id + ": evolve threw (" + e.what()
+                            + "); the instance rebuilds its state from the journal");
+    st.reload_pending = true;
+    return reply.deliver(instance_error(self, errc::rejected, std::string{"evolve threw: "} + e.what()));
+  }
+  st.version += app.events.size();
+  std::optional<snapshot_record> snap;
+  auto every = st.ctx->options.snapshot_every;
+  if (every > 0 && st.version - st.last_snapshot >= every)
+    snap = make_snapshot(self, id);
+  auto token = st.next_token++;
+  st.in_flight.push_back({token, st.version, id, std::move(reply), {}});
+  self->send(st.ctx->writer, append_atom::value, append_request{std::move(app), token, std::move(snap)});
+}
+
+// Runs now when possible; otherwise waits in order (bounded).
+template <class A>
+void accept(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle reply) {
+  using phase = typename instance_state<A>::phase;
+  auto& st = self->state;
+  bool can_run = st.current == phase::running && !st.reload_pending && st.waiting.empty()
+                 && st.in_flight.size() < st.ctx->options.max_in_flight;
+  if (can_run)
+    return execute(self, cmd, std::move(reply));
+  if (st.waiting.size() >= st.ctx->options.max_waiting)
+    return reply.deliver(instance_error(self, errc::overloaded,
+                                        std::to_string(st.waiting.size()) + " commands waiting"));
+  st.waiting.push_back({std::move(cmd), std::move(reply)});
+  if (st.current == phase::unloaded)
+    start_load(self);
+}
+
+template <class A>
+void drain_waiting(instance_actor<A>* self) {
+  using phase = typename instance_state<A>::phase;
+  auto& st = self->state;
+  while (!st.waiting.empty() && st.current == phase::running && !st.reload_pending
+         && st.in_flight.size() < st.ctx->options.max_in_flight) {
+    auto w = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    execute(self, w.cmd, std::move(w.reply));
+  }
+  if (st.reload_pending && st.in_flight.empty())
+    start_load(self);
+}
+
+template <class A>
+void fail_in_flight(instance_actor<A>* self, const error& err) {
+  auto& st = self->state;
+  for (auto& f : st.in_flight) {
+    f.reply.deliver(err);
+    for (auto& x : f.followers)
+      x.reply.deliver(err);
+  }
+  st.in_flight.clear();
+}
+
+template <class A>
+void on_appended(instance_actor<A>* self, append_outcomes& outcomes) {
+  auto& st = self->state;
+  for (auto& o : outcomes) {
+    if (st.in_flight.empty() || st.in_flight.front().token != o.token)
+      continue; // already failed together with an earlier append
+    if (!o.outcome) {
+      // Later appends of this instance were decided on top of this one: they fail too.
+      fail_in_flight(self, instance_error(self, o.outcome.error().code, o.outcome.error().message));
+      st.reload_pending = true;
+      continue;
+    }
+    auto f = std::move(st.in_flight.front());
+    st.in_flight.pop_front();
+    st.last_position = o.outcome->last_position;
+    command_reply rep{f.version_after, st.last_position, false};
+    st.recent.remember(f.command_id, rep);
+    f.reply.deliver(rep);
+    for (auto& x : f.followers)
+      x.reply.deliver(command_reply{f.version_after, st.last_position, x.duplicate});
+  }
+  drain_waiting(self);
+  maybe_quit(self);
+}
+
+template <class A>
+void on_loaded(instance_actor<A>* self, loaded_state<A>& ls) {
+  auto& st = self->state;
+  st.tentative.emplace(std::move(ls.state));
+  st.version = ls.version;
+  st.last_position = ls.last_position;
+  st.last_snapshot = ls.snapshot_version;
+  st.recent.clear();
+  for (auto& [id, v, p] : ls.recent)
+    st.recent.remember(id, command_reply{v, p, false});
+  st.current = instance_state<A>::phase::running;
+  drain_waiting(self);
+  maybe_quit(self);
+}
+
+template <class A>
+void on_load_failed(instance_actor<A>* self, const error& reason) {
+  auto& st = self->state;
+  log(log_level::warning, "cannot rehydrate " + st.stream_id + ": " + reason.to_string());
+  st.current = instance_state<A>::phase::unloaded;
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  for (auto& w : waiting)
+    w.reply.deliver(reason);
+  maybe_quit(self);
+}
+
+template <class A>
+void start_load(instance_actor<A>* self) {
+  using traits = aggregate_traits<A>;
+  auto& st = self->state;
+  st.current = instance_state<A>::phase::loading;
+  st.reload_pending = false;
+  st.tentative.reset();
+  // A brand-new aggregate needs one lookup: do it here instead of a trip to the pool.
+  auto head = st.ctx->store->stream_head(st.stream_id);
+  if (head && head->head == 0 && !head->deleted) {
+    loaded_state<A> fresh{traits::initial_state(), 0, 0, {}, 0};
+    return on_loaded(self, fresh);
+  }
+  auto ctx = st.ctx;
+  auto stream = st.stream_id;
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  ctx->loader->submit([ctx, stream, me] {
+    auto r = load_aggregate<A>(*ctx->store, *ctx->registry, stream, load_bounds{},
+                               ctx->options.recent_command_ids);
+    if (r)
+      caf::anon_send(me, loaded_atom::value, std::move(*r));
+    else
+      caf::anon_send(me, loaded_atom::value, load_failure{std::move(r).error()});
+  });
+}
+
+template <class A>
+reply_handle make_reply(instance_actor<A>* self, command_envelope<A>& cmd) {
+  if (cmd.on_reply)
+    return reply_handle{std::move(cmd.on_reply), {}};
+  return reply_handle{nullptr, self->make_response_promise()};
+}
+
+/// The behavior of the instance whose stream is `stream_id`.
+template <class A>
+caf::behavior aggregate_instance(instance_actor<A>* self,
+                                 std::shared_ptr<const aggregate_context> ctx,
+                                 std::string stream_id) {
+  self->state.ctx = std::move(ctx);
+  self->state.stream_id = std::move(stream_id);
+  self->state.recent = recent_commands{self->state.ctx->options.recent_command_ids};
+  start_load(self);
+  return {
+    [=](command_envelope<A>& cmd) { accept(self, cmd, make_reply(self, cmd)); },
+    [=](appended_atom, append_outcomes& outcomes) { on_appended(self, outcomes); },
+    [=](loaded_atom, loaded_state<A>& ls) { on_loaded(self, ls); },
+    [=](loaded_atom, const load_failure& f) { on_load_failed(self, f.reason); },
+    [=](passivate_atom) {
+      self->state.passivating = true;
+      maybe_quit(self);
+    },
+  };
+}
+
+} // namespace annal::detail

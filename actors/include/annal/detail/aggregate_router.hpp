@@ -1,0 +1,197 @@
+// Internal: the router of one aggregate type. It finds or spawns the instance of each id,
+// keeps at most max_live instances (passivating the least recently used first), and
+// passivates instances idle longer than idle_timeout. A command for an instance that is
+// passivating waits at the router and goes to a fresh instance once the old one is gone,
+// so nothing is lost and two instances of one id never run at once.
+//
+// Every command goes through the router, which is what lets a later cluster layer forward
+// a command to another node's router unchanged.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <list>
+#include <unordered_map>
+
+#include "annal/detail/aggregate_instance.hpp"
+
+namespace annal::detail {
+
+template <class A>
+struct router_state {
+  struct parked_command {
+    command_envelope<A> cmd;
+    caf::response_promise promise;
+  };
+  struct entry {
+    caf::actor instance;
+    std::list<std::string>::iterator lru; // valid while !stopping
+    std::chrono::steady_clock::time_point last_used;
+    bool stopping = false;
+    std::vector<parked_command> parked;
+  };
+
+  std::shared_ptr<const aggregate_context> ctx;
+  std::unordered_map<std::string, entry> instances;
+  std::unordered_map<caf::actor_addr, std::string> ids; // instance address -> id
+  std::list<std::string> lru;                           // front: most recently used
+  std::size_t live = 0;
+  bool draining = false;
+  std::vector<caf::response_promise> drain_waiters;
+
+  static inline const char* name = "annal.router";
+};
+
+template <class A>
+using router_actor = caf::stateful_actor<router_state<A>>;
+
+template <class A>
+void passivate(router_actor<A>* self, const std::string& id) {
+  auto& st = self->state;
+  auto& e = st.instances.at(id);
+  if (e.stopping)
+    return;
+  e.stopping = true;
+  st.lru.erase(e.lru);
+  --st.live;
+  self->send(e.instance, passivate_atom::value);
+}
+
+template <class A>
+caf::actor spawn_instance(router_actor<A>* self, const std::string& id) {
+  auto& st = self->state;
+  auto stream = aggregate_traits<A>::stream_id(id);
+  auto inst = self->template spawn<caf::monitored>(aggregate_instance<A>, st.ctx, std::move(stream));
+  st.ids.emplace(inst.address(), id);
+  return inst;
+}
+
+template <class A>
+typename router_state<A>::entry& activate(router_actor<A>* self, const std::string& id) {
+  auto& st = self->state;
+  while (st.live >= st.ctx->options.max_live && !st.lru.empty())
+    passivate(self, st.lru.back());
+  auto& e = st.instances[id];
+  e.instance = spawn_instance(self, id);
+  st.lru.push_front(id);
+  e.lru = st.lru.begin();
+  ++st.live;
+  return e;
+}
+
+template <class A>
+reply_handle make_reply_for(router_actor<A>* self, command_envelope<A>& cmd) {
+  if (cmd.on_reply)
+    return reply_handle{std::move(cmd.on_reply), {}};
+  return reply_handle{nullptr, self->make_response_promise()};
+}
+
+template <class Parked>
+reply_handle make_reply_for_parked(Parked& p) {
+  if (p.cmd.on_reply)
+    return reply_handle{std::move(p.cmd.on_reply), {}};
+  return reply_handle{nullptr, p.promise};
+}
+
+template <class A>
+void route(router_actor<A>* self, command_envelope<A>& cmd) {
+  auto& st = self->state;
+  auto reply_now = [&](error err) {
+    make_reply_for(self, cmd).deliver(std::move(err));
+  };
+  if (st.draining)
+    return reply_now(make_error(errc::unavailable, "the runtime is stopping"));
+  auto stream = aggregate_traits<A>::stream_id(cmd.aggregate_id);
+  if (cmd.aggregate_id.empty() || !validate_stream_id(stream))
+    return reply_now(make_error(errc::bad_request, "invalid aggregate id '" + cmd.aggregate_id + "'"));
+  auto i = st.instances.find(cmd.aggregate_id);
+  if (i != st.instances.end() && i->second.stopping) {
+    if (i->second.parked.size() >= st.ctx->options.max_waiting)
+      return reply_now(make_error(errc::overloaded, stream + ": too many commands waiting"));
+    i->second.parked.push_back({std::move(cmd), self->make_response_promise()});
+    return;
+  }
+  auto& e = i != st.instances.end() ? i->second : activate(self, cmd.aggregate_id);
+  e.last_used = std::chrono::steady_clock::now();
+  st.lru.splice(st.lru.begin(), st.lru, e.lru);
+  self->delegate(e.instance, std::move(cmd));
+}
+
+// An instance terminated: forget it, or restart it for the commands parked meanwhile.
+template <class A>
+void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto k = st.ids.find(dm.source);
+  if (k == st.ids.end())
+    return;
+  auto id = std::move(k->second);
+  st.ids.erase(k);
+  auto i = st.instances.find(id);
+  if (i == st.instances.end())
+    return;
+  auto& e = i->second;
+  if (!e.stopping) { // it died on its own (a bug in user code, or an exit)
+    st.lru.erase(e.lru);
+    --st.live;
+  }
+  if (e.parked.empty() || st.draining) {
+    for (auto& p : e.parked)
+      make_reply_for_parked(p).deliver(make_error(errc::unavailable, "the runtime is stopping"));
+    st.instances.erase(i);
+  } else {
+    auto parked = std::move(e.parked);
+    st.instances.erase(i);
+    auto& fresh = activate(self, id);
+    fresh.last_used = std::chrono::steady_clock::now();
+    for (auto& p : parked)
+      p.promise.delegate(fresh.instance, std::move(p.cmd));
+  }
+  if (st.draining && st.instances.empty()) {
+    for (auto& rp : st.drain_waiters)
+      rp.deliver(caf::unit);
+    st.drain_waiters.clear();
+  }
+}
+
+template <class A>
+void passivate_idle(router_actor<A>* self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  auto idle = st.ctx->options.idle_timeout;
+  while (!st.lru.empty()) {
+    auto& e = st.instances.at(st.lru.back());
+    if (now - e.last_used < idle)
+      break;
+    passivate(self, st.lru.back());
+  }
+}
+
+/// The behavior of the router of aggregate type A.
+template <class A>
+caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggregate_context> ctx) {
+  self->state.ctx = std::move(ctx);
+  auto tick = std::max<std::chrono::milliseconds>(self->state.ctx->options.idle_timeout / 4,
+                                                  std::chrono::milliseconds(5));
+  self->set_down_handler([=](caf::down_msg& dm) { on_instance_down(self, dm); });
+  self->delayed_send(self, tick, tick_atom::value);
+  return {
+    [=](command_envelope<A>& cmd) { route(self, cmd); },
+    [=](tick_atom) {
+      passivate_idle(self);
+      self->delayed_send(self, tick, tick_atom::value);
+    },
+    [=](drain_atom) -> caf::result<void> {
+      auto& st = self->state;
+      st.draining = true;
+      while (!st.lru.empty())
+        passivate(self, st.lru.back());
+      if (st.instances.empty())
+        return caf::unit;
+      st.drain_waiters.push_back(self->make_response_promise());
+      return caf::delegated<void>{};
+    },
+    [=](stats_atom) { return static_cast<uint64_t>(self->state.live); },
+  };
+}
+
+} // namespace annal::detail

@@ -1,0 +1,21 @@
+// Internal: the atoms of Annal's actor protocols.
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace annal::detail {
+
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using appended_atom = caf::atom_constant<caf::atom("appended")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using committed_atom = caf::atom_constant<caf::atom("committed")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using job_atom = caf::atom_constant<caf::atom("job")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+} // namespace annal::detail

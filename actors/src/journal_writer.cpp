@@ -1,0 +1,195 @@
+#include "annal/journal_writer.hpp"
+
+#include <caf/all.hpp>
+
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "annal/detail/atoms.hpp"
+#include "annal/detail/messages.hpp"
+#include "annal/event_store.hpp"
+#include "annal/log.hpp"
+
+namespace annal {
+
+namespace {
+
+struct pending_append {
+  detail::append_request request;
+  caf::strong_actor_ptr sender;
+  std::size_t bytes = 0;
+};
+
+struct writer_state {
+  event_store* store = nullptr;
+  journal_writer_options options;
+  caf::actor bus;
+  std::shared_ptr<journal_metrics> metrics;
+  std::deque<pending_append> pending;
+  // Newest queued snapshot per stream: an older one is useless once a newer exists.
+  std::map<std::string, snapshot_record> snapshots;
+  std::vector<caf::response_promise> sync_waiters;
+  bool flush_scheduled = false;
+  static inline const char* name = "annal.journal_writer";
+};
+
+using writer_actor = caf::stateful_actor<writer_state>;
+
+std::size_t append_bytes_of(const stream_append& a) {
+  std::size_t n = a.stream_id.size();
+  for (const auto& e : a.events)
+    n += e.payload.size() + e.type.size() + 64;
+  return n;
+}
+
+// Takes the next group of pending appends, bounded by count and bytes.
+std::vector<pending_append> take_batch(writer_state& st, write_batch& batch) {
+  std::vector<pending_append> taken;
+  std::size_t events = 0, bytes = 0;
+  while (!st.pending.empty()) {
+    auto& next = st.pending.front();
+    auto n = next.request.append.events.size();
+    if (!taken.empty()
+        && (events + n > st.options.max_batch_events || bytes + next.bytes > st.options.max_batch_bytes))
+      break;
+    events += n;
+    bytes += next.bytes;
+    taken.push_back(std::move(next));
+    st.pending.pop_front();
+  }
+  batch.appends.reserve(taken.size());
+  for (auto& p : taken)
+    batch.appends.push_back(std::move(p.request.append));
+  return taken;
+}
+
+// Snapshots ride along only when no append waits, or when too many are queued.
+void add_snapshots(writer_state& st, write_batch& batch) {
+  bool idle = batch.appends.empty();
+  if (!idle && st.snapshots.size() <= st.options.max_queued_snapshots)
+    return;
+  std::size_t limit = idle ? st.snapshots.size() : st.snapshots.size() / 4 + 1;
+  for (auto i = st.snapshots.begin(); i != st.snapshots.end() && limit > 0; --limit) {
+    batch.snapshots.push_back(std::move(i->second));
+    i = st.snapshots.erase(i);
+  }
+}
+
+void send_outcomes(writer_actor* self, std::vector<pending_append>& taken,
+                   std::vector<result<append_result>>& results) {
+  // One message per aggregate per commit, not one per append.
+  std::unordered_map<caf::strong_actor_ptr, detail::append_outcomes> by_sender;
+  for (std::size_t i = 0; i < taken.size(); ++i) {
+    auto& p = taken[i];
+    auto ok = results[i].has_value();
+    if (ok && p.request.snapshot)
+      self->state.snapshots.insert_or_assign(p.request.snapshot->stream_id,
+                                             std::move(*p.request.snapshot));
+    by_sender[p.sender].push_back(detail::append_outcome{p.request.token, std::move(results[i])});
+  }
+  for (auto& [sender, outcomes] : by_sender)
+    if (sender)
+      self->send(caf::actor_cast<caf::actor>(sender), detail::appended_atom::value,
+                 std::move(outcomes));
+}
+
+void fail_all(std::vector<pending_append>& taken, std::vector<result<append_result>>& results,
+              const error& err) {
+  results.clear();
+  for (std::size_t i = 0; i < taken.size(); ++i)
+    results.emplace_back(err);
+}
+
+void flush(writer_actor* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  write_batch batch;
+  auto taken = take_batch(st, batch);
+  add_snapshots(st, batch);
+  if (batch.empty())
+    return;
+  std::vector<result<append_result>> results;
+  status hook_ok;
+  if (st.options.before_commit)
+    hook_ok = st.options.before_commit(batch);
+  result<batch_outcome> outcome = hook_ok ? st.store->commit(batch, static_cast<bool>(st.bus))
+                                          : result<batch_outcome>{hook_ok.error()};
+  auto& m = *st.metrics;
+  if (outcome) {
+    results = std::move(outcome->appends);
+    m.commits.fetch_add(1, std::memory_order_relaxed);
+    m.snapshots_written.fetch_add(batch.snapshots.size(), std::memory_order_relaxed);
+  } else {
+    log(log_level::error, "journal commit failed: " + outcome.error().to_string());
+    fail_all(taken, results, outcome.error());
+  }
+  for (auto& r : results) {
+    if (r) {
+      m.appends_committed.fetch_add(1, std::memory_order_relaxed);
+      m.events_written.fetch_add(r->last_position == 0 ? 0 : r->last_position - r->first_position + 1,
+                                 std::memory_order_relaxed);
+    } else {
+      m.appends_failed.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  send_outcomes(self, taken, results);
+  if (outcome && st.bus && !outcome->committed.empty())
+    self->send(st.bus, detail::committed_atom::value,
+               detail::committed_events{std::make_shared<const std::vector<recorded_event>>(
+                 std::move(outcome->committed))});
+}
+
+void schedule_flush(writer_actor* self) {
+  if (self->state.flush_scheduled)
+    return;
+  self->state.flush_scheduled = true;
+  // Lands behind every message already queued: one flush commits all of them.
+  self->send(self, detail::flush_atom::value);
+}
+
+caf::behavior journal_writer(writer_actor* self, event_store* store, journal_writer_options options,
+                             caf::actor bus, std::shared_ptr<journal_metrics> metrics) {
+  self->state.store = store;
+  self->state.options = std::move(options);
+  self->state.bus = std::move(bus);
+  self->state.metrics = std::move(metrics);
+  return {
+    [=](detail::append_atom, detail::append_request& req) {
+      auto bytes = append_bytes_of(req.append);
+      self->state.pending.push_back(
+        pending_append{std::move(req), self->current_sender(), bytes});
+      schedule_flush(self);
+    },
+    [=](detail::flush_atom) {
+      flush(self);
+      auto& st = self->state;
+      if (!st.pending.empty() || !st.snapshots.empty()) {
+        schedule_flush(self);
+        return;
+      }
+      for (auto& rp : st.sync_waiters)
+        rp.deliver(caf::unit);
+      st.sync_waiters.clear();
+    },
+    [=](detail::sync_atom) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.pending.empty() && st.snapshots.empty() && !st.flush_scheduled)
+        return caf::unit;
+      st.sync_waiters.push_back(self->make_response_promise());
+      schedule_flush(self);
+      return caf::delegated<void>{};
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_journal_writer(caf::actor_system& sys, event_store& store,
+                                journal_writer_options options, caf::actor bus,
+                                std::shared_ptr<journal_metrics> metrics) {
+  return sys.spawn<caf::detached>(journal_writer, &store, std::move(options), std::move(bus),
+                                  std::move(metrics));
+}
+
+} // namespace annal

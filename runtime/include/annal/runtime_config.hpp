@@ -1,0 +1,37 @@
+// Settings of an embedded Annal runtime. Every field has a sensible default; a runtime
+// that owns its actor system also reads them from CAF's command line and config file
+// (group "annal", e.g. --annal.data-dir=/var/lib/shop --annal.durability=no_sync).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "annal/journal_writer.hpp"
+#include "annal/store_options.hpp"
+
+namespace annal {
+
+struct runtime_config {
+  /// Folder of the stores: <data_dir>/journal and <data_dir>/read-models.
+  std::filesystem::path data_dir = "annal-data";
+  /// durable (fsync per commit, the default) or no_sync (explicit opt-in, see durability).
+  durability mode = durability::durable;
+  /// Map growth of each LMDB environment: starting size and cap (storage_full beyond).
+  std::size_t initial_map_size = std::size_t{64} << 20;
+  std::size_t max_map_size = std::size_t{1} << 40;
+  /// Snapshots kept per stream.
+  std::size_t snapshots_to_keep = 3;
+  /// Rehydrations that may run at once (each on its own loader thread).
+  std::size_t recovery_permits = 4;
+  /// Group-commit bounds and test hooks of the journal writer.
+  journal_writer_options writer;
+  /// Arguments for CAF and the "annal" option group (only when the runtime owns its actor
+  /// system), e.g. {"--scheduler.max-threads=2"}.
+  std::vector<std::string> caf_args;
+  /// CAF config file to read (only when the runtime owns its actor system; empty: none).
+  std::string caf_config_file;
+};
+
+} // namespace annal
