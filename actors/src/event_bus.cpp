@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include "annal/detail/atoms.hpp"
@@ -11,34 +13,132 @@ namespace annal {
 
 namespace {
 
+struct subscriber {
+  caf::actor who;
+  event_filter filter;
+  bool live = false;
+  // While catching up: batches committed since the subscription began (bounded).
+  std::vector<detail::committed_events> buffer;
+  std::size_t buffered = 0;
+  bool overflowed = false;
+  // While live: batches sent and not acknowledged yet, as (last position, events).
+  std::deque<std::pair<global_position, std::size_t>> in_flight;
+  std::size_t unacked = 0;
+};
+
 struct bus_state {
-  std::vector<caf::actor> subscribers;
+  event_bus_options options;
+  global_position last_published = 0;
+  std::unordered_map<caf::actor_addr, subscriber> subscribers;
   static inline const char* name = "annal.event_bus";
 };
 
-caf::behavior event_bus(caf::stateful_actor<bus_state>* self) {
-  self->set_down_handler([=](caf::down_msg& dm) {
-    auto& subs = self->state.subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(),
-                              [&](const caf::actor& a) { return a.address() == dm.source; }),
-               subs.end());
-  });
+using bus_actor = caf::stateful_actor<bus_state>;
+
+bool any_match(const subscriber& s, const std::vector<recorded_event>& events) {
+  if (s.filter.is_all())
+    return true;
+  for (const auto& e : events)
+    if (s.filter.matches(e.stream_id, e.type))
+      return true;
+  return false;
+}
+
+void deliver(bus_actor* self, subscriber& s, const detail::committed_events& batch) {
+  auto last = batch->back().position;
+  if (any_match(s, *batch)) {
+    self->send(s.who, detail::committed_atom::value, batch);
+    s.in_flight.emplace_back(last, batch->size());
+    s.unacked += batch->size();
+  } else {
+    self->send(s.who, detail::progress_atom::value, last);
+  }
+}
+
+void publish(bus_actor* self, const detail::committed_events& batch) {
+  auto& st = self->state;
+  if (batch->empty())
+    return;
+  st.last_published = batch->back().position;
+  std::vector<caf::actor_addr> behind;
+  for (auto& [addr, s] : st.subscribers) {
+    if (!s.live) {
+      if (s.overflowed)
+        continue;
+      s.buffered += batch->size();
+      if (s.buffered > st.options.max_buffered_events) {
+        s.overflowed = true; // it will read these from the journal instead
+        s.buffer.clear();
+        s.buffered = 0;
+      } else {
+        s.buffer.push_back(batch);
+      }
+      continue;
+    }
+    deliver(self, s, batch);
+    if (s.unacked > st.options.max_unacked_events)
+      behind.push_back(addr);
+  }
+  for (auto& addr : behind) {
+    auto i = st.subscribers.find(addr);
+    self->send(i->second.who, detail::behind_atom::value);
+    st.subscribers.erase(i);
+  }
+}
+
+caf::behavior event_bus(bus_actor* self, event_bus_options options) {
+  self->state.options = options;
+  self->set_down_handler([=](caf::down_msg& dm) { self->state.subscribers.erase(dm.source); });
   return {
-    [=](detail::subscribe_atom, caf::actor subscriber) {
-      self->monitor(subscriber);
-      self->state.subscribers.push_back(std::move(subscriber));
+    [=](detail::subscribe_atom, caf::actor who, event_filter& filter) {
+      auto& st = self->state;
+      self->monitor(who);
+      auto addr = who.address();
+      subscriber s;
+      s.who = std::move(who);
+      s.filter = std::move(filter);
+      st.subscribers.insert_or_assign(addr, std::move(s));
+      return st.last_published;
     },
-    [=](detail::committed_atom, const detail::committed_events& events) {
-      for (auto& s : self->state.subscribers)
-        self->send(s, detail::committed_atom::value, events);
+    [=](detail::go_live_atom, global_position position) -> caf::result<bool, global_position> {
+      auto& st = self->state;
+      auto i = st.subscribers.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (i == st.subscribers.end())
+        return caf::sec::invalid_argument;
+      auto& s = i->second;
+      if (s.overflowed) {
+        s.overflowed = false;
+        return {false, st.last_published};
+      }
+      s.live = true;
+      for (auto& batch : s.buffer)
+        if (batch->back().position > position)
+          deliver(self, s, batch);
+      s.buffer.clear();
+      s.buffered = 0;
+      return {true, st.last_published};
     },
+    [=](detail::ack_atom, global_position position) {
+      auto& st = self->state;
+      auto i = st.subscribers.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (i == st.subscribers.end())
+        return;
+      auto& s = i->second;
+      while (!s.in_flight.empty() && s.in_flight.front().first <= position) {
+        s.unacked -= s.in_flight.front().second;
+        s.in_flight.pop_front();
+      }
+    },
+    [=](detail::unsub_atom, const caf::actor& who) { self->state.subscribers.erase(who.address()); },
+    [=](detail::committed_atom, const detail::committed_events& batch) { publish(self, batch); },
+    [=](detail::stats_atom) { return self->state.last_published; },
   };
 }
 
 } // namespace
 
-caf::actor spawn_event_bus(caf::actor_system& sys) {
-  return sys.spawn(event_bus);
+caf::actor spawn_event_bus(caf::actor_system& sys, event_bus_options options) {
+  return sys.spawn(event_bus, options);
 }
 
 } // namespace annal

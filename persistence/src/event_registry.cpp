@@ -50,7 +50,9 @@ result<std::string> event_registry::upcast(std::string_view name, uint32_t versi
 }
 
 result<std::string> event_registry::to_json(std::string_view name, uint32_t version,
-                                            std::string_view payload) const {
+                                            std::string_view payload, bool corrupt) const {
+  if (corrupt)
+    return make_error(errc::corrupt, "event of type '" + std::string{name} + "' failed its checksum");
   auto bytes = upcast(name, version, std::string{payload});
   if (!bytes)
     return std::move(bytes).error();

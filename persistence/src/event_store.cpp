@@ -163,7 +163,7 @@ event_store::~event_store() = default;
 
 result<std::unique_ptr<event_store>> event_store::open(const store_options& options) {
   auto env = detail::lmdb_env::open(
-    options, {"events", "stream_index", "streams", "snapshots", "meta"});
+    options, {"events", "stream_index", "streams", "snapshots", "meta"}, 0, {"checkpoints"});
   if (!env)
     return std::move(env).error();
   if (auto ok = init_meta(**env); !ok)

@@ -154,6 +154,33 @@ result<uint64_t> event_store::read_all(global_position after, uint64_t max_count
   });
 }
 
+result<uint64_t> event_store::read_all_batch(global_position after, uint64_t max_count,
+                                             const event_batch_visitor& visit) {
+  return impl_->env->read([&](const detail::txn& t) -> result<uint64_t> {
+    std::vector<event_view> batch;
+    if (max_count == 0 || after == std::numeric_limits<global_position>::max())
+      return uint64_t{0};
+    batch.reserve(std::min<uint64_t>(max_count, 65536));
+    detail::cursor c{t, impl_->dbi(events_table)};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    char key[8];
+    detail::store_be64(key, after + 1);
+    MDB_val k{8, key}, v;
+    for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0 && batch.size() < max_count;
+         rc = c.get(k, v, MDB_NEXT)) {
+      if (k.mv_size != 8)
+        continue;
+      batch.emplace_back();
+      detail::decode_envelope(detail::load_be64(static_cast<const char*>(k.mv_data)), as_view(v),
+                              batch.back());
+    }
+    if (auto ok = visit(batch); !ok)
+      return std::move(ok).error();
+    return uint64_t{batch.size()};
+  });
+}
+
 result<std::vector<recorded_event>> event_store::read_all(global_position after,
                                                           uint64_t max_count) {
   return collect([&](const event_visitor& v) { return read_all(after, max_count, v); });

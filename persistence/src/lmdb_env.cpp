@@ -77,11 +77,51 @@ unsigned env_flags(const store_options& o) {
   return flags;
 }
 
+// The first name of `foreign` that is a table of the environment (its main database
+// lists the named tables), or "".
+std::string find_foreign_table(MDB_txn* txn, const std::vector<std::string>& foreign) {
+  for (const auto& name : foreign) {
+    MDB_dbi main = 0;
+    if (mdb_dbi_open(txn, nullptr, 0, &main) != 0)
+      return {};
+    MDB_val k{name.size(), const_cast<char*>(name.data())}, v;
+    if (mdb_get(txn, main, &k, &v) == 0)
+      return name;
+  }
+  return {};
+}
+
 } // namespace
+
+result<MDB_dbi> lmdb_env::open_table(const std::string& name, bool create) {
+  std::shared_lock<std::shared_mutex> guard{resize_mutex_};
+  MDB_txn* raw = nullptr;
+  bool write = create && !options_.read_only;
+  if (int rc = begin(write ? 0 : MDB_RDONLY, &raw); rc != 0)
+    return lmdb_error(rc, "begin transaction");
+  MDB_dbi dbi = 0;
+  int rc = mdb_dbi_open(raw, name.c_str(), write ? MDB_CREATE : 0, &dbi);
+  if (rc != 0) {
+    mdb_txn_abort(raw);
+    if (rc == MDB_NOTFOUND)
+      return make_error(errc::not_found, "no table '" + name + "'");
+    if (rc == MDB_DBS_FULL)
+      return make_error(errc::bad_request, "too many tables");
+    if (rc == MDB_MAP_FULL)
+      return make_error(errc::storage_full, "no room for table '" + name + "'");
+    return lmdb_error(rc, "open table");
+  }
+  // Committing (even a read-only transaction) keeps the handle open for everyone;
+  // aborting would close it.
+  if (rc = mdb_txn_commit(raw); rc != 0)
+    return lmdb_error(rc, "commit table open");
+  return dbi;
+}
 
 result<std::unique_ptr<lmdb_env>> lmdb_env::open(const store_options& options,
                                                   const std::vector<std::string>& dbs,
-                                                  unsigned extra_dbs) {
+                                                  unsigned extra_dbs,
+                                                  const std::vector<std::string>& foreign) {
   std::unique_ptr<lmdb_env> env{new lmdb_env};
   env->options_ = options;
   std::error_code ec;
@@ -96,10 +136,11 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const store_options& options,
   }
   if (int rc = mdb_env_create(&env->env_); rc != 0)
     return lmdb_error(rc, "mdb_env_create");
-  mdb_env_set_maxdbs(env->env_, static_cast<MDB_dbi>(dbs.size() + extra_dbs + 2));
+  mdb_env_set_maxdbs(env->env_, static_cast<MDB_dbi>(dbs.size() + extra_dbs));
   mdb_env_set_maxreaders(env->env_, options.max_readers);
   if (!options.read_only) {
-    if (int rc = mdb_env_set_mapsize(env->env_, options.initial_map_size); rc != 0)
+    auto initial = std::min(options.initial_map_size, options.max_map_size);
+    if (int rc = mdb_env_set_mapsize(env->env_, initial); rc != 0)
       return lmdb_error(rc, "mdb_env_set_mapsize");
   }
   auto dir = options.dir.string();
@@ -114,6 +155,10 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const store_options& options,
   MDB_txn* raw = nullptr;
   if (int rc = mdb_txn_begin(env->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &raw); rc != 0)
     return lmdb_error(rc, "begin open transaction");
+  if (auto clash = find_foreign_table(raw, foreign); !clash.empty()) {
+    mdb_txn_abort(raw);
+    return make_error(errc::corrupt, dir + " holds another kind of store (table '" + clash + "')");
+  }
   for (const auto& name : dbs) {
     MDB_dbi dbi = 0;
     int rc = mdb_dbi_open(raw, name.c_str(), options.read_only ? 0 : MDB_CREATE, &dbi);

@@ -73,9 +73,16 @@ class lmdb_env {
 public:
   /// Opens `options.dir` (created when missing) with the named databases `dbs`, leaving
   /// room for `extra_dbs` more to be opened later.
+  /// Tables of another kind of store (e.g. a journal's tables in a read-model folder)
+  /// make the open fail with errc::corrupt before anything is written.
   static result<std::unique_ptr<lmdb_env>> open(const store_options& options,
                                                 const std::vector<std::string>& dbs,
-                                                unsigned extra_dbs = 0);
+                                                unsigned extra_dbs = 0,
+                                                const std::vector<std::string>& foreign = {});
+
+  /// Opens (creating when `create`) a named table after open. Errors: not_found,
+  /// bad_request (no table slot left), io_error.
+  result<MDB_dbi> open_table(const std::string& name, bool create);
   ~lmdb_env();
   lmdb_env(const lmdb_env&) = delete;
   lmdb_env& operator=(const lmdb_env&) = delete;

@@ -98,6 +98,17 @@ status read_model_txn::scan(table_id table, std::string_view prefix,
   return {};
 }
 
+status read_model_txn::clear(table_id table) {
+  if (!writable_)
+    return make_error(errc::bad_request, "clear inside a read transaction");
+  int rc = mdb_drop(native(txn_), table, 0);
+  if (rc == MDB_MAP_FULL)
+    *map_full_ = true;
+  if (rc != 0)
+    return detail::lmdb_error(rc, "clear read-model table");
+  return {};
+}
+
 result<global_position> read_model_txn::checkpoint(std::string_view name) const {
   auto v = get(checkpoints_, name);
   if (!v)
@@ -121,7 +132,8 @@ read_model_store::read_model_store(std::unique_ptr<impl> p) : impl_(std::move(p)
 read_model_store::~read_model_store() = default;
 
 result<std::unique_ptr<read_model_store>> read_model_store::open(const store_options& options) {
-  auto env = detail::lmdb_env::open(options, {"checkpoints"}, max_tables);
+  auto env = detail::lmdb_env::open(options, {"checkpoints"}, max_tables,
+                                    {"events", "stream_index", "streams", "snapshots"});
   if (!env)
     return std::move(env).error();
   auto p = std::make_unique<impl>();
@@ -133,20 +145,10 @@ result<table_id> read_model_store::table(const std::string& name) {
   if (name.empty() || name == "checkpoints")
     return make_error(errc::bad_request, "invalid read-model table name '" + name + "'");
   std::lock_guard<std::mutex> guard{impl_->tables_mutex};
-  auto open_in = [&](const detail::txn& t, unsigned flags) -> result<table_id> {
-    MDB_dbi dbi = 0;
-    int rc = mdb_dbi_open(t.get(), name.c_str(), flags, &dbi);
-    if (rc == MDB_NOTFOUND)
-      return make_error(errc::not_found, "no read-model table '" + name + "'");
-    if (rc == MDB_DBS_FULL)
-      return make_error(errc::bad_request, "too many read-model tables");
-    if (rc != 0)
-      return detail::lmdb_error(rc, "open read-model table");
-    return table_id{dbi};
-  };
-  if (impl_->env->options().read_only)
-    return impl_->env->read([&](const detail::txn& t) { return open_in(t, 0); });
-  return impl_->env->write([&](detail::txn& t) { return open_in(t, MDB_CREATE); });
+  auto dbi = impl_->env->open_table(name, !impl_->env->options().read_only);
+  if (!dbi)
+    return std::move(dbi).error();
+  return table_id{*dbi};
 }
 
 status read_model_store::write(const std::function<status(read_model_txn&)>& fn) {
@@ -168,11 +170,7 @@ status read_model_store::read(const std::function<status(const read_model_txn&)>
 }
 
 status read_model_store::clear(table_id table) {
-  return impl_->env->write([&](detail::txn& t) -> status {
-    if (int rc = t.note(mdb_drop(t.get(), table, 0)); rc != 0)
-      return detail::lmdb_error(rc, "clear read-model table");
-    return {};
-  });
+  return write([&](read_model_txn& t) { return t.clear(table); });
 }
 
 result<global_position> read_model_store::load_checkpoint(std::string_view name) const {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
@@ -13,6 +14,9 @@
 #include "annal/event_bus.hpp"
 #include "annal/loader_pool.hpp"
 #include "annal/log.hpp"
+#include "annal/projection_actor.hpp"
+#include "process_sink.hpp"
+#include "timer_service.hpp"
 
 namespace annal {
 
@@ -66,6 +70,13 @@ store_options options_for(const runtime_config& cfg, const char* sub) {
 
 } // namespace
 
+struct registered_projection {
+  projection_options options;
+  std::shared_ptr<projection_sink> sink;
+  std::shared_ptr<projection_monitor> monitor;
+  caf::actor actor;
+};
+
 struct runtime::impl {
   runtime_config config;
   // Declared first: destroyed last (CAF keeps a reference to its config).
@@ -80,6 +91,11 @@ struct runtime::impl {
   caf::actor bus;
   caf::actor writer;
   std::unordered_map<std::type_index, caf::actor> routers;
+  std::map<std::string, detail::command_dispatcher> dispatchers;
+  category_tags tags;
+  std::map<std::string, registered_projection> projections;
+  caf::actor timers;
+  std::optional<detail::timer_tables> timer_tables;
   std::atomic<bool> accepting{false};
   std::atomic<bool> stopped{false};
   std::mutex stop_mutex;
@@ -172,9 +188,18 @@ result<std::unique_ptr<runtime>> runtime::open(caf::actor_system& host, runtime_
 }
 
 status runtime::start() {
-  if (impl_->stopped)
+  auto& p = *impl_;
+  if (p.stopped)
     return make_error(errc::unavailable, "the runtime was stopped");
-  impl_->accepting = true;
+  if (p.accepting)
+    return {};
+  p.accepting = true;
+  for (auto& [name, reg] : p.projections) {
+    reg.options.filter.bind_tags(p.tags);
+    reg.actor = spawn_projection(*p.sys, *p.store, p.bus, reg.sink, reg.options, reg.monitor);
+  }
+  if (p.timer_tables)
+    p.timers = detail::spawn_timer_service(*p.sys, *this, *p.timer_tables);
   return {};
 }
 
@@ -199,6 +224,9 @@ status runtime::stop() {
   for (auto& [type, router] : p.routers)
     p.stop_and_wait(router);
   p.routers.clear();
+  p.stop_and_wait(p.timers);
+  for (auto& [name, reg] : p.projections)
+    p.stop_and_wait(reg.actor);
   p.stop_and_wait(p.writer);
   p.stop_and_wait(p.bus);
   if (p.loader)
@@ -218,6 +246,147 @@ detail::aggregate_context runtime::base_context() const {
   ctx.writer = impl_->writer;
   ctx.loader = impl_->loader.get();
   return ctx;
+}
+
+void runtime::add_dispatcher(std::string category, detail::command_dispatcher fn,
+                             std::vector<std::string> tags) {
+  if (fn)
+    impl_->dispatchers[category] = std::move(fn);
+  if (!tags.empty())
+    impl_->tags[category] = std::move(tags);
+}
+
+void runtime::dispatch(const stored_command& cmd, std::function<void(command_result)> done) {
+  auto i = impl_->dispatchers.find(cmd.category);
+  if (i == impl_->dispatchers.end())
+    return done(make_error(errc::bad_request, "no serializable commands registered for '"
+                                                + cmd.category + "'"));
+  i->second(cmd, std::move(done));
+}
+
+status runtime::add_sink(projection_options options, std::shared_ptr<projection_sink> sink) {
+  auto& p = *impl_;
+  if (running() || p.stopped)
+    return make_error(errc::bad_request, "register projections before start()");
+  if (options.name.empty() || p.projections.count(options.name) > 0)
+    return make_error(errc::bad_request, "projection name '" + options.name + "' is empty or taken");
+  auto monitor = std::make_shared<projection_monitor>(options.name);
+  auto name = options.name;
+  p.projections.emplace(name, registered_projection{std::move(options), std::move(sink), std::move(monitor), {}});
+  return {};
+}
+
+result<std::shared_ptr<projection_sink>> runtime::sink_of(const std::string& name) const {
+  auto i = impl_->projections.find(name);
+  if (i == impl_->projections.end())
+    return make_error(errc::not_found, "no projection '" + name + "'");
+  return i->second.sink;
+}
+
+status runtime::add_projection(durable_projection spec) {
+  auto sink = make_durable_sink(*impl_->read_models, spec);
+  if (!sink)
+    return std::move(sink).error();
+  return add_sink(std::move(spec.options), std::move(*sink));
+}
+
+status runtime::add_process_manager(process_manager spec) {
+  auto& p = *impl_;
+  if (!p.timer_tables) {
+    auto t = detail::open_timer_tables(*p.read_models);
+    if (!t)
+      return std::move(t).error();
+    p.timer_tables = *t;
+  }
+  auto state = p.read_models->table(detail::process_state_table_name);
+  if (!state)
+    return std::move(state).error();
+  auto wake = [&p] {
+    if (p.timers)
+      caf::anon_send(p.timers, detail::timer_atom::value);
+  };
+  auto sink = std::make_shared<detail::process_sink>(*this, spec.options.name, std::move(spec.handle),
+                                                     *state, *p.timer_tables, wake);
+  return add_sink(std::move(spec.options), std::move(sink));
+}
+
+status runtime::await_projection(const std::string& name, global_position min_position,
+                                 std::chrono::milliseconds timeout) {
+  auto i = impl_->projections.find(name);
+  if (i == impl_->projections.end())
+    return make_error(errc::not_found, "no projection '" + name + "'");
+  auto& mon = *i->second.monitor;
+  if (min_position == 0 || mon.position() >= min_position)
+    return {};
+  if (mon.wait_for(min_position, timeout))
+    return {};
+  auto s = mon.state();
+  if (s == projection_state::faulted || s == projection_state::stopped)
+    return make_error(errc::unavailable, "projection '" + name + "' is " + to_string(s));
+  return make_error(errc::timeout, "projection '" + name + "' is at position "
+                                     + std::to_string(mon.position()) + ", not yet at "
+                                     + std::to_string(min_position));
+}
+
+namespace {
+
+// The newest position and the time it was committed.
+std::pair<global_position, timestamp_ns> journal_head(event_store& store) {
+  auto last = store.last_position();
+  if (!last || *last == 0)
+    return {0, 0};
+  auto ev = store.read_all(*last - 1, 1);
+  if (!ev || ev->empty())
+    return {*last, now_ns()};
+  return {*last, ev->front().timestamp};
+}
+
+} // namespace
+
+std::vector<projection_info> runtime::projections() const {
+  auto [head, time] = journal_head(*impl_->store);
+  std::vector<projection_info> out;
+  for (const auto& [name, reg] : impl_->projections)
+    out.push_back(reg.monitor->info(head, time));
+  return out;
+}
+
+result<projection_info> runtime::projection(const std::string& name) const {
+  auto i = impl_->projections.find(name);
+  if (i == impl_->projections.end())
+    return make_error(errc::not_found, "no projection '" + name + "'");
+  auto [head, time] = journal_head(*impl_->store);
+  return i->second.monitor->info(head, time);
+}
+
+namespace {
+
+template <class Atom>
+status control(runtime::impl& p, const std::string& name, Atom atom) {
+  auto i = p.projections.find(name);
+  if (i == p.projections.end())
+    return make_error(errc::not_found, "no projection '" + name + "'");
+  if (!i->second.actor)
+    return make_error(errc::unavailable, "the runtime is not running");
+  return p.ask_unit(i->second.actor, std::chrono::seconds(30), atom);
+}
+
+} // namespace
+
+status runtime::restart_projection(const std::string& name) {
+  return control(*impl_, name, detail::restart_atom::value);
+}
+
+status runtime::skip_projection_event(const std::string& name) {
+  return control(*impl_, name, detail::skip_atom::value);
+}
+
+status runtime::rebuild_projection(const std::string& name) {
+  return control(*impl_, name, detail::rebuild_atom::value);
+}
+
+status runtime::stop_projection(const std::string& name) {
+  return control(*impl_, name, detail::stop_atom::value);
 }
 
 status runtime::add_router(std::type_index type, caf::actor router) {

@@ -1,1 +1,1242 @@
-// placeholder: being written
+// Journal TCK: the behaviour every Annal event journal must show, modelled on the Akka
+// persistence plugin TCK (JournalSpec). Most cases start from one stream, "p-1", whose
+// events 1..5 were written as three single-event appends (1, 2, 3) and then one atomic
+// append of 4 and 5.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "annal/event_store.hpp"
+#include "temp_dir.hpp"
+
+using namespace annal;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr std::string_view pid = "p-1";
+
+new_event make_event(std::string payload, std::string type = "T") {
+  new_event e;
+  e.type = std::move(type);
+  e.schema_version = 1;
+  e.payload = std::move(payload);
+  return e;
+}
+
+std::vector<new_event> one(std::string payload) {
+  std::vector<new_event> v;
+  v.push_back(make_event(std::move(payload)));
+  return v;
+}
+
+std::vector<stream_version> versions_of(const std::vector<recorded_event>& evs) {
+  std::vector<stream_version> out;
+  for (const auto& e : evs)
+    out.push_back(e.version);
+  return out;
+}
+
+std::vector<global_position> positions_of(const std::vector<recorded_event>& evs) {
+  std::vector<global_position> out;
+  for (const auto& e : evs)
+    out.push_back(e.position);
+  return out;
+}
+
+std::vector<std::string> payloads_of(const std::vector<recorded_event>& evs) {
+  std::vector<std::string> out;
+  for (const auto& e : evs)
+    out.push_back(e.payload);
+  return out;
+}
+
+std::unique_ptr<event_store> open_store(store_options o) {
+  auto r = event_store::open(o);
+  REQUIRE(r);
+  return std::move(*r);
+}
+
+std::unique_ptr<event_store> open_store(const std::filesystem::path& dir) {
+  store_options o;
+  o.dir = dir;
+  return open_store(o);
+}
+
+global_position last_pos(event_store& s) {
+  auto r = s.last_position();
+  REQUIRE(r);
+  return *r;
+}
+
+stream_info head_of(event_store& s, std::string_view id) {
+  auto r = s.stream_head(id);
+  REQUIRE(r);
+  return *r;
+}
+
+std::vector<recorded_event> read(event_store& s, std::string_view id, stream_range range = {}) {
+  auto r = s.read_stream(id, range);
+  REQUIRE(r);
+  return std::move(*r);
+}
+
+std::vector<recorded_event> read_all(event_store& s, global_position after = 0,
+                                     uint64_t max = 1000000) {
+  auto r = s.read_all(after, max);
+  REQUIRE(r);
+  return std::move(*r);
+}
+
+stream_range range(stream_version from, stream_version to,
+                   uint64_t max = std::numeric_limits<uint64_t>::max()) {
+  stream_range r;
+  r.from = from;
+  r.to = to;
+  r.max_count = max;
+  return r;
+}
+
+// Writes events 1..5 of `id`: appends of 1, 2 and 3, then 4 and 5 in one atomic append.
+void write_fixture_events(event_store& s, std::string_view id) {
+  for (stream_version v = 1; v <= 3; ++v) {
+    auto r = s.append(id, expected_version::exact(v - 1), one("e" + std::to_string(v)));
+    REQUIRE(r);
+    REQUIRE(r->next_expected_version == v);
+  }
+  std::vector<new_event> two;
+  two.push_back(make_event("e4"));
+  two.push_back(make_event("e5"));
+  auto r = s.append(id, expected_version::exact(3), std::move(two));
+  REQUIRE(r);
+  REQUIRE(r->next_expected_version == 5);
+}
+
+struct journal_fixture {
+  test::temp_dir dir;
+  std::unique_ptr<event_store> store;
+
+  journal_fixture() {
+    store = open_store(dir.path() / "journal");
+    write_fixture_events(*store, pid);
+  }
+  event_store& s() { return *store; }
+};
+
+using V = std::vector<stream_version>;
+
+} // namespace
+
+// -- replay ranges (JournalSpec "replay") --------------------------------------------------
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays all its events in order",
+                 "[journal][tck]") {
+  auto evs = read(s(), pid);
+  CHECK(versions_of(evs) == V{1, 2, 3, 4, 5});
+  CHECK(positions_of(evs) == std::vector<global_position>{1, 2, 3, 4, 5});
+  CHECK(payloads_of(evs) == std::vector<std::string>{"e1", "e2", "e3", "e4", "e5"});
+  for (const auto& e : evs) {
+    CHECK(e.stream_id == pid);
+    CHECK(e.type == "T");
+    CHECK_FALSE(e.corrupt);
+  }
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays from a lower bound", "[journal][tck]") {
+  CHECK(versions_of(read(s(), pid, range(3, 100))) == V{3, 4, 5});
+  stream_range from_only;
+  from_only.from = 2;
+  CHECK(versions_of(read(s(), pid, from_only)) == V{2, 3, 4, 5});
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays to an upper bound", "[journal][tck]") {
+  stream_range to_only;
+  to_only.to = 3;
+  CHECK(versions_of(read(s(), pid, to_only)) == V{1, 2, 3});
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays at most max_count events",
+                 "[journal][tck]") {
+  stream_range r;
+  r.max_count = 3;
+  CHECK(versions_of(read(s(), pid, r)) == V{1, 2, 3});
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays between a lower and an upper bound",
+                 "[journal][tck]") {
+  CHECK(versions_of(read(s(), pid, range(2, 4))) == V{2, 3, 4});
+}
+
+TEST_CASE_METHOD(journal_fixture,
+                 "a stream replays between a lower and an upper bound with a max count",
+                 "[journal][tck]") {
+  CHECK(versions_of(read(s(), pid, range(2, 5, 2))) == V{2, 3});
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays a single event when lower equals upper",
+                 "[journal][tck]") {
+  auto evs = read(s(), pid, range(3, 3));
+  REQUIRE(versions_of(evs) == V{3});
+  CHECK(evs[0].payload == "e3");
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays a single event when max_count is 1",
+                 "[journal][tck]") {
+  CHECK(versions_of(read(s(), pid, range(2, 5, 1))) == V{2});
+  stream_range r;
+  r.max_count = 1;
+  CHECK(versions_of(read(s(), pid, r)) == V{1});
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays nothing when max_count is 0",
+                 "[journal][tck]") {
+  CHECK(read(s(), pid, range(1, 5, 0)).empty());
+  uint64_t visited = 0;
+  auto n = s().read_stream(pid, range(1, 5, 0), [&](const event_view&) {
+    ++visited;
+    return true;
+  });
+  REQUIRE(n);
+  CHECK(*n == 0);
+  CHECK(visited == 0);
+}
+
+TEST_CASE_METHOD(journal_fixture, "a stream replays nothing when lower exceeds upper",
+                 "[journal][tck]") {
+  CHECK(read(s(), pid, range(4, 3)).empty());
+  CHECK(read(s(), pid, range(6, 100)).empty());
+}
+
+TEST_CASE_METHOD(journal_fixture, "the zero-copy stream read visits the same events and stops early",
+                 "[journal]") {
+  std::vector<stream_version> seen;
+  std::vector<std::string> payloads;
+  auto n = s().read_stream(pid, range(2, 5), [&](const event_view& e) {
+    seen.push_back(e.version);
+    payloads.emplace_back(e.payload);
+    return e.version < 3; // stop after version 3
+  });
+  REQUIRE(n);
+  CHECK(*n == 2);
+  CHECK(seen == V{2, 3});
+  CHECK(payloads == std::vector<std::string>{"e2", "e3"});
+}
+
+// -- heads ---------------------------------------------------------------------------------
+
+TEST_CASE_METHOD(journal_fixture, "an unknown stream has highest version 0", "[journal][tck]") {
+  auto h = head_of(s(), "unknown-1");
+  CHECK(h.head == 0);
+  CHECK(h.last_position == 0);
+  CHECK(h.truncated_through == 0);
+  CHECK_FALSE(h.deleted);
+  CHECK(read(s(), "unknown-1").empty());
+  auto back = s().read_stream_backward("unknown-1", 0, 10);
+  REQUIRE(back);
+  CHECK(back->empty());
+}
+
+TEST_CASE_METHOD(journal_fixture, "the highest version is read from the head without replaying",
+                 "[journal][tck]") {
+  auto h = head_of(s(), pid);
+  CHECK(h.stream_id == pid);
+  CHECK(h.head == 5);
+  CHECK(h.last_position == 5);
+  CHECK(h.truncated_through == 0);
+  CHECK_FALSE(h.deleted);
+  // Another stream moves the global log but not this stream's head.
+  REQUIRE(s().append("other", expected_version::any(), one("x")));
+  auto h2 = head_of(s(), pid);
+  CHECK(h2.head == 5);
+  CHECK(h2.last_position == 5);
+  CHECK(head_of(s(), "other").last_position == 6);
+}
+
+// -- truncation ----------------------------------------------------------------------------
+
+TEST_CASE_METHOD(journal_fixture, "truncating up to version 3 hides 1..3 but replays 4 and 5",
+                 "[journal][tck]") {
+  REQUIRE(s().truncate_stream(pid, 3));
+  auto evs = read(s(), pid);
+  CHECK(versions_of(evs) == V{4, 5});
+  CHECK(payloads_of(evs) == std::vector<std::string>{"e4", "e5"});
+  CHECK(read(s(), pid, range(1, 3)).empty());
+  CHECK(versions_of(read(s(), pid, range(1, 4))) == V{4});
+  auto back = s().read_stream_backward(pid, 0, 10);
+  REQUIRE(back);
+  CHECK(versions_of(*back) == V{5, 4});
+  auto h = head_of(s(), pid);
+  CHECK(h.head == 5);
+  CHECK(h.truncated_through == 3);
+  // The truncated events are gone from the global log too.
+  CHECK(positions_of(read_all(s())) == std::vector<global_position>{4, 5});
+  // Truncating less than before changes nothing.
+  REQUIRE(s().truncate_stream(pid, 2));
+  CHECK(versions_of(read(s(), pid)) == V{4, 5});
+  CHECK(head_of(s(), pid).truncated_through == 3);
+}
+
+TEST_CASE_METHOD(journal_fixture,
+                 "truncation never lowers the highest version, not even a full truncation",
+                 "[journal][tck]") {
+  REQUIRE(s().truncate_stream(pid, 1000)); // past the head
+  CHECK(read(s(), pid).empty());
+  auto h = head_of(s(), pid);
+  CHECK(h.head == 5);
+  CHECK(h.truncated_through == 5);
+  CHECK(last_pos(s()) == 5);
+  // The stream is not new: no_stream must be refused, numbering continues at 6.
+  auto fresh = s().append(pid, expected_version::no_stream(), one("again"));
+  REQUIRE_FALSE(fresh);
+  CHECK(fresh.error().code == errc::conflict);
+  auto r = s().append(pid, expected_version::exact(5), one("e6"));
+  REQUIRE(r);
+  CHECK(r->next_expected_version == 6);
+  CHECK(r->first_position == 6);
+  auto evs = read(s(), pid);
+  REQUIRE(versions_of(evs) == V{6});
+  CHECK(evs[0].payload == "e6");
+  CHECK(evs[0].position == 6);
+}
+
+TEST_CASE_METHOD(journal_fixture, "truncating an unknown stream is harmless",
+                 "[journal]") {
+  REQUIRE(s().truncate_stream("nobody", 10));
+  CHECK(head_of(s(), "nobody").head == 0);
+  CHECK(versions_of(read(s(), pid)) == V{1, 2, 3, 4, 5});
+}
+
+// -- reopening ------------------------------------------------------------------------------
+
+TEST_CASE("a store cannot be opened where a file stands", "[journal]") {
+  test::temp_dir dir;
+  auto file = dir.path() / "plain-file";
+  { std::ofstream{file} << "not a store"; }
+  store_options o;
+  o.dir = file;
+  auto r = event_store::open(o);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::io_error);
+}
+
+TEST_CASE("appends after reopening the store continue the numbering and positions",
+          "[journal][tck]") {
+  test::temp_dir dir;
+  {
+    auto s = open_store(dir.path());
+    write_fixture_events(*s, pid);
+    REQUIRE(s->append("q-1", expected_version::no_stream(), one("q1")));
+  }
+  auto s = open_store(dir.path());
+  CHECK(last_pos(*s) == 6);
+  CHECK(head_of(*s, pid).head == 5);
+  CHECK(versions_of(read(*s, pid)) == V{1, 2, 3, 4, 5});
+  auto r = s->append(pid, expected_version::exact(5), one("e6"));
+  REQUIRE(r);
+  CHECK(r->next_expected_version == 6);
+  CHECK(r->first_position == 7);
+  CHECK(r->last_position == 7);
+  auto q = s->append("q-1", expected_version::exact(1), one("q2"));
+  REQUIRE(q);
+  CHECK(q->next_expected_version == 2);
+  CHECK(q->first_position == 8);
+  CHECK(positions_of(read_all(*s)) == std::vector<global_position>{1, 2, 3, 4, 5, 6, 7, 8});
+  CHECK(payloads_of(read(*s, pid)) == std::vector<std::string>{"e1", "e2", "e3", "e4", "e5", "e6"});
+}
+
+// -- optimistic concurrency ----------------------------------------------------------------
+
+TEST_CASE_METHOD(journal_fixture, "an existing stream version is never overwritten",
+                 "[journal][tck]") {
+  auto r = s().append(pid, expected_version::exact(2), one("overwrite"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::conflict);
+  const auto& msg = r.error().message;
+  CHECK_THAT(msg, Contains(std::string{pid}));
+  CHECK_THAT(msg, Contains("2")); // expected
+  CHECK_THAT(msg, Contains("5")); // actual
+  auto evs = read(s(), pid);
+  REQUIRE(versions_of(evs) == V{1, 2, 3, 4, 5});
+  CHECK(evs[2].payload == "e3");
+  CHECK(evs[2].position == 3);
+  CHECK(payloads_of(evs) == std::vector<std::string>{"e1", "e2", "e3", "e4", "e5"});
+  CHECK(last_pos(s()) == 5);
+  CHECK(head_of(s(), pid).head == 5);
+}
+
+TEST_CASE_METHOD(journal_fixture, "expected_version any accepts a new and an existing stream",
+                 "[journal][expected_version]") {
+  auto a = s().append("new-1", expected_version::any(), one("n1"));
+  REQUIRE(a);
+  CHECK(a->next_expected_version == 1);
+  auto b = s().append(pid, expected_version::any(), one("e6"));
+  REQUIRE(b);
+  CHECK(b->next_expected_version == 6);
+}
+
+TEST_CASE_METHOD(journal_fixture,
+                 "expected_version no_stream accepts only a stream that does not exist",
+                 "[journal][expected_version]") {
+  auto refused = s().append(pid, expected_version::no_stream(), one("x"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::conflict);
+  CHECK(head_of(s(), pid).head == 5);
+  auto ok = s().append("new-1", expected_version::no_stream(), one("n1"));
+  REQUIRE(ok);
+  CHECK(ok->next_expected_version == 1);
+  auto again = s().append("new-1", expected_version::no_stream(), one("n2"));
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::conflict);
+  CHECK(head_of(s(), "new-1").head == 1);
+  CHECK(last_pos(s()) == 6);
+}
+
+TEST_CASE_METHOD(journal_fixture,
+                 "expected_version stream_exists accepts only a stream that exists",
+                 "[journal][expected_version]") {
+  auto refused = s().append("new-1", expected_version::stream_exists(), one("x"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::conflict);
+  CHECK(head_of(s(), "new-1").head == 0);
+  CHECK(last_pos(s()) == 5);
+  auto ok = s().append(pid, expected_version::stream_exists(), one("e6"));
+  REQUIRE(ok);
+  CHECK(ok->next_expected_version == 6);
+}
+
+TEST_CASE_METHOD(journal_fixture, "expected_version exact accepts only the current head",
+                 "[journal][expected_version]") {
+  for (stream_version wrong : {stream_version{0}, stream_version{1}, stream_version{4},
+                               stream_version{6}, stream_version{100}}) {
+    auto r = s().append(pid, expected_version::exact(wrong), one("x"));
+    INFO("expected " << wrong);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::conflict);
+  }
+  CHECK(last_pos(s()) == 5);
+  auto ok = s().append(pid, expected_version::exact(5), one("e6"));
+  REQUIRE(ok);
+  CHECK(ok->next_expected_version == 6);
+  // exact(0) is the same as no_stream.
+  CHECK(expected_version::exact(0) == expected_version::no_stream());
+  auto fresh = s().append("new-1", expected_version::exact(0), one("n1"));
+  REQUIRE(fresh);
+  CHECK(fresh->next_expected_version == 1);
+}
+
+TEST_CASE("expected_version matches heads and renders its kind", "[expected_version]") {
+  CHECK(expected_version::any().matches(0));
+  CHECK(expected_version::any().matches(7));
+  CHECK(expected_version::no_stream().matches(0));
+  CHECK_FALSE(expected_version::no_stream().matches(1));
+  CHECK_FALSE(expected_version::stream_exists().matches(0));
+  CHECK(expected_version::stream_exists().matches(1));
+  CHECK(expected_version::exact(3).matches(3));
+  CHECK_FALSE(expected_version::exact(3).matches(2));
+  CHECK_FALSE(expected_version::exact(3).matches(4));
+  CHECK(expected_version::exact(3).which() == expected_version::kind::exact);
+  CHECK(expected_version::exact(3).version() == 3);
+  CHECK(expected_version{} == expected_version::any());
+  CHECK(expected_version::any().to_string() == "any");
+  CHECK(expected_version::no_stream().to_string() == "no_stream");
+  CHECK(expected_version::stream_exists().to_string() == "stream_exists");
+  CHECK(expected_version::exact(42).to_string() == "42");
+}
+
+// -- the global log --------------------------------------------------------------------------
+
+TEST_CASE("global positions strictly increase across streams", "[journal][tck]") {
+  test::temp_dir dir;
+  auto s = open_store(dir.path());
+  std::vector<std::string> ids{"a", "b", "c"};
+  global_position expected_first = 1;
+  for (int round = 0; round < 4; ++round) {
+    for (const auto& id : ids) {
+      std::vector<new_event> evs;
+      for (int i = 0; i <= round % 2; ++i)
+        evs.push_back(make_event(id + std::to_string(round) + "." + std::to_string(i)));
+      auto n = evs.size();
+      auto r = s->append(id, expected_version::any(), std::move(evs));
+      REQUIRE(r);
+      CHECK(r->first_position == expected_first);
+      CHECK(r->last_position == expected_first + n - 1);
+      expected_first += n;
+    }
+  }
+  auto all = read_all(*s);
+  REQUIRE(all.size() == expected_first - 1);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(all[i].position == i + 1);
+    if (i > 0)
+      CHECK(all[i].position > all[i - 1].position);
+  }
+  // Each stream's versions are gap-free and its positions increase.
+  for (const auto& id : ids) {
+    auto evs = read(*s, id);
+    REQUIRE(evs.size() == 6);
+    for (std::size_t i = 0; i < evs.size(); ++i) {
+      CHECK(evs[i].version == i + 1);
+      if (i > 0)
+        CHECK(evs[i].position > evs[i - 1].position);
+    }
+  }
+  CHECK(last_pos(*s) == expected_first - 1);
+}
+
+TEST_CASE_METHOD(journal_fixture, "read_all pages through the global log", "[journal][tck]") {
+  REQUIRE(s().append("q-1", expected_version::no_stream(), one("q1")));
+  REQUIRE(s().append("q-1", expected_version::exact(1), one("q2")));
+  using P = std::vector<global_position>;
+  CHECK(positions_of(read_all(s(), 0, 3)) == P{1, 2, 3});
+  CHECK(positions_of(read_all(s(), 3, 3)) == P{4, 5, 6});
+  CHECK(positions_of(read_all(s(), 6, 3)) == P{7});
+  CHECK(read_all(s(), 7, 3).empty());
+  CHECK(read_all(s(), 0, 0).empty());
+  CHECK(read_all(s(), std::numeric_limits<global_position>::max(), 10).empty());
+  // Paging until a short page visits every event exactly once.
+  P seen;
+  global_position after = 0;
+  for (;;) {
+    auto page = read_all(s(), after, 2);
+    for (const auto& e : page)
+      seen.push_back(e.position);
+    if (page.size() < 2)
+      break;
+    after = page.back().position;
+  }
+  CHECK(seen == P{1, 2, 3, 4, 5, 6, 7});
+  auto page = read_all(s(), 5, 10);
+  REQUIRE(page.size() == 2);
+  CHECK(page[0].stream_id == "q-1");
+  CHECK(page[0].version == 1);
+  CHECK(page[0].payload == "q1");
+  CHECK(page[1].version == 2);
+  // The zero-copy form visits the same events and can stop early.
+  P visited;
+  auto n = s().read_all(2, 10, [&](const event_view& e) {
+    visited.push_back(e.position);
+    return visited.size() < 3;
+  });
+  REQUIRE(n);
+  CHECK(*n == 3);
+  CHECK(visited == P{3, 4, 5});
+}
+
+TEST_CASE_METHOD(journal_fixture, "read_stream_backward reads newest first from the end or a version",
+                 "[journal][tck]") {
+  auto backward = [&](stream_version from, uint64_t count) {
+    auto r = s().read_stream_backward(pid, from, count);
+    REQUIRE(r);
+    return versions_of(*r);
+  };
+  CHECK(backward(0, 10) == V{5, 4, 3, 2, 1});
+  CHECK(backward(0, 2) == V{5, 4});
+  CHECK(backward(3, 2) == V{3, 2});
+  CHECK(backward(3, 10) == V{3, 2, 1});
+  CHECK(backward(1, 10) == V{1});
+  CHECK(backward(100, 2) == V{5, 4});
+  CHECK(backward(0, 0).empty());
+  auto evs = s().read_stream_backward(pid, 4, 1);
+  REQUIRE(evs);
+  REQUIRE(evs->size() == 1);
+  CHECK((*evs)[0].payload == "e4");
+  CHECK((*evs)[0].position == 4);
+  // Neighbouring streams never leak into a backward read.
+  REQUIRE(s().append("p-0", expected_version::any(), one("before")));
+  REQUIRE(s().append("p-2", expected_version::any(), one("after")));
+  CHECK(backward(0, 10) == V{5, 4, 3, 2, 1});
+  REQUIRE(s().truncate_stream(pid, 2));
+  CHECK(backward(0, 10) == V{5, 4, 3});
+  CHECK(backward(2, 10).empty());
+}
+
+TEST_CASE("list_streams finds streams by prefix and pages with after and limit",
+          "[journal][tck]") {
+  test::temp_dir dir;
+  auto s = open_store(dir.path());
+  for (std::string id : {"order-3", "order-1", "user-1", "order-2", "orde", "orderx", "a"})
+    REQUIRE(s->append(id, expected_version::no_stream(), one(id)));
+  REQUIRE(s->append("order-2", expected_version::exact(1), one("again")));
+  auto list = [&](std::string_view prefix, std::string_view after, uint64_t limit) {
+    auto r = s->list_streams(prefix, after, limit);
+    REQUIRE(r);
+    std::vector<std::string> ids;
+    for (const auto& i : *r)
+      ids.push_back(i.stream_id);
+    return ids;
+  };
+  using S = std::vector<std::string>;
+  CHECK(list("order-", "", 100) == S{"order-1", "order-2", "order-3"});
+  CHECK(list("order-", "", 2) == S{"order-1", "order-2"});
+  CHECK(list("order-", "order-2", 2) == S{"order-3"});
+  CHECK(list("order-", "order-1", 1) == S{"order-2"});
+  CHECK(list("order-", "order-3", 10).empty());
+  CHECK(list("order-", "", 0).empty());
+  CHECK(list("order", "", 100) == S{"order-1", "order-2", "order-3", "orderx"});
+  CHECK(list("", "", 100) == S{"a", "orde", "order-1", "order-2", "order-3", "orderx", "user-1"});
+  CHECK(list("", "order-3", 2) == S{"orderx", "user-1"});
+  CHECK(list("zzz", "", 10).empty());
+  CHECK(list("order-", "a", 10) == S{"order-1", "order-2", "order-3"}); // after < prefix
+  CHECK(list("order-", "order-", 10) == S{"order-1", "order-2", "order-3"});
+  CHECK(list("order-", "order-1x", 10) == S{"order-2", "order-3"}); // after need not exist
+  auto infos = s->list_streams("order-2", "", 10);
+  REQUIRE(infos);
+  REQUIRE(infos->size() == 1);
+  CHECK((*infos)[0].head == 2);
+  CHECK((*infos)[0].last_position == 8);
+  CHECK_FALSE((*infos)[0].deleted);
+  // Deleted streams stay listed, flagged.
+  REQUIRE(s->delete_stream("order-1"));
+  auto after_delete = s->list_streams("order-", "", 10);
+  REQUIRE(after_delete);
+  REQUIRE(after_delete->size() == 3);
+  CHECK((*after_delete)[0].stream_id == "order-1");
+  CHECK((*after_delete)[0].deleted);
+  CHECK_FALSE((*after_delete)[1].deleted);
+}
+
+// -- what an event carries ------------------------------------------------------------------
+
+TEST_CASE("metadata, type, schema version and timestamp round-trip", "[journal][tck]") {
+  test::temp_dir dir;
+  auto s = open_store(dir.path());
+  new_event e;
+  e.type = "OrderPlaced";
+  e.schema_version = 7;
+  e.payload = std::string("bin\0ary\xff", 8);
+  e.metadata.command_id = "cmd-42";
+  e.metadata.correlation_id = "corr-7";
+  e.metadata.causation_id = "cause-9";
+  e.timestamp = 1'700'000'000'123'456'789;
+  auto expected = e;
+  REQUIRE(s->append("o-1", expected_version::no_stream(), {e}));
+  auto check_event = [&](const recorded_event& r) {
+    CHECK(r.stream_id == "o-1");
+    CHECK(r.version == 1);
+    CHECK(r.position == 1);
+    CHECK(r.type == expected.type);
+    CHECK(r.schema_version == 7);
+    CHECK(r.payload == expected.payload);
+    CHECK(r.metadata == expected.metadata);
+    CHECK(r.metadata.command_id == "cmd-42");
+    CHECK(r.metadata.correlation_id == "corr-7");
+    CHECK(r.metadata.causation_id == "cause-9");
+    CHECK(r.timestamp == expected.timestamp);
+    CHECK_FALSE(r.corrupt);
+  };
+  auto fwd = read(*s, "o-1");
+  REQUIRE(fwd.size() == 1);
+  check_event(fwd[0]);
+  auto all = read_all(*s);
+  REQUIRE(all.size() == 1);
+  check_event(all[0]);
+  auto back = s->read_stream_backward("o-1", 0, 1);
+  REQUIRE(back);
+  REQUIRE(back->size() == 1);
+  check_event((*back)[0]);
+  std::vector<recorded_event> viewed;
+  REQUIRE(s->read_all(0, 10, [&](const event_view& v) {
+    viewed.push_back(v.to_owned());
+    return true;
+  }));
+  REQUIRE(viewed.size() == 1);
+  check_event(viewed[0]);
+  // Empty metadata stays empty.
+  REQUIRE(s->append("o-2", expected_version::no_stream(), one("plain")));
+  auto plain = read(*s, "o-2");
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].metadata == event_metadata{});
+}
+
+TEST_CASE("an event with timestamp 0 is stamped with the time of the append",
+          "[journal][tck]") {
+  test::temp_dir dir;
+  auto s = open_store(dir.path());
+  auto before = now_ns();
+  REQUIRE(s->append("t-1", expected_version::no_stream(), one("x")));
+  auto after = now_ns();
+  auto evs = read(*s, "t-1");
+  REQUIRE(evs.size() == 1);
+  CHECK(evs[0].timestamp >= before);
+  CHECK(evs[0].timestamp <= after);
+  // An explicit timestamp is kept as given.
+  auto e = make_event("y");
+  e.timestamp = 42;
+  REQUIRE(s->append("t-1", expected_version::exact(1), {e}));
+  CHECK(read(*s, "t-1", range(2, 2)).at(0).timestamp == 42);
+}
+
+// -- deletion ---------------------------------------------------------------------------------
+
+TEST_CASE_METHOD(journal_fixture, "a deleted stream refuses reads and appends and leaves the log",
+                 "[journal][tck]") {
+  REQUIRE(s().append("keep", expected_version::no_stream(), one("k1")));
+  REQUIRE(s().delete_stream(pid));
+  auto r = s().read_stream(pid);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::stream_deleted);
+  auto visit = s().read_stream(pid, stream_range{}, [](const event_view&) { return true; });
+  REQUIRE_FALSE(visit);
+  CHECK(visit.error().code == errc::stream_deleted);
+  auto back = s().read_stream_backward(pid, 0, 10);
+  REQUIRE_FALSE(back);
+  CHECK(back.error().code == errc::stream_deleted);
+  for (auto ev : {expected_version::any(), expected_version::no_stream(),
+                  expected_version::stream_exists(), expected_version::exact(5)}) {
+    auto a = s().append(pid, ev, one("zombie"));
+    INFO("expectation " << ev.to_string());
+    REQUIRE_FALSE(a);
+    CHECK(a.error().code == errc::stream_deleted);
+  }
+  auto all = read_all(s());
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].stream_id == "keep");
+  CHECK(all[0].position == 6);
+  CHECK(last_pos(s()) == 6);
+  auto h = head_of(s(), pid);
+  CHECK(h.deleted);
+  CHECK(h.head == 5);
+  auto twice = s().delete_stream(pid);
+  REQUIRE_FALSE(twice);
+  CHECK(twice.code() == errc::stream_deleted);
+  auto trunc = s().truncate_stream(pid, 2);
+  REQUIRE_FALSE(trunc);
+  CHECK(trunc.code() == errc::stream_deleted);
+  auto unknown = s().delete_stream("never-was");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.code() == errc::not_found);
+  CHECK(versions_of(read(s(), "keep")) == V{1});
+}
+
+TEST_CASE_METHOD(journal_fixture, "deleting a stream removes its snapshots", "[journal]") {
+  snapshot_record snap;
+  snap.stream_id = std::string{pid};
+  snap.version = 5;
+  snap.type = "S";
+  snap.state = "state";
+  REQUIRE(s().save_snapshot(snap));
+  REQUIRE(s().delete_stream(pid));
+  auto loaded = s().load_snapshot(pid);
+  REQUIRE(loaded);
+  CHECK_FALSE(loaded->has_value());
+}
+
+// -- input validation -------------------------------------------------------------------------
+
+TEST_CASE_METHOD(journal_fixture, "bad input is refused with bad_request and writes nothing",
+                 "[journal][tck]") {
+  auto before = last_pos(s());
+  auto refuse = [&](std::string id, std::vector<new_event> evs) {
+    auto r = s().append(id, expected_version::any(), std::move(evs));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::bad_request);
+    CHECK(last_pos(s()) == before);
+    CHECK(read_all(s()).size() == 5);
+  };
+  SECTION("empty stream id") { refuse("", one("x")); }
+  SECTION("stream id with a NUL byte") { refuse(std::string("a\0b", 3), one("x")); }
+  SECTION("stream id longer than 255 bytes") {
+    refuse(std::string(256, 'x'), one("x"));
+    // 255 bytes is still fine.
+    auto ok = s().append(std::string(255, 'x'), expected_version::any(), one("x"));
+    REQUIRE(ok);
+    CHECK(ok->first_position == before + 1);
+  }
+  SECTION("empty type name") { refuse("p-9", {make_event("x", "")}); }
+  SECTION("type name longer than 255 bytes") { refuse("p-9", {make_event("x", std::string(256, 't'))}); }
+  SECTION("a bad event after good ones refuses the whole append") {
+    std::vector<new_event> evs;
+    evs.push_back(make_event("good"));
+    evs.push_back(make_event("good"));
+    evs.push_back(make_event("bad", ""));
+    refuse(std::string{pid}, std::move(evs));
+    CHECK(head_of(s(), pid).head == 5);
+  }
+  SECTION("metadata id longer than 65535 bytes") {
+    auto e = make_event("x");
+    e.metadata.correlation_id = std::string(65536, 'c');
+    refuse("p-9", {e});
+  }
+  SECTION("reads of invalid ids are refused too") {
+    auto r = s().read_stream("");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::bad_request);
+    auto h = s().stream_head(std::string(300, 'x'));
+    REQUIRE_FALSE(h);
+    CHECK(h.error().code == errc::bad_request);
+  }
+}
+
+TEST_CASE("a payload over max_payload_size is refused with bad_request", "[journal][tck]") {
+  test::temp_dir dir;
+  store_options o;
+  o.dir = dir.path();
+  o.max_payload_size = 1024;
+  auto s = open_store(o);
+  REQUIRE(s->append("p", expected_version::no_stream(), one("first")));
+  auto big = s->append("p", expected_version::exact(1), one(std::string(1025, 'x')));
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == errc::bad_request);
+  CHECK(last_pos(*s) == 1);
+  CHECK(head_of(*s, "p").head == 1);
+  CHECK(read_all(*s).size() == 1);
+  auto at_limit = s->append("p", expected_version::exact(1), one(std::string(1024, 'x')));
+  REQUIRE(at_limit);
+  CHECK(at_limit->next_expected_version == 2);
+  CHECK(read(*s, "p").at(1).payload == std::string(1024, 'x'));
+}
+
+// -- multi-stream appends and group commits ---------------------------------------------------
+
+TEST_CASE_METHOD(journal_fixture, "an atomic multi-stream append writes all or nothing",
+                 "[journal][tck]") {
+  SECTION("one failed expectation writes nothing for any stream") {
+    std::vector<stream_append> batch;
+    batch.push_back(stream_append{"a-1", expected_version::no_stream(), one("a1")});
+    batch.push_back(stream_append{"b-1", expected_version::any(), one("b1")});
+    batch.push_back(stream_append{std::string{pid}, expected_version::exact(4), one("e6")});
+    auto r = s().append(std::move(batch));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::conflict);
+    CHECK(last_pos(s()) == 5);
+    CHECK(head_of(s(), "a-1").head == 0);
+    CHECK(head_of(s(), "b-1").head == 0);
+    CHECK(head_of(s(), pid).head == 5);
+    CHECK(read(s(), "a-1").empty());
+    CHECK(read_all(s()).size() == 5);
+  }
+  SECTION("a bad request in one part writes nothing for any stream") {
+    std::vector<stream_append> batch;
+    batch.push_back(stream_append{"a-1", expected_version::no_stream(), one("a1")});
+    batch.push_back(stream_append{"", expected_version::any(), one("b1")});
+    auto r = s().append(std::move(batch));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::bad_request);
+    CHECK(last_pos(s()) == 5);
+    CHECK(head_of(s(), "a-1").head == 0);
+  }
+  SECTION("when every expectation holds all streams are written in order") {
+    std::vector<stream_append> batch;
+    std::vector<new_event> two;
+    two.push_back(make_event("a1"));
+    two.push_back(make_event("a2"));
+    batch.push_back(stream_append{"a-1", expected_version::no_stream(), std::move(two)});
+    batch.push_back(stream_append{std::string{pid}, expected_version::exact(5), one("e6")});
+    auto r = s().append(std::move(batch));
+    REQUIRE(r);
+    REQUIRE(r->size() == 2);
+    CHECK((*r)[0].stream_id == "a-1");
+    CHECK((*r)[0].next_expected_version == 2);
+    CHECK((*r)[0].first_position == 6);
+    CHECK((*r)[0].last_position == 7);
+    CHECK((*r)[1].stream_id == pid);
+    CHECK((*r)[1].next_expected_version == 6);
+    CHECK((*r)[1].first_position == 8);
+    CHECK((*r)[1].last_position == 8);
+    CHECK(last_pos(s()) == 8);
+  }
+}
+
+TEST_CASE_METHOD(journal_fixture, "a multi-stream append may extend one stream twice",
+                 "[journal]") {
+  std::vector<stream_append> batch;
+  batch.push_back(stream_append{"a-1", expected_version::no_stream(), one("a1")});
+  batch.push_back(stream_append{"a-1", expected_version::exact(1), one("a2")});
+  auto r = s().append(std::move(batch));
+  REQUIRE(r);
+  REQUIRE(r->size() == 2);
+  CHECK((*r)[1].next_expected_version == 2);
+  CHECK((*r)[1].first_position == 7);
+  CHECK(payloads_of(read(s(), "a-1")) == std::vector<std::string>{"a1", "a2"});
+}
+
+TEST_CASE_METHOD(journal_fixture,
+                 "a group commit writes the appends that hold and reports each one in order",
+                 "[journal][tck]") {
+  write_batch batch;
+  std::vector<new_event> two;
+  two.push_back(make_event("a1"));
+  two.push_back(make_event("a2"));
+  two[0].metadata.command_id = "cmd-a";
+  two[1].timestamp = 77;
+  batch.appends.push_back(stream_append{"a-1", expected_version::no_stream(), std::move(two)});
+  batch.appends.push_back(stream_append{std::string{pid}, expected_version::exact(3), one("stale")});
+  batch.appends.push_back(stream_append{"", expected_version::any(), one("bad")});
+  batch.appends.push_back(stream_append{std::string{pid}, expected_version::exact(5), one("e6")});
+  snapshot_record snap;
+  snap.stream_id = "a-1";
+  snap.version = 2;
+  snap.type = "S";
+  snap.state = "s2";
+  batch.snapshots.push_back(snap);
+  auto before = now_ns();
+  auto out = s().commit(batch, true);
+  auto after = now_ns();
+  REQUIRE(out);
+  REQUIRE(out->appends.size() == 4);
+  REQUIRE(out->appends[0]);
+  CHECK(out->appends[0]->stream_id == "a-1");
+  CHECK(out->appends[0]->next_expected_version == 2);
+  CHECK(out->appends[0]->first_position == 6);
+  CHECK(out->appends[0]->last_position == 7);
+  REQUIRE_FALSE(out->appends[1]);
+  CHECK(out->appends[1].error().code == errc::conflict);
+  REQUIRE_FALSE(out->appends[2]);
+  CHECK(out->appends[2].error().code == errc::bad_request);
+  REQUIRE(out->appends[3]);
+  CHECK(out->appends[3]->next_expected_version == 6);
+  CHECK(out->appends[3]->first_position == 8);
+
+  const auto& c = out->committed;
+  REQUIRE(c.size() == 3);
+  CHECK(positions_of(c) == std::vector<global_position>{6, 7, 8});
+  CHECK(c[0].stream_id == "a-1");
+  CHECK(c[0].version == 1);
+  CHECK(c[0].payload == "a1");
+  CHECK(c[0].metadata.command_id == "cmd-a");
+  CHECK(c[0].timestamp >= before);
+  CHECK(c[0].timestamp <= after);
+  CHECK(c[1].stream_id == "a-1");
+  CHECK(c[1].version == 2);
+  CHECK(c[1].timestamp == 77);
+  CHECK(c[2].stream_id == pid);
+  CHECK(c[2].version == 6);
+  CHECK(c[2].payload == "e6");
+
+  // The committed events are exactly what the log now holds.
+  auto stored = read_all(s(), 5);
+  REQUIRE(stored.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(stored[i].stream_id == c[i].stream_id);
+    CHECK(stored[i].version == c[i].version);
+    CHECK(stored[i].position == c[i].position);
+    CHECK(stored[i].payload == c[i].payload);
+    CHECK(stored[i].timestamp == c[i].timestamp);
+    CHECK(stored[i].metadata == c[i].metadata);
+    CHECK(stored[i].type == c[i].type);
+  }
+  // The stale append changed nothing; the snapshot was saved in the same commit.
+  CHECK(read(s(), pid, range(3, 3)).at(0).payload == "e3");
+  auto loaded = s().load_snapshot("a-1");
+  REQUIRE(loaded);
+  REQUIRE(loaded->has_value());
+  CHECK((*loaded)->state == "s2");
+  CHECK(last_pos(s()) == 8);
+}
+
+TEST_CASE_METHOD(journal_fixture, "a group commit without collect leaves committed empty",
+                 "[journal]") {
+  write_batch batch;
+  batch.appends.push_back(stream_append{"a-1", expected_version::no_stream(), one("a1")});
+  auto out = s().commit(batch, false);
+  REQUIRE(out);
+  REQUIRE(out->appends.size() == 1);
+  CHECK(out->appends[0]);
+  CHECK(out->committed.empty());
+  CHECK(head_of(s(), "a-1").head == 1);
+}
+
+// -- storage ------------------------------------------------------------------------------------
+
+TEST_CASE("the map grows from 1 MiB as the journal fills", "[journal][tck][storage]") {
+  test::temp_dir dir;
+  store_options o;
+  o.dir = dir.path();
+  o.initial_map_size = std::size_t{1} << 20;
+  auto s = open_store(o);
+  constexpr int batches = 100;
+  constexpr int per_batch = 20;
+  constexpr std::size_t payload_size = 10'000; // 100 * 20 * 10 kB = 20 MB
+  for (int b = 0; b < batches; ++b) {
+    std::vector<new_event> evs;
+    for (int i = 0; i < per_batch; ++i) {
+      std::string payload(payload_size, static_cast<char>('a' + (b + i) % 26));
+      payload.replace(0, 8, std::to_string(10'000'000 + b * per_batch + i));
+      evs.push_back(make_event(std::move(payload)));
+    }
+    auto r = s->append("big", expected_version::exact(stream_version(b) * per_batch),
+                       std::move(evs));
+    INFO("batch " << b);
+    REQUIRE(r);
+  }
+  auto st = s->stats();
+  REQUIRE(st);
+  CHECK(st->events == batches * per_batch);
+  CHECK(st->map_size > (std::size_t{16} << 20));
+  CHECK(st->file_size > (std::size_t{16} << 20));
+  // Spot checks: events at both ends and in the middle read back intact.
+  for (stream_version v : {stream_version{1}, stream_version{1000}, stream_version{2000}}) {
+    auto evs = read(*s, "big", range(v, v));
+    REQUIRE(evs.size() == 1);
+    CHECK(evs[0].payload.size() == payload_size);
+    CHECK(evs[0].payload.substr(0, 8) == std::to_string(10'000'000 + v - 1));
+    CHECK_FALSE(evs[0].corrupt);
+  }
+  // The grown store reopens with the small initial size and keeps working.
+  s.reset();
+  s = open_store(o);
+  auto tail = read(*s, "big", range(2000, 2000));
+  REQUIRE(tail.size() == 1);
+  CHECK(tail[0].payload.substr(0, 8) == std::to_string(10'000'000 + 1999));
+  auto more = s->append("big", expected_version::exact(2000), one(std::string(payload_size, 'z')));
+  REQUIRE(more);
+  CHECK(more->first_position == 2001);
+}
+
+TEST_CASE("appends beyond the map cap fail with storage_full and write nothing",
+          "[journal][tck][storage]") {
+  test::temp_dir dir;
+  store_options o;
+  o.dir = dir.path();
+  o.initial_map_size = std::size_t{1} << 20;
+  o.max_map_size = std::size_t{4} << 20;
+  auto s = open_store(o);
+  constexpr std::size_t payload_size = 100'000;
+  auto payload_for = [](int i) {
+    std::string p(payload_size, static_cast<char>('A' + i % 26));
+    p.replace(0, 4, std::to_string(1000 + i));
+    return p;
+  };
+  int written = 0;
+  result<append_result> last_failure = make_error(errc::io_error, "never failed");
+  for (int i = 0; i < 100; ++i) {
+    auto r = s->append("fill", expected_version::exact(stream_version(i)), one(payload_for(i)));
+    if (!r) {
+      last_failure = std::move(r);
+      break;
+    }
+    ++written;
+  }
+  REQUIRE_FALSE(last_failure);
+  CHECK(last_failure.error().code == errc::storage_full);
+  CHECK(written > 10); // the 1 MiB initial map grew towards the 4 MiB cap
+  CHECK(std::size_t(written) * payload_size <= o.max_map_size);
+  // The failed append wrote nothing.
+  CHECK(last_pos(*s) == global_position(written));
+  CHECK(head_of(*s, "fill").head == stream_version(written));
+  // Every earlier event reads back intact.
+  auto evs = read(*s, "fill");
+  REQUIRE(evs.size() == std::size_t(written));
+  for (int i = 0; i < written; ++i) {
+    CHECK(evs[i].version == stream_version(i + 1));
+    CHECK(evs[i].payload == payload_for(i));
+    CHECK_FALSE(evs[i].corrupt);
+  }
+  // The store keeps serving: reads work and a big append fails the same way.
+  CHECK(read_all(*s).size() == std::size_t(written));
+  auto again = s->append("fill", expected_version::exact(written), one(payload_for(written)));
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::storage_full);
+  CHECK(last_pos(*s) == global_position(written));
+  // Small appends fill what is left, then fail the same clean way.
+  stream_version small_written = 0;
+  result<append_result> small_failure = make_error(errc::io_error, "never failed");
+  for (int i = 0; i < 20000; ++i) {
+    auto r = s->append("small", expected_version::exact(small_written), one("tiny"));
+    if (!r) {
+      small_failure = std::move(r);
+      break;
+    }
+    ++small_written;
+  }
+  REQUIRE_FALSE(small_failure);
+  CHECK(small_failure.error().code == errc::storage_full);
+  CHECK(last_pos(*s) == global_position(written) + small_written);
+  CHECK(head_of(*s, "small").head == small_written);
+  CHECK(head_of(*s, "fill").head == stream_version(written));
+  CHECK(read(*s, "small").size() == small_written);
+  CHECK(read(*s, "fill").size() == std::size_t(written));
+  auto st = s->stats();
+  REQUIRE(st);
+  CHECK(st->map_size <= o.max_map_size);
+}
+
+TEST_CASE("a group commit that hits the map cap writes nothing and keeps the batch",
+          "[journal][storage]") {
+  test::temp_dir dir;
+  store_options o;
+  o.dir = dir.path();
+  o.initial_map_size = std::size_t{1} << 20;
+  o.max_map_size = std::size_t{2} << 20;
+  auto s = open_store(o);
+  REQUIRE(s->append("x", expected_version::no_stream(), one("first")));
+  write_batch batch;
+  batch.appends.push_back(stream_append{"small", expected_version::no_stream(), one("tiny")});
+  std::vector<new_event> big;
+  for (int i = 0; i < 30; ++i)
+    big.push_back(make_event(std::string(100'000, 'b')));
+  batch.appends.push_back(stream_append{"big", expected_version::no_stream(), std::move(big)});
+  auto out = s->commit(batch, true);
+  REQUIRE_FALSE(out);
+  CHECK(out.error().code == errc::storage_full);
+  CHECK(last_pos(*s) == 1);
+  CHECK(head_of(*s, "small").head == 0);
+  CHECK(head_of(*s, "big").head == 0);
+  // Nothing was moved out of the batch: it can be retried or split.
+  REQUIRE(batch.appends.size() == 2);
+  REQUIRE(batch.appends[0].events.size() == 1);
+  CHECK(batch.appends[0].events[0].payload == "tiny");
+  CHECK(batch.appends[1].events.size() == 30);
+  // The atomic multi-stream append fails the same way.
+  auto atomic = s->append(std::vector<stream_append>{batch.appends[0], batch.appends[1]});
+  REQUIRE_FALSE(atomic);
+  CHECK(atomic.error().code == errc::storage_full);
+  CHECK(last_pos(*s) == 1);
+  // The small part alone still fits.
+  auto small = s->append("small", expected_version::no_stream(), one("tiny"));
+  REQUIRE(small);
+  CHECK(small->first_position == 2);
+}
+
+TEST_CASE("the map cap holds even when the initial map size is larger",
+          "[journal][storage]") {
+  test::temp_dir dir;
+  store_options o;
+  o.dir = dir.path();
+  o.max_map_size = std::size_t{4} << 20; // initial_map_size stays at its 64 MiB default
+  auto opened = event_store::open(o);
+  if (!opened) {
+    // Refusing inconsistent options is fine too.
+    CHECK(opened.error().code == errc::bad_request);
+    return;
+  }
+  auto& s = **opened;
+  bool hit_cap = false;
+  int written = 0;
+  for (; written < 80; ++written) { // up to 8 MB, twice the cap
+    auto r = s.append("fill", expected_version::any(), one(std::string(100'000, 'f')));
+    if (!r) {
+      CHECK(r.error().code == errc::storage_full);
+      hit_cap = true;
+      break;
+    }
+  }
+  INFO("appended " << written << " events of 100 kB under a 4 MiB cap");
+  CHECK(hit_cap);
+  CHECK(std::size_t(written) * 100'000 <= o.max_map_size);
+}
+
+TEST_CASE("a no_sync store keeps flushed appends across a reopen", "[journal][tck]") {
+  test::temp_dir dir;
+  {
+    store_options o;
+    o.dir = dir.path();
+    o.mode = durability::no_sync;
+    auto s = open_store(o);
+    CHECK(s->options().mode == durability::no_sync);
+    write_fixture_events(*s, pid);
+    REQUIRE(s->flush());
+  }
+  auto s = open_store(dir.path());
+  CHECK(payloads_of(read(*s, pid)) == std::vector<std::string>{"e1", "e2", "e3", "e4", "e5"});
+  CHECK(last_pos(*s) == 5);
+  CHECK(std::string{to_string(durability::no_sync)} == "no_sync");
+  CHECK(std::string{to_string(durability::durable)} == "durable");
+}
+
+TEST_CASE("a read-only store serves reads and refuses every write", "[journal]") {
+  test::temp_dir dir;
+  {
+    auto s = open_store(dir.path());
+    write_fixture_events(*s, pid);
+  }
+  store_options o;
+  o.dir = dir.path();
+  o.read_only = true;
+  auto s = open_store(o);
+  CHECK(versions_of(read(*s, pid)) == V{1, 2, 3, 4, 5});
+  CHECK(last_pos(*s) == 5);
+  CHECK(s->append(pid, expected_version::any(), one("x")).code() == errc::bad_request);
+  CHECK(s->truncate_stream(pid, 2).code() == errc::bad_request);
+  CHECK(s->delete_stream(pid).code() == errc::bad_request);
+  snapshot_record snap;
+  snap.stream_id = std::string{pid};
+  snap.version = 1;
+  snap.type = "S";
+  CHECK(s->save_snapshot(snap).code() == errc::bad_request);
+  write_batch batch;
+  batch.appends.push_back(stream_append{std::string{pid}, expected_version::any(), one("x")});
+  CHECK(s->commit(batch).code() == errc::bad_request);
+  CHECK(versions_of(read(*s, pid)) == V{1, 2, 3, 4, 5});
+  // A folder without a store cannot be opened read-only.
+  store_options missing;
+  missing.dir = dir.path() / "nothing-here";
+  missing.read_only = true;
+  CHECK_FALSE(event_store::open(missing));
+}
+
+TEST_CASE_METHOD(journal_fixture, "stats count events, streams and snapshots",
+                 "[journal][tck]") {
+  REQUIRE(s().append("q-1", expected_version::no_stream(), {make_event("q1"), make_event("q2")}));
+  for (stream_version v : {stream_version{2}, stream_version{4}}) {
+    snapshot_record snap;
+    snap.stream_id = std::string{pid};
+    snap.version = v;
+    snap.type = "S";
+    snap.state = "s";
+    REQUIRE(s().save_snapshot(snap));
+  }
+  auto st = s().stats();
+  REQUIRE(st);
+  CHECK(st->events == 7);
+  CHECK(st->streams == 2);
+  CHECK(st->snapshots == 2);
+  CHECK(st->last_position == 7);
+  CHECK(st->map_size > 0);
+  CHECK(st->map_used > 0);
+  CHECK(st->map_used <= st->map_size);
+  CHECK(st->file_size > 0);
+  REQUIRE(s().truncate_stream(pid, 3));
+  auto after = s().stats();
+  REQUIRE(after);
+  CHECK(after->events == 4);
+  CHECK(after->last_position == 7);
+}
+
+TEST_CASE_METHOD(journal_fixture, "a backup opens as a store holding the same events",
+                 "[journal][tck]") {
+  REQUIRE(s().append("q-1", expected_version::no_stream(), one("q1")));
+  snapshot_record snap;
+  snap.stream_id = std::string{pid};
+  snap.version = 5;
+  snap.type = "S";
+  snap.state = "five";
+  REQUIRE(s().save_snapshot(snap));
+  auto dest = dir.path() / "backup";
+  REQUIRE(s().backup(dest));
+  // The source keeps working after the backup.
+  REQUIRE(s().append("q-1", expected_version::exact(1), one("q2")));
+
+  auto b = open_store(dest);
+  auto original = read_all(s(), 0, 6);
+  auto copy = read_all(*b);
+  REQUIRE(copy.size() == 6);
+  REQUIRE(original.size() == 6);
+  for (std::size_t i = 0; i < copy.size(); ++i) {
+    CHECK(copy[i].stream_id == original[i].stream_id);
+    CHECK(copy[i].version == original[i].version);
+    CHECK(copy[i].position == original[i].position);
+    CHECK(copy[i].payload == original[i].payload);
+    CHECK(copy[i].timestamp == original[i].timestamp);
+    CHECK_FALSE(copy[i].corrupt);
+  }
+  CHECK(last_pos(*b) == 6);
+  CHECK(head_of(*b, pid).head == 5);
+  auto loaded = b->load_snapshot(pid);
+  REQUIRE(loaded);
+  REQUIRE(loaded->has_value());
+  CHECK((*loaded)->state == "five");
+  // The backup continues numbering on its own.
+  auto r = b->append("q-1", expected_version::exact(1), one("q2-copy"));
+  REQUIRE(r);
+  CHECK(r->first_position == 7);
+  // A backup into a non-empty folder is refused.
+  auto refused = s().backup(dest);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.code() == errc::bad_request);
+}

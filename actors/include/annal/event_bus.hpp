@@ -1,17 +1,39 @@
 // The event bus: receives each committed batch from the journal writer, in global order,
-// and fans it out to subscribers.
+// and delivers it to subscribers whose filter matches. It never buffers without bound:
+// a subscriber still catching up gets a bounded buffer of live batches (overflow sends it
+// back to reading the journal), and a live subscriber that falls too far behind is moved
+// back to catch-up reading.
+//
+// Subscription protocol (internal; the subscriber side is detail::subscription):
+//   sub -> bus  (subscribe_atom, actor, event_filter)  => global_position live_from
+//                 the bus buffers every batch after live_from for the subscriber
+//   sub -> bus  (go_live_atom, position)               => (bool live, global_position)
+//                 after the subscriber read the journal up to `position` >= live_from:
+//                 buffered batches are delivered and it is live (true), or its buffer
+//                 overflowed and it must read up to the returned position first (false)
+//   bus -> sub  (committed_atom, committed_events)     a batch with matching events
+//   bus -> sub  (progress_atom, position)              a batch without any
+//   sub -> bus  (ack_atom, position)                   processed up to position
+//   bus -> sub  (behind_atom)                          too far behind: read the journal
+//                                                      and subscribe again
+//   sub -> bus  (unsub_atom, actor)                    stop deliveries
 #pragma once
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <cstddef>
+
 namespace annal {
 
-/// Spawns an event bus. Protocol (internal, see detail/messages.hpp):
-///   (subscribe_atom, caf::actor)         the actor receives every later batch as
-///                                        (committed_atom, committed_events); it is
-///                                        removed when it terminates
-///   (committed_atom, committed_events)   from the journal writer
-caf::actor spawn_event_bus(caf::actor_system& sys);
+struct event_bus_options {
+  /// Events buffered for one subscriber that is still catching up.
+  std::size_t max_buffered_events = 200000;
+  /// Events delivered to one live subscriber and not yet acknowledged.
+  std::size_t max_unacked_events = 200000;
+};
+
+/// Spawns an event bus.
+caf::actor spawn_event_bus(caf::actor_system& sys, event_bus_options options = {});
 
 } // namespace annal

@@ -68,6 +68,16 @@ CEREAL_LOAD_FUNCTION_NAME(binary_input_archive& ar, T& t) {
   ar.load_binary(std::addressof(t), sizeof(t));
 }
 
+// A bool is one byte of 0 or 1; any other value is damage (and loading it into a bool
+// would be undefined behaviour).
+inline void CEREAL_LOAD_FUNCTION_NAME(binary_input_archive& ar, bool& b) {
+  unsigned char byte = 0;
+  ar.load_binary(&byte, 1);
+  if (byte > 1)
+    throw cereal::Exception("invalid bool value");
+  b = byte == 1;
+}
+
 template <class Archive, class T>
 inline CEREAL_ARCHIVE_RESTRICT(binary_input_archive, binary_output_archive)
 CEREAL_SERIALIZE_FUNCTION_NAME(Archive& ar, cereal::NameValuePair<T>& t) {

@@ -95,9 +95,9 @@ public:
   }
 
   /// Renders any registered event's payload as JSON (after upcasting). Errors as upcast(),
-  /// plus corrupt when the payload does not decode.
-  result<std::string> to_json(std::string_view name, uint32_t version,
-                              std::string_view payload) const;
+  /// plus corrupt when the payload does not decode or the event failed its checksum.
+  result<std::string> to_json(std::string_view name, uint32_t version, std::string_view payload,
+                              bool corrupt = false) const;
 
 private:
   struct entry {

@@ -55,6 +55,10 @@ status validate_stream_id(std::string_view stream_id);
 /// Called for each event of a zero-copy read; return false to stop early.
 using event_visitor = std::function<bool(const event_view&)>;
 
+/// Called once with every event of a zero-copy chunked read (views valid only during the
+/// call); an error it returns is returned by the read.
+using event_batch_visitor = std::function<status(const std::vector<event_view>&)>;
+
 class event_store {
 public:
   /// Opens (creating when missing) the store in options.dir. Fails with io_error when the
@@ -104,6 +108,12 @@ public:
   /// events inside one read transaction; returns how many were visited.
   result<uint64_t> read_all(global_position after, uint64_t max_count,
                             const event_visitor& visit);
+
+  /// Zero-copy read of up to `max_count` events after `after`, handed to `visit` as one
+  /// vector inside the read transaction (for catch-up readers that apply events in
+  /// batches). Returns how many events were read.
+  result<uint64_t> read_all_batch(global_position after, uint64_t max_count,
+                                  const event_batch_visitor& visit);
 
   /// Zero-copy read of a stream (versions in `range`, oldest first).
   result<uint64_t> read_stream(std::string_view stream_id, stream_range range,

@@ -39,6 +39,8 @@ public:
   status scan(table_id table, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn,
               std::string_view after = {}) const;
+  /// Deletes every entry of `table` (in this transaction).
+  status clear(table_id table);
   /// The checkpoint `name` (0 when none).
   result<global_position> checkpoint(std::string_view name) const;
   /// Sets checkpoint `name` to `position` (in this transaction: atomically with the

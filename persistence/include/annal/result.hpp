@@ -34,6 +34,9 @@ public:
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
+  /// The value, or `fallback` when the result holds an error.
+  T value_or(T fallback) const& { return has_value() ? *std::get_if<0>(&state_) : fallback; }
+
   /// The error. REQUIRES: !has_value().
   const annal::error& error() const& { assert(!has_value()); return *std::get_if<1>(&state_); }
   annal::error&& error() && { assert(!has_value()); return std::move(*std::get_if<1>(&state_)); }

@@ -18,6 +18,8 @@
 #include <memory>
 #include <typeindex>
 
+#include <cereal/details/traits.hpp>
+
 #include "annal/aggregate_options.hpp"
 #include "annal/aggregate_traits.hpp"
 #include "annal/aggregate_view.hpp"
@@ -27,7 +29,11 @@
 #include "annal/detail/command_envelope.hpp"
 #include "annal/event_registry.hpp"
 #include "annal/event_store.hpp"
+#include "annal/durable_projection.hpp"
 #include "annal/journal_writer.hpp"
+#include "annal/memory_projection.hpp"
+#include "annal/process_manager.hpp"
+#include "annal/projection_monitor.hpp"
 #include "annal/read_model_store.hpp"
 #include "annal/runtime_config.hpp"
 
@@ -42,6 +48,29 @@ detail::command_envelope<A> make_command(std::string id, typename A::command cmd
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   return {std::move(id), std::move(cmd), std::move(options), deadline, nullptr};
 }
+
+/// How long a query may wait for its projection to reach a position (read-your-writes).
+struct query_options {
+  /// The position the read model must reflect first (e.g. a command_reply's position);
+  /// 0: answer from whatever the model holds now.
+  global_position min_position = 0;
+  std::chrono::milliseconds timeout{5000};
+};
+
+namespace detail {
+/// Sends a stored (serialized) command to its aggregate; registered per aggregate type.
+using command_dispatcher = std::function<void(const stored_command&, std::function<void(command_result)>)>;
+
+template <class T>
+using is_serializable = std::integral_constant<
+  bool, cereal::traits::is_output_serializable<T, binary_output_archive>::value
+          && cereal::traits::is_input_serializable<T, binary_input_archive>::value>;
+
+template <class A, class = void>
+struct has_tags : std::false_type {};
+template <class A>
+struct has_tags<A, std::void_t<decltype(A::tags())>> : std::true_type {};
+} // namespace detail
 
 class runtime {
 public:
@@ -90,6 +119,51 @@ public:
   template <class A>
   result<aggregate_view<typename A::state>> load(const std::string& id, as_of when = as_of::latest());
 
+  // -- projections and process managers (register before start()) ------------------------
+
+  /// Registers a durable projection. Errors: bad_request (after start, duplicate name),
+  /// io_error (opening its tables).
+  status add_projection(durable_projection spec);
+
+  /// Registers an in-memory projection; the returned sink answers queries.
+  template <class Model>
+  result<std::shared_ptr<memory_sink<Model>>> add_projection(memory_projection<Model> spec);
+
+  /// Registers a process manager.
+  status add_process_manager(process_manager spec);
+
+  /// Waits until projection `name` reflects `min_position`. Errors: not_found (no such
+  /// projection), timeout (not reached in time), unavailable (faulted or stopped).
+  status await_projection(const std::string& name, global_position min_position,
+                          std::chrono::milliseconds timeout);
+
+  /// Runs `fn(const read_model_txn&) -> result<R>` against the read models once projection
+  /// `name` reached q.min_position. Errors: those of await_projection and of fn.
+  template <class R, class F>
+  result<R> query(const std::string& name, F&& fn, query_options q = {});
+
+  /// Runs `fn(const Model&)` against an in-memory projection once it reached
+  /// q.min_position; returns fn's result (wrapped in result<>).
+  template <class Model, class F>
+  auto query_memory(const std::string& name, F&& fn, query_options q = {})
+    -> result<decltype(fn(std::declval<const Model&>()))>;
+
+  /// Status of every projection and process manager (lag against the journal's head).
+  std::vector<projection_info> projections() const;
+  /// Status of one. Errors: not_found.
+  result<projection_info> projection(const std::string& name) const;
+
+  /// Operator controls (wait for the projection's acknowledgement). Errors: not_found,
+  /// bad_request (skip when not faulted at an event), unavailable.
+  status restart_projection(const std::string& name);
+  status skip_projection_event(const std::string& name);
+  status rebuild_projection(const std::string& name);
+  status stop_projection(const std::string& name);
+
+  /// Sends a stored command to its aggregate (used by durable timers). Errors reach
+  /// `done`: bad_request when the category has no serializable commands registered.
+  void dispatch(const stored_command& cmd, std::function<void(command_result)> done);
+
   /// Graceful stop: stop accepting, let every instance finish its in-flight commands,
   /// flush the journal, stop the actors. Idempotent.
   status stop();
@@ -107,12 +181,17 @@ public:
   /// The event bus actor (committed batches in global order).
   caf::actor event_bus() const;
 
+  struct impl; // (public only for the implementation's free helpers)
+
 private:
-  struct impl;
   explicit runtime(std::unique_ptr<impl> p);
   detail::aggregate_context base_context() const;
   status add_router(std::type_index type, caf::actor router);
   result<caf::actor> router_of(std::type_index type) const;
+  void add_dispatcher(std::string category, detail::command_dispatcher fn,
+                      std::vector<std::string> tags);
+  status add_sink(projection_options options, std::shared_ptr<projection_sink> sink);
+  result<std::shared_ptr<projection_sink>> sink_of(const std::string& name) const;
   std::unique_ptr<impl> impl_;
 };
 
@@ -126,6 +205,24 @@ status runtime::register_aggregate(aggregate_options options) {
     return make_error(errc::already_exists, std::string{aggregate_traits<A>::category()}
                                               + " is registered already");
   aggregate_traits<A>::register_events(registry());
+  detail::command_dispatcher dispatch_fn;
+  if constexpr (detail::is_serializable<typename A::command>::value) {
+    dispatch_fn = [this](const stored_command& sc, std::function<void(command_result)> done) {
+      auto cmd = from_bytes<typename A::command>(sc.command_bytes);
+      if (!cmd)
+        return done(std::move(cmd).error());
+      command_options o;
+      o.command_id = sc.command_id;
+      o.correlation_id = sc.correlation_id;
+      o.causation_id = sc.causation_id;
+      send<A>(sc.aggregate_id, std::move(*cmd), std::move(o), std::move(done));
+    };
+  }
+  std::vector<std::string> tags;
+  if constexpr (detail::has_tags<A>::value)
+    for (const auto& t : A::tags())
+      tags.emplace_back(t);
+  add_dispatcher(std::string{aggregate_traits<A>::category()}, std::move(dispatch_fn), std::move(tags));
   auto ctx = std::make_shared<detail::aggregate_context>(base_context());
   ctx->options = options;
   return add_router(typeid(A), system().spawn(detail::aggregate_router<A>,
@@ -159,6 +256,67 @@ std::future<command_result> runtime::send(std::string id, typename A::command cm
   send<A>(std::move(id), std::move(cmd), std::move(options),
           [p](command_result r) { p->set_value(std::move(r)); });
   return f;
+}
+
+template <class Model>
+result<std::shared_ptr<memory_sink<Model>>> runtime::add_projection(memory_projection<Model> spec) {
+  auto sink = std::make_shared<memory_sink<Model>>(std::move(spec.apply));
+  if (auto ok = add_sink(std::move(spec.options), sink); !ok)
+    return std::move(ok).error();
+  return sink;
+}
+
+template <class R, class F>
+result<R> runtime::query(const std::string& name, F&& fn, query_options q) {
+  if (auto ok = await_projection(name, q.min_position, q.timeout); !ok)
+    return std::move(ok).error();
+  std::optional<R> out;
+  auto ok = read_models().read([&](const read_model_txn& t) -> status {
+    result<R> r = fn(t);
+    if (!r)
+      return std::move(r).error();
+    out.emplace(std::move(*r));
+    return {};
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return std::move(*out);
+}
+
+template <class Model, class F>
+auto runtime::query_memory(const std::string& name, F&& fn, query_options q)
+  -> result<decltype(fn(std::declval<const Model&>()))> {
+  auto sink = sink_of(name);
+  if (!sink)
+    return std::move(sink).error();
+  auto typed = std::dynamic_pointer_cast<memory_sink<Model>>(*sink);
+  if (!typed)
+    return make_error(errc::bad_request, "projection '" + name + "' is not an in-memory "
+                                                                "projection of this model type");
+  if (auto ok = await_projection(name, q.min_position, q.timeout); !ok)
+    return std::move(ok).error();
+  return typed->read(std::forward<F>(fn));
+}
+
+template <class A>
+command_result process_context::send(std::string id, typename A::command cmd,
+                                     command_options options) {
+  return rt_.send<A>(std::move(id), std::move(cmd), prepare(std::move(options))).get();
+}
+
+template <class A>
+status process_context::schedule(const std::string& key, timestamp_ns due, std::string id,
+                                 typename A::command cmd) {
+  static_assert(detail::is_serializable<typename A::command>::value,
+                "scheduled commands must be cereal-serializable");
+  auto bytes = to_bytes(cmd);
+  if (!bytes)
+    return std::move(bytes).error();
+  stored_command sc;
+  sc.category.assign(aggregate_traits<A>::category());
+  sc.aggregate_id = std::move(id);
+  sc.command_bytes = std::move(*bytes);
+  return stage_timer(key, due, std::move(sc));
 }
 
 template <class A>

@@ -17,5 +17,17 @@ using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using go_live_atom = caf::atom_constant<caf::atom("go_live")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using behind_atom = caf::atom_constant<caf::atom("behind")>;
+using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
+using catchup_atom = caf::atom_constant<caf::atom("catchup")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using skip_atom = caf::atom_constant<caf::atom("skip")>;
+using rebuild_atom = caf::atom_constant<caf::atom("rebuild")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
 
 } // namespace annal::detail

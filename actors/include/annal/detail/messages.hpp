@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "annal/append.hpp"
+#include "annal/event_filter.hpp"
 #include "annal/command_options.hpp"
 #include "annal/recorded_event.hpp"
 #include "annal/result.hpp"
@@ -53,3 +54,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::append_outcomes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::committed_events)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::loader_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::load_failure)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::event_filter)

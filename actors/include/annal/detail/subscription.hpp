@@ -1,0 +1,73 @@
+// Internal: the subscriber side of the event bus protocol (see event_bus.hpp), for actors
+// that consume the global log in order: first reading the journal directly from a
+// position (catch-up, in chunks, in their own read transactions), then switching to live
+// batches from the bus with no gap and no duplicate, and back to catch-up when the bus
+// says they fell behind.
+//
+// The owning actor forwards the bus messages to on_* and calls catch_up_step() for each
+// catchup_atom it sends itself. Thread safety: used only inside its actor.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include <functional>
+#include <vector>
+
+#include "annal/event_filter.hpp"
+#include "annal/event_store.hpp"
+
+namespace annal::detail {
+
+class subscription {
+public:
+  /// Applies `events` (already filtered, positions increasing) and records `through` as
+  /// the new position; on error nothing may have been applied.
+  using apply_fn = std::function<status(const std::vector<event_view>&, global_position through)>;
+  /// Reports a failed apply or read (the subscription has paused itself).
+  using fail_fn = std::function<void(const error&)>;
+  /// Reports a switch between catching up (false) and live (true).
+  using mode_fn = std::function<void(bool live)>;
+
+  subscription(caf::event_based_actor* self, event_store& store, caf::actor bus,
+               event_filter filter, std::size_t chunk, apply_fn apply, fail_fn fail,
+               mode_fn mode);
+
+  /// Starts (or restarts) from `position`: subscribes to the bus and catches up.
+  void start(global_position position);
+
+  /// Stops deliveries (unsubscribes); start() resumes.
+  void pause();
+
+  /// Reads and applies the next chunk of the journal (on catchup_atom).
+  void catch_up_step();
+
+  void on_committed(const std::vector<recorded_event>& batch);
+  void on_progress(global_position position);
+  void on_behind();
+
+  global_position position() const noexcept { return position_; }
+  bool live() const noexcept { return live_; }
+  bool active() const noexcept { return active_; }
+  const event_filter& filter() const noexcept { return filter_; }
+
+private:
+  void request_live();
+  bool apply(const std::vector<event_view>& events, global_position through);
+
+  caf::event_based_actor* self_;
+  event_store& store_;
+  caf::actor bus_;
+  event_filter filter_;
+  std::size_t chunk_;
+  apply_fn apply_;
+  fail_fn fail_;
+  mode_fn mode_;
+  global_position position_ = 0;
+  global_position live_from_ = 0;
+  bool live_ = false;
+  bool active_ = false;
+  uint64_t epoch_ = 0; // ignores replies of an earlier start()
+};
+
+} // namespace annal::detail

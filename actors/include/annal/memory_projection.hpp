@@ -1,0 +1,92 @@
+// A projection whose read model is a plain C++ object in memory, rebuilt from the journal
+// on every start. Queries read it under a shared lock from any thread; the projection's
+// actor applies batches under the exclusive lock.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <vector>
+
+#include "annal/projection.hpp"
+
+namespace annal {
+
+/// Applies one event to the model. Return an error (or throw) to fail: the events of the
+/// batch before it stay applied, so a handler must not half-change the model.
+template <class Model>
+using memory_handler = std::function<status(Model&, const event_view&)>;
+
+/// What a user registers for an in-memory projection.
+template <class Model>
+struct memory_projection {
+  projection_options options;
+  memory_handler<Model> apply;
+};
+
+/// The sink of an in-memory projection. Thread safety: read() from any thread.
+template <class Model>
+class memory_sink final : public projection_sink {
+public:
+  explicit memory_sink(memory_handler<Model> handler) : handler_(std::move(handler)) {}
+
+  /// Runs `fn(const Model&)` under the shared lock and returns its result.
+  template <class F>
+  auto read(F&& fn) const {
+    std::shared_lock<std::shared_mutex> lock{mx_};
+    return fn(static_cast<const Model&>(model_));
+  }
+
+  result<global_position> resume_position() override {
+    std::shared_lock<std::shared_mutex> lock{mx_};
+    return position_;
+  }
+
+  status apply(const std::vector<event_view>& events, global_position through,
+               global_position& failed_at) override {
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    for (const auto& e : events) {
+      status ok;
+      try {
+        ok = handler_(model_, e);
+      } catch (const std::exception& ex) {
+        ok = make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
+      }
+      if (!ok) {
+        failed_at = e.position;
+        position_ = e.position - 1; // everything before the failing event is applied
+        return ok;
+      }
+    }
+    position_ = through;
+    return {};
+  }
+
+  status reset() override {
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    model_ = Model{};
+    position_ = 0;
+    return {};
+  }
+
+  status park(global_position position, const error& why) override {
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    parked_.emplace_back(position, why);
+    return {};
+  }
+
+  /// Events skipped so far, with the error that made them skipped.
+  std::vector<std::pair<global_position, error>> parked() const {
+    std::shared_lock<std::shared_mutex> lock{mx_};
+    return parked_;
+  }
+
+private:
+  mutable std::shared_mutex mx_;
+  Model model_{};
+  global_position position_ = 0;
+  memory_handler<Model> handler_;
+  std::vector<std::pair<global_position, error>> parked_;
+};
+
+} // namespace annal

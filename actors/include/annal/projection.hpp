@@ -1,0 +1,95 @@
+// Projections: actors that apply committed events, in global order, to read models.
+// A projection is a name, a filter, a failure policy and a sink that applies batches of
+// events (durable: an LMDB read model whose checkpoint is stored in the same transaction;
+// in memory: rebuilt on start).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "annal/event_filter.hpp"
+#include "annal/recorded_event.hpp"
+#include "annal/result.hpp"
+
+namespace annal {
+
+/// Where a projection stands.
+enum class projection_state : uint8_t {
+  /// Reading the journal to reach the live end.
+  catching_up,
+  /// Applying batches as they are committed.
+  live,
+  /// Stopped at an event its handler kept failing on (see projection_info::error).
+  faulted,
+  /// Replaying from position 0 after its read model was dropped.
+  rebuilding,
+  /// Stopped on request.
+  stopped,
+};
+
+/// Returns "catching_up", "live", "faulted", "rebuilding" or "stopped".
+const char* to_string(projection_state s) noexcept;
+
+/// What happens when a handler still fails after its retries.
+enum class failure_policy : uint8_t {
+  /// The projection stops at the event (faulted) until restarted or told to skip it.
+  stop,
+  /// The event is recorded in the parked list and the projection goes on.
+  skip,
+};
+
+struct projection_options {
+  /// Unique name; also the name of its checkpoint.
+  std::string name;
+  event_filter filter;
+  failure_policy on_failure = failure_policy::stop;
+  /// Attempts after the first failure, with doubling backoff starting at `backoff`.
+  unsigned max_retries = 3;
+  std::chrono::milliseconds backoff{50};
+  /// Events read per catch-up chunk (and applied per transaction).
+  std::size_t chunk_events = 8192;
+};
+
+/// A status report of one projection.
+struct projection_info {
+  std::string name;
+  projection_state state = projection_state::catching_up;
+  /// Global position the read model reflects.
+  global_position position = 0;
+  /// Events committed after `position`, and the age of the oldest of them (ms).
+  uint64_t lag_events = 0;
+  double lag_ms = 0;
+  /// While faulted: the event and the error.
+  global_position faulted_at = 0;
+  std::string error;
+  /// While rebuilding: progress in events of the log.
+  uint64_t rebuild_done = 0;
+  uint64_t rebuild_total = 0;
+  /// Events skipped and parked so far.
+  uint64_t parked = 0;
+};
+
+/// How a projection applies events to its read model. Implementations: the durable LMDB
+/// sink and the in-memory sink of the runtime. Called from the projection's actor only.
+class projection_sink {
+public:
+  virtual ~projection_sink() = default;
+
+  /// The position to resume from (the checkpoint; 0 when the model starts empty).
+  virtual result<global_position> resume_position() = 0;
+
+  /// Applies `events` (filtered, in order) and makes `through` the new position, all or
+  /// nothing. On failure sets `failed_at` to the position of the event that failed (0 if
+  /// none in particular). Events whose positions are in `skip` are passed over.
+  virtual status apply(const std::vector<event_view>& events, global_position through,
+                       global_position& failed_at) = 0;
+
+  /// Drops the read model and the checkpoint (before a rebuild).
+  virtual status reset() = 0;
+
+  /// Records that the event at `position` was skipped because of `why`.
+  virtual status park(global_position position, const error& why) = 0;
+};
+
+} // namespace annal

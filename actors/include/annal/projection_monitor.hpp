@@ -1,0 +1,55 @@
+// The thread-safe window on one projection: its state and position, published by its
+// actor and read by queries from any thread (read-your-writes waits here).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "annal/projection.hpp"
+
+namespace annal {
+
+/// Thread safety: every member is safe to call from any thread.
+class projection_monitor {
+public:
+  explicit projection_monitor(std::string name);
+
+  /// Blocks until the projection has applied everything up to `position`, or `timeout`
+  /// passed (false). Also false when the projection is faulted or stopped meanwhile.
+  bool wait_for(global_position position, std::chrono::milliseconds timeout);
+
+  /// The current report (lag computed against `journal_head`, the newest position).
+  projection_info info(global_position journal_head, timestamp_ns head_time) const;
+
+  global_position position() const noexcept { return position_.load(std::memory_order_acquire); }
+  projection_state state() const noexcept;
+
+  // -- updates from the projection's actor ------------------------------------------------
+
+  /// Records that the model reflects every event up to `position`; `event_time` is the
+  /// timestamp of the newest applied event (0 when unknown).
+  void advance(global_position position, timestamp_ns event_time);
+  void set_state(projection_state s);
+  void set_fault(global_position at, std::string error);
+  void set_rebuild_progress(uint64_t done, uint64_t total);
+  void add_parked();
+  /// Rewinds the position (rebuild).
+  void reset_position();
+
+private:
+  std::string name_;
+  std::atomic<global_position> position_{0};
+  std::atomic<timestamp_ns> applied_time_{0};
+  std::atomic<uint8_t> state_{0};
+  std::atomic<uint64_t> rebuild_done_{0};
+  std::atomic<uint64_t> rebuild_total_{0};
+  std::atomic<uint64_t> parked_{0};
+  mutable std::mutex mx_;
+  std::condition_variable cv_;
+  global_position faulted_at_ = 0;
+  std::string error_;
+};
+
+} // namespace annal

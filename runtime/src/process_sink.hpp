@@ -1,0 +1,38 @@
+// Internal: the projection sink of a process manager.
+#pragma once
+
+#include "annal/process_manager.hpp"
+#include "timer_service.hpp"
+
+namespace annal::detail {
+
+/// Runs the handler per event; commits the staged state, timers and the checkpoint of a
+/// batch in one read-model transaction. Called from the manager's actor only.
+class process_sink final : public projection_sink {
+public:
+  process_sink(runtime& rt, std::string name, process_handler handler, table_id state_table,
+               timer_tables timers, std::function<void()> wake);
+
+  result<global_position> resume_position() override;
+  status apply(const std::vector<event_view>& events, global_position through,
+               global_position& failed_at) override;
+  status reset() override;
+  status park(global_position position, const error& why) override;
+
+private:
+  std::string checkpoint_name() const { return "pm/" + name_; }
+  status commit(const process_context::staged& s, global_position through);
+
+  runtime& rt_;
+  std::string name_;
+  process_handler handler_;
+  table_id state_table_;
+  timer_tables timers_;
+  std::function<void()> wake_;
+};
+
+/// Name of the read-model table holding the state of every process manager (keys are
+/// prefixed with the manager's name and '/').
+inline constexpr const char* process_state_table_name = "annal.process_state";
+
+} // namespace annal::detail

@@ -1,0 +1,153 @@
+#include "timer_service.hpp"
+
+#include <caf/all.hpp>
+
+#include <set>
+
+#include "annal/detail/atoms.hpp"
+#include "annal/log.hpp"
+#include "annal/runtime.hpp"
+
+namespace annal::detail {
+
+namespace {
+
+using timer_done_atom = caf::atom_constant<caf::atom("timer_done")>;
+
+std::string due_key(timestamp_ns due, const std::string& full_key) {
+  std::string key(8, '\0');
+  auto x = static_cast<uint64_t>(due);
+  for (int i = 7; i >= 0; --i, x >>= 8)
+    key[static_cast<std::size_t>(i)] = static_cast<char>(x & 0xff);
+  return key + full_key;
+}
+
+struct timer_state {
+  runtime* rt = nullptr;
+  timer_tables tables;
+  std::set<std::string> in_flight; // due keys being dispatched
+  static inline const char* name = "annal.timers";
+};
+
+using timer_actor = caf::stateful_actor<timer_state>;
+
+// Dispatches every due timer not already on its way.
+void fire_due(timer_actor* self) {
+  auto& st = self->state;
+  auto now = now_ns();
+  std::vector<std::pair<std::string, stored_command>> due;
+  auto ok = st.rt->read_models().read([&](const read_model_txn& t) {
+    return t.scan(st.tables.timers, "", [&](std::string_view key, std::string_view value) {
+      if (key.size() < 8)
+        return true;
+      uint64_t when = 0;
+      for (int i = 0; i < 8; ++i)
+        when = (when << 8) | static_cast<unsigned char>(key[static_cast<std::size_t>(i)]);
+      if (static_cast<timestamp_ns>(when) > now)
+        return false;
+      std::string k{key};
+      if (st.in_flight.count(k) > 0)
+        return true;
+      auto cmd = from_bytes<stored_command>(value);
+      if (!cmd) {
+        log(log_level::error, "dropping an undecodable timer: " + cmd.error().to_string());
+        due.emplace_back(std::move(k), stored_command{});
+        return true;
+      }
+      due.emplace_back(std::move(k), std::move(*cmd));
+      return true;
+    });
+  });
+  if (!ok)
+    log(log_level::warning, "cannot scan timers: " + ok.error().to_string());
+  for (auto& [key, cmd] : due) {
+    st.in_flight.insert(key);
+    if (cmd.category.empty()) {
+      self->send(self, timer_done_atom::value, key, true);
+      continue;
+    }
+    caf::actor me = caf::actor_cast<caf::actor>(self);
+    st.rt->dispatch(cmd, [me, key = key](command_result r) {
+      // Keep the timer when the runtime is stopping: it fires after the restart.
+      bool done = r || r.error().code != errc::unavailable;
+      caf::anon_send(me, timer_done_atom::value, key, done);
+    });
+  }
+}
+
+void remove_timer(timer_actor* self, const std::string& key) {
+  auto& st = self->state;
+  auto ok = st.rt->read_models().write([&](read_model_txn& t) -> status {
+    if (auto e = t.erase(st.tables.timers, key); !e)
+      return e;
+    auto full_key = key.substr(8);
+    auto idx = t.get(st.tables.index, full_key);
+    if (!idx)
+      return std::move(idx).error();
+    if (*idx && **idx == key.substr(0, 8))
+      return t.erase(st.tables.index, full_key);
+    return {};
+  });
+  if (!ok)
+    log(log_level::warning, "cannot remove a fired timer: " + ok.error().to_string());
+}
+
+caf::behavior timer_service(timer_actor* self, runtime* rt, timer_tables tables) {
+  self->state.rt = rt;
+  self->state.tables = tables;
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      fire_due(self);
+      self->delayed_send(self, std::chrono::milliseconds(100), tick_atom::value);
+    },
+    [=](timer_atom) { fire_due(self); },
+    [=](timer_done_atom, const std::string& key, bool done) {
+      if (done)
+        remove_timer(self, key);
+      self->state.in_flight.erase(key);
+    },
+  };
+}
+
+} // namespace
+
+result<timer_tables> open_timer_tables(read_model_store& store) {
+  auto timers = store.table(timers_table_name);
+  if (!timers)
+    return std::move(timers).error();
+  auto index = store.table(timer_index_table_name);
+  if (!index)
+    return std::move(index).error();
+  return timer_tables{*timers, *index};
+}
+
+status write_timer(read_model_txn& t, const timer_tables& tables, const std::string& full_key,
+                   timestamp_ns due, const stored_command* cmd) {
+  auto old = t.get(tables.index, full_key);
+  if (!old)
+    return std::move(old).error();
+  if (*old) {
+    std::string old_key{**old};
+    old_key += full_key;
+    if (auto ok = t.erase(tables.timers, old_key); !ok)
+      return ok;
+    if (auto ok = t.erase(tables.index, full_key); !ok)
+      return ok;
+  }
+  if (cmd == nullptr)
+    return {};
+  auto bytes = to_bytes(*cmd);
+  if (!bytes)
+    return std::move(bytes).error();
+  auto key = due_key(due, full_key);
+  if (auto ok = t.put(tables.timers, key, *bytes); !ok)
+    return ok;
+  return t.put(tables.index, full_key, std::string_view{key.data(), 8});
+}
+
+caf::actor spawn_timer_service(caf::actor_system& sys, runtime& rt, timer_tables tables) {
+  return sys.spawn<caf::detached>(timer_service, &rt, tables);
+}
+
+} // namespace annal::detail
