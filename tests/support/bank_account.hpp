@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
 
 #include <cstdint>
 #include <stdexcept>
@@ -41,12 +42,34 @@ struct poisoned {
   void serialize(Archive&) {}
 };
 
-struct open { std::string owner; };
-struct deposit { int64_t amount = 0; };
-struct withdraw { int64_t amount = 0; };
-struct touch {};              // decides no event
-struct explode {};            // decide throws
-struct poison {};             // decides `poisoned`, whose evolve throws
+// Commands are cereal-serializable so that process managers can schedule them.
+struct open {
+  std::string owner;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(owner); }
+};
+struct deposit {
+  int64_t amount = 0;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(amount); }
+};
+struct withdraw {
+  int64_t amount = 0;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(amount); }
+};
+struct touch {   // decides no event
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+struct explode { // decide throws
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+struct poison {  // decides `poisoned`, whose evolve throws
+  template <class Archive>
+  void serialize(Archive&) {}
+};
 
 struct state {
   bool is_open = false;
