@@ -1,5 +1,7 @@
 #include "annal/event_store.hpp"
 
+#include <limits>
+#include <optional>
 #include <random>
 
 #include "byte_order.hpp"
@@ -70,17 +72,38 @@ status init_meta(detail::lmdb_env& env) {
 // -- impl helpers -------------------------------------------------------------------------
 
 status event_store::impl::load_stream(const detail::txn& t, std::string_view stream_id,
-                                      stream_info& out) const {
+                                      stream_info& out, detail::cursor* index,
+                                      bool* exists) const {
   out = stream_info{};
   out.stream_id.assign(stream_id);
   MDB_val k = as_val(stream_id), v;
   int rc = t.get(dbi(streams_table), k, v);
+  if (exists != nullptr)
+    *exists = rc == 0;
   if (rc == MDB_NOTFOUND)
     return {};
   if (rc != 0)
-    return detail::lmdb_error(rc, "read stream head");
+    return detail::lmdb_error(rc, "read stream record");
   if (!detail::decode_stream_record(as_view(v), out))
-    return make_error(errc::corrupt, "malformed head record of stream '" + out.stream_id + "'");
+    return make_error(errc::corrupt, "malformed record of stream '" + out.stream_id + "'");
+  // The newest index entry of the stream: seek past its last possible key, step back.
+  std::optional<detail::cursor> own;
+  if (index == nullptr) {
+    own.emplace(t, dbi(stream_index_table));
+    if (!own->ok())
+      return detail::lmdb_error(own->rc(), "open cursor");
+    index = &*own;
+  }
+  auto upper = detail::stream_key(stream_id, std::numeric_limits<uint64_t>::max());
+  MDB_val ik = as_val(upper), iv;
+  rc = index->get(ik, iv, MDB_SET_RANGE);
+  rc = index->get(ik, iv, rc == 0 ? MDB_PREV : MDB_LAST);
+  stream_version version = 0;
+  if (rc == 0 && detail::parse_stream_key(as_view(ik), stream_id, version) && version > out.head
+      && iv.mv_size == 8) {
+    out.head = version;
+    out.last_position = detail::load_be64(static_cast<const char*>(iv.mv_data));
+  }
   return {};
 }
 
@@ -114,12 +137,14 @@ status event_store::impl::store_last_position(detail::txn& t, global_position p)
   return {};
 }
 
-result<append_result> event_store::impl::apply(detail::txn& t, const stream_append& a,
-                                               global_position& last, timestamp_ns now) {
+result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& index,
+                                               const stream_append& a, global_position& last,
+                                               timestamp_ns now) {
   if (auto ok = detail::validate_append(a, options()); !ok)
     return std::move(ok).error();
   stream_info s;
-  if (auto ok = load_stream(t, a.stream_id, s); !ok)
+  bool exists = false;
+  if (auto ok = load_stream(t, a.stream_id, s, &index, &exists); !ok)
     return std::move(ok).error();
   if (s.deleted)
     return make_error(errc::stream_deleted, "stream '" + a.stream_id + "' was deleted");
@@ -143,16 +168,21 @@ result<append_result> event_store::impl::apply(detail::txn& t, const stream_appe
                             e.timestamp != 0 ? e.timestamp : now, e);
     auto ik = detail::stream_key(a.stream_id, version);
     MDB_val ikv = as_val(ik), iv{8, pos_key};
-    if (int rc = t.put(dbi(stream_index_table), ikv, iv); rc != 0)
+    if (int rc = t.note(mdb_cursor_put(index.native(), &ikv, &iv, 0)); rc != 0)
       return detail::lmdb_error(rc, "write stream index");
     if (r.first_position == 0)
       r.first_position = position;
   }
-  s.last_position = last;
   r.last_position = last;
   r.next_expected_version = s.head;
-  if (auto ok = store_stream(t, s); !ok)
-    return std::move(ok).error();
+  // The head lives in stream_index; the record is written once, when the stream is born
+  // (one B-tree page less to copy and write per append).
+  if (!exists) {
+    stream_info born;
+    born.stream_id = a.stream_id;
+    if (auto ok = store_stream(t, born); !ok)
+      return std::move(ok).error();
+  }
   return r;
 }
 
@@ -193,8 +223,11 @@ result<std::vector<append_result>> event_store::append(std::vector<stream_append
       return std::move(last).error();
     std::vector<append_result> out;
     out.reserve(appends.size());
+    detail::cursor index{t, impl_->dbi(stream_index_table)};
+    if (!index.ok())
+      return detail::lmdb_error(index.rc(), "open cursor");
     for (const auto& a : appends) {
-      auto r = impl_->apply(t, a, *last, now);
+      auto r = impl_->apply(t, index, a, *last, now);
       if (!r)
         return std::move(r).error();
       out.push_back(std::move(*r));
@@ -248,8 +281,11 @@ result<batch_outcome> event_store::commit(write_batch& batch, bool collect) {
     auto last = impl_->load_last_position(t);
     if (!last)
       return std::move(last).error();
+    detail::cursor index{t, impl_->dbi(stream_index_table)};
+    if (!index.ok())
+      return detail::lmdb_error(index.rc(), "open cursor");
     for (const auto& a : batch.appends) {
-      auto r = impl_->apply(t, a, *last, now);
+      auto r = impl_->apply(t, index, a, *last, now);
       if (!r && !is_check_failure(r.error().code))
         return std::move(r).error();
       out.appends.push_back(std::move(r));

@@ -22,10 +22,14 @@ struct event_store::impl {
   MDB_dbi dbi(table t) const noexcept { return env->dbi(t); }
   const store_options& options() const noexcept { return env->options(); }
 
-  /// Reads the head record of `stream_id` into `out` (head 0 when unknown).
-  status load_stream(const detail::txn& t, std::string_view stream_id, stream_info& out) const;
+  /// Reads what is known of `stream_id` into `out` (head 0 when unknown): its record in
+  /// `streams` (flags, truncation) and its head, which is the newest entry of
+  /// `stream_index` (or, when truncation left none, the head kept in the record).
+  /// `index` is a cursor on stream_index to reuse; `exists` tells whether a record exists.
+  status load_stream(const detail::txn& t, std::string_view stream_id, stream_info& out,
+                     detail::cursor* index = nullptr, bool* exists = nullptr) const;
 
-  /// Writes the head record of `s`.
+  /// Writes the record of `s` (flags, truncation, and the head it had then).
   status store_stream(detail::txn& t, const stream_info& s);
 
   /// Position of the newest event committed, as recorded in the meta table.
@@ -33,8 +37,9 @@ struct event_store::impl {
   status store_last_position(detail::txn& t, global_position p);
 
   /// Checks and writes one append inside `t`; nothing is written when a check fails.
-  result<append_result> apply(detail::txn& t, const stream_append& a, global_position& last,
-                              timestamp_ns now);
+  /// `index` is a cursor on stream_index reused across the appends of a batch.
+  result<append_result> apply(detail::txn& t, detail::cursor& index, const stream_append& a,
+                              global_position& last, timestamp_ns now);
 
   /// Writes one snapshot and enforces the retention of the newest K.
   status put_snapshot(detail::txn& t, const snapshot_record& s);

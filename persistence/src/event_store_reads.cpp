@@ -203,8 +203,9 @@ result<std::vector<stream_info>> event_store::list_streams(std::string_view pref
   return impl_->env->read([&](const detail::txn& t) -> result<std::vector<stream_info>> {
     std::vector<stream_info> out;
     detail::cursor c{t, impl_->dbi(streams_table)};
-    if (!c.ok())
-      return detail::lmdb_error(c.rc(), "open cursor");
+    detail::cursor index{t, impl_->dbi(stream_index_table)};
+    if (!c.ok() || !index.ok())
+      return detail::lmdb_error(c.ok() ? index.rc() : c.rc(), "open cursor");
     std::string_view start = after.empty() || after < prefix ? prefix : after;
     MDB_val k = as_val(start), v;
     MDB_cursor_op op = start.empty() ? MDB_FIRST : MDB_SET_RANGE;
@@ -215,9 +216,8 @@ result<std::vector<stream_info>> event_store::list_streams(std::string_view pref
       if (!after.empty() && id <= after)
         continue;
       stream_info s;
-      s.stream_id.assign(id);
-      if (!detail::decode_stream_record(as_view(v), s))
-        return make_error(errc::corrupt, "malformed head record of stream '" + s.stream_id + "'");
+      if (auto ok = impl_->load_stream(t, id, s, &index); !ok)
+        return std::move(ok).error();
       out.push_back(std::move(s));
     }
     return out;
