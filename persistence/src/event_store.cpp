@@ -43,10 +43,10 @@ status init_meta(detail::lmdb_env& env) {
     if (v.mv_size != 4)
       return make_error(errc::corrupt, "malformed format version record");
     auto fmt = detail::load_le<uint32_t>(static_cast<const char*>(v.mv_data));
-    if (fmt > journal_format_version)
+    if (fmt != journal_format_version)
       return make_error(errc::corrupt, "the store has format version " + std::to_string(fmt)
-                                         + ", newer than this build understands ("
-                                         + std::to_string(journal_format_version) + ")");
+                                         + "; this build reads version "
+                                         + std::to_string(journal_format_version) + " only");
     return true;
   });
   if (!check)
@@ -86,7 +86,7 @@ status event_store::impl::load_stream(const detail::txn& t, std::string_view str
     return detail::lmdb_error(rc, "read stream record");
   if (!detail::decode_stream_record(as_view(v), out))
     return make_error(errc::corrupt, "malformed record of stream '" + out.stream_id + "'");
-  // The newest index entry of the stream: seek past its last possible key, step back.
+  // The head is the newest run of the stream's index (or the record's, after truncation).
   std::optional<detail::cursor> own;
   if (index == nullptr) {
     own.emplace(t, dbi(stream_index_table));
@@ -94,15 +94,10 @@ status event_store::impl::load_stream(const detail::txn& t, std::string_view str
       return detail::lmdb_error(own->rc(), "open cursor");
     index = &*own;
   }
-  auto upper = detail::stream_key(stream_id, std::numeric_limits<uint64_t>::max());
-  MDB_val ik = as_val(upper), iv;
-  rc = index->get(ik, iv, MDB_SET_RANGE);
-  rc = index->get(ik, iv, rc == 0 ? MDB_PREV : MDB_LAST);
-  stream_version version = 0;
-  if (rc == 0 && detail::parse_stream_key(as_view(ik), stream_id, version) && version > out.head
-      && iv.mv_size == 8) {
-    out.head = version;
-    out.last_position = detail::load_be64(static_cast<const char*>(iv.mv_data));
+  detail::index_run run;
+  if (detail::seek_last_run(*index, stream_id, run) && run.last_version() > out.head) {
+    out.head = run.last_version();
+    out.last_position = run.first_position + run.count - 1;
   }
   return {};
 }
@@ -157,6 +152,7 @@ result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& i
     return r;
   char pos_key[8];
   MDB_val pk{8, pos_key};
+  auto first_version = s.head + 1;
   for (const auto& e : a.events) {
     auto position = ++last;
     auto version = ++s.head;
@@ -166,13 +162,16 @@ result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& i
       return detail::lmdb_error(rc, "write event");
     detail::encode_envelope(static_cast<char*>(v.mv_data), position, a.stream_id, version,
                             e.timestamp != 0 ? e.timestamp : now, e);
-    auto ik = detail::stream_key(a.stream_id, version);
-    MDB_val ikv = as_val(ik), iv{8, pos_key};
-    if (int rc = t.note(mdb_cursor_put(index.native(), &ikv, &iv, 0)); rc != 0)
-      return detail::lmdb_error(rc, "write stream index");
     if (r.first_position == 0)
       r.first_position = position;
   }
+  // One index entry for the whole append: its versions and positions are consecutive.
+  auto ik = detail::stream_key(a.stream_id, first_version);
+  char run[detail::index_value_size];
+  detail::encode_index_value(run, r.first_position, a.events.size());
+  MDB_val ikv = as_val(ik), iv{sizeof(run), run};
+  if (int rc = t.note(mdb_cursor_put(index.native(), &ikv, &iv, 0)); rc != 0)
+    return detail::lmdb_error(rc, "write stream index");
   r.last_position = last;
   r.next_expected_version = s.head;
   // The head lives in stream_index; the record is written once, when the stream is born

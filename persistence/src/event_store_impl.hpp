@@ -1,11 +1,13 @@
 // Internal: the state behind annal::event_store and the helpers its source files share.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <string_view>
 
 #include "annal/event_store.hpp"
 #include "lmdb_env.hpp"
+#include "stream_index_codec.hpp"
 
 namespace annal {
 
@@ -13,8 +15,9 @@ namespace annal {
 enum table : std::size_t { events_table, stream_index_table, streams_table, snapshots_table,
                            meta_table };
 
-/// On-disk format of the journal; a store written by a newer format is refused.
-inline constexpr uint32_t journal_format_version = 1;
+/// On-disk format of the journal; a store of another format is refused (2: one
+/// stream_index entry per append).
+inline constexpr uint32_t journal_format_version = 2;
 
 struct event_store::impl {
   std::unique_ptr<detail::lmdb_env> env;
@@ -63,6 +66,36 @@ inline MDB_val as_val(std::string_view s) noexcept {
 }
 inline std::string_view as_view(const MDB_val& v) noexcept {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+/// Parses the entry `c` points at as a run of `stream_id`.
+inline bool current_run(const MDB_val& k, const MDB_val& v, std::string_view stream_id,
+                        index_run& run) noexcept {
+  return parse_index_entry(as_view(k), as_view(v), stream_id, run);
+}
+
+/// Positions the stream_index cursor `c` on the run of `stream_id` covering version `v`,
+/// or else on the stream's first run after `v`. False when there is neither.
+inline bool seek_run(cursor& c, std::string_view stream_id, stream_version v, index_run& run) {
+  auto key = stream_key(stream_id, v);
+  MDB_val k = as_val(key), val;
+  int rc = c.get(k, val, MDB_SET_RANGE);
+  if (rc == 0 && current_run(k, val, stream_id, run) && run.first_version == v)
+    return true;
+  MDB_val pk, pv;
+  if (c.get(pk, pv, rc == 0 ? MDB_PREV : MDB_LAST) == 0 && current_run(pk, pv, stream_id, run)
+      && run.covers(v))
+    return true;
+  k = as_val(key);
+  return c.get(k, val, MDB_SET_RANGE) == 0 && current_run(k, val, stream_id, run);
+}
+
+/// Positions `c` on the newest run of `stream_id`. False when the stream has none.
+inline bool seek_last_run(cursor& c, std::string_view stream_id, index_run& run) {
+  auto upper = stream_key(stream_id, std::numeric_limits<uint64_t>::max());
+  MDB_val k = as_val(upper), v;
+  int rc = c.get(k, v, MDB_SET_RANGE);
+  return c.get(k, v, rc == 0 ? MDB_PREV : MDB_LAST) == 0 && current_run(k, v, stream_id, run);
 }
 
 } // namespace detail

@@ -13,25 +13,41 @@ using detail::as_view;
 
 status event_store::impl::erase_events(detail::txn& t, std::string_view stream_id,
                                        stream_version through) {
-  detail::cursor c{t, dbi(stream_index_table)};
-  if (!c.ok())
-    return detail::lmdb_error(c.rc(), "open cursor");
-  auto start = detail::stream_key(stream_id, 1);
-  MDB_val k = as_val(start), v;
-  for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0; rc = c.get(k, v, MDB_NEXT)) {
-    // (after mdb_cursor_del, MDB_NEXT yields the entry that followed the deleted one)
-    stream_version version = 0;
-    if (!detail::parse_stream_key(as_view(k), stream_id, version) || version > through)
-      break;
-    if (v.mv_size == 8) {
-      char key[8]; // copied: v points into a page that the deletes below may change
-      std::memcpy(key, v.mv_data, 8);
+  std::vector<detail::index_run> runs;
+  {
+    detail::cursor c{t, dbi(stream_index_table)};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    auto start = detail::stream_key(stream_id, 1);
+    MDB_val k = as_val(start), v;
+    detail::index_run run;
+    for (int rc = c.get(k, v, MDB_SET_RANGE);
+         rc == 0 && detail::current_run(k, v, stream_id, run) && run.first_version <= through;
+         rc = c.get(k, v, MDB_NEXT))
+      runs.push_back(run);
+  }
+  char key[8];
+  for (const auto& run : runs) {
+    auto last = std::min(run.last_version(), through);
+    for (auto ver = run.first_version; ver <= last; ++ver) {
+      detail::store_be64(key, run.position_of(ver));
       MDB_val ek{8, key};
-      if (int d = t.del(dbi(events_table), ek); d != 0 && d != MDB_NOTFOUND)
-        return detail::lmdb_error(d, "delete event");
+      if (int rc = t.del(dbi(events_table), ek); rc != 0 && rc != MDB_NOTFOUND)
+        return detail::lmdb_error(rc, "delete event");
     }
-    if (int d = t.note(c.del()); d != 0)
-      return detail::lmdb_error(d, "delete index entry");
+    auto ik = detail::stream_key(stream_id, run.first_version);
+    MDB_val ikv = as_val(ik);
+    if (int rc = t.del(dbi(stream_index_table), ikv); rc != 0 && rc != MDB_NOTFOUND)
+      return detail::lmdb_error(rc, "delete index entry");
+    if (run.last_version() > through) {
+      // The run straddles the truncation point: keep its tail under a new first version.
+      auto rest_key = detail::stream_key(stream_id, through + 1);
+      char rest[detail::index_value_size];
+      detail::encode_index_value(rest, run.position_of(through + 1), run.last_version() - through);
+      MDB_val rk = as_val(rest_key), rv{sizeof(rest), rest};
+      if (int rc = t.put(dbi(stream_index_table), rk, rv); rc != 0)
+        return detail::lmdb_error(rc, "rewrite index entry");
+    }
   }
   return {};
 }

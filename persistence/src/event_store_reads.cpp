@@ -14,24 +14,49 @@ using detail::as_view;
 
 namespace {
 
-// Loads the event at `position`; a missing or damaged record comes back flagged corrupt,
-// with what the index knows (stream, version) filled in.
-void load_event(const detail::txn& t, MDB_dbi events, global_position position,
-                std::string_view stream_id, stream_version version, event_view& out) {
-  char key[8];
-  detail::store_be64(key, position);
-  MDB_val k{8, key}, v;
-  if (t.get(events, k, v) != 0 || !detail::decode_envelope(position, as_view(v), out)) {
-    out = event_view{};
-    out.position = position;
-    out.corrupt = true;
+// Reads the events of stream runs through one cursor: consecutive positions are a step
+// (MDB_NEXT / MDB_PREV), not a search. A missing or damaged record comes back flagged
+// corrupt, with what the index knows (stream, version) filled in.
+class event_walker {
+public:
+  event_walker(const detail::txn& t, MDB_dbi events) : c_(t, events) {}
+  bool ok() const noexcept { return c_.ok(); }
+  int rc() const noexcept { return c_.rc(); }
+
+  void load(global_position position, std::string_view stream_id, stream_version version,
+            event_view& out) {
+    MDB_val k, v;
+    char key[8];
+    int rc;
+    if (positioned_ && position == last_ + 1) {
+      rc = c_.get(k, v, MDB_NEXT);
+    } else if (positioned_ && position + 1 == last_) {
+      rc = c_.get(k, v, MDB_PREV);
+    } else {
+      detail::store_be64(key, position);
+      k = MDB_val{8, key};
+      rc = c_.get(k, v, MDB_SET_KEY);
+    }
+    positioned_ = rc == 0 && k.mv_size == 8;
+    if (positioned_)
+      last_ = detail::load_be64(static_cast<const char*>(k.mv_data));
+    if (!positioned_ || last_ != position || !detail::decode_envelope(position, as_view(v), out)) {
+      out = event_view{};
+      out.position = position;
+      out.corrupt = true;
+    }
+    if (out.corrupt || out.stream_id != stream_id || out.version != version) {
+      out.corrupt = true;
+      out.stream_id = stream_id;
+      out.version = version;
+    }
   }
-  if (out.corrupt || out.stream_id != stream_id || out.version != version) {
-    out.corrupt = true;
-    out.stream_id = stream_id;
-    out.version = version;
-  }
-}
+
+private:
+  detail::cursor c_;
+  global_position last_ = 0;
+  bool positioned_ = false;
+};
 
 result<std::vector<recorded_event>> collect(
   const std::function<result<uint64_t>(const event_visitor&)>& read) {
@@ -60,26 +85,29 @@ result<uint64_t> event_store::read_stream(std::string_view stream_id, stream_ran
     uint64_t n = 0;
     if (range.max_count == 0 || range.from > range.to || s.head == 0)
       return n;
-    detail::cursor c{t, impl_->dbi(stream_index_table)};
-    if (!c.ok())
-      return detail::lmdb_error(c.rc(), "open cursor");
-    auto start = detail::stream_key(stream_id, std::max<stream_version>(range.from, 1));
-    MDB_val k = as_val(start), v;
+    detail::cursor index{t, impl_->dbi(stream_index_table)};
+    event_walker events{t, impl_->dbi(events_table)};
+    if (!index.ok() || !events.ok())
+      return detail::lmdb_error(index.ok() ? events.rc() : index.rc(), "open cursor");
+    auto from = std::max<stream_version>(range.from, 1);
+    detail::index_run run;
+    if (!detail::seek_run(index, stream_id, from, run))
+      return n;
     event_view e;
-    for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0 && n < range.max_count;
-         rc = c.get(k, v, MDB_NEXT)) {
-      stream_version version = 0;
-      if (!detail::parse_stream_key(as_view(k), stream_id, version) || version > range.to)
-        break;
-      if (v.mv_size != 8)
-        continue;
-      auto position = detail::load_be64(static_cast<const char*>(v.mv_data));
-      load_event(t, impl_->dbi(events_table), position, stream_id, version, e);
-      ++n;
-      if (!visit(e))
-        break;
+    for (;;) {
+      auto end = std::min(run.last_version(), range.to);
+      for (auto v = std::max(from, run.first_version); v <= end && n < range.max_count; ++v) {
+        events.load(run.position_of(v), stream_id, v, e);
+        ++n;
+        if (!visit(e))
+          return n;
+      }
+      if (n >= range.max_count || run.last_version() >= range.to)
+        return n;
+      MDB_val k, val;
+      if (index.get(k, val, MDB_NEXT) != 0 || !detail::current_run(k, val, stream_id, run))
+        return n;
     }
-    return n;
   });
 }
 
@@ -103,25 +131,25 @@ result<std::vector<recorded_event>> event_store::read_stream_backward(std::strin
     auto top = from == 0 ? s.head : std::min(from, s.head);
     if (max_count == 0 || top == 0)
       return out;
-    detail::cursor c{t, impl_->dbi(stream_index_table)};
-    if (!c.ok())
-      return detail::lmdb_error(c.rc(), "open cursor");
-    // Position on the first key after `top`, then walk backwards.
+    detail::cursor index{t, impl_->dbi(stream_index_table)};
+    event_walker events{t, impl_->dbi(events_table)};
+    if (!index.ok() || !events.ok())
+      return detail::lmdb_error(index.ok() ? events.rc() : index.rc(), "open cursor");
+    // The run starting at `top`, or else the one before it (which covers or precedes it).
     auto start = detail::stream_key(stream_id, top);
-    MDB_val k = as_val(start), v;
-    int rc = c.get(k, v, MDB_SET_RANGE);
-    stream_version version = 0;
-    if (rc != 0 || !detail::parse_stream_key(as_view(k), stream_id, version) || version > top)
-      rc = c.get(k, v, rc == 0 ? MDB_PREV : MDB_LAST);
+    MDB_val k = as_val(start), val;
+    detail::index_run run;
+    int rc = index.get(k, val, MDB_SET_RANGE);
+    if (rc != 0 || !detail::current_run(k, val, stream_id, run) || run.first_version != top)
+      rc = index.get(k, val, rc == 0 ? MDB_PREV : MDB_LAST);
     event_view e;
-    for (; rc == 0 && out.size() < max_count; rc = c.get(k, v, MDB_PREV)) {
-      if (!detail::parse_stream_key(as_view(k), stream_id, version))
-        break;
-      if (v.mv_size != 8)
-        continue;
-      auto position = detail::load_be64(static_cast<const char*>(v.mv_data));
-      load_event(t, impl_->dbi(events_table), position, stream_id, version, e);
-      out.push_back(e.to_owned());
+    for (; rc == 0 && detail::current_run(k, val, stream_id, run); rc = index.get(k, val, MDB_PREV)) {
+      for (auto v = std::min(top, run.last_version()); v >= run.first_version; --v) {
+        events.load(run.position_of(v), stream_id, v, e);
+        out.push_back(e.to_owned());
+        if (out.size() >= max_count)
+          return out;
+      }
     }
     return out;
   });
