@@ -1,0 +1,288 @@
+// Write-path benchmark of the runtime (issue: aggregate actors). Workloads:
+//   W1 / W1_64     10,000 aggregates, 1,024 (64) commands in flight, small events, durable
+//   W2_pipelined   one aggregate, one caller, 64 commands in flight
+//   W2_single      one aggregate, one command in flight: latency vs the raw fsync latency
+//   W3_snapshot    rehydrate an aggregate of 1,000,000 events from a snapshot
+//   W3_replay      the same by full replay
+//   W4             1,000,000 distinct aggregates touched, at most 100,000 live: peak RSS
+// Output: JSON lines on stdout (bench-format.md), tables on stderr.
+//
+//   aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W3,...]
+#include <cstring>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "annal/runtime.hpp"
+#include "support/bench_dir.hpp"
+#include "support/bench_output.hpp"
+#include "support/command_driver.hpp"
+#include "support/counter_aggregate.hpp"
+#include "support/fsync_probe.hpp"
+#include "support/process_memory.hpp"
+#include "support/raw_lmdb_journal.hpp"
+#include "support/stats.hpp"
+
+using namespace annal;
+using namespace annal::bench;
+
+namespace {
+
+struct options {
+  bool quick = false;
+  bool no_sync = false;
+  std::filesystem::path dir;
+  std::set<std::string> only;
+  std::vector<std::string> caf_args;
+  std::size_t w1_commands = 0; // 0: by mode
+  bool wants(const std::string& w) const { return only.empty() || only.count(w) > 0; }
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick")
+      o.quick = true;
+    else if (a == "--no-sync")
+      o.no_sync = true;
+    else if (a == "--w1-commands" && i + 1 < argc)
+      o.w1_commands = std::stoul(argv[++i]);
+    else if (a == "--caf" && i + 1 < argc)
+      o.caf_args.push_back(argv[++i]);
+    else if (a == "--dir" && i + 1 < argc)
+      o.dir = argv[++i];
+    else if (a == "--only" && i + 1 < argc) {
+      std::stringstream ss{argv[++i]};
+      for (std::string w; std::getline(ss, w, ',');)
+        o.only.insert(w);
+    } else {
+      std::cerr << "usage: aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W2,W3,W4] [--caf --opt=value]...\n";
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+std::vector<std::string> make_ids(std::size_t n) {
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    ids.push_back(std::to_string(i));
+  return ids;
+}
+
+std::unique_ptr<runtime> open_runtime(const options& o, const std::filesystem::path& dir,
+                                      aggregate_options agg = {}) {
+  runtime_config cfg;
+  cfg.data_dir = dir;
+  cfg.mode = o.no_sync ? durability::no_sync : durability::durable;
+  cfg.caf_args = o.caf_args;
+  auto rt = runtime::open(cfg);
+  if (!rt) {
+    std::cerr << "cannot open runtime: " << rt.error().to_string() << "\n";
+    std::exit(1);
+  }
+  if (auto ok = (*rt)->register_aggregate<counter>(agg); !ok) {
+    std::cerr << ok.error().to_string() << "\n";
+    std::exit(1);
+  }
+  (void)(*rt)->start();
+  return std::move(*rt);
+}
+
+auto one_increment = [](std::size_t) { return increment{1}; };
+
+drive_result drive(runtime& rt, const std::vector<std::string>& ids, std::size_t in_flight,
+                   std::size_t total, bool sequential = false) {
+  command_driver<counter, decltype(one_increment)> d{rt, ids, in_flight, total, one_increment, sequential};
+  auto r = d.run();
+  if (r.errors > 0)
+    std::cerr << r.errors << " commands failed, first: " << r.first_error << "\n";
+  return r;
+}
+
+// The durable append rate of plain LMDB for batches of `batch` events of `bytes` bytes.
+double raw_append_rate(const std::filesystem::path& dir, std::size_t batch, std::size_t bytes,
+                       bool no_sync, double seconds) {
+  raw_lmdb_journal raw{dir, no_sync};
+  if (!raw.ok())
+    return 0;
+  std::string value(bytes, 'x');
+  std::size_t events = 0;
+  auto start = bench_clock::now();
+  while (seconds_since(start) < seconds) {
+    if (!raw.append_batch(batch, value))
+      return 0;
+    events += batch;
+  }
+  return static_cast<double>(events) / seconds_since(start);
+}
+
+struct report {
+  text_table table{{"case", "metric", "value", "baseline", "ratio"}};
+  void add(const std::string& c, const std::string& metric, double value,
+           double baseline = -1, bool latency = false) {
+    json_line l;
+    l.str("bench", "aggregates").str("case", c).str("metric", metric).num("value", value, 3);
+    std::string b = "", r = "";
+    if (baseline > 0) {
+      double ratio = value / baseline;
+      l.num("baseline", baseline, 1).num("ratio", ratio, 3);
+      b = grouped(baseline, 1);
+      r = fixed(ratio, 3);
+    }
+    (void)latency;
+    l.print();
+    table.add({c, metric, grouped(value, 1), b, r});
+  }
+};
+
+void run_w1(const options& o, const std::filesystem::path& root, std::size_t in_flight,
+            const std::string& name, report& rep) {
+  bench_dir dir{root, name};
+  auto rt = open_runtime(o, dir.path());
+  auto ids = make_ids(10000);
+  std::size_t total = o.w1_commands > 0 ? o.w1_commands : o.quick ? 150000 : 600000;
+  drive(*rt, ids, in_flight, std::min<std::size_t>(20000, total)); // warm up: instances live
+  auto commits0 = rt->metrics().commits.load();
+  auto events0 = rt->metrics().events_written.load();
+  auto r = drive(*rt, ids, in_flight, total);
+  auto commits = rt->metrics().commits.load() - commits0;
+  auto events = rt->metrics().events_written.load() - events0;
+  (void)rt->stop();
+  double batch = commits > 0 ? static_cast<double>(events) / static_cast<double>(commits) : 1;
+  // The disk's limit for this batch size: plain LMDB appends of batches as large as the
+  // runtime's group commits turned out, each event the size of one stored envelope.
+  bench_dir raw_dir{root, name + "-raw"};
+  double raw = raw_append_rate(raw_dir.path(), std::max<std::size_t>(1, static_cast<std::size_t>(batch)),
+                               100, o.no_sync, o.quick ? 1.0 : 3.0);
+  rep.add(name, "commands_per_s", r.per_s(), raw);
+  rep.add(name, "p50_us", quantile(r.latencies_us, 0.5));
+  rep.add(name, "p99_us", quantile(r.latencies_us, 0.99));
+  rep.add(name, "events_per_commit", batch);
+}
+
+void run_w2(const options& o, const std::filesystem::path& root, double fsync_us, report& rep) {
+  bench_dir dir{root, "W2"};
+  auto rt = open_runtime(o, dir.path());
+  std::vector<std::string> one{"hot"};
+  drive(*rt, one, 64, 2000);
+  auto p = drive(*rt, one, 64, o.quick ? 40000 : 150000);
+  rep.add("W2_pipelined", "commands_per_s", p.per_s());
+  rep.add("W2_pipelined", "p99_us", quantile(p.latencies_us, 0.99));
+  auto s = drive(*rt, one, 1, o.quick ? 2000 : 8000);
+  rep.add("W2_single", "commands_per_s", s.per_s());
+  rep.add("W2_single", "p50_us", quantile(s.latencies_us, 0.5), fsync_us, true);
+  rep.add("W2_single", "p99_us", quantile(s.latencies_us, 0.99));
+  (void)rt->stop();
+}
+
+void run_w3(const options& o, const std::filesystem::path& root, report& rep) {
+  bench_dir dir{root, "W3"};
+  auto rt = open_runtime(o, dir.path());
+  auto& store = rt->store();
+  const std::size_t n = o.quick ? 300000 : 1000000;
+  const std::string stream = "counter-big";
+  std::string payload = to_bytes(incremented{1}).value();
+  for (std::size_t done = 0; done < n;) {
+    std::vector<new_event> batch(std::min<std::size_t>(10000, n - done),
+                                 new_event{"bench.incremented", 1, payload, {}, 0});
+    done += batch.size();
+    if (auto ok = store.append(stream, expected_version::any(), std::move(batch)); !ok) {
+      std::cerr << ok.error().to_string() << "\n";
+      std::exit(1);
+    }
+  }
+  // Baseline: walking the same stream without decoding or evolving.
+  std::vector<double> raw_rates, replay_rates, snap_ms;
+  for (int round = 0; round < 3; ++round) {
+    auto t0 = bench_clock::now();
+    uint64_t seen = 0;
+    for (stream_version from = 1; from <= n;) {
+      auto c = store.read_stream(stream, stream_range{from, n, 8192}, [&](const event_view&) {
+        ++seen;
+        return true;
+      });
+      if (!c || *c == 0)
+        break;
+      from += *c;
+    }
+    raw_rates.push_back(static_cast<double>(seen) / seconds_since(t0));
+    t0 = bench_clock::now();
+    auto full = detail::load_aggregate<counter>(store, rt->registry(), stream, {}, 128, false);
+    replay_rates.push_back(static_cast<double>(n) / seconds_since(t0));
+    if (!full || full->state.count != n) {
+      std::cerr << "replay produced a wrong state\n";
+      std::exit(1);
+    }
+  }
+  auto state = detail::load_aggregate<counter>(store, rt->registry(), stream, {}, 128, false).value();
+  detail::snapshot_payload<counter> sp{state.state, {}};
+  (void)store.save_snapshot(snapshot_record{stream, n, 0, aggregate_traits<counter>::snapshot_type(),
+                                            1, to_bytes(sp).value()});
+  for (int round = 0; round < 20; ++round) {
+    auto t0 = bench_clock::now();
+    auto s = detail::load_aggregate<counter>(store, rt->registry(), stream, {}, 128, true);
+    snap_ms.push_back(seconds_since(t0) * 1000);
+    if (!s || s->state.count != n || s->snapshot_version != n) {
+      std::cerr << "snapshot load produced a wrong state\n";
+      std::exit(1);
+    }
+  }
+  (void)rt->stop();
+  rep.add("W3_snapshot", "ms", median(snap_ms));
+  rep.add("W3_replay", "events_per_s", median(replay_rates), median(raw_rates));
+}
+
+void run_w4(const options& o, const std::filesystem::path& root, report& rep) {
+  bench_dir dir{root, "W4"};
+  std::size_t touched = o.quick ? 200000 : 1000000;
+  std::size_t live = o.quick ? 20000 : 100000;
+  aggregate_options agg;
+  agg.max_live = live;
+  auto rt = open_runtime(o, dir.path(), agg);
+  auto ids = make_ids(touched);
+  // Memory of idle instances: activate `live` instances with one command each, then
+  // compare anonymous memory (heap; the journal's mapped file pages are not counted).
+  auto anon0 = proc_status_kib("RssAnon");
+  drive(*rt, ids, 1024, live, true);
+  auto anon1 = proc_status_kib("RssAnon");
+  double per_instance = static_cast<double>(anon1 - anon0) * 1024.0 / static_cast<double>(live);
+  auto r = drive(*rt, ids, 1024, touched, true);
+  (void)rt->stop();
+  rep.add("W4", "rss_mb", peak_rss_mib());
+  rep.add("W4", "bytes_per_instance", per_instance);
+  rep.add("W4", "commands_per_s", r.per_s());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto o = parse(argc, argv);
+  bench_dir root{o.dir, "annal-aggregates-bench"};
+  if (!root.ok()) {
+    std::cerr << root.error() << "\n";
+    return 1;
+  }
+  auto probe = fsync_probe(root.path());
+  env_line(o.no_sync ? "no_sync" : "durable")
+    .num("fsync_us", probe.median_us, 1)
+    .num("fsync_per_s", probe.per_s, 0)
+    .str("fs", fs_type(root.path()))
+    .boolean("quick", o.quick)
+    .print();
+  report rep;
+  if (o.wants("W1"))
+    run_w1(o, root.path(), 1024, "W1", rep);
+  if (o.wants("W1_64") || o.wants("W1"))
+    run_w1(o, root.path(), 64, "W1_64", rep);
+  if (o.wants("W2"))
+    run_w2(o, root.path(), probe.median_us, rep);
+  if (o.wants("W3"))
+    run_w3(o, root.path(), rep);
+  if (o.wants("W4"))
+    run_w4(o, root.path(), rep);
+  rep.table.print("aggregates");
+  return 0;
+}
