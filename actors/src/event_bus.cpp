@@ -110,13 +110,17 @@ caf::behavior event_bus(bus_actor* self, event_bus_options options) {
         s.overflowed = false;
         return {false, st.last_published};
       }
+      // The reply must reach the subscriber before the buffered batches: it drops live
+      // batches until it knows it is live (messages between two actors keep their order).
+      auto rp = self->make_response_promise<bool, global_position>();
+      rp.deliver(true, st.last_published);
       s.live = true;
       for (auto& batch : s.buffer)
         if (batch->back().position > position)
           deliver(self, s, batch);
       s.buffer.clear();
       s.buffered = 0;
-      return {true, st.last_published};
+      return rp;
     },
     [=](detail::ack_atom, global_position position) {
       auto& st = self->state;

@@ -34,6 +34,9 @@ using projection_actor = caf::stateful_actor<projection_state_data>;
 
 void resume(projection_actor* self) {
   auto& st = self->state;
+  // Events parked earlier (by policy or by an operator) stay skipped after a restart.
+  if (auto parked = st.sink->parked_positions())
+    st.skip.insert(parked->begin(), parked->end());
   auto from = st.sink->resume_position();
   if (!from) {
     st.faulted = true;
@@ -139,8 +142,9 @@ caf::behavior projection(projection_actor* self, event_store* store, caf::actor 
   return {
     [=](detail::catchup_atom) { self->state.sub->catch_up_step(); },
     [=](detail::committed_atom, const detail::committed_events& batch) {
-      self->state.sub->on_committed(*batch);
+      self->state.sub->on_committed(batch);
     },
+    [=](detail::flush_atom) { self->state.sub->flush(); },
     [=](detail::progress_atom, global_position p) { self->state.sub->on_progress(p); },
     [=](detail::behind_atom) { self->state.sub->on_behind(); },
     [=](detail::retry_atom) {

@@ -17,6 +17,8 @@ subscription::subscription(caf::event_based_actor* self, event_store& store, caf
 void subscription::start(global_position position) {
   position_ = position;
   live_ = false;
+  queued_.clear();
+  queued_through_ = 0;
   active_ = true;
   auto epoch = ++epoch_;
   mode_(false);
@@ -59,6 +61,9 @@ bool subscription::apply(const std::vector<event_view>& events, global_position 
 void subscription::catch_up_step() {
   if (!active_ || live_)
     return;
+  // A failed apply reports itself (and may restart the subscription at once): remember
+  // the epoch to know whether what follows still belongs to this step.
+  auto epoch = epoch_;
   uint64_t read = 0;
   auto n = store_.read_all_batch(position_, chunk_, [&](const std::vector<event_view>& all) -> status {
     read = all.size();
@@ -73,15 +78,13 @@ void subscription::catch_up_step() {
       return make_error(errc::io_error, "apply failed"); // already reported
     return {};
   });
+  if (epoch != epoch_ || !active_)
+    return; // the apply failed and was reported; a restart (if any) took over
   if (!n) {
-    if (active_) {
-      pause();
-      fail_(n.error());
-    }
+    pause();
+    fail_(n.error());
     return;
   }
-  if (!active_)
-    return;
   if (read == chunk_ || position_ < live_from_)
     self_->send(self_, catchup_atom::value);
   else
@@ -109,11 +112,8 @@ void subscription::request_live() {
     });
 }
 
-void subscription::on_committed(const std::vector<recorded_event>& batch) {
-  if (!active_ || !live_ || batch.empty())
-    return;
-  std::vector<event_view> matching;
-  matching.reserve(batch.size());
+void subscription::collect(const std::vector<recorded_event>& batch,
+                           std::vector<event_view>& out) const {
   for (const auto& e : batch) {
     if (e.position <= position_ || !filter_.matches(e.stream_id, e.type))
       continue;
@@ -129,8 +129,16 @@ void subscription::on_committed(const std::vector<recorded_event>& batch) {
     v.causation_id = e.metadata.causation_id;
     v.payload = e.payload;
     v.corrupt = e.corrupt;
-    matching.push_back(v);
+    out.push_back(v);
   }
+}
+
+void subscription::on_committed(const std::vector<recorded_event>& batch) {
+  if (!active_ || !live_ || batch.empty())
+    return;
+  std::vector<event_view> matching;
+  matching.reserve(batch.size());
+  collect(batch, matching);
   auto last = batch.back().position;
   if (last <= position_)
     return;
@@ -138,9 +146,43 @@ void subscription::on_committed(const std::vector<recorded_event>& batch) {
     self_->send(bus_, ack_atom::value, last);
 }
 
+void subscription::on_committed(const committed_events& batch) {
+  if (!active_ || !live_ || batch->empty())
+    return;
+  queued_.push_back(batch);
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    self_->send(self_, flush_atom::value);
+  }
+}
+
+void subscription::flush() {
+  flush_scheduled_ = false;
+  auto batches = std::move(queued_);
+  queued_.clear();
+  auto through = std::max(queued_through_, position_);
+  queued_through_ = 0;
+  if (!active_ || !live_)
+    return;
+  std::vector<event_view> matching;
+  for (const auto& b : batches) {
+    collect(*b, matching);
+    through = std::max(through, b->back().position);
+  }
+  if (through <= position_)
+    return;
+  if (apply(matching, through))
+    self_->send(bus_, ack_atom::value, through);
+}
+
 void subscription::on_progress(global_position position) {
   if (!active_ || !live_ || position <= position_)
     return;
+  if (flush_scheduled_) {
+    // Batches are queued: this position must not overtake them.
+    queued_through_ = std::max(queued_through_, position);
+    return;
+  }
   // Nothing of interest up to `position`; advance without a write.
   static const std::vector<event_view> none;
   apply(none, position);

@@ -128,7 +128,12 @@ status process_sink::apply(const std::vector<event_view>& events, global_positio
 }
 
 status process_sink::reset() {
+  auto parked = rt_.read_models().table(parked_table_name);
+  if (!parked)
+    return std::move(parked).error();
   return rt_.read_models().write([&](read_model_txn& t) -> status {
+    if (auto ok = clear_parked(t, *parked, name_); !ok)
+      return ok;
     std::vector<std::string> keys;
     auto prefix = name_ + "/";
     auto ok = t.scan(state_table_, prefix, [&](std::string_view k, std::string_view) {
@@ -145,14 +150,11 @@ status process_sink::reset() {
 }
 
 status process_sink::park(global_position position, const error& why) {
-  auto parked = rt_.read_models().table(parked_table_name);
-  if (!parked)
-    return std::move(parked).error();
-  std::string key = name_;
-  key.push_back('\0');
-  key += std::to_string(position);
-  auto text = why.to_string();
-  return rt_.read_models().write([&](read_model_txn& t) { return t.put(*parked, key, text); });
+  return park_event(rt_.read_models(), name_, position, why);
+}
+
+result<std::vector<global_position>> process_sink::parked_positions() {
+  return annal::parked_positions(rt_.read_models(), name_);
 }
 
 } // namespace detail

@@ -18,6 +18,7 @@ public:
                global_position& failed_at) override;
   status reset() override;
   status park(global_position position, const error& why) override;
+  result<std::vector<global_position>> parked_positions() override;
 
 private:
   std::string checkpoint_name() const { return "pm/" + name_; }

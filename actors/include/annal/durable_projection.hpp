@@ -31,7 +31,21 @@ result<std::shared_ptr<projection_sink>> make_durable_sink(read_model_store& sto
                                                            const durable_projection& spec);
 
 /// Name of the table holding parked (skipped) events of every projection, keyed by
-/// projection name, NUL, big-endian position; the value is the error.
+/// parked_key(); the value is the error.
 inline constexpr const char* parked_table_name = "annal.parked";
+
+/// Key of a parked event: projection name, NUL, big-endian position.
+std::string parked_key(std::string_view projection, global_position position);
+
+/// Parks `position` of `projection` with the text of `why`, in its own transaction.
+status park_event(read_model_store& store, std::string_view projection, global_position position,
+                  const error& why);
+
+/// Deletes every parked event of `projection` inside `t` (`parked` is the parked table).
+status clear_parked(read_model_txn& t, table_id parked, std::string_view projection);
+
+/// The parked positions of `projection`, in order.
+result<std::vector<global_position>> parked_positions(read_model_store& store,
+                                                      std::string_view projection);
 
 } // namespace annal

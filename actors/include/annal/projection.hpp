@@ -90,6 +90,11 @@ public:
 
   /// Records that the event at `position` was skipped because of `why`.
   virtual status park(global_position position, const error& why) = 0;
+
+  /// Positions parked so far (so that a restarted projection keeps skipping them).
+  virtual result<std::vector<global_position>> parked_positions() {
+    return std::vector<global_position>{};
+  }
 };
 
 } // namespace annal

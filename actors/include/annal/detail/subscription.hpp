@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "annal/event_filter.hpp"
+#include "annal/detail/messages.hpp"
 #include "annal/event_store.hpp"
 
 namespace annal::detail {
@@ -42,7 +43,14 @@ public:
   /// Reads and applies the next chunk of the journal (on catchup_atom).
   void catch_up_step();
 
+  /// Applies a live batch at once.
   void on_committed(const std::vector<recorded_event>& batch);
+  /// Queues a live batch; every batch queued before the next flush_atom (which this sends
+  /// the actor) is applied together, in one apply call: the journal writer's group-commit
+  /// trick, so a projection whose apply costs an fsync keeps up with the log.
+  void on_committed(const committed_events& batch);
+  /// Applies the queued batches (on flush_atom).
+  void flush();
   void on_progress(global_position position);
   void on_behind();
 
@@ -54,6 +62,7 @@ public:
 private:
   void request_live();
   bool apply(const std::vector<event_view>& events, global_position through);
+  void collect(const std::vector<recorded_event>& batch, std::vector<event_view>& out) const;
 
   caf::event_based_actor* self_;
   event_store& store_;
@@ -67,6 +76,9 @@ private:
   global_position live_from_ = 0;
   bool live_ = false;
   bool active_ = false;
+  bool flush_scheduled_ = false;
+  std::vector<committed_events> queued_;
+  global_position queued_through_ = 0; // progress seen while batches are queued
   uint64_t epoch_ = 0; // ignores replies of an earlier start()
 };
 

@@ -1,0 +1,490 @@
+// Process managers: a two-aggregate flow (a transfer between two bank accounts) driven end to
+// end by a process manager; deterministic command ids make re-processing harmless (a handler
+// that fails once after sending, a rebuild from position 0); a durable timer fires exactly
+// once across a restart, and a cancelled one never does.
+#include <catch2/catch.hpp>
+
+#include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "annal/runtime.hpp"
+#include "bank_account.hpp"
+#include "read_side_helpers.hpp"
+#include "temp_dir.hpp"
+
+using namespace annal;
+using namespace std::chrono_literals;
+using test::wait_until;
+
+namespace xfer {
+
+struct requested {
+  static constexpr std::string_view event_type = "transfer.requested";
+  std::string from, to;
+  int64_t amount = 0;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(from, to, amount); }
+};
+struct completed {
+  static constexpr std::string_view event_type = "transfer.completed";
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+struct failed {
+  static constexpr std::string_view event_type = "transfer.failed";
+  std::string reason;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(reason); }
+};
+struct expired {
+  static constexpr std::string_view event_type = "transfer.expired";
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+
+struct request {
+  std::string from, to;
+  int64_t amount = 0;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(from, to, amount); }
+};
+struct complete {
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+struct fail {
+  std::string reason;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(reason); }
+};
+struct expire {
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+
+enum class status : uint8_t { none, requested, completed, failed, expired };
+
+struct state {
+  status st = status::none;
+  int64_t amount = 0;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(st, amount); }
+};
+
+// A transfer: requested once, then completed, failed or expired (each only from requested).
+struct transfer {
+  using state = xfer::state;
+  using command = std::variant<request, complete, fail, expire>;
+  using event = std::variant<requested, completed, failed, expired>;
+  static constexpr std::string_view category = "transfer";
+
+  static decision<event> decide(const state& s, const command& c) {
+    if (auto r = std::get_if<request>(&c)) {
+      if (s.st != status::none)
+        return reject("already requested");
+      return requested{r->from, r->to, r->amount};
+    }
+    if (s.st != status::requested)
+      return reject("not pending");
+    if (std::holds_alternative<complete>(c))
+      return completed{};
+    if (auto f = std::get_if<fail>(&c))
+      return failed{f->reason};
+    return expired{};
+  }
+  static void evolve(state& s, const event& e) {
+    if (auto r = std::get_if<requested>(&e)) {
+      s.st = status::requested;
+      s.amount = r->amount;
+    } else if (std::holds_alternative<completed>(e)) {
+      s.st = status::completed;
+    } else if (std::holds_alternative<failed>(e)) {
+      s.st = status::failed;
+    } else {
+      s.st = status::expired;
+    }
+  }
+};
+
+} // namespace xfer
+
+namespace {
+
+std::unique_ptr<runtime> open_runtime(const std::filesystem::path& dir) {
+  runtime_config cfg;
+  cfg.data_dir = dir;
+  cfg.mode = durability::no_sync;
+  auto rt = runtime::open(cfg);
+  REQUIRE(rt);
+  REQUIRE((*rt)->register_aggregate<bank::account>());
+  REQUIRE((*rt)->register_aggregate<xfer::transfer>());
+  return std::move(*rt);
+}
+
+std::string transfer_id(const event_view& e) {
+  return std::string{e.stream_id.substr(std::string_view{"transfer-"}.size())};
+}
+
+int64_t balance(runtime& rt, const std::string& id) {
+  auto v = rt.load<bank::account>(id);
+  REQUIRE(v);
+  return v->state.balance;
+}
+
+xfer::status status_of(runtime& rt, const std::string& id) {
+  auto v = rt.load<xfer::transfer>(id);
+  return v ? v->state.st : xfer::status::none;
+}
+
+bool reaches(runtime& rt, const std::string& id, xfer::status s, std::chrono::milliseconds timeout = 30s) {
+  return wait_until([&] { return status_of(rt, id) == s; }, timeout, 10ms);
+}
+
+// What the transfer manager's handler observed, per attempt.
+struct observed {
+  std::mutex mx;
+  std::vector<std::pair<std::string, bool>> replies; // (what, duplicate)
+  std::atomic<bool> fail_once_armed{false};
+  std::atomic<int> failures{0};
+  void note(std::string what, bool dup) {
+    std::lock_guard<std::mutex> guard{mx};
+    replies.emplace_back(std::move(what), dup);
+  }
+};
+
+// The transfer manager: on transfer.requested, withdraw from `from`, deposit to `to`, then
+// complete the transfer (or fail it when the withdrawal is refused).
+process_manager transfer_manager(runtime& rt, observed& obs) {
+  process_manager pm;
+  pm.options.name = "transfers";
+  pm.options.filter = event_filter::types({"transfer.requested"});
+  pm.options.backoff = 10ms;
+  pm.handle = [&rt, &obs](process_context& ctx, const event_view& e) -> status {
+    auto req = rt.registry().decode<xfer::requested>(e.type, e.schema_version, e.payload, e.corrupt);
+    if (!req)
+      return std::move(req).error();
+    auto tid = transfer_id(e);
+    auto w = ctx.send<bank::account>(req->from, bank::withdraw{req->amount});
+    if (!w) {
+      if (w.error().code != errc::rejected)
+        return w.error();
+      auto f = ctx.send<xfer::transfer>(tid, xfer::fail{w.error().message});
+      if (f)
+        obs.note(tid + ":fail", f->duplicate);
+      return f ? status{} : status{f.error()};
+    }
+    obs.note(tid + ":withdraw", w->duplicate);
+    auto d = ctx.send<bank::account>(req->to, bank::deposit{req->amount});
+    if (!d)
+      return d.error();
+    obs.note(tid + ":deposit", d->duplicate);
+    if (obs.fail_once_armed.exchange(false)) {
+      ++obs.failures;
+      return make_error(errc::io_error, "fails once after sending");
+    }
+    auto c = ctx.send<xfer::transfer>(tid, xfer::complete{});
+    if (!c)
+      return c.error();
+    obs.note(tid + ":complete", c->duplicate);
+    return {};
+  };
+  return pm;
+}
+
+} // namespace
+
+TEST_CASE("a process manager drives a transfer between two aggregates, and re-processing does not "
+          "act twice thanks to deterministic command ids",
+          "[process]") {
+  test::temp_dir dir;
+  auto rt_ptr = open_runtime(dir.path());
+  auto& rt = *rt_ptr;
+  observed obs;
+  REQUIRE(rt.add_process_manager(transfer_manager(rt, obs)));
+  REQUIRE(rt.start());
+  REQUIRE(test::all_live(rt));
+  REQUIRE(rt.send<bank::account>("alice", bank::open{"alice"}).get());
+  REQUIRE(rt.send<bank::account>("bob", bank::open{"bob"}).get());
+  REQUIRE(rt.send<bank::account>("alice", bank::deposit{100}).get());
+
+  // A transfer that goes through: account -> account -> back to the transfer.
+  auto t1 = rt.send<xfer::transfer>("t1", xfer::request{"alice", "bob", 30}).get();
+  REQUIRE(t1);
+  REQUIRE(reaches(rt, "t1", xfer::status::completed));
+  CHECK(balance(rt, "alice") == 70);
+  CHECK(balance(rt, "bob") == 30);
+  // The commands carry the manager's deterministic ids: <manager>/<event position>/<rank>,
+  // and the triggering event's position as causation.
+  {
+    auto evs = rt.store().read_stream("account-alice");
+    REQUIRE(evs);
+    REQUIRE(evs->back().type == "bank.withdrawn");
+    CHECK(evs->back().metadata.command_id == "transfers/" + std::to_string(t1->position) + "/0");
+    CHECK(evs->back().metadata.causation_id == std::to_string(t1->position));
+    auto bob = rt.store().read_stream("account-bob");
+    REQUIRE(bob);
+    CHECK(bob->back().metadata.command_id == "transfers/" + std::to_string(t1->position) + "/1");
+  }
+
+  // A refused withdrawal fails the transfer and moves no money.
+  REQUIRE(rt.send<xfer::transfer>("t2", xfer::request{"alice", "bob", 500}).get());
+  REQUIRE(reaches(rt, "t2", xfer::status::failed));
+  CHECK(balance(rt, "alice") == 70);
+  CHECK(balance(rt, "bob") == 30);
+
+  // The handler fails once after sending its commands: the retry re-sends the same ids and
+  // the accounts answer with their first results.
+  obs.fail_once_armed = true;
+  auto t3 = rt.send<xfer::transfer>("t3", xfer::request{"alice", "bob", 20}).get();
+  REQUIRE(t3);
+  REQUIRE(reaches(rt, "t3", xfer::status::completed));
+  CHECK(obs.failures.load() == 1);
+  CHECK(balance(rt, "alice") == 50);
+  CHECK(balance(rt, "bob") == 50);
+  {
+    std::lock_guard<std::mutex> guard{obs.mx};
+    std::vector<std::pair<std::string, bool>> t3_replies;
+    for (auto& r : obs.replies)
+      if (r.first.rfind("t3:", 0) == 0)
+        t3_replies.push_back(r);
+    CHECK(t3_replies == std::vector<std::pair<std::string, bool>>{{"t3:withdraw", false},
+                                                                   {"t3:deposit", false},
+                                                                   {"t3:withdraw", true},
+                                                                   {"t3:deposit", true},
+                                                                   {"t3:complete", false}});
+  }
+  // After its retry (a catch-up) the manager is live again.
+  CHECK(wait_until([&] { return rt.projection("transfers")->state == projection_state::live; }, 30s));
+
+  // A rebuild re-processes every transfer from position 0: nothing acts twice, the journal
+  // does not grow at all. (One more event first: the manager's retry ran in catch-up, and
+  // the event its own "complete" caused there is lost at its switch to live, a bug pinned by
+  // the next test; a later live event moves its position past it.)
+  REQUIRE(rt.send<bank::account>("carol", bank::open{"carol"}).get());
+  auto head = rt.store().last_position();
+  REQUIRE(head);
+  REQUIRE(rt.await_projection("transfers", *head, 30s));
+  std::size_t replies_before = 0;
+  {
+    std::lock_guard<std::mutex> guard{obs.mx};
+    replies_before = obs.replies.size();
+  }
+  REQUIRE(rt.rebuild_projection("transfers"));
+  REQUIRE(rt.await_projection("transfers", *head, 30s));
+  CHECK(rt.store().last_position().value() == *head);
+  CHECK(balance(rt, "alice") == 50);
+  CHECK(balance(rt, "bob") == 50);
+  CHECK(status_of(rt, "t1") == xfer::status::completed);
+  CHECK(status_of(rt, "t2") == xfer::status::failed);
+  CHECK(status_of(rt, "t3") == xfer::status::completed);
+  {
+    std::lock_guard<std::mutex> guard{obs.mx};
+    REQUIRE(obs.replies.size() > replies_before);
+    for (std::size_t i = replies_before; i < obs.replies.size(); ++i) {
+      INFO(obs.replies[i].first);
+      CHECK(obs.replies[i].second); // every re-sent command was answered as a duplicate
+    }
+  }
+  REQUIRE(rt.stop());
+}
+
+TEST_CASE("a process manager that retries in catch-up still sees the events its own commands "
+          "caused there",
+          "[process]") {
+  test::temp_dir dir;
+  auto rt_ptr = open_runtime(dir.path());
+  auto& rt = *rt_ptr;
+  observed obs;
+  auto pm = transfer_manager(rt, obs);
+  pm.options.filter = event_filter::types({"transfer.requested", "transfer.completed"});
+  std::mutex mx;
+  std::set<std::string> completed_seen;
+  auto inner = pm.handle;
+  pm.handle = [inner, &mx, &completed_seen](process_context& ctx, const event_view& e) -> status {
+    if (e.type == "transfer.completed") {
+      std::lock_guard<std::mutex> guard{mx};
+      completed_seen.insert(transfer_id(e));
+      return {};
+    }
+    return inner(ctx, e);
+  };
+  REQUIRE(rt.add_process_manager(pm));
+  REQUIRE(rt.start());
+  REQUIRE(test::all_live(rt));
+  REQUIRE(rt.send<bank::account>("alice", bank::open{"alice"}).get());
+  REQUIRE(rt.send<bank::account>("bob", bank::open{"bob"}).get());
+  REQUIRE(rt.send<bank::account>("alice", bank::deposit{100}).get());
+  obs.fail_once_armed = true; // the first attempt fails after sending: the retry catches up
+  REQUIRE(rt.send<xfer::transfer>("t", xfer::request{"alice", "bob", 10}).get());
+  REQUIRE(reaches(rt, "t", xfer::status::completed));
+  auto head = rt.store().last_position();
+  REQUIRE(head);
+  CHECK(rt.await_projection("transfers", *head, 3s));
+  std::lock_guard<std::mutex> guard{mx};
+  CHECK(completed_seen.count("t") == 1);
+  REQUIRE(rt.stop());
+}
+
+namespace {
+
+// The expiry manager: a durable timer per requested transfer (expire it at `due`), cancelled
+// when the transfer completes. Keeps the due time in its state between the two events.
+struct expiry_probe {
+  std::atomic<timestamp_ns> due{0};
+  std::atomic<int> found_state{0};
+  timestamp_ns delay_ns = 0;
+};
+
+process_manager expiry_manager(expiry_probe& probe) {
+  process_manager pm;
+  pm.options.name = "expirer";
+  pm.options.filter = event_filter::types({"transfer.requested", "transfer.completed"});
+  pm.handle = [&probe](process_context& ctx, const event_view& e) -> status {
+    auto tid = transfer_id(e);
+    if (e.type == "transfer.requested") {
+      timestamp_ns due = e.timestamp + probe.delay_ns;
+      if (tid == "slow")
+        probe.due = due;
+      ctx.put("due/" + tid, std::to_string(due));
+      return ctx.schedule<xfer::transfer>("expire/" + tid, due, tid, xfer::expire{});
+    }
+    if (ctx.get("due/" + tid))
+      ++probe.found_state;
+    ctx.erase("due/" + tid);
+    ctx.cancel("expire/" + tid);
+    return {};
+  };
+  return pm;
+}
+
+// Full keys of the pending timers (the rows of the runtime's "annal.timers" table: eight
+// bytes of due time, then "<manager>/<key>").
+std::vector<std::string> pending_timers(runtime& rt) {
+  auto t = rt.read_models().table("annal.timers");
+  REQUIRE(t);
+  std::vector<std::string> out;
+  REQUIRE(rt.read_models().read([&](const read_model_txn& tx) {
+    return tx.scan(*t, "", [&](std::string_view k, std::string_view) {
+      out.emplace_back(k.substr(8));
+      return true;
+    });
+  }));
+  return out;
+}
+
+std::vector<recorded_event> events_of(runtime& rt, const std::string& stream) {
+  auto evs = rt.store().read_stream(stream);
+  REQUIRE(evs);
+  return std::move(*evs);
+}
+
+} // namespace
+
+TEST_CASE("a durable timer of a process manager fires exactly once across a restart, and a "
+          "cancelled one never fires",
+          "[process][timer]") {
+  test::temp_dir dir;
+  expiry_probe probe;
+  probe.delay_ns = 1'500'000'000; // 1.5 s: the runtime is stopped and reopened meanwhile
+  global_position requested_at = 0;
+  {
+    auto rt = open_runtime(dir.path());
+    REQUIRE(rt->add_process_manager(expiry_manager(probe)));
+    REQUIRE(rt->start());
+    REQUIRE(test::all_live(*rt));
+    auto a = rt->send<xfer::transfer>("quick", xfer::request{"a", "b", 1}).get();
+    REQUIRE(a);
+    auto r = rt->send<xfer::transfer>("slow", xfer::request{"a", "b", 1}).get();
+    REQUIRE(r);
+    requested_at = r->position;
+    // "quick" completes before its timer is due: the manager cancels the timer.
+    auto c = rt->send<xfer::transfer>("quick", xfer::complete{}).get();
+    REQUIRE(c);
+    REQUIRE(rt->await_projection("expirer", c->position, 30s));
+    CHECK(probe.found_state.load() == 1);
+    CHECK(pending_timers(*rt) == std::vector<std::string>{"expirer/expire/slow"});
+    REQUIRE(rt->stop());
+  }
+  REQUIRE(probe.due.load() > 0);
+  bool stopped_in_time = now_ns() < probe.due.load();
+  if (!stopped_in_time)
+    WARN("the first runtime stopped after the timer was due; the restart part is not exercised");
+
+  auto rt = open_runtime(dir.path());
+  if (stopped_in_time)
+    CHECK(status_of(*rt, "slow") == xfer::status::requested);
+  REQUIRE(rt->add_process_manager(expiry_manager(probe)));
+  REQUIRE(rt->start());
+  REQUIRE(reaches(*rt, "slow", xfer::status::expired));
+  // Not before it was due, by the timer's deterministic command id.
+  auto evs = events_of(*rt, "transfer-slow");
+  REQUIRE(evs.size() == 2);
+  CHECK(evs[1].type == "transfer.expired");
+  CHECK(evs[1].timestamp >= probe.due.load());
+  CHECK(evs[1].metadata.command_id
+        == "timer/expirer/expire/slow/" + std::to_string(probe.due.load()));
+  CHECK(evs[1].metadata.causation_id == std::to_string(requested_at));
+  // Fired once: the row is removed after its outcome, and no second event appears.
+  REQUIRE(wait_until([&] { return pending_timers(*rt).empty(); }, 30s));
+  CHECK(events_of(*rt, "transfer-slow").size() == 2);
+  // The cancelled timer never fired (its transfer stays completed, no expiry attempt).
+  CHECK(status_of(*rt, "quick") == xfer::status::completed);
+  CHECK(events_of(*rt, "transfer-quick").size() == 2);
+  REQUIRE(rt->stop());
+
+  // Once more after another restart: nothing left to fire.
+  auto again = open_runtime(dir.path());
+  REQUIRE(again->add_process_manager(expiry_manager(probe)));
+  REQUIRE(again->start());
+  CHECK(pending_timers(*again).empty());
+  auto head = again->store().last_position();
+  REQUIRE(head);
+  REQUIRE(again->await_projection("expirer", *head, 30s));
+  CHECK(events_of(*again, "transfer-slow").size() == 2);
+  REQUIRE(again->stop());
+}
+
+TEST_CASE("a process manager with the skip policy parks a failing event in the documented "
+          "format",
+          "[process]") {
+  test::temp_dir dir;
+  auto rt_ptr = open_runtime(dir.path());
+  auto& rt = *rt_ptr;
+  process_manager pm;
+  pm.options.name = "picky";
+  pm.options.filter = event_filter::types({"transfer.requested"});
+  pm.options.on_failure = failure_policy::skip;
+  pm.options.max_retries = 0;
+  pm.handle = [](process_context&, const event_view& e) -> status {
+    if (transfer_id(e) == "bad")
+      return make_error(errc::rejected, "picky refuses bad");
+    return {};
+  };
+  REQUIRE(rt.add_process_manager(pm));
+  REQUIRE(rt.start());
+  REQUIRE(test::all_live(rt));
+  auto bad = rt.send<xfer::transfer>("bad", xfer::request{"a", "b", 1}).get();
+  REQUIRE(bad);
+  auto good = rt.send<xfer::transfer>("good", xfer::request{"a", "b", 1}).get();
+  REQUIRE(good);
+  REQUIRE(rt.await_projection("picky", good->position, 30s));
+  CHECK(rt.projection("picky")->parked >= 1); // == 1: see the double report in projection_faults_test
+  auto parked_t = rt.read_models().table(parked_table_name);
+  REQUIRE(parked_t);
+  std::vector<std::string> keys;
+  REQUIRE(rt.read_models().read([&](const read_model_txn& tx) {
+    return tx.scan(*parked_t, "", [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    });
+  }));
+  std::string expected = "picky";
+  expected.push_back('\0');
+  expected += test::be64(bad->position);
+  CHECK(keys == std::vector<std::string>{expected});
+  REQUIRE(rt.stop());
+}
