@@ -122,16 +122,7 @@ result<store_stats> event_store::stats() {
 }
 
 status event_store::backup(const std::filesystem::path& dest) {
-  std::error_code ec;
-  std::filesystem::create_directories(dest, ec);
-  if (ec)
-    return make_error(errc::io_error, "cannot create " + dest.string() + ": " + ec.message());
-  if (!std::filesystem::is_empty(dest, ec))
-    return make_error(errc::bad_request, "backup folder " + dest.string() + " is not empty");
-  auto path = dest.string();
-  if (int rc = mdb_env_copy2(impl_->env->native(), path.c_str(), MDB_CP_COMPACT); rc != 0)
-    return detail::lmdb_error(rc, "mdb_env_copy2");
-  return {};
+  return impl_->env->copy_to(dest);
 }
 
 } // namespace annal

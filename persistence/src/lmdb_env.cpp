@@ -210,6 +210,31 @@ status lmdb_env::sync() {
   return {};
 }
 
+status lmdb_env::copy_to(const std::filesystem::path& dest) {
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec)
+    return make_error(errc::io_error, "cannot create " + dest.string() + ": " + ec.message());
+  if (!std::filesystem::is_empty(dest, ec))
+    return make_error(errc::bad_request, "backup folder " + dest.string() + " is not empty");
+  auto path = dest.string();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    int rc;
+    {
+      // The copy runs a read transaction: it must not overlap a resize of our map.
+      std::shared_lock<std::shared_mutex> guard{resize_mutex_};
+      rc = mdb_env_copy2(env_, path.c_str(), MDB_CP_COMPACT);
+    }
+    if (rc == 0)
+      return {};
+    if (rc != MDB_MAP_RESIZED)
+      return lmdb_error(rc, "mdb_env_copy2");
+    adopt_external_resize();
+    std::filesystem::remove(dest / "data.mdb", ec);
+  }
+  return make_error(errc::io_error, "mdb_env_copy2: the map kept growing during the copy");
+}
+
 std::size_t lmdb_env::map_size() const {
   MDB_envinfo info;
   mdb_env_info(env_, &info);

@@ -106,6 +106,10 @@ public:
   /// Flushes buffered commits to disk (mdb_env_sync with force).
   status sync();
 
+  /// Copies a consistent, compacted image of the environment into the empty folder `dest`
+  /// (mdb_env_copy2 with MDB_CP_COMPACT), adopting a map grown by another process.
+  status copy_to(const std::filesystem::path& dest);
+
   /// Current map size in bytes.
   std::size_t map_size() const;
 

@@ -213,6 +213,14 @@ status read_model_store::flush() {
   return impl_->env->sync();
 }
 
+status read_model_store::backup(const std::filesystem::path& dest) {
+  return impl_->env->copy_to(dest);
+}
+
+void* read_model_store::native_handle() noexcept {
+  return impl_->env->native();
+}
+
 const store_options& read_model_store::options() const noexcept {
   return impl_->env->options();
 }

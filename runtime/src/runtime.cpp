@@ -15,6 +15,7 @@
 #include "annal/loader_pool.hpp"
 #include "annal/log.hpp"
 #include "annal/projection_actor.hpp"
+#include "folder_lock.hpp"
 #include "process_sink.hpp"
 #include "timer_service.hpp"
 
@@ -79,6 +80,8 @@ struct registered_projection {
 
 struct runtime::impl {
   runtime_config config;
+  // Held for the runtime's lifetime; released last.
+  std::optional<detail::folder_lock> lock;
   // Declared first: destroyed last (CAF keeps a reference to its config).
   std::unique_ptr<annal_caf_config> own_config;
   std::optional<caf::actor_system> own_system;
@@ -101,6 +104,10 @@ struct runtime::impl {
   std::mutex stop_mutex;
 
   status open_stores() {
+    auto l = detail::folder_lock::acquire(config.data_dir);
+    if (!l)
+      return std::move(l).error();
+    lock.emplace(std::move(*l));
     auto s = event_store::open(options_for(config, "journal"));
     if (!s)
       return std::move(s).error();
@@ -236,6 +243,8 @@ status runtime::stop() {
   }
   if (auto ok = p.store->flush(); !ok)
     out = ok;
+  // Nothing of this runtime writes any more: another one may take the folder.
+  p.lock.reset();
   return out;
 }
 

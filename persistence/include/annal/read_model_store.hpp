@@ -93,6 +93,13 @@ public:
   /// Forces buffered commits to disk (useful in no_sync mode).
   status flush();
 
+  /// Copies a consistent, compacted image into the empty folder `dest` while the store
+  /// keeps serving (mdb_env_copy2 with MDB_CP_COMPACT).
+  status backup(const std::filesystem::path& dest);
+
+  /// The underlying LMDB environment (MDB_env*), for tools that inspect it.
+  void* native_handle() noexcept;
+
   const store_options& options() const noexcept;
 
 private:

@@ -75,8 +75,9 @@ struct has_tags<A, std::void_t<decltype(A::tags())>> : std::true_type {};
 class runtime {
 public:
   /// Opens the stores under cfg.data_dir and starts an actor system of its own, configured
-  /// from cfg.caf_args and cfg.caf_config_file. Errors: bad_request (bad CAF options),
-  /// io_error / corrupt (stores).
+  /// from cfg.caf_args and cfg.caf_config_file. The runtime locks the folder for its
+  /// lifetime. Errors: bad_request (bad CAF options), unavailable (the folder is in use by
+  /// another runtime), io_error / corrupt (stores).
   static result<std::unique_ptr<runtime>> open(runtime_config cfg);
 
   /// As open(cfg), but runs its actors in the host's actor system, which must outlive the
@@ -165,7 +166,8 @@ public:
   void dispatch(const stored_command& cmd, std::function<void(command_result)> done);
 
   /// Graceful stop: stop accepting, let every instance finish its in-flight commands,
-  /// flush the journal, stop the actors. Idempotent.
+  /// flush the journal, stop the actors, release the folder lock (loads and store reads
+  /// keep working; write nothing through store() after stop). Idempotent.
   status stop();
 
   /// True between start() and stop().

@@ -1,0 +1,57 @@
+#include <catch2/catch.hpp>
+
+#include "annal/runtime.hpp"
+#include "bank_account.hpp"
+#include "temp_dir.hpp"
+
+using namespace annal;
+
+TEST_CASE("a second runtime on a folder in use is refused, and gets it once the first stops",
+          "[runtime]") {
+  test::temp_dir dir;
+  runtime_config cfg;
+  cfg.data_dir = dir.path();
+  auto first = runtime::open(cfg);
+  REQUIRE(first);
+  auto second = runtime::open(cfg);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == errc::unavailable);
+  CHECK(second.error().message.find("in use") != std::string::npos);
+  REQUIRE((*first)->stop());
+  auto third = runtime::open(cfg);
+  REQUIRE(third);
+}
+
+TEST_CASE("bad CAF options and a bad durability name are refused with a clear error", "[runtime]") {
+  test::temp_dir dir;
+  runtime_config cfg;
+  cfg.data_dir = dir.path();
+  cfg.caf_args = {"--no-such-option=1"};
+  auto rt = runtime::open(cfg);
+  REQUIRE_FALSE(rt);
+  CHECK(rt.error().code == errc::bad_request);
+  cfg.caf_args = {"--annal.durability=sometimes"};
+  rt = runtime::open(cfg);
+  REQUIRE_FALSE(rt);
+  CHECK(rt.error().message.find("durability") != std::string::npos);
+  cfg.caf_args = {"--annal.durability=no_sync", "--scheduler.max-threads=2"};
+  rt = runtime::open(cfg);
+  REQUIRE(rt);
+  CHECK((*rt)->config().mode == durability::no_sync);
+}
+
+TEST_CASE("runtime settings are read from a CAF config file", "[runtime]") {
+  test::temp_dir dir;
+  auto ini = dir / "annal.ini";
+  {
+    std::ofstream out{ini};
+    out << "[annal]\ndata-dir=\"" << (dir / "from-ini").string() << "\"\nsnapshots-to-keep=7\n";
+  }
+  runtime_config cfg;
+  cfg.caf_config_file = ini.string();
+  auto rt = runtime::open(cfg);
+  REQUIRE(rt);
+  CHECK((*rt)->config().data_dir == dir / "from-ini");
+  CHECK((*rt)->config().snapshots_to_keep == 7);
+  CHECK(std::filesystem::exists(dir / "from-ini" / "journal" / "data.mdb"));
+}
