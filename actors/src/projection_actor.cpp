@@ -75,8 +75,11 @@ void on_failure(projection_actor* self, const error& err) {
   auto& st = self->state;
   auto& o = st.options;
   if (st.attempts < o.max_retries) {
-    auto delay = o.backoff * (1u << std::min(st.attempts, 10u));
+    // Doubling backoff, capped so that a recovered cause is noticed within seconds.
+    auto delay = std::min<std::chrono::milliseconds>(o.backoff * (1u << std::min(st.attempts, 10u)),
+                                                     std::chrono::seconds(5));
     ++st.attempts;
+    st.monitor->set_retrying(st.failed_at, err.to_string());
     self->delayed_send(self, delay, detail::retry_atom::value);
     return;
   }

@@ -78,6 +78,17 @@ void projection_monitor::set_fault(global_position at, std::string error) {
   cv_.notify_all();
 }
 
+void projection_monitor::set_retrying(global_position at, std::string error) {
+  {
+    std::lock_guard<std::mutex> guard{mx_};
+    faulted_at_ = at;
+    error_ = std::move(error);
+    if (state() != projection_state::rebuilding)
+      state_.store(static_cast<uint8_t>(projection_state::catching_up), std::memory_order_release);
+  }
+  cv_.notify_all();
+}
+
 void projection_monitor::set_rebuild_progress(uint64_t done, uint64_t total) {
   rebuild_done_ = done;
   rebuild_total_ = total;

@@ -31,6 +31,26 @@ struct timer_state {
 
 using timer_actor = caf::stateful_actor<timer_state>;
 
+// A timer is done once its command ran or the domain answered it for good; after a
+// transient failure (stopping, timeout, overload, full disk, I/O) it stays and fires again
+// on a later tick, with the same command id.
+bool timer_completed(const command_result& r) {
+  if (r)
+    return true;
+  switch (r.error().code) {
+    case errc::rejected:
+    case errc::conflict:
+    case errc::not_found:
+    case errc::already_exists:
+    case errc::stream_deleted:
+    case errc::bad_request:
+    case errc::unknown_event_type:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Dispatches every due timer not already on its way.
 void fire_due(timer_actor* self) {
   auto& st = self->state;
@@ -68,9 +88,7 @@ void fire_due(timer_actor* self) {
     }
     caf::actor me = caf::actor_cast<caf::actor>(self);
     st.rt->dispatch(cmd, [me, key = key](command_result r) {
-      // Keep the timer when the runtime is stopping: it fires after the restart.
-      bool done = r || r.error().code != errc::unavailable;
-      caf::anon_send(me, timer_done_atom::value, key, done);
+      caf::anon_send(me, timer_done_atom::value, key, timer_completed(r));
     });
   }
 }

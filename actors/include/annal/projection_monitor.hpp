@@ -33,6 +33,9 @@ public:
   void advance(global_position position, timestamp_ns event_time);
   void set_state(projection_state s);
   void set_fault(global_position at, std::string error);
+  /// Records a failure that will be retried: the state becomes catching_up (the retry
+  /// resumes by reading the journal) and the error stays visible until it succeeds.
+  void set_retrying(global_position at, std::string error);
   void set_rebuild_progress(uint64_t done, uint64_t total);
   void add_parked();
   /// Rewinds the position (rebuild).

@@ -1,0 +1,194 @@
+// shop-inproc-bench: the request mixes of bench/http/*.lua, run inside the process: each
+// client thread parses a request (parse_request) and runs it (shop_service::handle), as
+// the HTTP server does, but without sockets or cpp-httplib. Its rate beside wrk's shows
+// what the HTTP transport costs.
+//
+//   shop-inproc-bench [--mix commands|queries] [--seconds 10] [--clients 32]
+//                     [--skus 50] [--orders 200] [--data DIR] [CAF options...]
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+#include "annal/runtime.hpp"
+#include "shop/http/request_parser.hpp"
+#include "shop/model.hpp"
+#include "shop/node/await_live.hpp"
+#include "shop/node/shop_service.hpp"
+
+namespace {
+
+using namespace shop;
+
+struct bench_options {
+  std::string mix = "commands";
+  int seconds = 10;
+  int clients = 32;
+  int skus = 50;
+  int orders = 200;
+  std::string data;
+  std::vector<std::string> caf_args;
+};
+
+// One request as the server would see it: method, path, body.
+struct raw_request {
+  std::string method;
+  std::string path;
+  std::string body;
+};
+
+node::http_response run(node::shop_service& svc, const raw_request& r) {
+  http::request_view v;
+  v.method = r.method;
+  v.path = r.path;
+  v.body = r.body;
+  v.headers.emplace_back("Content-Type", "application/json");
+  auto parsed = http::parse_request(v);
+  if (auto* e = std::get_if<http::api_error>(&parsed))
+    return node::shop_service::error_response(*e);
+  return svc.handle(std::get<http::api_request>(parsed));
+}
+
+// The mixes of bench/http/command_mix.lua and query_mix.lua.
+raw_request next_request(const bench_options& o, std::mt19937& rng, int client, uint64_t& counter) {
+  auto pick = static_cast<int>(rng() % 100) + 1;
+  auto sku = [&] { return "sku-" + std::to_string(rng() % static_cast<unsigned>(o.skus) + 1); };
+  if (o.mix == "commands") {
+    ++counter;
+    if (pick <= 60) {
+      std::string lines = "{\"sku\":\"" + sku() + "\",\"quantity\":1}";
+      if (pick % 2 == 0)
+        lines += ",{\"sku\":\"" + sku() + "\",\"quantity\":2}";
+      return {"POST", "/orders",
+              "{\"order_id\":\"i" + std::to_string(client) + "-" + std::to_string(counter)
+                + "\",\"customer_id\":\"cust-" + std::to_string(rng() % 500 + 1) + "\",\"lines\":[" + lines + "]}"};
+    }
+    if (pick <= 85)
+      return {"POST", "/inventory/" + sku() + "/restock", "{\"quantity\":5}"};
+    return {"POST", "/products/" + sku() + "/price", "{\"price_cents\":" + std::to_string(rng() % 9900 + 100) + "}"};
+  }
+  if (pick <= 30)
+    return {"GET", "/products/" + sku(), ""};
+  if (pick <= 55)
+    return {"GET", "/inventory/" + sku(), ""};
+  if (pick <= 80)
+    return {"GET", "/orders/seed-" + std::to_string(rng() % static_cast<unsigned>(o.orders) + 1), ""};
+  if (pick <= 95)
+    return {"GET", "/customers/seed-cust-" + std::to_string(rng() % 20 + 1) + "/orders", ""};
+  return {"GET", "/reports/sales", ""};
+}
+
+bool seed(node::shop_service& svc, const bench_options& o) {
+  for (int i = 1; i <= o.skus; ++i) {
+    auto s = "sku-" + std::to_string(i);
+    auto a = run(svc, {"POST", "/products", "{\"sku\":\"" + s + "\",\"name\":\"Item " + s + "\",\"price_cents\":250}"});
+    auto b = run(svc, {"POST", "/inventory/" + s + "/restock", "{\"quantity\":1000000}"});
+    if (a.status >= 300 && a.status != 409)
+      return false;
+    if (b.status >= 300)
+      return false;
+  }
+  for (int i = 1; i <= o.orders; ++i)
+    (void)run(svc, {"POST", "/orders", "{\"order_id\":\"seed-" + std::to_string(i) + "\",\"customer_id\":\"seed-cust-"
+                                         + std::to_string(i % 20 + 1) + "\",\"lines\":[{\"sku\":\"sku-"
+                                         + std::to_string(i % o.skus + 1) + "\",\"quantity\":1}]}"});
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  bench_options o;
+  CLI::App app{"shop-inproc-bench: the HTTP benchmark's request mixes, in process"};
+  app.allow_extras();
+  app.add_option("--mix", o.mix, "commands or queries")->check(CLI::IsMember({"commands", "queries"}));
+  app.add_option("--seconds", o.seconds, "duration of the measurement");
+  app.add_option("--clients", o.clients, "concurrent client threads");
+  app.add_option("--skus", o.skus, "products to seed");
+  app.add_option("--orders", o.orders, "orders to seed (seed-1..N)");
+  app.add_option("--data", o.data, "data folder (default: a fresh temporary one)");
+  CLI11_PARSE(app, argc, argv);
+  o.caf_args = app.remaining();
+  bool own_dir = o.data.empty();
+  if (own_dir)
+    o.data = (std::filesystem::temp_directory_path() / ("shop-bench-" + std::to_string(::getpid()))).string();
+
+  annal::runtime_config cfg;
+  cfg.data_dir = o.data;
+  cfg.caf_args = o.caf_args;
+  auto rt = annal::runtime::open(cfg);
+  if (!rt) {
+    std::fprintf(stderr, "cannot open: %s\n", rt.error().to_string().c_str());
+    return 1;
+  }
+  auto& r = **rt;
+  if (!shop::register_aggregates(r) || !shop::add_read_models(r) || !shop::add_fulfilment(r) || !r.start())
+    return 1;
+  node::await_live(r, std::chrono::seconds(60));
+  auto tables = shop::open_read_model_tables(r.read_models());
+  node::node_metrics metrics;
+  node::shop_service svc{r, *tables, metrics};
+  if (!seed(svc, o)) {
+    std::fprintf(stderr, "seeding failed\n");
+    return 1;
+  }
+  if (o.mix == "queries") // let fulfilment and the read models settle first
+    (void)r.await_projection(shop::order_detail_projection, r.store().last_position().value_or(0),
+                             std::chrono::seconds(30));
+
+  std::atomic<bool> stop{false};
+  std::mutex mx;
+  std::vector<double> latencies_ms;
+  std::map<int, uint64_t> statuses;
+  std::vector<std::thread> clients;
+  auto started = std::chrono::steady_clock::now();
+  for (int c = 0; c < o.clients; ++c)
+    clients.emplace_back([&, c] {
+      std::mt19937 rng(static_cast<unsigned>(c * 7919 + 1));
+      std::vector<double> mine;
+      std::map<int, uint64_t> codes;
+      uint64_t counter = 0;
+      while (!stop) {
+        auto req = next_request(o, rng, c, counter);
+        auto t0 = std::chrono::steady_clock::now();
+        auto res = run(svc, req);
+        mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        ++codes[res.status];
+      }
+      std::lock_guard<std::mutex> guard{mx};
+      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+      for (auto [k, n] : codes)
+        statuses[k] += n;
+    });
+  std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
+  stop = true;
+  for (auto& t : clients)
+    t.join();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double p) {
+    return latencies_ms.empty() ? 0.0 : latencies_ms[std::min(latencies_ms.size() - 1, static_cast<std::size_t>(p * latencies_ms.size()))];
+  };
+  uint64_t failed = 0;
+  std::string codes;
+  for (auto [k, n] : statuses) {
+    codes += " " + std::to_string(k) + "=" + std::to_string(n);
+    if (k >= 300)
+      failed += n;
+  }
+  std::printf("in-process %s mix, %d clients, %.1f s:%s\n", o.mix.c_str(), o.clients, elapsed, codes.c_str());
+  std::printf("SUMMARY requests/s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu\n",
+              static_cast<double>(latencies_ms.size()) / elapsed, pct(0.5), pct(0.99),
+              latencies_ms.empty() ? 0.0 : latencies_ms.back(), static_cast<unsigned long long>(failed));
+  (void)r.stop();
+  if (own_dir)
+    std::filesystem::remove_all(o.data);
+  return 0;
+}

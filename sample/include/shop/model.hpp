@@ -1,0 +1,36 @@
+// The shop's model as one unit: its aggregates, read models and fulfilment process, for
+// the node and for tools that work on a shop's data offline (rebuilding read models, say).
+//
+//   auto rt = annal::runtime::open(cfg);
+//   shop::register_aggregates(**rt);
+//   shop::add_read_models(**rt);
+//   shop::add_fulfilment(**rt, {std::chrono::minutes(15)});   // only where orders are processed
+//   (*rt)->start();
+//
+// Everything here is called once, before runtime::start(), from one thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "annal/runtime.hpp"
+#include "shop/fulfilment.hpp"
+#include "shop/read_models/tables.hpp"
+
+namespace shop {
+
+/// Hosts the product, inventory and order aggregates in `rt` (their event types land in
+/// its registry). Errors: bad_request after start(), already_exists when called twice.
+annal::status register_aggregates(annal::runtime& rt);
+
+/// Registers the durable read-model projections: catalog, inventory levels, order detail,
+/// orders per customer and sales per sku (see read_model_names()). Needs the aggregates'
+/// event types, so call register_aggregates first. Errors: bad_request (after start(), or
+/// registered twice), io_error (opening the tables).
+annal::status add_read_models(annal::runtime& rt);
+
+/// Names of the read-model projections add_read_models registers (for await_projection,
+/// rebuild_projection and friends).
+std::vector<std::string> read_model_names();
+
+} // namespace shop

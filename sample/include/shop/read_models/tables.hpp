@@ -1,0 +1,40 @@
+// The read-model tables of the shop and the projections that own them. Each table
+// belongs to exactly one projection, which clears it when it is rebuilt.
+#pragma once
+
+#include "annal/read_model_store.hpp"
+
+namespace shop {
+
+/// Projection names.
+inline constexpr const char* catalog_projection = "catalog";
+inline constexpr const char* inventory_projection = "inventory_levels";
+inline constexpr const char* order_detail_projection = "order_detail";
+inline constexpr const char* customer_orders_projection = "customer_orders";
+inline constexpr const char* sales_projection = "sales";
+
+/// Table names (owner in brackets).
+inline constexpr const char* catalog_table = "shop.catalog";                  // [catalog] sku -> product_view
+inline constexpr const char* inventory_table = "shop.inventory";              // [inventory_levels] sku -> inventory_view
+inline constexpr const char* orders_table = "shop.orders";                    // [order_detail] order id -> order_view
+inline constexpr const char* customer_orders_table = "shop.customer_orders";  // [customer_orders] customer \0 BE64(position) -> customer_order_view
+inline constexpr const char* customer_order_keys_table = "shop.customer_order_keys"; // [customer_orders] order id -> key above
+inline constexpr const char* sales_table = "shop.sales";                      // [sales] sku -> sales_view
+inline constexpr const char* sales_pending_table = "shop.sales_pending";      // [sales] order id -> lines of unpaid orders
+
+/// Handles of every table.
+struct read_model_tables {
+  annal::table_id catalog = 0;
+  annal::table_id inventory = 0;
+  annal::table_id orders = 0;
+  annal::table_id customer_orders = 0;
+  annal::table_id customer_order_keys = 0;
+  annal::table_id sales = 0;
+  annal::table_id sales_pending = 0;
+};
+
+/// Opens (creating unless the store is read-only) every table. Errors: those of
+/// read_model_store::table (not_found for a read-only store without them, io_error).
+annal::result<read_model_tables> open_read_model_tables(annal::read_model_store& store);
+
+} // namespace shop

@@ -1,0 +1,112 @@
+// shop-node: the sample shop served over HTTP. Logs go to stderr; the URL goes to stdout
+// once the node is ready. SIGINT or SIGTERM drains the requests in progress, stops the
+// runtime (which flushes the journal) and exits with 0.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+#include "annal/log.hpp"
+#include "annal/runtime.hpp"
+#include "shop/model.hpp"
+#include "shop/node/await_live.hpp"
+#include "shop/node/http_server.hpp"
+#include "shop/node/options.hpp"
+
+namespace {
+
+using annal::log;
+using annal::log_level;
+
+// The signals that stop the node, blocked in every thread: one thread takes them with
+// sigwait, so no handler runs at an arbitrary point of another thread.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+int fail(const std::string& what, const annal::error& e) {
+  log(log_level::error, "shop-node: " + what + ": " + e.to_string());
+  return 1;
+}
+
+int run(const shop::node::node_options& o) {
+  annal::runtime_config cfg;
+  cfg.data_dir = o.data_dir;
+  cfg.caf_args = o.caf_args;
+  cfg.caf_config_file = o.caf_config_file;
+  auto opened = annal::runtime::open(cfg);
+  if (!opened)
+    return fail("cannot open " + o.data_dir.string(), opened.error());
+  auto& rt = **opened;
+  if (auto ok = shop::register_aggregates(rt); !ok)
+    return fail("cannot register the aggregates", ok.error());
+  if (auto ok = shop::add_read_models(rt); !ok)
+    return fail("cannot add the read models", ok.error());
+  if (auto ok = shop::add_fulfilment(rt, {o.payment_timeout, o.fulfilment_partitions}); !ok)
+    return fail("cannot add fulfilment", ok.error());
+  auto tables = shop::open_read_model_tables(rt.read_models());
+  if (!tables)
+    return fail("cannot open the read-model tables", tables.error());
+  if (auto ok = rt.start(); !ok)
+    return fail("cannot start the runtime", ok.error());
+  shop::node::await_live(rt, std::chrono::seconds(30));
+
+  shop::node::node_metrics metrics;
+  shop::node::shop_service service{rt, *tables, metrics};
+  shop::node::http_server server{service, metrics, {o.token, o.http_threads}};
+  auto port = server.bind(o.host, o.port);
+  if (!port) {
+    (void)rt.stop();
+    return fail("cannot serve HTTP", port.error());
+  }
+  std::atomic<bool> listen_failed{false};
+  std::thread listener{[&] {
+    if (!server.run()) {
+      listen_failed = true;
+      ::kill(::getpid(), SIGTERM); // wakes the sigwait below
+    }
+  }};
+  auto host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+  auto url = "http://" + host + ":" + std::to_string(*port);
+  log(log_level::info, "shop-node: serving " + url + " (data in " + o.data_dir.string()
+                         + ", payment timeout " + std::to_string(o.payment_timeout.count()) + " ms)");
+  std::cout << url << std::endl; // the line tools wait for: the node is ready
+
+  auto signals = stop_signals();
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log(log_level::info, std::string{"shop-node: "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                         + ", draining requests in progress");
+  server.begin_drain();
+  if (!server.wait_idle(std::chrono::seconds(30)))
+    log(log_level::warning, "shop-node: requests still running after 30 s, stopping anyway");
+  server.stop();
+  listener.join();
+  auto stopped = rt.stop();
+  if (!stopped)
+    return fail("stopping the runtime", stopped.error());
+  if (listen_failed) {
+    log(log_level::error, "shop-node: the HTTP listener failed");
+    return 1;
+  }
+  log(log_level::info, "shop-node: stopped cleanly");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = shop::node::parse_options(argc, argv);
+  if (auto* code = std::get_if<int>(&parsed))
+    return *code;
+  // Before any thread exists, so that every thread inherits the mask.
+  auto signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN); // a client that hangs up must not kill the node
+  return run(std::get<shop::node::node_options>(parsed));
+}

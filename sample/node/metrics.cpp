@@ -1,0 +1,95 @@
+#include "shop/node/metrics.hpp"
+
+#include <sstream>
+
+#include "annal/runtime.hpp"
+
+namespace shop::node {
+
+void node_metrics::command_done(const std::string& command, const std::string& outcome,
+                                std::chrono::nanoseconds latency) {
+  double seconds = std::chrono::duration<double>(latency).count();
+  std::lock_guard<std::mutex> guard{mx_};
+  ++commands_[{command, outcome}];
+  auto& h = latency_[command];
+  for (std::size_t i = 0; i < latency_buckets.size(); ++i)
+    if (seconds <= latency_buckets[i])
+      ++h.buckets[i];
+  ++h.count;
+  h.sum += seconds;
+}
+
+void node_metrics::response_sent(int status) {
+  std::lock_guard<std::mutex> guard{mx_};
+  ++responses_[status];
+}
+
+std::string node_metrics::render(annal::runtime& rt) const {
+  std::ostringstream out;
+  {
+    std::lock_guard<std::mutex> guard{mx_};
+    out << "# HELP shop_commands_total Commands handled, by kind and outcome.\n"
+           "# TYPE shop_commands_total counter\n";
+    for (const auto& [key, n] : commands_)
+      out << "shop_commands_total{command=\"" << key.first << "\",outcome=\"" << key.second
+          << "\"} " << n << "\n";
+    out << "# HELP shop_command_duration_seconds Latency of commands, from the request to "
+           "the durable outcome.\n"
+           "# TYPE shop_command_duration_seconds histogram\n";
+    for (const auto& [command, h] : latency_) {
+      for (std::size_t i = 0; i < latency_buckets.size(); ++i)
+        out << "shop_command_duration_seconds_bucket{command=\"" << command << "\",le=\""
+            << latency_buckets[i] << "\"} " << h.buckets[i] << "\n";
+      out << "shop_command_duration_seconds_bucket{command=\"" << command << "\",le=\"+Inf\"} "
+          << h.count << "\n"
+          << "shop_command_duration_seconds_sum{command=\"" << command << "\"} " << h.sum << "\n"
+          << "shop_command_duration_seconds_count{command=\"" << command << "\"} " << h.count
+          << "\n";
+    }
+    out << "# HELP shop_http_responses_total HTTP responses, by status.\n"
+           "# TYPE shop_http_responses_total counter\n";
+    for (const auto& [status, n] : responses_)
+      out << "shop_http_responses_total{status=\"" << status << "\"} " << n << "\n";
+  }
+  const auto& m = rt.metrics();
+  out << "# HELP annal_events_written_total Events committed to the journal.\n"
+         "# TYPE annal_events_written_total counter\n"
+      << "annal_events_written_total " << m.events_written.load() << "\n"
+      << "# HELP annal_fsync_batches_total Group commits (one write transaction and one fsync "
+         "each).\n"
+         "# TYPE annal_fsync_batches_total counter\n"
+      << "annal_fsync_batches_total " << m.commits.load() << "\n"
+      << "# HELP annal_appends_total Appends by outcome.\n"
+         "# TYPE annal_appends_total counter\n"
+      << "annal_appends_total{outcome=\"committed\"} " << m.appends_committed.load() << "\n"
+      << "annal_appends_total{outcome=\"failed\"} " << m.appends_failed.load() << "\n"
+      << "# HELP annal_snapshots_written_total Snapshots written.\n"
+         "# TYPE annal_snapshots_written_total counter\n"
+      << "annal_snapshots_written_total " << m.snapshots_written.load() << "\n";
+  auto head = rt.store().last_position();
+  out << "# HELP annal_journal_position Global position of the newest event.\n"
+         "# TYPE annal_journal_position gauge\n"
+      << "annal_journal_position " << (head ? *head : 0) << "\n";
+  auto infos = rt.projections();
+  out << "# HELP annal_projection_position Global position each projection reflects.\n"
+         "# TYPE annal_projection_position gauge\n";
+  for (const auto& p : infos)
+    out << "annal_projection_position{projection=\"" << p.name << "\"} " << p.position << "\n";
+  out << "# HELP annal_projection_lag_events Events committed but not yet applied.\n"
+         "# TYPE annal_projection_lag_events gauge\n";
+  for (const auto& p : infos)
+    out << "annal_projection_lag_events{projection=\"" << p.name << "\"} " << p.lag_events << "\n";
+  out << "# HELP annal_projection_lag_seconds Age of the oldest event not yet applied.\n"
+         "# TYPE annal_projection_lag_seconds gauge\n";
+  for (const auto& p : infos)
+    out << "annal_projection_lag_seconds{projection=\"" << p.name << "\"} " << p.lag_ms / 1000.0
+        << "\n";
+  out << "# HELP annal_projection_faulted 1 while a projection is stopped at a failing event.\n"
+         "# TYPE annal_projection_faulted gauge\n";
+  for (const auto& p : infos)
+    out << "annal_projection_faulted{projection=\"" << p.name << "\"} "
+        << (p.state == annal::projection_state::faulted ? 1 : 0) << "\n";
+  return out.str();
+}
+
+} // namespace shop::node

@@ -1,0 +1,59 @@
+#include "shop/node/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace shop::node {
+
+std::variant<node_options, int> parse_options(int argc, const char* const* argv) {
+  node_options o;
+  CLI::App app{"shop-node: the Annal sample shop (products, inventory, orders) over HTTP"};
+  app.allow_extras();
+  app.footer("Options it does not know go to CAF and the runtime, e.g.\n"
+             "  --scheduler.max-threads=2  --annal.durability=no_sync  --annal.map-cap-mb=1024\n"
+             "(CAF options need the --name=value form).");
+  std::string data = o.data_dir.string();
+  std::string http = o.host + ":" + std::to_string(o.port);
+  std::string timeout = "15m";
+  app.add_option("--data", data, "folder of the shop's journal and read models")
+    ->capture_default_str();
+  app.add_option("--http", http, "HOST:PORT to serve on (port 0: any free port)")
+    ->capture_default_str();
+  app.add_option("--payment-timeout", timeout,
+                 "cancel confirmed orders left unpaid this long (500ms, 900s, 15m, 1h)")
+    ->capture_default_str();
+  app.add_option("--token", o.token, "require 'Authorization: Bearer TOKEN' on every request");
+  app.add_option("--config-file", o.caf_config_file, "CAF configuration file to read");
+  app.add_option("--http-threads", o.http_threads, "threads serving HTTP connections")
+    ->capture_default_str()
+    ->check(CLI::Range(1u, 1024u));
+  app.add_option("--fulfilment-partitions", o.fulfilment_partitions,
+                 "fulfilment process managers working in parallel (keep it stable per data folder)")
+    ->capture_default_str()
+    ->check(CLI::Range(1u, 64u));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e); // prints help (0) or the usage error (non-zero)
+  }
+  auto endpoint = parse_endpoint(http);
+  if (!endpoint) {
+    std::cerr << "shop-node: --http must be HOST:PORT, not '" << http << "'\n";
+    return 2;
+  }
+  auto d = parse_duration(timeout);
+  if (!d) {
+    std::cerr << "shop-node: --payment-timeout must be like 500ms, 900s, 15m or 1h, not '"
+              << timeout << "'\n";
+    return 2;
+  }
+  o.data_dir = data;
+  o.host = endpoint->first;
+  o.port = endpoint->second;
+  o.payment_timeout = *d;
+  o.caf_args = app.remaining();
+  return o;
+}
+
+} // namespace shop::node

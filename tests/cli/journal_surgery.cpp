@@ -1,0 +1,97 @@
+#include "journal_surgery.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "byte_order.hpp"
+
+namespace annal::test {
+
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc != 0)
+    throw std::runtime_error(std::string{what} + ": " + mdb_strerror(rc));
+}
+
+// Runs `fn(txn)` in a write transaction and commits it.
+template <class F>
+void in_write_txn(MDB_env* env, F&& fn) {
+  MDB_txn* txn = nullptr;
+  check(mdb_txn_begin(env, nullptr, 0, &txn), "begin");
+  try {
+    fn(txn);
+  } catch (...) {
+    mdb_txn_abort(txn);
+    throw;
+  }
+  check(mdb_txn_commit(txn), "commit");
+}
+
+} // namespace
+
+journal_surgery::journal_surgery(const std::filesystem::path& journal_dir) {
+  check(mdb_env_create(&env_), "mdb_env_create");
+  mdb_env_set_maxdbs(env_, 8);
+  mdb_env_set_mapsize(env_, std::size_t{64} << 20);
+  check(mdb_env_open(env_, journal_dir.string().c_str(), MDB_NOTLS, 0644), "mdb_env_open");
+}
+
+journal_surgery::~journal_surgery() {
+  mdb_env_close(env_);
+}
+
+MDB_dbi journal_surgery::table(MDB_txn* txn, const char* name) {
+  MDB_dbi dbi = 0;
+  check(mdb_dbi_open(txn, name, 0, &dbi), name);
+  return dbi;
+}
+
+void journal_surgery::flip_payload_byte(global_position position) {
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    char key[8];
+    detail::store_be64(key, position);
+    MDB_val k{8, key}, v;
+    auto events = table(txn, "events");
+    check(mdb_get(txn, events, &k, &v), "get event");
+    std::string bytes{static_cast<const char*>(v.mv_data), v.mv_size};
+    bytes.back() = static_cast<char>(bytes.back() ^ 0x5a);
+    MDB_val nv{bytes.size(), bytes.data()};
+    check(mdb_put(txn, events, &k, &nv, 0), "put event");
+  });
+}
+
+global_position journal_surgery::erase_index_run(std::string_view stream,
+                                                 stream_version first_version) {
+  global_position position = 0;
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    auto key = detail::stream_key(stream, first_version);
+    MDB_val k{key.size(), key.data()}, v;
+    auto index = table(txn, "stream_index");
+    check(mdb_get(txn, index, &k, &v), "get index entry");
+    position = detail::load_be64(static_cast<const char*>(v.mv_data));
+    check(mdb_del(txn, index, &k, nullptr), "delete index entry");
+  });
+  return position;
+}
+
+void journal_surgery::erase_event(global_position position) {
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    char key[8];
+    detail::store_be64(key, position);
+    MDB_val k{8, key};
+    check(mdb_del(txn, table(txn, "events"), &k, nullptr), "delete event");
+  });
+}
+
+void journal_surgery::set_format_version(uint32_t version) {
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    char v4[4];
+    detail::store_le<uint32_t>(v4, version);
+    std::string_view name = "format_version";
+    MDB_val k{name.size(), const_cast<char*>(name.data())}, v{4, v4};
+    check(mdb_put(txn, table(txn, "meta"), &k, &v, 0), "put format version");
+  });
+}
+
+} // namespace annal::test

@@ -1,0 +1,146 @@
+#include "node_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace shop::test {
+
+namespace {
+
+std::atomic<int> next_log{0};
+
+// Reads one line from `fd` within `timeout`; empty when none came.
+std::string read_line(int fd, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string line;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, left.count())));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      continue;
+    char c = 0;
+    auto n = ::read(fd, &c, 1);
+    if (n <= 0)
+      return {}; // EOF: the node exited
+    if (c == '\n')
+      return line;
+    line.push_back(c);
+  }
+  return {};
+}
+
+} // namespace
+
+node_process::node_process(std::filesystem::path data_dir, std::vector<std::string> args) {
+  log_path_ = data_dir.parent_path()
+              / ("node-" + std::to_string(::getpid()) + "-" + std::to_string(next_log++) + ".log");
+  std::vector<std::string> argv_s = {SHOP_NODE_BINARY, "--data", data_dir.string(),
+                                     "--http", "127.0.0.1:0",
+                                     // Two workers: the test machines have two cores.
+                                     "--scheduler.max-threads=2"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    pid_ = -1;
+    throw std::runtime_error(std::string{"cannot start "} + SHOP_NODE_BINARY);
+  }
+  url_ = read_line(fds[0], std::chrono::seconds(60));
+  ::close(fds[0]); // the node writes nothing else to stdout
+  auto colon = url_.rfind(':');
+  if (url_.rfind("http://", 0) != 0 || colon == std::string::npos) {
+    auto text = log();
+    kill9();
+    throw std::runtime_error("shop-node did not come up; its log:\n" + text);
+  }
+  host_ = url_.substr(7, colon - 7);
+  port_ = std::stoi(url_.substr(colon + 1));
+}
+
+node_process::~node_process() {
+  if (pid_ > 0)
+    kill9();
+}
+
+void node_process::signal(int sig) {
+  if (pid_ > 0)
+    ::kill(pid_, sig);
+}
+
+int node_process::wait(std::chrono::seconds timeout) {
+  if (pid_ <= 0)
+    return -1;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    auto r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_)
+      break;
+    if (r < 0 && errno != EINTR)
+      return -1;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill9();
+      return -1000;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+}
+
+int node_process::terminate(std::chrono::seconds timeout) {
+  signal(SIGTERM);
+  return wait(timeout);
+}
+
+void node_process::kill9() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+std::string node_process::log() const {
+  std::ifstream in{log_path_};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+} // namespace shop::test

@@ -1,0 +1,81 @@
+// annal verify: checks every invariant of the journal and reports each problem it finds.
+// The table walks run inside ONE read transaction, so a node may keep writing meanwhile:
+// verify sees the state of one instant. Exit code 1 when any problem was found.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "command.hpp"
+#include "data_folder.hpp"
+#include "journal_checks.hpp"
+#include "lmdb_env.hpp"
+
+namespace annal::cli {
+
+namespace {
+
+struct verify_options {
+  uint64_t sample = 100;
+};
+
+// Every-n-th snapshot so that about `sample` of `total` are replayed (0: all).
+uint64_t stride_for(uint64_t total, uint64_t sample) {
+  if (sample == 0 || total <= sample)
+    return 1;
+  return (total + sample - 1) / sample;
+}
+
+status walk_tables(event_store& store, const domain_catalog& catalog, uint64_t sample,
+                   std::vector<snapshot_record>& sampled, verify_report& report) {
+  auto t = raw_read_txn::begin(store.native_handle());
+  if (!t)
+    return std::move(t).error();
+  auto tables = open_journal_tables(*t);
+  if (!tables)
+    return std::move(tables).error();
+  auto meta = read_journal_meta(*t);
+  if (!meta)
+    return std::move(meta).error();
+  if (auto ok = check_meta(*t, *tables, *meta, report); !ok)
+    return ok;
+  if (auto ok = check_events(*t, *tables, *meta, catalog.registry(), report); !ok)
+    return ok;
+  if (auto ok = check_streams(*t, *tables, report); !ok)
+    return ok;
+  MDB_stat st{};
+  if (int rc = mdb_stat(t->get(), tables->snapshots, &st); rc != 0)
+    return detail::lmdb_error(rc, "mdb_stat");
+  return check_snapshots(*t, *tables, catalog, stride_for(st.ms_entries, sample), sampled, report);
+}
+
+outcome<exit_code> run(context& ctx, const verify_options& o) {
+  auto folder = find_data_folder(ctx.data);
+  if (!folder)
+    return folder.error();
+  auto journal = open_journal(*folder);
+  if (!journal)
+    return journal.error();
+  auto& store = **journal;
+  verify_report report{ctx.out};
+  std::vector<snapshot_record> sampled;
+  if (auto ok = walk_tables(store, ctx.catalog, o.sample, sampled, report); !ok)
+    return operation_failure("verify stopped: " + ok.error().to_string());
+  replay_sampled(store, ctx.catalog, sampled, report);
+  report.finish();
+  return report.problems() == 0 ? exit_code::ok : exit_code::failed;
+}
+
+} // namespace
+
+void add_verify_command(CLI::App& app, runner& chosen) {
+  auto o = std::make_shared<verify_options>();
+  auto* cmd = app.add_subcommand(
+    "verify", "check every invariant of the journal (versions, index, positions, checksums, "
+              "payloads, snapshots); exit 1 when a problem is found");
+  cmd->add_option("--sample", o->sample,
+                  "snapshots of known types to check by replay (0: all)")
+    ->capture_default_str();
+  cmd->callback([&chosen, o] { chosen = [o](context& ctx) { return run(ctx, *o); }; });
+}
+
+} // namespace annal::cli

@@ -1,0 +1,58 @@
+// The checks behind `annal verify`, each a walk over one table of the journal inside the
+// caller's read transaction (one consistent state, even while a node writes). They read
+// the on-disk layout directly (persistence/src: envelope_codec, stream_record,
+// snapshot_codec, byte_order), because the public API hides damage they must see.
+#pragma once
+
+#include <vector>
+
+#include "annal/event_registry.hpp"
+#include "annal/snapshot_record.hpp"
+#include "domain_catalog.hpp"
+#include "journal_meta.hpp"
+#include "raw_read_txn.hpp"
+#include "verify_report.hpp"
+
+namespace annal::cli {
+
+/// The journal's tables.
+struct journal_tables {
+  MDB_dbi events = 0;
+  MDB_dbi stream_index = 0;
+  MDB_dbi streams = 0;
+  MDB_dbi snapshots = 0;
+  MDB_dbi meta = 0;
+};
+
+/// Opens the tables inside `t`. Errors: not_found (not a journal), io_error.
+result<journal_tables> open_journal_tables(const raw_read_txn& t);
+
+/// Meta: a format version this build reads, a node id, and a last position no older than
+/// the newest event.
+status check_meta(const raw_read_txn& t, const journal_tables& tables, const journal_meta& meta,
+                  verify_report& report);
+
+/// Events, in position order: well-formed keys and envelopes, checksums, the index entry
+/// of each event pointing back at it, and payloads that decode with `registry` (types it
+/// does not know are counted as unknown, not as problems).
+status check_events(const raw_read_txn& t, const journal_tables& tables, const journal_meta& meta,
+                    const event_registry& registry, verify_report& report);
+
+/// The stream index against the streams table (merged in id order): well-formed keys,
+/// versions gap-free from the truncation point to the head, positions increasing with
+/// versions, entries pointing at the event they name, a record for every indexed stream
+/// and no record claiming events the index lacks.
+status check_streams(const raw_read_txn& t, const journal_tables& tables, verify_report& report);
+
+/// Snapshots: well-formed keys, checksums, an existing, undeleted stream, a version no
+/// newer than the head. Every `stride`-th snapshot of a type `catalog` knows is copied
+/// into `sampled` for replay_sampled (after the transaction ends).
+status check_snapshots(const raw_read_txn& t, const journal_tables& tables,
+                       const domain_catalog& catalog, uint64_t stride,
+                       std::vector<snapshot_record>& sampled, verify_report& report);
+
+/// Replays each sampled snapshot's stream and compares states (see replay_snapshot).
+void replay_sampled(event_store& store, const domain_catalog& catalog,
+                    const std::vector<snapshot_record>& sampled, verify_report& report);
+
+} // namespace annal::cli

@@ -1,0 +1,90 @@
+// annal: the operator's window on an Annal data folder (see docs/cli.md).
+//
+//   annal --data DIR stats | streams | events STREAM | log | tail | verify | backup DEST |
+//                    projections | rebuild NAME          [--json]
+//
+// Read-only commands open the stores read-only and are safe beside a running node.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <exception>
+#include <iostream>
+
+#include "annal/log.hpp"
+#include "command.hpp"
+#include "terminal.hpp"
+
+namespace {
+
+using namespace annal::cli;
+
+constexpr const char* footer =
+  "Exit codes: 0 ok; 1 problems found (verify) or the operation failed; 2 usage error;\n"
+  "3 no data folder, not an Annal store, or a format this build does not read;\n"
+  "4 the store is in use (offline commands).";
+
+int report(const failure& f) {
+  std::cerr << "annal: " << f.message << '\n';
+  return static_cast<int>(f.code);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // A closed pipe (annal log | head) ends the output quietly: writes fail, we stop.
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"annal: inspect, verify, back up and rebuild an Annal data folder", "annal"};
+  app.footer(footer);
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string{"annal: "} + e.what() + " (see annal --help)\n";
+  });
+  std::string data;
+  bool json = false;
+  app.add_option("-d,--data", data, "the node's data folder (holds journal/ and read-models/)")
+    ->envname("ANNAL_DATA");
+  app.add_flag("--json", json, "JSON lines on stdout (one object per line) instead of tables");
+  runner chosen;
+  add_stats_command(app, chosen);
+  add_streams_command(app, chosen);
+  add_events_command(app, chosen);
+  add_log_command(app, chosen);
+  add_tail_command(app, chosen);
+  add_verify_command(app, chosen);
+  add_backup_command(app, chosen);
+  add_projections_command(app, chosen);
+  add_rebuild_command(app, chosen);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 reports a misspelt subcommand as a missing one; name what it got instead.
+    auto rest = app.remaining();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !rest.empty())
+      return report({exit_code::usage, "unknown subcommand '" + rest.front() + "' (see annal --help)"});
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(exit_code::usage);
+  }
+  if (data.empty())
+    return report({exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
+  // Library warnings (e.g. an ignored snapshot) go to stderr as single lines, never stdout.
+  annal::set_log_sink([](annal::log_level level, std::string_view message) {
+    std::cerr << "annal: " << annal::to_string(level) << ": " << message << '\n';
+  });
+  try {
+    auto catalog = build_catalog();
+    output out{json ? format::json : format::table, std::cout,
+               json ? 0 : terminal_columns(1)};
+    context ctx{data, out, catalog, is_terminal(2)};
+    auto result = chosen(ctx);
+    out.end_table();
+    std::cout.flush();
+    if (!result)
+      return report(result.error());
+    return static_cast<int>(*result);
+  } catch (const std::exception& e) {
+    return report(operation_failure(e.what()));
+  } catch (...) {
+    return report(operation_failure("unexpected error"));
+  }
+}

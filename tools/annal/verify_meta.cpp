@@ -1,0 +1,58 @@
+// verify: the meta table, and opening the journal's tables.
+#include "byte_order.hpp"
+#include "journal_checks.hpp"
+#include "lmdb_env.hpp"
+
+namespace annal::cli {
+
+result<journal_tables> open_journal_tables(const raw_read_txn& t) {
+  journal_tables out;
+  struct named {
+    const char* name;
+    MDB_dbi* dbi;
+  };
+  for (auto [name, dbi] : {named{"events", &out.events}, named{"stream_index", &out.stream_index},
+                           named{"streams", &out.streams}, named{"snapshots", &out.snapshots},
+                           named{"meta", &out.meta}}) {
+    auto opened = t.table(name);
+    if (!opened)
+      return std::move(opened).error();
+    *dbi = *opened;
+  }
+  return out;
+}
+
+status check_meta(const raw_read_txn& t, const journal_tables& tables, const journal_meta& meta,
+                  verify_report& report) {
+  auto add = [&](std::string message) { report.add(problem{"meta", {}, 0, 0, std::move(message)}); };
+  if (!meta.malformed.empty())
+    add("malformed meta record(s): " + meta.malformed);
+  if (!meta.has_format_version && meta.malformed.find("format_version") == std::string::npos)
+    add("no format_version record");
+  else if (meta.has_format_version && meta.format_version != supported_format_version())
+    add("format version " + std::to_string(meta.format_version) + " is not one this build reads");
+  if (!meta.has_node_id || meta.node_id.empty())
+    add("no node_id record");
+  raw_cursor c{t, tables.events};
+  if (!c.ok())
+    return detail::lmdb_error(c.rc(), "open cursor");
+  MDB_val k, v;
+  int rc = c.get(k, v, MDB_LAST);
+  if (rc == MDB_NOTFOUND)
+    return {};
+  if (rc != 0)
+    return detail::lmdb_error(rc, "read the newest event");
+  if (k.mv_size != 8)
+    return {}; // check_events reports the key
+  auto newest = detail::load_be64(static_cast<const char*>(k.mv_data));
+  if (!meta.has_last_position)
+    add("no last_position record, yet the journal holds events up to position "
+        + std::to_string(newest));
+  else if (meta.last_position < newest)
+    add("last_position is " + std::to_string(meta.last_position)
+        + " but the journal holds an event at position " + std::to_string(newest)
+        + " (new appends would reuse positions)");
+  return {};
+}
+
+} // namespace annal::cli
