@@ -228,19 +228,23 @@ status runtime::stop() {
   // Everything queued at the writer is committed (pending snapshots too).
   if (auto ok = p.ask_unit(p.writer, std::chrono::seconds(60), detail::sync_atom::value); !ok)
     out = ok;
-  for (auto& [type, router] : p.routers)
-    p.stop_and_wait(router);
-  p.routers.clear();
+  // The map stays as it is: send() may still read it on other threads (a command that
+  // reaches a stopped router is dropped and its caller told `unavailable`).
+  for (auto& [type, router] : p.routers) {
+    auto handle = router;
+    p.stop_and_wait(handle);
+  }
   p.stop_and_wait(p.timers);
-  for (auto& [name, reg] : p.projections)
-    p.stop_and_wait(reg.actor);
+  for (auto& [name, reg] : p.projections) {
+    auto handle = reg.actor;
+    p.stop_and_wait(handle);
+  }
   p.stop_and_wait(p.writer);
   p.stop_and_wait(p.bus);
   if (p.loader)
     p.loader->stop();
-  if (p.own_system) {
-    p.own_system.reset(); // waits for every actor of the system
-  }
+  // An actor system of our own is destroyed with the runtime (after every handle of ours
+  // is gone), not here: other threads may still hold the routers' handles.
   if (auto ok = p.store->flush(); !ok)
     out = ok;
   // Nothing of this runtime writes any more: another one may take the folder.

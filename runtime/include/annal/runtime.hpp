@@ -62,9 +62,14 @@ namespace detail {
 using command_dispatcher = std::function<void(const stored_command&, std::function<void(command_result)>)>;
 
 template <class T>
-using is_serializable = std::integral_constant<
-  bool, cereal::traits::is_output_serializable<T, binary_output_archive>::value
-          && cereal::traits::is_input_serializable<T, binary_input_archive>::value>;
+struct is_serializable
+  : std::integral_constant<bool, cereal::traits::is_output_serializable<T, binary_output_archive>::value
+                                   && cereal::traits::is_input_serializable<T, binary_input_archive>::value> {};
+
+// cereal's variant support accepts any std::variant: look at the alternatives instead.
+template <class... Ts>
+struct is_serializable<std::variant<Ts...>>
+  : std::integral_constant<bool, (is_serializable<Ts>::value && ...)> {};
 
 template <class A, class = void>
 struct has_tags : std::false_type {};
@@ -246,7 +251,7 @@ void runtime::send(std::string id, typename A::command cmd, command_options opti
   if (!r)
     return done(std::move(r).error());
   auto env = make_command<A>(std::move(id), std::move(cmd), std::move(options));
-  env.on_reply = std::move(done);
+  env.on_reply = std::make_shared<detail::once_callback>(std::move(done));
   caf::anon_send(*r, std::move(env));
 }
 

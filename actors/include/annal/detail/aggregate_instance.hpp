@@ -239,8 +239,13 @@ void accept(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle repl
   auto& st = self->state;
   bool can_run = st.current == phase::running && !st.reload_pending && st.waiting.empty()
                  && st.in_flight.size() < st.ctx->options.max_in_flight;
-  if (can_run)
-    return execute(self, cmd, std::move(reply));
+  if (can_run) {
+    execute(self, cmd, std::move(reply));
+    // A throwing evolve with nothing in flight: rebuild now, not on the next append.
+    if (st.reload_pending && st.in_flight.empty())
+      start_load(self);
+    return;
+  }
   if (st.waiting.size() >= st.ctx->options.max_waiting)
     return reply.deliver(instance_error(self, errc::overloaded,
                                         std::to_string(st.waiting.size()) + " commands waiting"));

@@ -142,8 +142,16 @@ result<loaded_state<A>> load_aggregate(event_store& store, const event_registry&
   if (out.recent.size() > recent_limit)
     out.recent.erase(out.recent.begin(),
                      out.recent.end() - static_cast<std::ptrdiff_t>(recent_limit));
-  if (out.last_position == 0 && out.version > 0 && head->head == out.version)
-    out.last_position = head->last_position; // the state came from the snapshot alone
+  if (out.last_position == 0 && out.version > 0) {
+    // The state came from the snapshot alone: find the position of its last event.
+    if (head->head == out.version) {
+      out.last_position = head->last_position;
+    } else {
+      auto last = store.read_stream(stream_id, stream_range{out.version, out.version, 1});
+      if (last && !last->empty())
+        out.last_position = last->front().position;
+    }
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "annal/command_options.hpp"
+#include "annal/detail/once_callback.hpp"
 
 namespace annal::detail {
 
@@ -20,7 +21,7 @@ struct command_envelope {
   /// Absolute deadline derived from options.timeout when the command was sent.
   std::chrono::steady_clock::time_point deadline;
   /// Set for callers outside CAF; empty when the reply goes to a requesting actor.
-  std::function<void(command_result)> on_reply;
+  reply_callback on_reply;
 };
 
 } // namespace annal::detail

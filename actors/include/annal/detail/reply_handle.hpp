@@ -9,24 +9,19 @@
 #include "annal/caf_error.hpp"
 #include "annal/command_options.hpp"
 #include "annal/detail/inspect.hpp"
+#include "annal/detail/once_callback.hpp"
 
 namespace annal::detail {
 
 struct reply_handle {
-  std::function<void(command_result)> callback;
+  reply_callback callback;
   caf::response_promise promise;
 
-  /// Delivers `r` once. A throwing user callback is contained (it must not kill the
-  /// aggregate that calls it).
+  /// Delivers `r` once.
   void deliver(command_result r) {
     if (callback) {
       auto cb = std::move(callback);
-      callback = nullptr;
-      try {
-        cb(std::move(r));
-      } catch (...) {
-        // The caller's callback failed; the command's outcome stands.
-      }
+      (*cb)(std::move(r));
       return;
     }
     if (!promise.pending())
