@@ -12,7 +12,6 @@
 
 #include <caf/all.hpp>
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +24,7 @@
 #include "annal/detail/messages.hpp"
 #include "annal/detail/recent_commands.hpp"
 #include "annal/detail/reply_handle.hpp"
+#include "annal/detail/small_queue.hpp"
 #include "annal/loader_pool.hpp"
 #include "annal/log.hpp"
 
@@ -69,8 +69,8 @@ struct instance_state {
   global_position last_position = 0;   // of the newest durable event
   stream_version last_snapshot = 0;
   uint64_t next_token = 1;
-  std::deque<in_flight_append> in_flight;
-  std::deque<waiting_command> waiting;
+  small_queue<in_flight_append> in_flight;
+  small_queue<waiting_command> waiting;
   recent_commands recent;
   bool reload_pending = false;
   bool passivating = false;

@@ -3,13 +3,13 @@
 // each event's metadata); rejections are remembered in memory only.
 #pragma once
 
-#include <deque>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "annal/command_options.hpp"
+#include "annal/detail/small_queue.hpp"
 
 namespace annal::detail {
 
@@ -57,7 +57,7 @@ public:
 
 private:
   std::size_t capacity_;
-  std::deque<std::string> order_;
+  small_queue<std::string> order_;
   std::unordered_map<std::string, command_result> results_;
 };
 
