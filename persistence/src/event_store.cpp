@@ -112,15 +112,29 @@ status event_store::impl::store_stream(detail::txn& t, const stream_info& s) {
 }
 
 result<global_position> event_store::impl::load_last_position(const detail::txn& t) const {
+  // The newest event's key, or the high-water mark kept when deletions removed the newest
+  // events (positions are never reused), whichever is larger.
+  global_position newest = 0;
+  {
+    detail::cursor c{t, dbi(events_table)};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    MDB_val k, v;
+    int rc = c.get(k, v, MDB_LAST);
+    if (rc == 0 && k.mv_size == 8)
+      newest = detail::load_be64(static_cast<const char*>(k.mv_data));
+    else if (rc != 0 && rc != MDB_NOTFOUND)
+      return detail::lmdb_error(rc, "read the newest event");
+  }
   MDB_val k = as_val(last_position_key), v;
   int rc = t.get(dbi(meta_table), k, v);
   if (rc == MDB_NOTFOUND)
-    return global_position{0};
+    return newest;
   if (rc != 0)
     return detail::lmdb_error(rc, "read last position");
   if (v.mv_size != 8)
     return make_error(errc::corrupt, "malformed last position record");
-  return detail::load_be64(static_cast<const char*>(v.mv_data));
+  return std::max(newest, detail::load_be64(static_cast<const char*>(v.mv_data)));
 }
 
 status event_store::impl::store_last_position(detail::txn& t, global_position p) {
@@ -231,8 +245,6 @@ result<std::vector<append_result>> event_store::append(std::vector<stream_append
         return std::move(r).error();
       out.push_back(std::move(*r));
     }
-    if (auto ok = impl_->store_last_position(t, *last); !ok)
-      return std::move(ok).error();
     return out;
   });
 }
@@ -289,8 +301,6 @@ result<batch_outcome> event_store::commit(write_batch& batch, bool collect) {
         return std::move(r).error();
       out.appends.push_back(std::move(r));
     }
-    if (auto ok = impl_->store_last_position(t, *last); !ok)
-      return std::move(ok).error();
     for (const auto& s : batch.snapshots)
       if (auto ok = impl_->put_snapshot(t, s); !ok && ok.error().code != errc::bad_request)
         return std::move(ok).error();

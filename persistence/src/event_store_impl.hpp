@@ -35,8 +35,10 @@ struct event_store::impl {
   /// Writes the record of `s` (flags, truncation, and the head it had then).
   status store_stream(detail::txn& t, const stream_info& s);
 
-  /// Position of the newest event committed, as recorded in the meta table.
+  /// Position of the newest event ever committed: the last key of `events`, or the
+  /// high-water mark in `meta` when deletions removed the newest events.
   result<global_position> load_last_position(const detail::txn& t) const;
+  /// Records the high-water mark (before a deletion).
   status store_last_position(detail::txn& t, global_position p);
 
   /// Checks and writes one append inside `t`; nothing is written when a check fails.

@@ -13,6 +13,13 @@ using detail::as_view;
 
 status event_store::impl::erase_events(detail::txn& t, std::string_view stream_id,
                                        stream_version through) {
+  // The deletion may remove the newest events: keep their position as a high-water mark so
+  // that positions are never handed out twice.
+  auto high_water = load_last_position(t);
+  if (!high_water)
+    return std::move(high_water).error();
+  if (auto ok = store_last_position(t, *high_water); !ok)
+    return ok;
   std::vector<detail::index_run> runs;
   {
     detail::cursor c{t, dbi(stream_index_table)};

@@ -313,6 +313,23 @@ TEST_CASE_METHOD(journal_fixture, "truncating an unknown stream is harmless",
 
 // -- reopening ------------------------------------------------------------------------------
 
+TEST_CASE("positions of deleted newest events are never handed out again, across reopens",
+          "[journal]") {
+  test::temp_dir dir;
+  {
+    auto s = open_store(dir.path());
+    write_fixture_events(*s, pid);
+    REQUIRE(s->append("q-1", expected_version::no_stream(), one("q1")));
+    REQUIRE(s->delete_stream("q-1"));
+    REQUIRE(s->truncate_stream(pid, 5));
+  }
+  auto s = open_store(dir.path());
+  CHECK(last_pos(*s) == 6);
+  auto r = s->append("q-2", expected_version::no_stream(), one("q2"));
+  REQUIRE(r);
+  CHECK(r->first_position == 7);
+}
+
 TEST_CASE("a store cannot be opened where a file stands", "[journal]") {
   test::temp_dir dir;
   auto file = dir.path() / "plain-file";

@@ -36,9 +36,9 @@ status walk_tables(event_store& store, const domain_catalog& catalog, uint64_t s
   auto meta = read_journal_meta(*t);
   if (!meta)
     return std::move(meta).error();
-  if (auto ok = check_meta(*t, *tables, *meta, report); !ok)
+  if (auto ok = check_meta(*meta, report); !ok)
     return ok;
-  if (auto ok = check_events(*t, *tables, *meta, catalog.registry(), report); !ok)
+  if (auto ok = check_events(*t, *tables, catalog.registry(), report); !ok)
     return ok;
   if (auto ok = check_streams(*t, *tables, report); !ok)
     return ok;

@@ -27,15 +27,13 @@ struct journal_tables {
 /// Opens the tables inside `t`. Errors: not_found (not a journal), io_error.
 result<journal_tables> open_journal_tables(const raw_read_txn& t);
 
-/// Meta: a format version this build reads, a node id, and a last position no older than
-/// the newest event.
-status check_meta(const raw_read_txn& t, const journal_tables& tables, const journal_meta& meta,
-                  verify_report& report);
+/// Meta: a format version this build reads and a node id.
+status check_meta(const journal_meta& meta, verify_report& report);
 
 /// Events, in position order: well-formed keys and envelopes, checksums, the index entry
 /// of each event pointing back at it, and payloads that decode with `registry` (types it
 /// does not know are counted as unknown, not as problems).
-status check_events(const raw_read_txn& t, const journal_tables& tables, const journal_meta& meta,
+status check_events(const raw_read_txn& t, const journal_tables& tables,
                     const event_registry& registry, verify_report& report);
 
 /// The stream index against the streams table (merged in id order): well-formed keys,

@@ -88,7 +88,7 @@ private:
 
 } // namespace
 
-status check_events(const raw_read_txn& t, const journal_tables& tables, const journal_meta& meta,
+status check_events(const raw_read_txn& t, const journal_tables& tables,
                     const event_registry& registry, verify_report& report) {
   raw_cursor c{t, tables.events};
   if (!c.ok())
@@ -107,10 +107,6 @@ status check_events(const raw_read_txn& t, const journal_tables& tables, const j
     auto position = detail::load_be64(static_cast<const char*>(k.mv_data));
     if (position == 0)
       report.add(problem{"event_key", {}, 0, 0, "an event at position 0 (never assigned)"});
-    if (meta.has_last_position && position > meta.last_position)
-      report.add(problem{"event_key", {}, 0, position,
-                         "the event lies beyond the recorded last position "
-                           + std::to_string(meta.last_position)});
     event_view e;
     if (!detail::decode_envelope(position, view_of(v), e)) {
       report.add(problem{"event_envelope", {}, 0, position,
