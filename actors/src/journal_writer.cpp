@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <unordered_map>
@@ -94,6 +95,14 @@ void send_outcomes(writer_actor* self, std::vector<pending_append>& taken,
                  std::move(outcomes));
 }
 
+global_position newest_position(const std::vector<result<append_result>>& appends) {
+  global_position newest = 0;
+  for (const auto& r : appends)
+    if (r)
+      newest = std::max(newest, r->last_position);
+  return newest;
+}
+
 void fail_all(std::vector<pending_append>& taken, std::vector<result<append_result>>& results,
               const error& err) {
   results.clear();
@@ -117,6 +126,8 @@ void flush(writer_actor* self) {
                                           : result<batch_outcome>{hook_ok.error()};
   auto& m = *st.metrics;
   if (outcome) {
+    if (st.options.after_commit)
+      st.options.after_commit(newest_position(outcome->appends));
     results = std::move(outcome->appends);
     m.commits.fetch_add(1, std::memory_order_relaxed);
     m.snapshots_written.fetch_add(batch.snapshots.size(), std::memory_order_relaxed);
@@ -133,11 +144,13 @@ void flush(writer_actor* self) {
       m.appends_failed.fetch_add(1, std::memory_order_relaxed);
     }
   }
-  send_outcomes(self, taken, results);
+  // The bus first: its message would otherwise queue in the scheduler behind one message
+  // per aggregate of the commit (hundreds under load), and every projection's lag with it.
   if (outcome && st.bus && !outcome->committed.empty())
     self->send(st.bus, detail::committed_atom::value,
                detail::committed_events{std::make_shared<const std::vector<recorded_event>>(
                  std::move(outcome->committed))});
+  send_outcomes(self, taken, results);
 }
 
 void schedule_flush(writer_actor* self) {

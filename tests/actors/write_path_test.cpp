@@ -438,3 +438,20 @@ TEST_CASE("actors requesting commands from router<A>() get a command_reply or an
   }();
   CHECK(bad.code() == errc::bad_request);
 }
+
+TEST_CASE("the after_commit hook sees each commit's newest position before its reply",
+          "[aggregate][durability]") {
+  test::temp_dir dir;
+  auto cfg = config_in(dir);
+  auto seen = std::make_shared<std::atomic<global_position>>(0);
+  cfg.writer.after_commit = [seen](global_position p) { seen->store(p); };
+  auto rt = test::start_runtime<account>(cfg);
+  REQUIRE(rt);
+  auto opened = test::get_within(rt->send<account>("h", bank::open{"o"}));
+  REQUIRE(opened);
+  CHECK(seen->load() == opened->position);
+  auto dep = test::get_within(rt->send<account>("h", bank::deposit{2}));
+  REQUIRE(dep);
+  CHECK(seen->load() == dep->position);
+  CHECK(dep->position > opened->position);
+}

@@ -39,6 +39,9 @@ struct journal_writer_options {
   /// Test hook, called before each commit with the batch: return an error to fail the
   /// whole commit (nothing is written), or sleep to simulate a slow disk.
   std::function<status(const write_batch&)> before_commit;
+  /// Observation hook, called on the writer's thread right after each successful commit
+  /// (durable when the store is) with the position of its newest event; keep it short.
+  std::function<void(global_position)> after_commit;
 };
 
 /// Spawns the writer over `store` (which must outlive it). Committed events go to `bus`
