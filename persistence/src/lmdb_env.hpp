@@ -4,6 +4,7 @@
 
 #include <lmdb.h>
 
+#include <exception>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -130,6 +131,19 @@ private:
   mutable std::shared_mutex resize_mutex_;
 };
 
+// Runs `fn(t)`, turning an exception (a throwing visitor, bad_alloc) into an error value so
+// that the caller always ends the transaction and nothing escapes the public API.
+template <class R, class F, class T>
+R call_in_txn(F& fn, T& t) {
+  try {
+    return fn(t);
+  } catch (const std::exception& e) {
+    return make_error(errc::io_error, std::string{"exception inside a transaction: "} + e.what());
+  } catch (...) {
+    return make_error(errc::io_error, "unknown exception inside a transaction");
+  }
+}
+
 template <class F>
 auto lmdb_env::write(F&& fn) -> decltype(fn(std::declval<txn&>())) {
   using result_type = decltype(fn(std::declval<txn&>()));
@@ -147,7 +161,7 @@ auto lmdb_env::write(F&& fn) -> decltype(fn(std::declval<txn&>())) {
       continue;
     }
     txn t{raw};
-    result_type r = fn(t);
+    result_type r = call_in_txn<result_type>(fn, t);
     if (!r.has_value() || t.map_full()) {
       mdb_txn_abort(raw);
       if (!t.map_full())
@@ -185,7 +199,7 @@ auto lmdb_env::read(F&& fn) -> decltype(fn(std::declval<const txn&>())) {
       continue;
     }
     const txn t{raw};
-    auto r = fn(t);
+    auto r = call_in_txn<decltype(fn(t))>(fn, t);
     mdb_txn_abort(raw);
     return r;
   }

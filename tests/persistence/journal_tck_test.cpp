@@ -3,11 +3,13 @@
 // events 1..5 were written as three single-event appends (1, 2, 3) and then one atomic
 // append of 4 and 5.
 #include <catch2/catch.hpp>
+#include <lmdb.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -1154,6 +1156,39 @@ TEST_CASE("a no_sync store keeps flushed appends across a reopen", "[journal][tc
   CHECK(last_pos(*s) == 5);
   CHECK(std::string{to_string(durability::no_sync)} == "no_sync");
   CHECK(std::string{to_string(durability::durable)} == "durable");
+}
+
+TEST_CASE("a store is durable by default: LMDB syncs the data and the meta page of every commit",
+          "[journal][durability]") {
+  CHECK(store_options{}.mode == durability::durable);
+  auto flags_of = [](event_store& s) {
+    unsigned flags = 0;
+    REQUIRE(mdb_env_get_flags(static_cast<MDB_env*>(s.native_handle()), &flags) == 0);
+    return flags;
+  };
+  test::temp_dir durable_dir, no_sync_dir;
+  auto durable = open_store(durable_dir.path());
+  CHECK((flags_of(*durable) & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC)) == 0);
+  store_options o;
+  o.dir = no_sync_dir.path();
+  o.mode = durability::no_sync;
+  auto relaxed = open_store(o);
+  CHECK((flags_of(*relaxed) & MDB_NOSYNC) != 0);
+}
+
+TEST_CASE("a visitor that throws gets an error value and leaves the store working",
+          "[journal]") {
+  test::temp_dir dir;
+  auto s = open_store(dir.path());
+  write_fixture_events(*s, pid);
+  auto r = s->read_all(0, 10, [](const event_view&) -> bool { throw std::runtime_error("boom"); });
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::io_error);
+  CHECK(r.error().message.find("boom") != std::string::npos);
+  // The read transaction was ended: writes and reads go on (a leaked reader would pin
+  // pages; a leaked writer would hang the next append).
+  REQUIRE(s->append("after-1", expected_version::no_stream(), one("a")));
+  CHECK(last_pos(*s) == 6);
 }
 
 TEST_CASE("a read-only store serves reads and refuses every write", "[journal]") {

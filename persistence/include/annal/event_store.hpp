@@ -1,9 +1,11 @@
 // The event journal and snapshot store on LMDB: the durable heart of Annal.
 //
 // Thread safety: an event_store is safe to use from many threads at once. Writes are
-// serialized by LMDB's writer lock; reads use their own read transactions, run
-// concurrently with the writer and never block it. Errors are returned as values; no
-// exception escapes.
+// serialized by LMDB's writer lock; reads use their own read transactions and run
+// concurrently with the writer. The one exception: growing the map needs every
+// transaction of the process ended, so a write that must grow it waits for the reads in
+// progress (keep visitors short; catch-up readers read in chunks). Errors are returned as
+// values; no exception escapes, not even one thrown by a visitor (it becomes io_error).
 #pragma once
 
 #include <filesystem>
