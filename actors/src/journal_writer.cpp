@@ -22,14 +22,50 @@ struct pending_append {
   std::size_t bytes = 0;
 };
 
+// The newest queued snapshot of each stream, handed out oldest-queued first: an older
+// snapshot is useless once a newer one exists, and a stream keeps its place in line when
+// its snapshot is replaced, so that none starves while others keep coming.
+class snapshot_queue {
+public:
+  std::size_t size() const noexcept { return by_stream_.size(); }
+  bool empty() const noexcept { return by_stream_.empty(); }
+
+  void put(snapshot_record s) {
+    auto [i, added] = by_stream_.try_emplace(s.stream_id);
+    if (added) {
+      i->second.seq = next_seq_++;
+      order_.emplace(i->second.seq, i->first);
+    }
+    i->second.record = std::move(s);
+  }
+
+  /// The snapshot queued longest ago (the queue must not be empty).
+  snapshot_record take_oldest() {
+    auto o = order_.begin();
+    auto i = by_stream_.find(o->second);
+    auto out = std::move(i->second.record);
+    by_stream_.erase(i);
+    order_.erase(o);
+    return out;
+  }
+
+private:
+  struct entry {
+    snapshot_record record;
+    uint64_t seq = 0;
+  };
+  std::unordered_map<std::string, entry> by_stream_;
+  std::map<uint64_t, std::string> order_;
+  uint64_t next_seq_ = 0;
+};
+
 struct writer_state {
   event_store* store = nullptr;
   journal_writer_options options;
   caf::actor bus;
   std::shared_ptr<journal_metrics> metrics;
   std::deque<pending_append> pending;
-  // Newest queued snapshot per stream: an older one is useless once a newer exists.
-  std::map<std::string, snapshot_record> snapshots;
+  snapshot_queue snapshots;
   std::vector<caf::response_promise> sync_waiters;
   bool flush_scheduled = false;
   static inline const char* name = "annal.journal_writer";
@@ -40,7 +76,8 @@ using writer_actor = caf::stateful_actor<writer_state>;
 std::size_t append_bytes_of(const stream_append& a) {
   std::size_t n = a.stream_id.size();
   for (const auto& e : a.events)
-    n += e.payload.size() + e.type.size() + 64;
+    n += e.payload.size() + e.type.size() + e.metadata.command_id.size()
+         + e.metadata.correlation_id.size() + e.metadata.causation_id.size() + 64;
   return n;
 }
 
@@ -71,10 +108,8 @@ void add_snapshots(writer_state& st, write_batch& batch) {
   if (!idle && st.snapshots.size() <= st.options.max_queued_snapshots)
     return;
   std::size_t limit = idle ? st.snapshots.size() : st.snapshots.size() / 4 + 1;
-  for (auto i = st.snapshots.begin(); i != st.snapshots.end() && limit > 0; --limit) {
-    batch.snapshots.push_back(std::move(i->second));
-    i = st.snapshots.erase(i);
-  }
+  for (; limit > 0 && !st.snapshots.empty(); --limit)
+    batch.snapshots.push_back(st.snapshots.take_oldest());
 }
 
 void send_outcomes(writer_actor* self, std::vector<pending_append>& taken,
@@ -85,8 +120,7 @@ void send_outcomes(writer_actor* self, std::vector<pending_append>& taken,
     auto& p = taken[i];
     auto ok = results[i].has_value();
     if (ok && p.request.snapshot)
-      self->state.snapshots.insert_or_assign(p.request.snapshot->stream_id,
-                                             std::move(*p.request.snapshot));
+      self->state.snapshots.put(std::move(*p.request.snapshot));
     by_sender[p.sender].push_back(detail::append_outcome{p.request.token, std::move(results[i])});
   }
   for (auto& [sender, outcomes] : by_sender)

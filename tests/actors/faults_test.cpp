@@ -285,7 +285,9 @@ TEST_CASE("excess commands fail fast as overloaded and waiting past the deadline
     auto ran = rt->send<account>("o", bank::deposit{1}, soon);
     REQUIRE(ctl->wait_held());
     auto waits = rt->send<account>("o", bank::deposit{1000}, quick);
-    std::this_thread::sleep_for(150ms); // lets both deadlines pass (no synchronisation)
+    // The waiting command fails at its deadline, while the commit ahead of it still hangs.
+    CHECK(test::ready_within(waits, 2000ms));
+    std::this_thread::sleep_for(150ms); // lets the first command's deadline pass too
     ctl->release();
     auto r1 = test::get_within(ran);
     REQUIRE(r1);

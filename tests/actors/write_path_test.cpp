@@ -455,3 +455,49 @@ TEST_CASE("the after_commit hook sees each commit's newest position before its r
   CHECK(seen->load() == dep->position);
   CHECK(dep->position > opened->position);
 }
+
+namespace {
+command_options keyed(std::string id) {
+  command_options o;
+  o.command_id = std::move(id);
+  return o;
+}
+} // namespace
+
+TEST_CASE("a repeated id of a command that decided no event gets its first result",
+          "[aggregate][idempotency]") {
+  test::temp_dir dir;
+  auto ctl = std::make_shared<test::commit_control>();
+  auto cfg = config_in(dir);
+  cfg.writer.before_commit = test::commit_control::hook(ctl);
+  auto rt = test::start_runtime<account>(cfg);
+  REQUIRE(rt);
+  REQUIRE(test::get_within(rt->send<account>("k", bank::open{"o"})));
+  auto first = test::get_within(rt->send<account>("k", bank::touch{}, keyed("t-1")));
+  REQUIRE(first);
+  CHECK_FALSE(first->duplicate);
+  REQUIRE(test::get_within(rt->send<account>("k", bank::deposit{3})));
+  auto again = test::get_within(rt->send<account>("k", bank::touch{}, keyed("t-1")));
+  REQUIRE(again);
+  CHECK(again->duplicate);
+  CHECK(again->version == first->version);
+
+  // Behind an append in flight: the no-event command waits for it, and its repeat
+  // (still in flight too) is answered as a duplicate of it.
+  ctl->hold();
+  auto dep = rt->send<account>("k", bank::deposit{1});
+  REQUIRE(ctl->wait_held());
+  auto t2 = rt->send<account>("k", bank::touch{}, keyed("t-2"));
+  auto t2_again = rt->send<account>("k", bank::touch{}, keyed("t-2"));
+  ctl->release();
+  auto d = test::get_within(dep);
+  auto a = test::get_within(t2);
+  auto b = test::get_within(t2_again);
+  REQUIRE(d);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK_FALSE(a->duplicate);
+  CHECK(b->duplicate);
+  CHECK(a->version == d->version);
+  CHECK(b->version == d->version);
+}

@@ -12,6 +12,8 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +51,7 @@ struct instance_state {
   struct follower {
     reply_handle reply;
     bool duplicate = false;
+    std::string command_id; // of a command that produced no event, remembered on success
   };
 
   struct in_flight_append {
@@ -74,6 +77,7 @@ struct instance_state {
   recent_commands recent;
   bool reload_pending = false;
   bool passivating = false;
+  bool expiry_armed = false; // a wake-up for the earliest deadline among `waiting` is due
 
   static inline const char* name = "annal.aggregate";
 };
@@ -124,11 +128,15 @@ bool answer_duplicate(instance_actor<A>* self, const std::string& id, reply_hand
     reply.deliver(replay_result(self, *r));
     return true;
   }
-  for (auto& f : st.in_flight)
-    if (f.command_id == id) {
-      f.followers.push_back({std::move(reply), true});
+  for (auto& f : st.in_flight) {
+    bool ran_here = f.command_id == id
+                    || std::any_of(f.followers.begin(), f.followers.end(),
+                                   [&](const auto& x) { return x.command_id == id; });
+    if (ran_here) {
+      f.followers.push_back({std::move(reply), true, {}});
       return true;
     }
+  }
   return false;
 }
 
@@ -205,10 +213,12 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
     return reply.deliver(err);
   }
   if (d.events().empty()) {
-    if (st.in_flight.empty())
-      return reply.deliver(command_reply{st.version, st.last_position, false});
-    st.in_flight.back().followers.push_back({std::move(reply), false});
-    return;
+    // Remembered too: a repeat must not decide again against a state that moved on.
+    if (!st.in_flight.empty())
+      return st.in_flight.back().followers.push_back({std::move(reply), false, id});
+    command_reply rep{st.version, st.last_position, false};
+    st.recent.remember(id, rep);
+    return reply.deliver(rep);
   }
   stream_append app{st.stream_id, expected_version::exact(st.version), {}};
   if (!encode_events(self, cmd, d.events(), app, reply))
@@ -232,6 +242,43 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
   self->send(st.ctx->writer, append_atom::value, append_request{std::move(app), token, std::move(snap)});
 }
 
+// Schedules one wake-up at the earliest deadline of the waiting commands, so that a
+// command stuck behind a stalled journal or a slow rehydration fails with timeout when its
+// deadline passes, not when its turn finally comes.
+template <class A>
+void arm_expiry(instance_actor<A>* self) {
+  auto& st = self->state;
+  if (st.expiry_armed || st.waiting.empty())
+    return;
+  auto earliest = st.waiting.front().cmd.deadline;
+  for (const auto& w : st.waiting)
+    earliest = std::min(earliest, w.cmd.deadline);
+  auto now = std::chrono::steady_clock::now();
+  auto delay = earliest > now ? std::chrono::duration_cast<std::chrono::milliseconds>(earliest - now)
+                              : std::chrono::milliseconds{0};
+  st.expiry_armed = true;
+  self->delayed_send(self, delay + std::chrono::milliseconds{1}, expire_atom::value);
+}
+
+// Fails the waiting commands whose deadline passed (they never ran); the others keep
+// their order.
+template <class A>
+void expire_waiting(instance_actor<A>* self) {
+  auto& st = self->state;
+  st.expiry_armed = false;
+  auto now = std::chrono::steady_clock::now();
+  small_queue<typename instance_state<A>::waiting_command> kept;
+  for (auto& w : st.waiting) {
+    if (now > w.cmd.deadline)
+      w.reply.deliver(instance_error(self, errc::timeout, "the command waited past its deadline"));
+    else
+      kept.push_back(std::move(w));
+  }
+  st.waiting = std::move(kept);
+  arm_expiry(self);
+  maybe_quit(self);
+}
+
 // Runs now when possible; otherwise waits in order (bounded).
 template <class A>
 void accept(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle reply) {
@@ -250,6 +297,7 @@ void accept(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle repl
     return reply.deliver(instance_error(self, errc::overloaded,
                                         std::to_string(st.waiting.size()) + " commands waiting"));
   st.waiting.push_back({std::move(cmd), std::move(reply)});
+  arm_expiry(self);
   if (st.current == phase::unloaded)
     start_load(self);
 }
@@ -297,8 +345,11 @@ void on_appended(instance_actor<A>* self, append_outcomes& outcomes) {
     command_reply rep{f.version_after, st.last_position, false};
     st.recent.remember(f.command_id, rep);
     f.reply.deliver(rep);
-    for (auto& x : f.followers)
-      x.reply.deliver(command_reply{f.version_after, st.last_position, x.duplicate});
+    for (auto& x : f.followers) {
+      command_reply fr{f.version_after, st.last_position, x.duplicate};
+      st.recent.remember(x.command_id, fr);
+      x.reply.deliver(fr);
+    }
   }
   drain_waiting(self);
   maybe_quit(self);
@@ -382,6 +433,7 @@ caf::behavior aggregate_instance(instance_actor<A>* self,
       self->state.passivating = true;
       maybe_quit(self);
     },
+    [=](expire_atom) { expire_waiting(self); },
   };
 }
 

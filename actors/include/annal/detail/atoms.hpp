@@ -29,5 +29,6 @@ using skip_atom = caf::atom_constant<caf::atom("skip")>;
 using rebuild_atom = caf::atom_constant<caf::atom("rebuild")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
 
 } // namespace annal::detail
