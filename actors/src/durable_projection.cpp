@@ -33,6 +33,14 @@ public:
     return store_.load_checkpoint(name_);
   }
 
+  result<std::optional<global_position>> stored_position() override {
+    return store_.find_checkpoint(name_);
+  }
+
+  status store_position(global_position position) override {
+    return store_.save_checkpoint(name_, position);
+  }
+
   status apply(const std::vector<event_view>& events, global_position through,
                global_position& failed_at) override {
     // A batch without matching events changes nothing worth a write (and an fsync): the

@@ -32,19 +32,38 @@ struct projection_state_data {
 
 using projection_actor = caf::stateful_actor<projection_state_data>;
 
+// Where to resume: the stored position, or for a start_position::end projection that
+// never stored one, the end of the log (stored at once). A rebuild replays from 0.
+result<global_position> resume_position(projection_state_data& st) {
+  if (st.options.start == start_position::end && !st.rebuilding) {
+    auto stored = st.sink->stored_position();
+    if (!stored)
+      return std::move(stored).error();
+    if (!*stored) {
+      auto end = st.store->last_position();
+      if (!end)
+        return std::move(end).error();
+      if (auto ok = st.sink->store_position(*end); !ok)
+        return std::move(ok).error();
+      return *end;
+    }
+  }
+  return st.sink->resume_position();
+}
+
 void resume(projection_actor* self) {
   auto& st = self->state;
   // Events parked earlier (by policy or by an operator) stay skipped after a restart.
   if (auto parked = st.sink->parked_positions())
     st.skip.insert(parked->begin(), parked->end());
-  auto from = st.sink->resume_position();
+  auto from = resume_position(st);
   if (!from) {
     st.faulted = true;
     st.monitor->set_fault(0, from.error().to_string());
     return;
   }
   st.faulted = false;
-  st.monitor->advance(*from, 0);
+  st.monitor->advance(*from);
   st.sub->start(*from);
 }
 
@@ -65,7 +84,7 @@ status apply(projection_actor* self, const std::vector<event_view>& events, glob
   }
   if (through >= st.failed_at)
     st.attempts = 0;
-  st.monitor->advance(through, batch->empty() ? 0 : batch->back().timestamp);
+  st.monitor->advance(through);
   if (st.rebuilding)
     st.monitor->set_rebuild_progress(std::min(through, st.rebuild_total), st.rebuild_total);
   return {};

@@ -28,15 +28,16 @@ bool projection_monitor::wait_for(global_position position, std::chrono::millise
   }) && position_.load(std::memory_order_acquire) >= position;
 }
 
-projection_info projection_monitor::info(global_position journal_head, timestamp_ns head_time) const {
+projection_info projection_monitor::info(global_position journal_head,
+                                         timestamp_ns oldest_unapplied) const {
   projection_info out;
   out.name = name_;
   out.state = state();
   out.position = position();
   out.lag_events = journal_head > out.position ? journal_head - out.position : 0;
-  auto applied = applied_time_.load(std::memory_order_acquire);
-  if (out.lag_events > 0 && head_time > applied && applied > 0)
-    out.lag_ms = static_cast<double>(head_time - applied) / 1e6;
+  auto now = now_ns();
+  if (out.lag_events > 0 && oldest_unapplied > 0 && now > oldest_unapplied)
+    out.lag_ms = static_cast<double>(now - oldest_unapplied) / 1e6;
   out.rebuild_done = rebuild_done_.load();
   out.rebuild_total = rebuild_total_.load();
   out.parked = parked_.load();
@@ -46,12 +47,10 @@ projection_info projection_monitor::info(global_position journal_head, timestamp
   return out;
 }
 
-void projection_monitor::advance(global_position position, timestamp_ns event_time) {
+void projection_monitor::advance(global_position position) {
   {
     std::lock_guard<std::mutex> guard{mx_};
     position_.store(position, std::memory_order_release);
-    if (event_time != 0)
-      applied_time_.store(event_time, std::memory_order_release);
   }
   cv_.notify_all();
 }
@@ -101,7 +100,6 @@ void projection_monitor::add_parked() {
 void projection_monitor::reset_position() {
   std::lock_guard<std::mutex> guard{mx_};
   position_.store(0, std::memory_order_release);
-  applied_time_.store(0, std::memory_order_release);
 }
 
 } // namespace annal

@@ -174,8 +174,21 @@ status read_model_store::clear(table_id table) {
 }
 
 result<global_position> read_model_store::load_checkpoint(std::string_view name) const {
-  global_position out = 0;
+  auto found = find_checkpoint(name);
+  if (!found)
+    return std::move(found).error();
+  return found->value_or(0);
+}
+
+result<std::optional<global_position>>
+read_model_store::find_checkpoint(std::string_view name) const {
+  std::optional<global_position> out;
   auto ok = read([&](const read_model_txn& t) -> status {
+    auto v = t.get(t.checkpoints_, name);
+    if (!v)
+      return std::move(v).error();
+    if (!*v)
+      return {};
     auto p = t.checkpoint(name);
     if (!p)
       return std::move(p).error();

@@ -75,6 +75,14 @@ result<global_position> process_sink::resume_position() {
   return rt_.read_models().load_checkpoint(checkpoint_name());
 }
 
+result<std::optional<global_position>> process_sink::stored_position() {
+  return rt_.read_models().find_checkpoint(checkpoint_name());
+}
+
+status process_sink::store_position(global_position position) {
+  return rt_.read_models().save_checkpoint(checkpoint_name(), position);
+}
+
 status process_sink::commit(const process_context::staged& s, global_position through) {
   auto ok = rt_.read_models().write([&](read_model_txn& t) -> status {
     for (const auto& [key, value] : s.state) {
@@ -110,6 +118,8 @@ status process_sink::apply(const std::vector<event_view>& events, global_positio
       ok = handler_(ctx, e);
     } catch (const std::exception& ex) {
       ok = make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
+    } catch (...) {
+      ok = make_error(errc::rejected, "handler threw a non-standard exception");
     }
     if (!ok) {
       // Keep what the earlier events of the batch did: their commands were sent.

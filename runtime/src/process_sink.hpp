@@ -14,6 +14,8 @@ public:
                timer_tables timers, std::function<void()> wake);
 
   result<global_position> resume_position() override;
+  result<std::optional<global_position>> stored_position() override;
+  status store_position(global_position position) override;
   status apply(const std::vector<event_view>& events, global_position through,
                global_position& failed_at) override;
   status reset() override;

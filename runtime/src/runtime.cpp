@@ -29,18 +29,27 @@ struct annal_caf_config : caf::actor_system_config {
   std::string mode;
   std::size_t recovery_permits = 0;
   std::size_t max_batch_events = 0;
+  std::size_t max_batch_bytes = 0;
+  std::size_t bus_max_buffered = 0;
+  std::size_t bus_max_unacked = 0;
   std::size_t map_cap_mb = 0;
   std::size_t snapshots_to_keep = 0;
 
   explicit annal_caf_config(const runtime_config& cfg)
     : data_dir(cfg.data_dir.string()), mode(to_string(cfg.mode)),
       recovery_permits(cfg.recovery_permits), max_batch_events(cfg.writer.max_batch_events),
-      map_cap_mb(cfg.max_map_size >> 20), snapshots_to_keep(cfg.snapshots_to_keep) {
+      max_batch_bytes(cfg.writer.max_batch_bytes), bus_max_buffered(cfg.bus.max_buffered_events),
+      bus_max_unacked(cfg.bus.max_unacked_events), map_cap_mb(cfg.max_map_size >> 20), snapshots_to_keep(cfg.snapshots_to_keep) {
     opt_group{custom_options_, "annal"}
       .add(data_dir, "data-dir", "folder of the journal and read-model stores")
       .add(mode, "durability", "durable (fsync per commit) or no_sync (explicit opt-in)")
       .add(recovery_permits, "recovery-permits", "rehydrations that may run at once")
       .add(max_batch_events, "max-batch-events", "events per group commit at most")
+      .add(max_batch_bytes, "max-batch-bytes", "bytes per group commit at most")
+      .add(bus_max_buffered, "bus-max-buffered-events",
+           "events buffered for a subscriber still catching up (beyond: it reads further)")
+      .add(bus_max_unacked, "bus-max-unacked-events",
+           "events a live subscriber may leave unacknowledged (beyond: back to catch-up)")
       .add(map_cap_mb, "map-cap-mb", "cap of each store's map in MiB (storage_full beyond)")
       .add(snapshots_to_keep, "snapshots-to-keep", "snapshots kept per stream");
     register_error_category(*this);
@@ -53,6 +62,9 @@ struct annal_caf_config : caf::actor_system_config {
     cfg.mode = mode == "durable" ? durability::durable : durability::no_sync;
     cfg.recovery_permits = std::max<std::size_t>(recovery_permits, 1);
     cfg.writer.max_batch_events = std::max<std::size_t>(max_batch_events, 1);
+    cfg.writer.max_batch_bytes = std::max<std::size_t>(max_batch_bytes, 1);
+    cfg.bus.max_buffered_events = std::max<std::size_t>(bus_max_buffered, 1);
+    cfg.bus.max_unacked_events = std::max<std::size_t>(bus_max_unacked, 1);
     cfg.max_map_size = map_cap_mb << 20;
     cfg.snapshots_to_keep = snapshots_to_keep;
     return {};
@@ -121,7 +133,7 @@ struct runtime::impl {
 
   void spawn_services() {
     loader = std::make_unique<loader_pool>(*sys, config.recovery_permits);
-    bus = spawn_event_bus(*sys);
+    bus = spawn_event_bus(*sys, config.bus);
     writer = spawn_journal_writer(*sys, *store, config.writer, bus, metrics);
   }
 
@@ -343,24 +355,25 @@ status runtime::await_projection(const std::string& name, global_position min_po
 
 namespace {
 
-// The newest position and the time it was committed.
-std::pair<global_position, timestamp_ns> journal_head(event_store& store) {
-  auto last = store.last_position();
-  if (!last || *last == 0)
-    return {0, 0};
-  auto ev = store.read_all(*last - 1, 1);
-  if (!ev || ev->empty())
-    return {*last, now_ns()};
-  return {*last, ev->front().timestamp};
+// The report of `monitor`, with its lag measured against the journal's head.
+projection_info info_of(event_store& store, const projection_monitor& monitor) {
+  auto head = store.last_position().value_or(0);
+  auto position = monitor.position();
+  timestamp_ns oldest_unapplied = 0;
+  if (head > position) {
+    auto ev = store.read_all(position, 1);
+    if (ev && !ev->empty())
+      oldest_unapplied = ev->front().timestamp;
+  }
+  return monitor.info(head, oldest_unapplied);
 }
 
 } // namespace
 
 std::vector<projection_info> runtime::projections() const {
-  auto [head, time] = journal_head(*impl_->store);
   std::vector<projection_info> out;
   for (const auto& [name, reg] : impl_->projections)
-    out.push_back(reg.monitor->info(head, time));
+    out.push_back(info_of(*impl_->store, *reg.monitor));
   return out;
 }
 
@@ -368,8 +381,7 @@ result<projection_info> runtime::projection(const std::string& name) const {
   auto i = impl_->projections.find(name);
   if (i == impl_->projections.end())
     return make_error(errc::not_found, "no projection '" + name + "'");
-  auto [head, time] = journal_head(*impl_->store);
-  return i->second.monitor->info(head, time);
+  return info_of(*impl_->store, *i->second.monitor);
 }
 
 namespace {

@@ -45,13 +45,24 @@ TEST_CASE("runtime settings are read from a CAF config file", "[runtime]") {
   auto ini = dir / "annal.ini";
   {
     std::ofstream out{ini};
-    out << "[annal]\ndata-dir=\"" << (dir / "from-ini").string() << "\"\nsnapshots-to-keep=7\n";
+    out << "[annal]\ndata-dir=\"" << (dir / "from-ini").string() << "\"\nsnapshots-to-keep=7\n"
+        << "durability=\"no_sync\"\nrecovery-permits=3\nmax-batch-events=500\n"
+        << "max-batch-bytes=65536\nmap-cap-mb=256\nbus-max-buffered-events=1000\n"
+        << "bus-max-unacked-events=2000\n";
   }
   runtime_config cfg;
   cfg.caf_config_file = ini.string();
   auto rt = runtime::open(cfg);
   REQUIRE(rt);
-  CHECK((*rt)->config().data_dir == dir / "from-ini");
-  CHECK((*rt)->config().snapshots_to_keep == 7);
+  const auto& c = (*rt)->config();
+  CHECK(c.data_dir == dir / "from-ini");
+  CHECK(c.snapshots_to_keep == 7);
+  CHECK(c.mode == durability::no_sync);
+  CHECK(c.recovery_permits == 3);
+  CHECK(c.writer.max_batch_events == 500);
+  CHECK(c.writer.max_batch_bytes == 65536);
+  CHECK(c.max_map_size == std::size_t{256} << 20);
+  CHECK(c.bus.max_buffered_events == 1000);
+  CHECK(c.bus.max_unacked_events == 2000);
   CHECK(std::filesystem::exists(dir / "from-ini" / "journal" / "data.mdb"));
 }

@@ -5,7 +5,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
+#include <string>
 #include <vector>
 
 #include "annal/projection.hpp"
@@ -42,6 +44,19 @@ public:
     return position_;
   }
 
+  // Kept for the life of the process (a restarted process rebuilds from its start).
+  result<std::optional<global_position>> stored_position() override {
+    std::shared_lock<std::shared_mutex> lock{mx_};
+    return positioned_ ? std::optional<global_position>{position_} : std::nullopt;
+  }
+
+  status store_position(global_position position) override {
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    position_ = position;
+    positioned_ = true;
+    return {};
+  }
+
   status apply(const std::vector<event_view>& events, global_position through,
                global_position& failed_at) override {
     std::unique_lock<std::shared_mutex> lock{mx_};
@@ -51,7 +66,10 @@ public:
         ok = handler_(model_, e);
       } catch (const std::exception& ex) {
         ok = make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
+      } catch (...) {
+        ok = make_error(errc::rejected, "handler threw a non-standard exception");
       }
+      positioned_ = true;
       if (!ok) {
         failed_at = e.position;
         position_ = e.position - 1; // everything before the failing event is applied
@@ -59,6 +77,7 @@ public:
       }
     }
     position_ = through;
+    positioned_ = true;
     return {};
   }
 
@@ -66,6 +85,7 @@ public:
     std::unique_lock<std::shared_mutex> lock{mx_};
     model_ = Model{};
     position_ = 0;
+    positioned_ = true; // a rebuild replays from 0
     return {};
   }
 
@@ -85,6 +105,7 @@ private:
   mutable std::shared_mutex mx_;
   Model model_{};
   global_position position_ = 0;
+  bool positioned_ = false;
   memory_handler<Model> handler_;
   std::vector<std::pair<global_position, error>> parked_;
 };

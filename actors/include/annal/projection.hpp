@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,15 @@ enum class failure_policy : uint8_t {
   skip,
 };
 
+/// Where a projection that has never stored a position begins.
+enum class start_position : uint8_t {
+  /// Position 0: the whole log.
+  beginning,
+  /// The end of the log when it first starts: only events committed from then on. A
+  /// durable projection stores that position at once, so a restart resumes there.
+  end,
+};
+
 struct projection_options {
   /// Unique name; also the name of its checkpoint.
   std::string name;
@@ -49,6 +60,9 @@ struct projection_options {
   std::chrono::milliseconds backoff{50};
   /// Events read per catch-up chunk (and applied per transaction).
   std::size_t chunk_events = 8192;
+  /// Where to begin without a stored position (a checkpoint always wins; a rebuild
+  /// replays from 0 either way).
+  start_position start = start_position::beginning;
 };
 
 /// A status report of one projection.
@@ -87,6 +101,16 @@ public:
 
   /// Drops the read model and the checkpoint (before a rebuild).
   virtual status reset() = 0;
+
+  /// The stored position, or none when the sink never stored one. Sinks that keep
+  /// nothing across restarts (in memory) have none.
+  virtual result<std::optional<global_position>> stored_position() {
+    return std::optional<global_position>{};
+  }
+
+  /// Stores `position` as reached without applying events (start_position::end); sinks
+  /// that keep nothing across restarts ignore it.
+  virtual status store_position(global_position) { return {}; }
 
   /// Records that the event at `position` was skipped because of `why`.
   virtual status park(global_position position, const error& why) = 0;

@@ -20,17 +20,18 @@ public:
   /// passed (false). Also false when the projection is faulted or stopped meanwhile.
   bool wait_for(global_position position, std::chrono::milliseconds timeout);
 
-  /// The current report (lag computed against `journal_head`, the newest position).
-  projection_info info(global_position journal_head, timestamp_ns head_time) const;
+  /// The current report: lag against `journal_head` (the newest position) and, in
+  /// milliseconds, the age of `oldest_unapplied` (the commit time of the first event after
+  /// the projection's position; 0 when unknown).
+  projection_info info(global_position journal_head, timestamp_ns oldest_unapplied) const;
 
   global_position position() const noexcept { return position_.load(std::memory_order_acquire); }
   projection_state state() const noexcept;
 
   // -- updates from the projection's actor ------------------------------------------------
 
-  /// Records that the model reflects every event up to `position`; `event_time` is the
-  /// timestamp of the newest applied event (0 when unknown).
-  void advance(global_position position, timestamp_ns event_time);
+  /// Records that the model reflects every event up to `position`.
+  void advance(global_position position);
   void set_state(projection_state s);
   void set_fault(global_position at, std::string error);
   /// Records a failure that will be retried: the state becomes catching_up (the retry
@@ -44,7 +45,6 @@ public:
 private:
   std::string name_;
   std::atomic<global_position> position_{0};
-  std::atomic<timestamp_ns> applied_time_{0};
   std::atomic<uint8_t> state_{0};
   std::atomic<uint64_t> rebuild_done_{0};
   std::atomic<uint64_t> rebuild_total_{0};

@@ -83,6 +83,8 @@ public:
 
   /// The checkpoint `name` (0 when none), in its own read transaction.
   result<global_position> load_checkpoint(std::string_view name) const;
+  /// The checkpoint `name`, or none when it was never saved (unlike one saved as 0).
+  result<std::optional<global_position>> find_checkpoint(std::string_view name) const;
   /// Sets checkpoint `name`, in its own write transaction.
   status save_checkpoint(std::string_view name, global_position position);
   /// Removes checkpoint `name`.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "annal/event_bus.hpp"
 #include "annal/journal_writer.hpp"
 #include "annal/store_options.hpp"
 
@@ -27,6 +28,8 @@ struct runtime_config {
   std::size_t recovery_permits = 4;
   /// Group-commit bounds and test hooks of the journal writer.
   journal_writer_options writer;
+  /// Bounds of the event bus's per-subscriber buffers (beyond: back to catch-up reading).
+  event_bus_options bus;
   /// Arguments for CAF and the "annal" option group (only when the runtime owns its actor
   /// system), e.g. {"--scheduler.max-threads=2"}.
   std::vector<std::string> caf_args;
