@@ -2,6 +2,9 @@
 // order, the journal (audit trail), and the node's own state.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include "shop/domain/order.hpp"
 #include "shop/node/render.hpp"
 #include "shop/node/shop_service.hpp"
@@ -48,9 +51,12 @@ http_response shop_service::get_product(const get_product_request& r) {
 
 http_response shop_service::get_inventory(const get_inventory_request& r) {
   // A product never restocked has no stock row: the catalog says whether it exists, so
-  // it must reflect min_position too.
+  // it must reflect min_position too. Both waits share one budget of query_timeout.
+  auto started = std::chrono::steady_clock::now();
   if (auto ok = rt_.await_projection(catalog_projection, r.query.min_position, query_timeout); !ok)
     return query_error(ok.error());
+  auto left = query_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - started);
   bool product_known = false;
   auto v = rt_.query<std::optional<inventory_view>>(
     inventory_projection,
@@ -64,7 +70,7 @@ http_response shop_service::get_inventory(const get_inventory_request& r) {
       product_known = p->has_value();
       return row;
     },
-    wait_for(r.query));
+    annal::query_options{r.query.min_position, std::max(left, std::chrono::milliseconds{0})});
   if (!v)
     return query_error(v.error());
   if (*v)

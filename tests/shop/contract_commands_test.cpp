@@ -117,3 +117,41 @@ TEST_CASE("If-Match guards a command with the stream version", "[shop][contract]
   CHECK(c.post("/products/ink/price", {{"price_cents", 270}}, {{"If-Match", "3"}}).error() == "not_found");
   CHECK(c.post("/products/pen/price", {{"price_cents", 270}}, {{"If-Match", "two"}}).status == 400);
 }
+
+TEST_CASE("a keyed command that was rejected answers a repeat with the same 409 and writes nothing",
+          "[shop][contract]") {
+  shop_fixture f;
+  auto c = f.client();
+  REQUIRE(c.create_product("pen", "Pen", 250).status == 201);
+  REQUIRE(c.restock("pen", 5).status == 200);
+  REQUIRE(c.place_order("ann", {{"pen", 2}}, "o-1").status == 201);
+  REQUIRE(c.await_decided("o-1") == "confirmed");
+  auto before = c.get("/streams/order-o-1/events");
+  REQUIRE(before.status == 200);
+  auto head = c.get("/health").json["position"].get<uint64_t>();
+
+  // Rejected by the order itself (the amount is not the total).
+  headers key{{"Idempotency-Key", "pay-o-1"}};
+  auto first = c.post("/orders/o-1/pay", {{"amount_cents", 499}}, key);
+  REQUIRE(first.status == 409);
+  CHECK(first.error() == "rejected");
+  auto second = c.post("/orders/o-1/pay", {{"amount_cents", 499}}, key);
+  CHECK(second.status == 409);
+  CHECK(second.json == first.json);
+  CHECK(c.get("/streams/order-o-1/events").json == before.json);
+
+  // Refused by the node before it reaches an aggregate (an unknown sku): the same.
+  headers order_key{{"Idempotency-Key", "order-of-ink"}};
+  auto refused = c.place_order("ann", {{"ink", 1}}, {}, order_key);
+  REQUIRE(refused.status == 409);
+  CHECK(refused.error() == "rejected");
+  auto again = c.place_order("ann", {{"ink", 1}}, {}, order_key);
+  CHECK(again.status == 409);
+  CHECK(again.json == refused.json);
+
+  CHECK(c.get("/health").json["position"].get<uint64_t>() == head);
+  auto orders = c.get("/customers/ann/orders?min_position=" + std::to_string(head));
+  REQUIRE(orders.status == 200);
+  CHECK(orders.json["orders"].size() == 1);
+  CHECK(c.order("o-1").json["status"] == "confirmed");
+}

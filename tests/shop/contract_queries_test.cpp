@@ -149,3 +149,32 @@ TEST_CASE("projections, health and metrics report on the node", "[shop][contract
                              "shop_http_responses_total{status=\"201\"} 1"})
     CHECK(m.text.find(metric) != std::string::npos);
 }
+
+TEST_CASE("metrics count a rejected command under its own outcome", "[shop][contract][query]") {
+  shop_fixture f;
+  auto c = f.client();
+  REQUIRE(c.create_product("pen", "Pen", 250).status == 201);
+  REQUIRE(c.restock("pen", 5).status == 200);
+  REQUIRE(c.place_order("ann", {{"pen", 2}}, "o-1").status == 201);
+  REQUIRE(c.await_decided("o-1") == "confirmed");
+
+  auto wrong = c.post("/orders/o-1/pay", {{"amount_cents", 499}});
+  REQUIRE(wrong.status == 409);
+  REQUIRE(wrong.error() == "rejected");
+  // An order of an unknown sku is refused before it reaches the aggregate: still a rejection.
+  auto unknown = c.place_order("ann", {{"ink", 1}}, "o-2");
+  REQUIRE(unknown.status == 409);
+  REQUIRE(unknown.error() == "rejected");
+
+  auto m = c.get("/metrics");
+  REQUIRE(m.status == 200);
+  INFO(m.text);
+  for (const char* metric : {"shop_commands_total{command=\"pay_order\",outcome=\"rejected\"} 1\n",
+                             "shop_commands_total{command=\"place_order\",outcome=\"rejected\"} 1\n",
+                             "shop_commands_total{command=\"place_order\",outcome=\"ok\"} 1\n",
+                             "shop_command_duration_seconds_count{command=\"pay_order\"} 1\n",
+                             "shop_http_responses_total{status=\"409\"} 2\n"})
+    CHECK(m.text.find(metric) != std::string::npos);
+  // The rejected payment is not counted as a success.
+  CHECK(m.text.find("shop_commands_total{command=\"pay_order\",outcome=\"ok\"}") == std::string::npos);
+}

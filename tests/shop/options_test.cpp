@@ -47,3 +47,36 @@ TEST_CASE("the program's options, with CAF's passed through", "[shop][options]")
   const char* bad[] = {"shop-node", "--payment-timeout", "soon"};
   CHECK(std::get<int>(parse_options(3, bad)) == 2);
 }
+
+TEST_CASE("a CAF config file is recorded from --config-file, and the defaults serve 127.0.0.1:8080",
+          "[shop][options]") {
+  const char* argv[] = {"shop-node", "--config-file", "x.conf", "--scheduler.max-threads=2"};
+  auto r = parse_options(static_cast<int>(std::size(argv)), argv);
+  REQUIRE(std::holds_alternative<node_options>(r));
+  const auto& o = std::get<node_options>(r);
+  CHECK(o.caf_config_file == "x.conf");
+  // The file goes to the runtime's config, not among the options passed through to CAF.
+  CHECK(o.caf_args == std::vector<std::string>{"--scheduler.max-threads=2"});
+
+  const char* equals[] = {"shop-node", "--config-file=other.conf"};
+  auto e = parse_options(static_cast<int>(std::size(equals)), equals);
+  REQUIRE(std::holds_alternative<node_options>(e));
+  CHECK(std::get<node_options>(e).caf_config_file == "other.conf");
+  CHECK(std::get<node_options>(e).caf_args.empty());
+
+  const char* missing_value[] = {"shop-node", "--config-file"};
+  auto m = parse_options(static_cast<int>(std::size(missing_value)), missing_value);
+  REQUIRE(std::holds_alternative<int>(m));
+  CHECK(std::get<int>(m) != 0);
+
+  const char* defaults[] = {"shop-node"};
+  auto d = parse_options(1, defaults);
+  REQUIRE(std::holds_alternative<node_options>(d));
+  const auto& def = std::get<node_options>(d);
+  CHECK(def.host == "127.0.0.1");
+  CHECK(def.port == 8080);
+  CHECK(def.data_dir == std::filesystem::path{"./shop-data"});
+  CHECK(def.payment_timeout == 15min);
+  CHECK(def.caf_config_file.empty());
+  CHECK(def.caf_args.empty());
+}

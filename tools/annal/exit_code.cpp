@@ -7,6 +7,8 @@ failure store_failure(const error& e) {
     case errc::not_found:
     case errc::corrupt:
       return failure{exit_code::no_store, e.message};
+    case errc::unavailable: // the folder lock of a running runtime
+      return failure{exit_code::locked, e.message};
     default:
       return failure{exit_code::failed, e.message};
   }
