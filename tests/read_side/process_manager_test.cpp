@@ -261,9 +261,8 @@ TEST_CASE("a process manager drives a transfer between two aggregates, and re-pr
   CHECK(wait_until([&] { return rt.projection("transfers")->state == projection_state::live; }, 30s));
 
   // A rebuild re-processes every transfer from position 0: nothing acts twice, the journal
-  // does not grow at all. (One more event first: the manager's retry ran in catch-up, and
-  // the event its own "complete" caused there is lost at its switch to live, a bug pinned by
-  // the next test; a later live event moves its position past it.)
+  // does not grow at all. (One more event first, so that the head the rebuild must reach
+  // is a live event.)
   REQUIRE(rt.send<bank::account>("carol", bank::open{"carol"}).get());
   auto head = rt.store().last_position();
   REQUIRE(head);
@@ -389,7 +388,7 @@ TEST_CASE("a durable timer of a process manager fires exactly once across a rest
           "[process][timer]") {
   test::temp_dir dir;
   expiry_probe probe;
-  probe.delay_ns = 1'500'000'000; // 1.5 s: the runtime is stopped and reopened meanwhile
+  probe.delay_ns = 3'000'000'000; // 3 s: the runtime is stopped and reopened meanwhile
   global_position requested_at = 0;
   {
     auto rt = open_runtime(dir.path());
@@ -410,13 +409,11 @@ TEST_CASE("a durable timer of a process manager fires exactly once across a rest
     REQUIRE(rt->stop());
   }
   REQUIRE(probe.due.load() > 0);
-  bool stopped_in_time = now_ns() < probe.due.load();
-  if (!stopped_in_time)
-    WARN("the first runtime stopped after the timer was due; the restart part is not exercised");
+  // The timer must still be pending across the restart, or this test shows nothing.
+  REQUIRE(now_ns() < probe.due.load());
 
   auto rt = open_runtime(dir.path());
-  if (stopped_in_time)
-    CHECK(status_of(*rt, "slow") == xfer::status::requested);
+  CHECK(status_of(*rt, "slow") == xfer::status::requested);
   REQUIRE(rt->add_process_manager(expiry_manager(probe)));
   REQUIRE(rt->start());
   REQUIRE(reaches(*rt, "slow", xfer::status::expired));
@@ -472,7 +469,7 @@ TEST_CASE("a process manager with the skip policy parks a failing event in the d
   auto good = rt.send<xfer::transfer>("good", xfer::request{"a", "b", 1}).get();
   REQUIRE(good);
   REQUIRE(rt.await_projection("picky", good->position, 30s));
-  CHECK(rt.projection("picky")->parked >= 1); // == 1: see the double report in projection_faults_test
+  CHECK(rt.projection("picky")->parked == 1);
   auto parked_t = rt.read_models().table(parked_table_name);
   REQUIRE(parked_t);
   std::vector<std::string> keys;

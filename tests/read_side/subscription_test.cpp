@@ -757,7 +757,7 @@ TEST_CASE("a subscriber that dies is dropped by the bus, and the others keep rec
           "[subscription][bus]") {
   bus_fixture f{event_bus_options{}};
   // Committed before the subscribers exist, so that they catch up on a quiet log (the
-  // handoff under concurrent commits has a bug of its own, tested above).
+  // handoff under concurrent commits is tested above).
   for (int i = 0; i < 10; ++i)
     f.commit("s-1", 3);
   auto pa = std::make_shared<probe>();

@@ -38,10 +38,8 @@ bool wait_until(Pred&& pred, std::chrono::milliseconds timeout,
   return pred();
 }
 
-/// Waits until every projection of `rt` (an annal::runtime) reports live. Tests write only
-/// after this where a catch-up must not overlap their writes: batches committed while a
-/// projection switches from catching up to live are lost (a bug pinned by
-/// subscription_test.cpp), which would make unrelated tests flaky.
+/// Waits until every projection of `rt` (an annal::runtime) reports live, for tests whose
+/// assertions are about live delivery rather than catch-up.
 template <class Runtime>
 bool all_live(Runtime& rt, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   return wait_until(
