@@ -75,6 +75,26 @@ global_position journal_surgery::erase_index_run(std::string_view stream,
   return position;
 }
 
+global_position journal_surgery::move_index_run(std::string_view stream,
+                                                stream_version first_version,
+                                                global_position first_position) {
+  global_position before = 0;
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    auto key = detail::stream_key(stream, first_version);
+    MDB_val k{key.size(), key.data()}, v;
+    auto index = table(txn, "stream_index");
+    check(mdb_get(txn, index, &k, &v), "get index entry");
+    std::string value{static_cast<const char*>(v.mv_data), v.mv_size};
+    if (value.size() < 8)
+      throw std::runtime_error("index value of " + std::to_string(value.size()) + " bytes");
+    before = detail::load_be64(value.data());
+    detail::store_be64(value.data(), first_position); // value = BE first position, BE count
+    MDB_val nv{value.size(), value.data()};
+    check(mdb_put(txn, index, &k, &nv, 0), "put index entry");
+  });
+  return before;
+}
+
 void journal_surgery::erase_event(global_position position) {
   in_write_txn(env_, [&](MDB_txn* txn) {
     char key[8];

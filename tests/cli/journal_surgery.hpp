@@ -1,5 +1,6 @@
 // Damage injected below the API into a closed journal, the kinds `annal verify` must find:
-// a flipped payload byte, a lost index entry, a lost event (a gap), a newer format.
+// a flipped payload byte, a lost or misplaced index entry, a lost event (a gap), a newer
+// format.
 #pragma once
 
 #include <lmdb.h>
@@ -25,6 +26,10 @@ public:
   /// Deletes the stream_index entry (the run of one append) of `stream` that starts at
   /// `first_version`; returns the position of its first event.
   global_position erase_index_run(std::string_view stream, stream_version first_version);
+  /// Rewrites the first position of the stream_index run of `stream` that starts at
+  /// `first_version` (its count stays); returns the position it held before.
+  global_position move_index_run(std::string_view stream, stream_version first_version,
+                                 global_position first_position);
   /// Deletes the event at `position` from the events table.
   void erase_event(global_position position);
   /// Overwrites the format version in the meta table.

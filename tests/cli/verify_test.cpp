@@ -1,6 +1,6 @@
 // verify passes a clean store and finds each kind of injected damage: a flipped payload
-// byte, a lost index entry, a gap in a stream, an undecodable payload, a snapshot that a
-// replay contradicts.
+// byte, a lost index entry, an index run at the wrong position, a gap in a stream, an
+// undecodable payload, a snapshot that a replay contradicts.
 #include <catch2/catch.hpp>
 
 #include "cli_json.hpp"
@@ -128,6 +128,40 @@ TEST_CASE("verify finds a deleted index entry", "[cli][verify]") {
   for (const auto& p : v.problems)
     if (p["check"] == "event_index")
       CHECK(p["position"] == position);
+}
+
+TEST_CASE("verify reports a stream index run that points at the wrong position", "[cli][verify]") {
+  temp_dir data;
+  write_shop_journal(data.path());
+  auto clean = verify(data);
+  REQUIRE(clean.exit_code == 0);
+  REQUIRE(clean.problems.empty());
+
+  // order-o-3 is v1..v3 at positions 18, 19, 20, a run each. Its v3 run is sent back to
+  // 18, where its own v1 lies: before the end of the v2 run (19).
+  auto before = journal_surgery{data / "journal"}.move_index_run("order-o-3", 3, 18);
+  REQUIRE(before == 20);
+  auto v = verify(data);
+  CHECK(v.exit_code == 1);
+  CHECK(v.summary["ok"] == false);
+  REQUIRE(has_problem(v, "stream_positions", "order-o-3", 3));
+  for (const auto& p : v.problems) {
+    INFO(p.dump());
+    CHECK(p["stream"] == "order-o-3"); // nothing else is reported as damaged
+    if (p["check"] == "stream_positions") {
+      CHECK(p["position"] == 18);
+      CHECK(p["message"].get<std::string>().find("not after the previous run's 19")
+            != std::string::npos);
+    }
+  }
+  // The run's target holds another version, and the event at 20 lost its index entry.
+  CHECK(has_problem(v, "index_target", "order-o-3", 3));
+  CHECK(has_problem(v, "event_index", "order-o-3", 3));
+
+  auto table = run_annal({"--data", data.path().string(), "verify"});
+  CHECK(table.exit_code == 1);
+  CHECK(table.out.find("stream_positions") != std::string::npos);
+  CHECK(table.out.find("FAILED") != std::string::npos);
 }
 
 TEST_CASE("verify finds a gap in a stream", "[cli][verify]") {
