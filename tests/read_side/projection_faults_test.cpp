@@ -362,6 +362,71 @@ TEST_CASE("a rebuild reports its progress and ends live with the same model", "[
   REQUIRE(rt.stop());
 }
 
+TEST_CASE("a rebuild runs while commands and the other projections go on",
+          "[projection][rebuild]") {
+  test::temp_dir dir;
+  auto rt_ptr = open_runtime(dir.path());
+  auto& rt = *rt_ptr;
+  REQUIRE(test::append_direct(rt.store(), "account-r", std::vector<bank::opened>{{"r"}}));
+  for (int i = 0; i < 40; ++i) {
+    std::vector<bank::deposited> batch(1000, bank::deposited{3});
+    REQUIRE(test::append_direct(rt.store(), "account-r", batch));
+  }
+  auto add_ledger = [&](const std::string& name) {
+    auto t = rt.read_models().table(name);
+    REQUIRE(t);
+    durable_projection p;
+    p.options.name = name;
+    p.options.filter = event_filter::types({"bank.deposited"});
+    p.options.chunk_events = 500;
+    p.tables = {name};
+    p.apply = ledger_handler(rt, *t, nullptr);
+    REQUIRE(rt.add_projection(p));
+    return *t;
+  };
+  auto rebuilt = add_ledger("rebuilt");
+  auto other = add_ledger("other");
+  REQUIRE(rt.start());
+  REQUIRE(rt.await_projection("rebuilt", 40001, 60s));
+  REQUIRE(rt.await_projection("other", 40001, 60s));
+  REQUIRE(rt.send<bank::account>("w", bank::open{"w"}).get());
+
+  // Commands keep coming while the rebuild replays 40,000 events.
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0}, failed{0};
+  std::thread writer{[&] {
+    while (!stop.load()) {
+      auto r = rt.send<bank::account>("w", bank::deposit{1}).get();
+      (r ? acknowledged : failed)++;
+    }
+  }};
+  REQUIRE(rt.rebuild_projection("rebuilt"));
+  std::set<projection_state> other_states;
+  bool seen_rebuilding = false;
+  bool done = wait_until(
+    [&] {
+      other_states.insert(info_of(rt, "other").state);
+      auto i = info_of(rt, "rebuilt");
+      seen_rebuilding = seen_rebuilding || i.state == projection_state::rebuilding;
+      return i.state == projection_state::live && acknowledged.load() >= 20;
+    },
+    60s, 1ms);
+  stop = true;
+  writer.join();
+  REQUIRE(done);
+  CHECK(seen_rebuilding);
+  CHECK(failed.load() == 0);
+  // The other projection stayed live the whole time.
+  CHECK(other_states == std::set<projection_state>{projection_state::live});
+  auto head = rt.store().last_position().value();
+  REQUIRE(rt.await_projection("rebuilt", head, 30s));
+  REQUIRE(rt.await_projection("other", head, 30s));
+  auto expected = expected_ledger(rt);
+  CHECK(read_table(rt, rebuilt) == expected);
+  CHECK(read_table(rt, other) == expected);
+  REQUIRE(rt.stop());
+}
+
 TEST_CASE("read-your-writes: a query at a just-acknowledged position sees the command's effect, and "
           "a far-future position times out",
           "[projection][query]") {
