@@ -39,7 +39,8 @@ struct annal_caf_config : caf::actor_system_config {
     : data_dir(cfg.data_dir.string()), mode(to_string(cfg.mode)),
       recovery_permits(cfg.recovery_permits), max_batch_events(cfg.writer.max_batch_events),
       max_batch_bytes(cfg.writer.max_batch_bytes), bus_max_buffered(cfg.bus.max_buffered_events),
-      bus_max_unacked(cfg.bus.max_unacked_events), map_cap_mb(cfg.max_map_size >> 20), snapshots_to_keep(cfg.snapshots_to_keep) {
+      bus_max_unacked(cfg.bus.max_unacked_events), map_cap_mb(cfg.max_map_size >> 20),
+      snapshots_to_keep(cfg.snapshots_to_keep) {
     opt_group{custom_options_, "annal"}
       .add(data_dir, "data-dir", "folder of the journal and read-model stores")
       .add(mode, "durability", "durable (fsync per commit) or no_sync (explicit opt-in)")
