@@ -10,8 +10,6 @@
 //   aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W3,...]
 #include <cstring>
 #include <iostream>
-#include <set>
-#include <sstream>
 
 #include "annal/runtime.hpp"
 #include "support/bench_dir.hpp"
@@ -21,6 +19,7 @@
 #include "support/fsync_probe.hpp"
 #include "support/process_memory.hpp"
 #include "support/raw_lmdb_journal.hpp"
+#include "support/runtime_bench_options.hpp"
 #include "support/stats.hpp"
 
 using namespace annal;
@@ -28,48 +27,23 @@ using namespace annal::bench;
 
 namespace {
 
-struct options {
-  bool quick = false;
-  bool no_sync = false;
-  std::filesystem::path dir;
-  std::set<std::string> only;
-  std::vector<std::string> caf_args;
+struct options : runtime_bench_options {
   std::size_t w1_commands = 0; // 0: by mode
-  bool wants(const std::string& w) const { return only.empty() || only.count(w) > 0; }
 };
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--quick")
-      o.quick = true;
-    else if (a == "--no-sync")
-      o.no_sync = true;
-    else if (a == "--w1-commands" && i + 1 < argc)
-      o.w1_commands = std::stoul(argv[++i]);
-    else if (a == "--caf" && i + 1 < argc)
-      o.caf_args.push_back(argv[++i]);
-    else if (a == "--dir" && i + 1 < argc)
-      o.dir = argv[++i];
-    else if (a == "--only" && i + 1 < argc) {
-      std::stringstream ss{argv[++i]};
-      for (std::string w; std::getline(ss, w, ',');)
-        o.only.insert(w);
-    } else {
-      std::cerr << "usage: aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W2,W3,W4] [--caf --opt=value]...\n";
-      std::exit(2);
-    }
-  }
+  parse_runtime_bench_options(
+    argc, argv, o,
+    "aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W2,W3,W4] "
+    "[--w1-commands N] [--caf --opt=value]...",
+    [&](const std::string& a, const std::string& v) {
+      if (a != "--w1-commands")
+        return false;
+      o.w1_commands = std::stoul(v);
+      return true;
+    });
   return o;
-}
-
-std::vector<std::string> make_ids(std::size_t n) {
-  std::vector<std::string> ids;
-  ids.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
-    ids.push_back(std::to_string(i));
-  return ids;
 }
 
 std::unique_ptr<runtime> open_runtime(const options& o, const std::filesystem::path& dir,

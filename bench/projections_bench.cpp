@@ -28,8 +28,6 @@
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <set>
-#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -39,6 +37,7 @@
 #include "support/command_driver.hpp"
 #include "support/counter_aggregate.hpp"
 #include "support/fsync_probe.hpp"
+#include "support/runtime_bench_options.hpp"
 #include "support/stats.hpp"
 
 using namespace annal;
@@ -46,40 +45,22 @@ using namespace annal::bench;
 
 namespace {
 
-struct options {
-  bool quick = false;
-  bool no_sync = false;
+struct options : runtime_bench_options {
   int rounds = 0; // 0: by mode
-  std::filesystem::path dir;
-  std::set<std::string> only;
-  std::vector<std::string> caf_args;
-  bool wants(const std::string& w) const { return only.empty() || only.count(w) > 0; }
 };
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--quick")
-      o.quick = true;
-    else if (a == "--no-sync")
-      o.no_sync = true;
-    else if (a == "--rounds" && i + 1 < argc)
-      o.rounds = std::stoi(argv[++i]);
-    else if (a == "--caf" && i + 1 < argc)
-      o.caf_args.push_back(argv[++i]);
-    else if (a == "--dir" && i + 1 < argc)
-      o.dir = argv[++i];
-    else if (a == "--only" && i + 1 < argc) {
-      std::stringstream ss{argv[++i]};
-      for (std::string w; std::getline(ss, w, ',');)
-        o.only.insert(w);
-    } else {
-      std::cerr << "usage: projections_bench [--quick] [--dir PATH] [--no-sync] [--only lag,catchup] "
-                   "[--rounds N] [--caf --opt=value]...\n";
-      std::exit(2);
-    }
-  }
+  parse_runtime_bench_options(
+    argc, argv, o,
+    "projections_bench [--quick] [--dir PATH] [--no-sync] [--only lag,catchup] "
+    "[--rounds N] [--caf --opt=value]...",
+    [&](const std::string& a, const std::string& v) {
+      if (a != "--rounds")
+        return false;
+      o.rounds = std::stoi(v);
+      return true;
+    });
   return o;
 }
 
@@ -110,14 +91,6 @@ std::unique_ptr<runtime> open_runtime(const options& o, const std::filesystem::p
   auto rt = need(runtime::open(cfg), "open runtime");
   need(rt->register_aggregate<counter>(), "register counter");
   return rt;
-}
-
-std::vector<std::string> make_ids(std::size_t n) {
-  std::vector<std::string> ids;
-  ids.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
-    ids.push_back(std::to_string(i));
-  return ids;
 }
 
 uint64_t mix(uint64_t x) {

@@ -18,10 +18,7 @@ struct events_options {
 };
 
 outcome<exit_code> run(context& ctx, const events_options& o) {
-  auto folder = find_data_folder(ctx.data);
-  if (!folder)
-    return folder.error();
-  auto journal = open_journal(*folder);
+  auto journal = open_journal(ctx.data);
   if (!journal)
     return journal.error();
   auto& store = **journal;

@@ -23,10 +23,7 @@ struct tail_options {
 
 outcome<exit_code> run(context& ctx, const tail_options& o) {
   catch_interrupts();
-  auto folder = find_data_folder(ctx.data);
-  if (!folder)
-    return folder.error();
-  auto journal = open_journal(*folder);
+  auto journal = open_journal(ctx.data);
   if (!journal)
     return journal.error();
   auto& store = **journal;

@@ -49,10 +49,7 @@ status walk_tables(event_store& store, const domain_catalog& catalog, uint64_t s
 }
 
 outcome<exit_code> run(context& ctx, const verify_options& o) {
-  auto folder = find_data_folder(ctx.data);
-  if (!folder)
-    return folder.error();
-  auto journal = open_journal(*folder);
+  auto journal = open_journal(ctx.data);
   if (!journal)
     return journal.error();
   auto& store = **journal;

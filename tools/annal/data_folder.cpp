@@ -42,6 +42,13 @@ outcome<data_folder> find_data_folder(const fs::path& root) {
                  root.string() + " is not an Annal data folder (no journal/ inside)"};
 }
 
+outcome<std::unique_ptr<event_store>> open_journal(const std::filesystem::path& root) {
+  auto folder = find_data_folder(root);
+  if (!folder)
+    return folder.error();
+  return open_journal(*folder);
+}
+
 outcome<std::unique_ptr<event_store>> open_journal(const data_folder& d) {
   store_options o;
   o.dir = d.journal_dir();

@@ -30,6 +30,9 @@ outcome<data_folder> find_data_folder(const std::filesystem::path& root);
 /// journal, or one of a format this build does not read.
 outcome<std::unique_ptr<event_store>> open_journal(const data_folder& d);
 
+/// find_data_folder(root), then open_journal: for commands that need only the journal.
+outcome<std::unique_ptr<event_store>> open_journal(const std::filesystem::path& root);
+
 /// Opens the read models read-only; holds nullptr when the folder has none yet.
 outcome<std::unique_ptr<read_model_store>> open_read_models(const data_folder& d);
 
