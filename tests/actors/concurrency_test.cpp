@@ -19,18 +19,13 @@
 #include "write_side_helpers.hpp"
 
 using namespace annal;
+using test::config_in;
 using namespace std::chrono_literals;
 using bank::account;
 using ctr::counter;
 using test::ready_within;
 
 namespace {
-
-runtime_config config_in(const test::temp_dir& dir) {
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  return cfg;
-}
 
 // One acknowledged (or failed) command of a load test.
 struct sent_command {

@@ -9,6 +9,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <chrono>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -373,4 +374,52 @@ TEST_CASE_METHOD(det_fixture, "after a throwing evolve on an idle instance the n
   REQUIRE(replies[1].result);
   CHECK(replies[1].result->version == 1);
   CHECK(st.tentative->owner == "zed");
+}
+
+TEST_CASE_METHOD(det_fixture, "the router passivates the least recently used instance beyond max_live",
+                 "[aggregate][deterministic][router][passivation]") {
+  aggregate_options opts;
+  opts.max_live = 2;
+  opts.idle_timeout = std::chrono::hours(1); // no idle passivation (nor do timers fire here)
+  auto router = sys.spawn(aggregate_router<bank::account>, context(opts));
+  spawned.push_back(router);
+  sched.run();
+  auto& rs = state_of<router_state<bank::account>>(router);
+  // A command that decides nothing: brand-new instances need neither writer nor loader.
+  int slot = 0;
+  auto touch = [&](const std::string& id) {
+    caf::anon_send(router, command<bank::account>(id, bank::touch{}, slot++));
+    sched.run();
+    auto i = rs.instances.find(id);
+    REQUIRE(i != rs.instances.end());
+    spawned.push_back(i->second.instance);
+    return i->second.instance;
+  };
+
+  auto a = touch("a");
+  auto b = touch("b");
+  touch("a"); // "a" is now the most recently used; "b" the least
+  CHECK(rs.live == 2);
+  CHECK(rs.lru == std::list<std::string>{"a", "b"});
+
+  touch("c");
+  CHECK(rs.live == 2);
+  CHECK(rs.instances.count("b") == 0); // passivated, and gone (its down message came)
+  REQUIRE(rs.instances.count("a") == 1);
+  CHECK(rs.instances.at("a").instance == a); // the same actor: never passivated
+  CHECK_FALSE(rs.instances.at("a").stopping);
+  CHECK(rs.ids.size() == 2);
+  CHECK(rs.lru == std::list<std::string>{"c", "a"});
+
+  // "b" comes back as a fresh instance and pushes out "a", now the least recently used.
+  auto b2 = touch("b");
+  CHECK(b2 != b);
+  CHECK(rs.instances.count("a") == 0);
+  CHECK(rs.lru == std::list<std::string>{"b", "c"});
+
+  REQUIRE(replies.size() == 5);
+  bool all_ok = true;
+  for (auto& r : replies)
+    all_ok = all_ok && r.result && r.result->version == 0;
+  CHECK(all_ok);
 }

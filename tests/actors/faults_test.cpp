@@ -23,8 +23,7 @@ using test::ready_within;
 namespace {
 
 runtime_config config_in(const test::temp_dir& dir, const std::shared_ptr<test::commit_control>& ctl) {
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
+  auto cfg = test::config_in(dir);
   if (ctl)
     cfg.writer.before_commit = test::commit_control::hook(ctl);
   return cfg;

@@ -20,6 +20,8 @@
 #include "write_side_helpers.hpp"
 
 using namespace annal;
+using test::config_in;
+using test::with_id;
 using namespace std::chrono_literals;
 using bank::account;
 using test::head_of;
@@ -27,18 +29,6 @@ using test::last_pos;
 using test::ready_within;
 
 namespace {
-
-runtime_config config_in(const test::temp_dir& dir) {
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  return cfg;
-}
-
-command_options with_id(std::string id) {
-  command_options o;
-  o.command_id = std::move(id);
-  return o;
-}
 
 bool same_result(const command_result& r, const command_reply& original, bool duplicate) {
   return r && r->version == original.version && r->position == original.position

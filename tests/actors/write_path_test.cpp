@@ -12,6 +12,7 @@
 #include "write_side_helpers.hpp"
 
 using namespace annal;
+using test::config_in;
 using namespace std::chrono_literals;
 using bank::account;
 using test::head_of;
@@ -19,12 +20,6 @@ using test::last_pos;
 using test::ready_within;
 
 namespace {
-
-runtime_config config_in(const test::temp_dir& dir) {
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  return cfg;
-}
 
 command_options expecting(expected_version v) {
   command_options o;
@@ -456,14 +451,6 @@ TEST_CASE("the after_commit hook sees each commit's newest position before its r
   CHECK(dep->position > opened->position);
 }
 
-namespace {
-command_options keyed(std::string id) {
-  command_options o;
-  o.command_id = std::move(id);
-  return o;
-}
-} // namespace
-
 TEST_CASE("a repeated id of a command that decided no event gets its first result",
           "[aggregate][idempotency]") {
   test::temp_dir dir;
@@ -473,11 +460,11 @@ TEST_CASE("a repeated id of a command that decided no event gets its first resul
   auto rt = test::start_runtime<account>(cfg);
   REQUIRE(rt);
   REQUIRE(test::get_within(rt->send<account>("k", bank::open{"o"})));
-  auto first = test::get_within(rt->send<account>("k", bank::touch{}, keyed("t-1")));
+  auto first = test::get_within(rt->send<account>("k", bank::touch{}, test::with_id("t-1")));
   REQUIRE(first);
   CHECK_FALSE(first->duplicate);
   REQUIRE(test::get_within(rt->send<account>("k", bank::deposit{3})));
-  auto again = test::get_within(rt->send<account>("k", bank::touch{}, keyed("t-1")));
+  auto again = test::get_within(rt->send<account>("k", bank::touch{}, test::with_id("t-1")));
   REQUIRE(again);
   CHECK(again->duplicate);
   CHECK(again->version == first->version);
@@ -487,8 +474,8 @@ TEST_CASE("a repeated id of a command that decided no event gets its first resul
   ctl->hold();
   auto dep = rt->send<account>("k", bank::deposit{1});
   REQUIRE(ctl->wait_held());
-  auto t2 = rt->send<account>("k", bank::touch{}, keyed("t-2"));
-  auto t2_again = rt->send<account>("k", bank::touch{}, keyed("t-2"));
+  auto t2 = rt->send<account>("k", bank::touch{}, test::with_id("t-2"));
+  auto t2_again = rt->send<account>("k", bank::touch{}, test::with_id("t-2"));
   ctl->release();
   auto d = test::get_within(dep);
   auto a = test::get_within(t2);

@@ -22,6 +22,7 @@
 #include "annal/detail/atoms.hpp"
 #include "annal/event_store.hpp"
 #include "annal/runtime.hpp"
+#include "temp_dir.hpp"
 
 namespace annal::test {
 
@@ -245,6 +246,20 @@ uint64_t live_instances(runtime& rt) {
   self->request(*router, std::chrono::seconds(5), detail::stats_atom::value)
     .receive([&](uint64_t x) { n = x; }, [&](caf::error&) {});
   return n;
+}
+
+/// A runtime configuration with its data in `dir`, every other setting at its default.
+inline runtime_config config_in(const temp_dir& dir) {
+  runtime_config cfg;
+  cfg.data_dir = dir.path();
+  return cfg;
+}
+
+/// Command options carrying command id `id`.
+inline command_options with_id(std::string id) {
+  command_options o;
+  o.command_id = std::move(id);
+  return o;
 }
 
 } // namespace annal::test

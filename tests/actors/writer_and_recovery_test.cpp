@@ -1,6 +1,6 @@
 // The journal writer's group commits (grouping, the batch bounds, when snapshots are
-// written), the loader pool's bound on concurrent rehydrations, the router's LRU
-// passivation, and the command ids that reach the events' metadata.
+// written), the loader pool's bound on concurrent rehydrations, and the command ids that
+// reach the events' metadata. (The router's LRU passivation is in deterministic_test.)
 //
 // The writer runs on its own thread and blocks in its before_commit hook while a test
 // holds a commit, so everything sent to it meanwhile waits in its mailbox. A test knows
@@ -10,13 +10,11 @@
 #include <catch2/catch.hpp>
 
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,7 +29,6 @@
 
 #include "annal/decision.hpp"
 #include "annal/detail/aggregate_instance.hpp"
-#include "annal/detail/aggregate_router.hpp"
 #include "annal/event_registry.hpp"
 #include "annal/event_store.hpp"
 #include "annal/runtime.hpp"
@@ -40,6 +37,7 @@
 #include "write_side_helpers.hpp"
 
 using namespace annal;
+using test::config_in;
 using namespace std::chrono_literals;
 
 // -- a test aggregate: notes with a caller-chosen payload size -------------------------------
@@ -126,12 +124,6 @@ struct journal {
 using wr::journal;
 
 namespace {
-
-runtime_config config_in(const test::temp_dir& dir) {
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  return cfg;
-}
 
 // What one group commit held, as the before_commit hook saw it.
 struct batch_shape {
@@ -628,138 +620,6 @@ TEST_CASE("at most recovery_permits rehydrations run at once", "[aggregate][reco
   INFO("peak of concurrent rehydrations: " << wr::replay_gauge::peak.load());
   CHECK(wr::replay_gauge::peak.load() <= 2);
   CHECK(wr::replay_gauge::peak.load() == 2); // both permits were used
-}
-
-// -- router ----------------------------------------------------------------------------------
-
-namespace {
-
-// The router on CAF's test coordinator (no worker threads: the test runs every job).
-// Commands decide nothing on brand-new streams, so no instance needs the writer or the
-// loader pool.
-struct router_fixture {
-  test::temp_dir dir;
-  std::unique_ptr<event_store> store; // outlives the actor system (declared before it)
-  event_registry registry;
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  caf::scheduler::test_coordinator& sched;
-  caf::actor router;
-  std::vector<caf::actor> instances;
-  std::vector<command_result> replies;
-
-  static caf::actor_system_config& init(caf::actor_system_config& c) {
-    c.set("scheduler.policy", caf::atom("testing"));
-    return c;
-  }
-
-  static std::unique_ptr<event_store> open_store(const test::temp_dir& d) {
-    store_options o;
-    o.dir = d / "journal";
-    o.mode = durability::no_sync;
-    auto s = event_store::open(o);
-    if (!s)
-      throw std::runtime_error("cannot open the store: " + s.error().to_string());
-    return std::move(*s);
-  }
-
-  router_fixture()
-    : store(open_store(dir)), sys(init(cfg)),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
-    aggregate_traits<bank::account>::register_events(registry);
-  }
-
-  ~router_fixture() {
-    if (router)
-      for (auto& [id, e] : rs().instances)
-        instances.push_back(e.instance);
-    for (auto& a : instances)
-      caf::anon_send_exit(a, caf::exit_reason::kill);
-    if (router)
-      caf::anon_send_exit(router, caf::exit_reason::kill);
-    sched.run();
-    instances.clear();
-    router = nullptr;
-  }
-
-  void spawn_router(aggregate_options opts) {
-    auto ctx = std::make_shared<detail::aggregate_context>();
-    ctx->store = store.get();
-    ctx->registry = &registry;
-    ctx->loader = nullptr; // fresh streams never need it
-    ctx->options = opts;
-    router = sys.spawn(detail::aggregate_router<bank::account>,
-                       std::shared_ptr<const detail::aggregate_context>{std::move(ctx)});
-    sched.run();
-  }
-
-  detail::router_state<bank::account>& rs() {
-    return dynamic_cast<detail::router_actor<bank::account>&>(
-             *caf::actor_cast<caf::abstract_actor*>(router))
-      .state;
-  }
-
-  // Sends a command that decides nothing to instance `id` and runs every job.
-  void touch(const std::string& id) {
-    auto env = make_command<bank::account>(id, bank::touch{});
-    env.on_reply = std::make_shared<detail::once_callback>(
-      [this](command_result r) { replies.push_back(std::move(r)); });
-    caf::anon_send(router, std::move(env));
-    sched.run();
-  }
-
-  // The live instance of `id` (null when there is none).
-  caf::actor instance_of(const std::string& id) {
-    auto i = rs().instances.find(id);
-    if (i == rs().instances.end())
-      return nullptr;
-    instances.push_back(i->second.instance);
-    return i->second.instance;
-  }
-};
-
-} // namespace
-
-TEST_CASE_METHOD(router_fixture, "the router passivates the least recently used instance beyond max_live",
-                 "[aggregate][router][passivation]") {
-  aggregate_options opts;
-  opts.max_live = 2;
-  opts.idle_timeout = std::chrono::hours(1); // no idle passivation (nor do timers fire here)
-  spawn_router(opts);
-
-  touch("a");
-  auto a = instance_of("a");
-  touch("b");
-  auto b = instance_of("b");
-  touch("a"); // "a" is now the most recently used; "b" the least
-  REQUIRE(a);
-  REQUIRE(b);
-  CHECK(rs().live == 2);
-  CHECK(rs().lru == std::list<std::string>{"a", "b"});
-
-  touch("c");
-  CHECK(rs().live == 2);
-  CHECK(rs().instances.count("b") == 0); // passivated, and gone (its down message came)
-  REQUIRE(rs().instances.count("a") == 1);
-  CHECK(rs().instances.at("a").instance == a); // the same actor: never passivated
-  CHECK_FALSE(rs().instances.at("a").stopping);
-  CHECK(rs().instances.count("c") == 1);
-  CHECK(rs().ids.size() == 2);
-  CHECK(rs().lru == std::list<std::string>{"c", "a"});
-
-  // "b" comes back as a fresh instance and pushes out "a", now the least recently used.
-  touch("b");
-  auto b2 = instance_of("b");
-  REQUIRE(b2);
-  CHECK(b2 != b);
-  CHECK(rs().instances.count("a") == 0);
-  CHECK(rs().lru == std::list<std::string>{"b", "c"});
-
-  REQUIRE(replies.size() == 5);
-  bool all_ok = true;
-  for (auto& r : replies)
-    all_ok = all_ok && r && r->version == 0;
-  CHECK(all_ok);
 }
 
 // -- metadata --------------------------------------------------------------------------------
