@@ -29,10 +29,6 @@ public:
     : store_(store), name_(std::move(name)), tables_(std::move(tables)),
       handler_(std::move(handler)) {}
 
-  result<global_position> resume_position() override {
-    return store_.load_checkpoint(name_);
-  }
-
   result<std::optional<global_position>> stored_position() override {
     return store_.find_checkpoint(name_);
   }

@@ -35,20 +35,17 @@ using projection_actor = caf::stateful_actor<projection_state_data>;
 // Where to resume: the stored position, or for a start_position::end projection that
 // never stored one, the end of the log (stored at once). A rebuild replays from 0.
 result<global_position> resume_position(projection_state_data& st) {
-  if (st.options.start == start_position::end && !st.rebuilding) {
-    auto stored = st.sink->stored_position();
-    if (!stored)
-      return std::move(stored).error();
-    if (!*stored) {
-      auto end = st.store->last_position();
-      if (!end)
-        return std::move(end).error();
-      if (auto ok = st.sink->store_position(*end); !ok)
-        return std::move(ok).error();
-      return *end;
-    }
-  }
-  return st.sink->resume_position();
+  auto stored = st.sink->stored_position();
+  if (!stored)
+    return std::move(stored).error();
+  if (*stored || st.options.start == start_position::beginning || st.rebuilding)
+    return stored->value_or(0);
+  auto end = st.store->last_position();
+  if (!end)
+    return std::move(end).error();
+  if (auto ok = st.sink->store_position(*end); !ok)
+    return std::move(ok).error();
+  return *end;
 }
 
 void resume(projection_actor* self) {

@@ -71,10 +71,6 @@ process_sink::process_sink(runtime& rt, std::string name, process_handler handle
   : rt_(rt), name_(std::move(name)), handler_(std::move(handler)), state_table_(state_table),
     timers_(timers), wake_(std::move(wake)) {}
 
-result<global_position> process_sink::resume_position() {
-  return rt_.read_models().load_checkpoint(checkpoint_name());
-}
-
 result<std::optional<global_position>> process_sink::stored_position() {
   return rt_.read_models().find_checkpoint(checkpoint_name());
 }

@@ -13,7 +13,6 @@ public:
   process_sink(runtime& rt, std::string name, process_handler handler, table_id state_table,
                timer_tables timers, std::function<void()> wake);
 
-  result<global_position> resume_position() override;
   result<std::optional<global_position>> stored_position() override;
   status store_position(global_position position) override;
   status apply(const std::vector<event_view>& events, global_position through,

@@ -39,21 +39,15 @@ public:
     return fn(static_cast<const Model&>(model_));
   }
 
-  result<global_position> resume_position() override {
-    std::shared_lock<std::shared_mutex> lock{mx_};
-    return position_;
-  }
-
   // Kept for the life of the process (a restarted process rebuilds from its start).
   result<std::optional<global_position>> stored_position() override {
     std::shared_lock<std::shared_mutex> lock{mx_};
-    return positioned_ ? std::optional<global_position>{position_} : std::nullopt;
+    return position_;
   }
 
   status store_position(global_position position) override {
     std::unique_lock<std::shared_mutex> lock{mx_};
     position_ = position;
-    positioned_ = true;
     return {};
   }
 
@@ -69,7 +63,6 @@ public:
       } catch (...) {
         ok = make_error(errc::rejected, "handler threw a non-standard exception");
       }
-      positioned_ = true;
       if (!ok) {
         failed_at = e.position;
         position_ = e.position - 1; // everything before the failing event is applied
@@ -77,15 +70,13 @@ public:
       }
     }
     position_ = through;
-    positioned_ = true;
     return {};
   }
 
   status reset() override {
     std::unique_lock<std::shared_mutex> lock{mx_};
     model_ = Model{};
-    position_ = 0;
-    positioned_ = true; // a rebuild replays from 0
+    position_ = 0; // a rebuild replays from 0
     return {};
   }
 
@@ -104,8 +95,7 @@ public:
 private:
   mutable std::shared_mutex mx_;
   Model model_{};
-  global_position position_ = 0;
-  bool positioned_ = false;
+  std::optional<global_position> position_; // none until the first apply or store
   memory_handler<Model> handler_;
   std::vector<std::pair<global_position, error>> parked_;
 };

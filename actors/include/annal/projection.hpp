@@ -90,8 +90,12 @@ class projection_sink {
 public:
   virtual ~projection_sink() = default;
 
-  /// The position to resume from (the checkpoint; 0 when the model starts empty).
-  virtual result<global_position> resume_position() = 0;
+  /// The position the model reflects (its checkpoint), or none when the sink never stored
+  /// one: a fresh model, which resumes from 0 (or, with start_position::end, from the end).
+  virtual result<std::optional<global_position>> stored_position() = 0;
+
+  /// Stores `position` as reached without applying events (start_position::end).
+  virtual status store_position(global_position position) = 0;
 
   /// Applies `events` (filtered, in order) and makes `through` the new position, all or
   /// nothing. On failure sets `failed_at` to the position of the event that failed (0 if
@@ -101,16 +105,6 @@ public:
 
   /// Drops the read model and the checkpoint (before a rebuild).
   virtual status reset() = 0;
-
-  /// The stored position, or none when the sink never stored one. Sinks that keep
-  /// nothing across restarts (in memory) have none.
-  virtual result<std::optional<global_position>> stored_position() {
-    return std::optional<global_position>{};
-  }
-
-  /// Stores `position` as reached without applying events (start_position::end); sinks
-  /// that keep nothing across restarts ignore it.
-  virtual status store_position(global_position) { return {}; }
 
   /// Records that the event at `position` was skipped because of `why`.
   virtual status park(global_position position, const error& why) = 0;
