@@ -35,6 +35,28 @@ struct sent_command {
   command_result result = make_error(errc::io_error, "no reply");
 };
 
+// Sends deposit `amount` to `id` as command "t<thread>-<i>" and records it in `log`.
+std::future<command_result> send_recorded(runtime& rt, std::vector<sent_command>& log, std::string id,
+                                          int64_t amount, int thread, int i) {
+  sent_command c;
+  c.id = std::move(id);
+  c.amount = amount;
+  c.command_id = "t" + std::to_string(thread) + "-" + std::to_string(i);
+  auto f = rt.send<account>(c.id, bank::deposit{c.amount}, test::with_id(c.command_id));
+  log.push_back(std::move(c));
+  return f;
+}
+
+// The commands of every caller, grouped by the instance they went to.
+std::map<std::string, std::vector<const sent_command*>>
+by_instance(const std::vector<std::vector<sent_command>>& sent) {
+  std::map<std::string, std::vector<const sent_command*>> out;
+  for (auto& per : sent)
+    for (auto& c : per)
+      out[c.id].push_back(&c);
+  return out;
+}
+
 // Checks every instance of `expected` (id -> commands sent to it after its open):
 // everything acknowledged, versions gap-free, load == sum == full replay, and each
 // acknowledged command's event sits in the journal at the version its reply named.
@@ -191,14 +213,7 @@ TEST_CASE("no update is lost under concurrent commands to several instances", "[
       start.wait();
       std::vector<std::future<command_result>> fs;
       for (int i = 0; i < per_thread; ++i) {
-        sent_command c;
-        c.id = "n" + std::to_string(pick(rng));
-        c.amount = amount(rng);
-        c.command_id = "t" + std::to_string(t) + "-" + std::to_string(i);
-        command_options o;
-        o.command_id = c.command_id;
-        fs.push_back(rt->send<account>(c.id, bank::deposit{c.amount}, o));
-        sent[t].push_back(std::move(c));
+        fs.push_back(send_recorded(*rt, sent[t], "n" + std::to_string(pick(rng)), amount(rng), t, i));
         if (i % 15 == 14) // some callers wait for their replies now and then
           for (auto j = fs.size() - 15; j < fs.size(); ++j)
             fs[j].wait();
@@ -211,10 +226,7 @@ TEST_CASE("no update is lost under concurrent commands to several instances", "[
   for (auto& c : callers)
     c.join();
 
-  std::map<std::string, std::vector<const sent_command*>> by_id;
-  for (auto& per : sent)
-    for (auto& c : per)
-      by_id[c.id].push_back(&c);
+  auto by_id = by_instance(sent);
   REQUIRE(by_id.size() == std::size_t{instances});
   check_accounts(*rt, by_id, 1);
 }
@@ -254,14 +266,7 @@ TEST_CASE("passivation and reactivation under load lose nothing", "[aggregate][p
       std::uniform_int_distribution<int> pick(0, instances - 1), amount(1, 100);
       std::vector<std::future<command_result>> fs;
       for (int i = 0; i < per_thread; ++i) {
-        sent_command c;
-        c.id = name(pick(rng));
-        c.amount = amount(rng);
-        c.command_id = "t" + std::to_string(t) + "-" + std::to_string(i);
-        command_options o;
-        o.command_id = c.command_id;
-        fs.push_back(rt->send<account>(c.id, bank::deposit{c.amount}, o));
-        sent[t].push_back(std::move(c));
+        fs.push_back(send_recorded(*rt, sent[t], name(pick(rng)), amount(rng), t, i));
         if (i % 50 == 49) {
           // Load shaping, not synchronisation: a pause longer than the idle timeout lets
           // instances passivate while other callers keep sending to them.
@@ -276,10 +281,7 @@ TEST_CASE("passivation and reactivation under load lose nothing", "[aggregate][p
   running = false;
   watcher.join();
 
-  std::map<std::string, std::vector<const sent_command*>> by_id;
-  for (auto& per : sent)
-    for (auto& c : per)
-      by_id[c.id].push_back(&c);
+  auto by_id = by_instance(sent);
   check_accounts(*rt, by_id, 1);
   CHECK(max_live.load() <= opts.max_live);
   CHECK(max_live.load() > 0);
@@ -322,14 +324,7 @@ TEST_CASE("commands racing with idle passivation wait for the instance and are a
       std::uniform_int_distribution<int> pick(0, instances - 1), amount(1, 100), pause(0, 2500);
       std::vector<std::future<command_result>> fs;
       for (int i = 0; i < per_thread; ++i) {
-        sent_command c;
-        c.id = name(pick(rng));
-        c.amount = amount(rng);
-        c.command_id = "t" + std::to_string(t) + "-" + std::to_string(i);
-        command_options o;
-        o.command_id = c.command_id;
-        fs.push_back(rt->send<account>(c.id, bank::deposit{c.amount}, o));
-        sent[t].push_back(std::move(c));
+        fs.push_back(send_recorded(*rt, sent[t], name(pick(rng)), amount(rng), t, i));
         // Load shaping: gaps around the idle timeout, so commands keep arriving while
         // instances are passivating.
         std::this_thread::sleep_for(std::chrono::microseconds(pause(rng)));
@@ -339,10 +334,7 @@ TEST_CASE("commands racing with idle passivation wait for the instance and are a
     });
   for (auto& c : callers)
     c.join();
-  std::map<std::string, std::vector<const sent_command*>> by_id;
-  for (auto& per : sent)
-    for (auto& c : per)
-      by_id[c.id].push_back(&c);
+  auto by_id = by_instance(sent);
   check_accounts(*rt, by_id, 1);
 }
 
@@ -382,10 +374,7 @@ TEST_CASE("requests from actors racing with passivation are answered through the
     });
   for (auto& c : callers)
     c.join();
-  std::map<std::string, std::vector<const sent_command*>> by_id;
-  for (auto& per : sent)
-    for (auto& c : per)
-      by_id[c.id].push_back(&c);
+  auto by_id = by_instance(sent);
   check_accounts(*rt, by_id, 1);
 }
 
