@@ -405,6 +405,31 @@ TEST_CASE("a group commit's byte bound counts the events' metadata", "[writer][g
 
 // -- snapshots -------------------------------------------------------------------------------
 
+namespace {
+
+// With snapshots every event: holds commits #0 and #1 so that, when #1 commits, six
+// snapshots are queued (seed's and s0..s4's) while the appends of t0..t4 wait; then lets
+// everything commit and checks that every command succeeded.
+void queue_snapshots_behind_appends(runtime& rt, batch_recorder& rec) {
+  auto held0 = rec.hold_commit(0);
+  auto held1 = rec.hold_commit(1);
+  auto seed = rt.send<journal>("seed", wr::note{"s", 1});
+  REQUIRE(held0->wait_entered());
+  bool probed = false;
+  auto first = note_each(rt, ids("s", 5), "x", probe_gate(), &probed);
+  REQUIRE(probed);
+  held0->open();
+  REQUIRE(held1->wait_entered());
+  auto second = note_each(rt, ids("t", 5), "x", probe_gate(), &probed);
+  REQUIRE(probed);
+  held1->open();
+  REQUIRE(test::get_within(seed));
+  CHECK(all_succeeded(first));
+  CHECK(all_succeeded(second));
+}
+
+} // namespace
+
 TEST_CASE("snapshots wait for a commit without appends", "[writer][snapshot]") {
   test::temp_dir dir;
   auto rec = std::make_shared<batch_recorder>();
@@ -417,21 +442,7 @@ TEST_CASE("snapshots wait for a commit without appends", "[writer][snapshot]") {
 
   // Commit #1 holds the appends of s0..s4 while t0..t4 queue theirs; when it commits,
   // six snapshots are queued (seed's and s0..s4's) and five appends wait.
-  auto held0 = rec->hold_commit(0);
-  auto held1 = rec->hold_commit(1);
-  auto seed = rt->send<journal>("seed", wr::note{"s", 1});
-  REQUIRE(held0->wait_entered());
-  bool probed = false;
-  auto first = note_each(*rt, ids("s", 5), "x", probe_gate(), &probed);
-  REQUIRE(probed);
-  held0->open();
-  REQUIRE(held1->wait_entered());
-  auto second = note_each(*rt, ids("t", 5), "x", probe_gate(), &probed);
-  REQUIRE(probed);
-  held1->open();
-  REQUIRE(test::get_within(seed));
-  CHECK(all_succeeded(first));
-  CHECK(all_succeeded(second));
+  queue_snapshots_behind_appends(*rt, *rec);
 
   // Then commands keep flowing, pipelined, to a few instances.
   std::vector<std::future<command_result>> flow;
@@ -489,21 +500,7 @@ TEST_CASE("beyond max_queued_snapshots a share of the snapshots rides along with
 
   // As above: when commit #1 is done, six snapshots are queued (more than 2) and five
   // appends wait.
-  auto held0 = rec->hold_commit(0);
-  auto held1 = rec->hold_commit(1);
-  auto seed = rt->send<journal>("seed", wr::note{"s", 1});
-  REQUIRE(held0->wait_entered());
-  bool probed = false;
-  auto first = note_each(*rt, ids("s", 5), "x", probe_gate(), &probed);
-  REQUIRE(probed);
-  held0->open();
-  REQUIRE(held1->wait_entered());
-  auto second = note_each(*rt, ids("t", 5), "x", probe_gate(), &probed);
-  REQUIRE(probed);
-  held1->open();
-  REQUIRE(test::get_within(seed));
-  CHECK(all_succeeded(first));
-  CHECK(all_succeeded(second));
+  queue_snapshots_behind_appends(*rt, *rec);
   REQUIRE(rt->stop());
 
   auto bs = rec->batches();
