@@ -33,6 +33,7 @@ struct annal_caf_config : caf::actor_system_config {
   std::size_t bus_max_buffered = 0;
   std::size_t bus_max_unacked = 0;
   std::size_t map_cap_mb = 0;
+  std::size_t map_initial_mb = 0;
   std::size_t snapshots_to_keep = 0;
 
   explicit annal_caf_config(const runtime_config& cfg)
@@ -40,7 +41,7 @@ struct annal_caf_config : caf::actor_system_config {
       recovery_permits(cfg.recovery_permits), max_batch_events(cfg.writer.max_batch_events),
       max_batch_bytes(cfg.writer.max_batch_bytes), bus_max_buffered(cfg.bus.max_buffered_events),
       bus_max_unacked(cfg.bus.max_unacked_events), map_cap_mb(cfg.max_map_size >> 20),
-      snapshots_to_keep(cfg.snapshots_to_keep) {
+      map_initial_mb(cfg.initial_map_size >> 20), snapshots_to_keep(cfg.snapshots_to_keep) {
     opt_group{custom_options_, "annal"}
       .add(data_dir, "data-dir", "folder of the journal and read-model stores")
       .add(mode, "durability", "durable (fsync per commit) or no_sync (explicit opt-in)")
@@ -52,6 +53,7 @@ struct annal_caf_config : caf::actor_system_config {
       .add(bus_max_unacked, "bus-max-unacked-events",
            "events a live subscriber may leave unacknowledged (beyond: back to catch-up)")
       .add(map_cap_mb, "map-cap-mb", "cap of each store's map in MiB (storage_full beyond)")
+      .add(map_initial_mb, "map-initial-mb", "initial map of a new store in MiB (it doubles as it fills)")
       .add(snapshots_to_keep, "snapshots-to-keep", "snapshots kept per stream");
     register_error_category(*this);
   }
@@ -67,6 +69,7 @@ struct annal_caf_config : caf::actor_system_config {
     cfg.bus.max_buffered_events = std::max<std::size_t>(bus_max_buffered, 1);
     cfg.bus.max_unacked_events = std::max<std::size_t>(bus_max_unacked, 1);
     cfg.max_map_size = map_cap_mb << 20;
+    cfg.initial_map_size = std::max<std::size_t>(map_initial_mb, 1) << 20;
     cfg.snapshots_to_keep = snapshots_to_keep;
     return {};
   }
