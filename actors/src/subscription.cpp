@@ -64,27 +64,22 @@ void subscription::catch_up_step() {
   // A failed apply reports itself (and may restart the subscription at once): remember
   // the epoch to know whether what follows still belongs to this step.
   auto epoch = epoch_;
-  uint64_t read = 0;
-  auto n = store_.read_all_batch(position_, chunk_, [&](const std::vector<event_view>& all) -> status {
-    read = all.size();
-    if (all.empty())
-      return {};
-    std::vector<event_view> matching;
-    matching.reserve(all.size());
-    for (const auto& e : all)
-      if (filter_.matches(e.stream_id, e.type))
-        matching.push_back(e);
-    if (!apply(matching, all.back().position))
-      return make_error(errc::io_error, "apply failed"); // already reported
-    return {};
+  // Copied out of the read transaction before applying: a sink may wait (a read-model
+  // fsync, a process manager's commands), and no wait may hold the journal's transaction
+  // (it would block map growth, and with it the writer those commands wait for).
+  auto chunk = store_.read_chunk(position_, chunk_, [&](const event_view& e) {
+    return filter_.matches(e.stream_id, e.type);
   });
-  if (epoch != epoch_ || !active_)
-    return; // the apply failed and was reported; a restart (if any) took over
-  if (!n) {
+  if (!chunk) {
     pause();
-    fail_(n.error());
+    fail_(chunk.error());
     return;
   }
+  const uint64_t read = chunk->read();
+  if (read > 0 && !apply(chunk->events(), chunk->last_position()))
+    return; // the apply failed and was reported; a restart (if any) took over
+  if (epoch != epoch_ || !active_)
+    return;
   if (read == chunk_ || position_ < live_from_)
     self_->send(self_, catchup_atom::value);
   else

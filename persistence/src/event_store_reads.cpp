@@ -209,6 +209,31 @@ result<uint64_t> event_store::read_all_batch(global_position after, uint64_t max
   });
 }
 
+result<event_chunk> event_store::read_chunk(global_position after, uint64_t max_count,
+                                           const std::function<bool(const event_view&)>& keep) {
+  event_chunk chunk;
+  auto n = read_all_batch(after, max_count, [&](const std::vector<event_view>& all) -> status {
+    std::size_t count = 0, bytes = 0;
+    std::vector<bool> kept(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if ((kept[i] = keep(all[i]))) {
+        ++count;
+        bytes += event_chunk::bytes_of(all[i]);
+      }
+    }
+    chunk.reserve(count, bytes);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (kept[i])
+        chunk.keep(all[i]);
+      chunk.note_read(all[i].position);
+    }
+    return {};
+  });
+  if (!n)
+    return std::move(n).error();
+  return chunk;
+}
+
 result<std::vector<recorded_event>> event_store::read_all(global_position after,
                                                           uint64_t max_count) {
   return collect([&](const event_visitor& v) { return read_all(after, max_count, v); });

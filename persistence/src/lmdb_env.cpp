@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <system_error>
 
@@ -191,7 +192,7 @@ void lmdb_env::adopt_external_resize() {
 
 bool lmdb_env::grow(std::size_t seen_size) {
   std::unique_lock<std::shared_mutex> guard{resize_mutex_};
-  std::size_t current = map_size();
+  std::size_t current = map_size_unlocked();
   if (current > seen_size)
     return true; // another thread grew it meanwhile
   if (current >= options_.max_map_size)
@@ -199,15 +200,37 @@ bool lmdb_env::grow(std::size_t seen_size) {
   // Doubling keeps the number of (exclusive) resizes logarithmic in the store's size;
   // the map is address space, the file only grows as pages are written.
   std::size_t next = std::min(options_.max_map_size, current * 2);
-  return mdb_env_set_mapsize(env_, next) == 0;
+  if (mdb_env_set_mapsize(env_, next) == 0)
+    return true;
+  // A failed resize (no address space for the bigger map) leaves the environment
+  // unmapped: map the old size again, or every later transaction would fault.
+  (void)mdb_env_set_mapsize(env_, current);
+  return false;
 }
 
 status lmdb_env::sync() {
   if (options_.read_only)
     return {};
   if (int rc = mdb_env_sync(env_, 1); rc != 0)
-    return lmdb_error(rc, "mdb_env_sync");
+    return write_error(rc, "mdb_env_sync");
   return {};
+}
+
+error lmdb_env::write_error(int rc, const char* what) const {
+  auto e = lmdb_error(rc, what);
+  if (e.code == errc::storage_full || e.code == errc::corrupt)
+    return e;
+  // LMDB reports a short write (what a full disk gives at commit) as EIO, and a failed
+  // write-back may surface as EIO at the sync: look at the disk before calling it an I/O
+  // error. "Nearly full" leaves room for the pages the failed commit wanted to write.
+  std::error_code ec;
+  auto space = std::filesystem::space(options_.dir, ec);
+  constexpr std::uintmax_t nearly_full = std::uintmax_t{8} << 20;
+  if (!ec && space.available < nearly_full)
+    return make_error(errc::storage_full, e.message + " (the disk holding " + options_.dir.string()
+                                            + " has " + std::to_string(space.available)
+                                            + " bytes free)");
+  return e;
 }
 
 status lmdb_env::copy_to(const std::filesystem::path& dest) {
@@ -236,6 +259,11 @@ status lmdb_env::copy_to(const std::filesystem::path& dest) {
 }
 
 std::size_t lmdb_env::map_size() const {
+  std::shared_lock<std::shared_mutex> guard{resize_mutex_};
+  return map_size_unlocked();
+}
+
+std::size_t lmdb_env::map_size_unlocked() const {
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   return info.me_mapsize;

@@ -120,8 +120,14 @@ private:
   int begin(unsigned flags, MDB_txn** out);
   // Adopts a map size grown by another process (after MDB_MAP_RESIZED).
   void adopt_external_resize();
+  // The map size. REQUIRES: resize_mutex_ held (shared or exclusive): mdb_env_info reads
+  // the meta pages through the map, which a resize unmaps.
+  std::size_t map_size_unlocked() const;
   // Grows the map after MDB_MAP_FULL; false when the cap is reached.
   bool grow(std::size_t seen_size);
+  // The error of a failed commit or sync: storage_full when the disk is (nearly) full,
+  // whatever LMDB reported (a short write of a full disk comes back as EIO).
+  error write_error(int rc, const char* what) const;
 
   MDB_env* env_ = nullptr;
   std::vector<MDB_dbi> dbis_;
@@ -150,8 +156,8 @@ auto lmdb_env::write(F&& fn) -> decltype(fn(std::declval<txn&>())) {
   if (options_.read_only)
     return make_error(errc::bad_request, "the store is open read-only");
   for (;;) {
-    std::size_t seen = map_size();
     std::shared_lock<std::shared_mutex> guard{resize_mutex_};
+    std::size_t seen = map_size_unlocked();
     MDB_txn* raw = nullptr;
     if (int rc = begin(0, &raw); rc != 0) {
       if (rc != MDB_MAP_RESIZED)
@@ -181,7 +187,7 @@ auto lmdb_env::write(F&& fn) -> decltype(fn(std::declval<txn&>())) {
       continue;
     }
     if (rc != 0)
-      return lmdb_error(rc, "commit");
+      return write_error(rc, "commit");
     return r;
   }
 }

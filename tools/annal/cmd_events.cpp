@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <vector>
 
 #include "command.hpp"
 #include "data_folder.hpp"
@@ -37,13 +38,18 @@ outcome<exit_code> run(context& ctx, const events_options& o) {
   while (left > 0) {
     stream_range range{next, std::numeric_limits<stream_version>::max(), std::min(left, chunk)};
     stream_version last = 0;
+    // Rendered inside the read, printed after it: a slow reader of our stdout must not
+    // keep a journal transaction open (it would pin the node's old pages).
+    std::vector<record> rows;
     auto n = store.read_stream(o.stream, range, [&](const event_view& e) {
-      ctx.out.row(event_record(e, ctx.catalog.registry()));
+      rows.push_back(event_record(e, ctx.catalog.registry()));
       last = e.version;
-      return ctx.out.good();
+      return true;
     });
     if (!n)
       return store_failure(n.error());
+    for (const auto& r : rows)
+      ctx.out.row(r);
     if (!ctx.out.good())
       break;
     left -= *n;

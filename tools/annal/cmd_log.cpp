@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <vector>
 
 #include "command.hpp"
 #include "data_folder.hpp"
@@ -26,13 +27,18 @@ outcome<exit_code> run(context& ctx, const log_options& o) {
   global_position after = o.after;
   while (left > 0) {
     auto want = std::min(left, chunk);
+    // Rendered inside the read, printed after it: a slow reader of our stdout must not
+    // keep a journal transaction open (it would pin the node's old pages).
+    std::vector<record> rows;
     auto n = store.read_all(after, want, [&](const event_view& e) {
-      ctx.out.row(event_record(e, ctx.catalog.registry()));
+      rows.push_back(event_record(e, ctx.catalog.registry()));
       after = e.position;
-      return ctx.out.good();
+      return true;
     });
     if (!n)
       return store_failure(n.error());
+    for (const auto& r : rows)
+      ctx.out.row(r);
     if (!ctx.out.good())
       break;
     left -= *n;

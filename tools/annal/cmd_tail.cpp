@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "command.hpp"
 #include "data_folder.hpp"
@@ -39,13 +40,17 @@ outcome<exit_code> run(context& ctx, const tail_options& o) {
             << std::endl;
   constexpr uint64_t chunk = 1024;
   while (!interrupted() && ctx.out.good()) {
+    // Rendered inside the read, printed after it (see cmd_log.cpp).
+    std::vector<record> rows;
     auto n = store.read_all(after, chunk, [&](const event_view& e) {
-      ctx.out.row(event_record(e, ctx.catalog.registry()));
+      rows.push_back(event_record(e, ctx.catalog.registry()));
       after = e.position;
       return true;
     });
     if (!n)
       return store_failure(n.error());
+    for (const auto& r : rows)
+      ctx.out.row(r);
     if (*n > 0)
       ctx.out.flush();
     if (*n < chunk)

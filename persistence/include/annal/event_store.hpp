@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "annal/append.hpp"
+#include "annal/event_chunk.hpp"
 #include "annal/recorded_event.hpp"
 #include "annal/result.hpp"
 #include "annal/snapshot_record.hpp"
@@ -112,10 +113,18 @@ public:
                             const event_visitor& visit);
 
   /// Zero-copy read of up to `max_count` events after `after`, handed to `visit` as one
-  /// vector inside the read transaction (for catch-up readers that apply events in
-  /// batches). Returns how many events were read.
+  /// vector inside the read transaction. Returns how many events were read.
+  /// REQUIRES: `visit` neither waits for anything (another actor, a lock, a reply) nor
+  /// runs long: the open transaction blocks the map's growth for every writer of the
+  /// process. Catch-up readers that apply what they read use read_chunk instead.
   result<uint64_t> read_all_batch(global_position after, uint64_t max_count,
                                   const event_batch_visitor& visit);
+
+  /// Reads up to `max_count` events after `after` and copies those `keep` accepts into
+  /// the returned chunk, whose events stay valid after the read transaction has ended.
+  /// `keep` runs inside the transaction: it must be quick and must not wait.
+  result<event_chunk> read_chunk(global_position after, uint64_t max_count,
+                                 const std::function<bool(const event_view&)>& keep);
 
   /// Zero-copy read of a stream (versions in `range`, oldest first).
   result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
