@@ -1,4 +1,5 @@
 #include "lmdb_env.hpp"
+#include "lmdb_file_check.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -147,6 +148,8 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const store_options& options,
   auto dir = options.dir.string();
   if (int rc = mdb_env_open(env->env_, dir.c_str(), env_flags(options), 0644); rc != 0)
     return lmdb_error(rc, ("cannot open " + dir).c_str());
+  if (auto checked = check_lmdb_file(env->env_, options.dir); !checked)
+    return std::move(checked).error(); // damage: refused before LMDB walks a page
   // A map grown earlier (by us or another process) may be larger than the initial size.
   MDB_envinfo info;
   mdb_env_info(env->env_, &info);

@@ -3,6 +3,7 @@
 #include "byte_order.hpp"
 #include "event_store_impl.hpp"
 #include "lmdb_env.hpp"
+#include "read_model_store_impl.hpp"
 
 namespace annal {
 
@@ -24,12 +25,6 @@ status check_key(std::string_view key) {
 }
 
 } // namespace
-
-struct read_model_store::impl {
-  std::unique_ptr<detail::lmdb_env> env;
-  std::mutex tables_mutex; // LMDB: one dbi-opening transaction at a time per process
-  MDB_dbi checkpoints() const { return env->dbi(0); }
-};
 
 // -- read_model_txn ---------------------------------------------------------------------------
 

@@ -14,8 +14,11 @@ result<folder_lock> folder_lock::acquire(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec)
     return make_error(errc::io_error, "cannot create " + dir.string() + ": " + ec.message());
-  auto path = (dir / "annal.lock").string();
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // The folder itself, not a file in it: a lock file can be deleted from under a running
+  // runtime (then a second one creates a new file and locks that), the folder cannot
+  // while it holds the stores.
+  auto path = dir.string();
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return make_error(errc::io_error, "cannot open " + path + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -1,7 +1,8 @@
 // Internal: the exclusive lock a runtime holds on its data folder, so that two runtimes
 // (two nodes, or a node and an offline `annal rebuild`) never write one folder at once.
-// An flock() on <data>/annal.lock: released by the kernel when the process dies, so a
-// crash never leaves a stale lock behind.
+// An flock() on the data folder itself (not on a file inside it, which could be deleted
+// from under a running runtime): released by the kernel when the process dies, so a crash
+// never leaves a stale lock behind.
 #pragma once
 
 #include <filesystem>

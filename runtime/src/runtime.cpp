@@ -132,7 +132,8 @@ struct runtime::impl {
     if (!rm)
       return std::move(rm).error();
     read_models = std::move(*rm);
-    return {};
+    // Read models of another journal, or ahead of this one, are refused (rebuild them).
+    return read_models->bind_journal(*store);
   }
 
   void spawn_services() {

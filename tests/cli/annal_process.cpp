@@ -20,11 +20,12 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-pid_t spawn(const std::vector<std::string>& args, int& out_fd, int& err_fd) {
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, int& out_fd,
+            int& err_fd) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe failed");
-  std::vector<std::string> argv_s{ANNAL_CLI};
+  std::vector<std::string> argv_s{program};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s)
@@ -53,6 +54,10 @@ int exit_code_of(int status) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int signal_of(int status) {
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 } // namespace
 
 std::vector<std::string> cli_run::lines() const {
@@ -69,16 +74,29 @@ std::vector<std::string> cli_run::lines() const {
 }
 
 cli_run run_annal(const std::vector<std::string>& args, std::chrono::seconds timeout) {
-  annal_process p{args};
+  return run_program(ANNAL_CLI, args, timeout);
+}
+
+cli_run run_program(const std::string& program, const std::vector<std::string>& args,
+                    std::chrono::seconds timeout) {
+  annal_process p{program, args};
   cli_run r;
   r.exit_code = p.wait(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+  r.signal = p.signal();
   r.out = p.take_output();
   r.err = p.err();
   return r;
 }
 
-annal_process::annal_process(const std::vector<std::string>& args) {
-  pid_ = spawn(args, out_fd_, err_fd_);
+annal_process::annal_process(const std::vector<std::string>& args)
+  : annal_process(ANNAL_CLI, args) {}
+
+annal_process::annal_process(const std::string& program, const std::vector<std::string>& args) {
+  pid_ = spawn(program, args, out_fd_, err_fd_);
+}
+
+int annal_process::signal() const noexcept {
+  return exited_ && !killed_ ? signal_of(status_) : 0;
 }
 
 annal_process::~annal_process() {
@@ -163,6 +181,7 @@ int annal_process::wait(std::chrono::milliseconds timeout) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status_, 0);
       exited_ = true;
+      killed_ = true;
       return -1;
     }
   }

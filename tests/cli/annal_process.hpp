@@ -16,6 +16,8 @@ namespace annal::test {
 struct cli_run {
   /// The exit code, or -1 when it had to be killed (timeout) or died of a signal.
   int exit_code = -1;
+  /// The signal that ended it (0: it exited, or it was killed at the timeout).
+  int signal = 0;
   std::string out;
   std::string err;
 
@@ -27,10 +29,15 @@ struct cli_run {
 cli_run run_annal(const std::vector<std::string>& args,
                   std::chrono::seconds timeout = std::chrono::seconds(60));
 
-/// A running `annal` (e.g. tail). Killed on destruction if still running.
+/// Runs `program args...` (another built binary, e.g. the shop node) the same way.
+cli_run run_program(const std::string& program, const std::vector<std::string>& args,
+                    std::chrono::seconds timeout = std::chrono::seconds(60));
+
+/// A running `annal` (e.g. tail), or another program. Killed on destruction if still running.
 class annal_process {
 public:
   explicit annal_process(const std::vector<std::string>& args);
+  annal_process(const std::string& program, const std::vector<std::string>& args);
   ~annal_process();
   annal_process(const annal_process&) = delete;
   annal_process& operator=(const annal_process&) = delete;
@@ -49,6 +56,12 @@ public:
 
   const std::string& err() const noexcept { return err_; }
 
+  /// After wait(): the signal that ended the process (0 when it exited, or when wait()
+  /// killed it at its timeout).
+  int signal() const noexcept;
+
+  pid_t pid() const noexcept { return pid_; }
+
   /// What stdout held that no read_line took yet.
   std::string take_output() { return std::move(out_); }
 
@@ -62,6 +75,7 @@ private:
   std::string out_;
   std::string err_;
   bool exited_ = false;
+  bool killed_ = false;
   int status_ = 0;
 };
 

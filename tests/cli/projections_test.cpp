@@ -10,6 +10,7 @@
 #include "annal/read_model_store.hpp"
 #include "annal/runtime.hpp"
 #include "cli_json.hpp"
+#include "shop_store.hpp"
 #include "shop/domain/inventory.hpp"
 #include "shop/domain/order.hpp"
 #include "shop/domain/product.hpp"
@@ -21,37 +22,6 @@ using namespace annal::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A shop node's data folder: products, stock and orders, read models caught up.
-global_position run_shop(const std::filesystem::path& data) {
-  runtime_config cfg;
-  cfg.data_dir = data;
-  cfg.mode = durability::no_sync;
-  auto rt = runtime::open(cfg);
-  REQUIRE(rt);
-  REQUIRE(shop::register_aggregates(**rt));
-  REQUIRE(shop::add_read_models(**rt));
-  REQUIRE((*rt)->start());
-  global_position last = 0;
-  auto must = [&](command_result r) {
-    REQUIRE(r);
-    last = std::max(last, r->position);
-  };
-  for (int i = 1; i <= 3; ++i) {
-    auto sku = "sku-" + std::to_string(i);
-    must((*rt)->send<shop::product>(sku, shop::create_product{sku, "Thing " + sku, 100 * i}).get());
-    must((*rt)->send<shop::inventory>(sku, shop::restock{10}).get());
-  }
-  must((*rt)->send<shop::product>("sku-2", shop::change_price{250}).get());
-  for (int i = 1; i <= 2; ++i) {
-    auto id = "o-" + std::to_string(i);
-    must((*rt)->send<shop::order>(id, shop::place_order{id, "c-1", {shop::order_line{"sku-1", 1, 100}}}).get());
-  }
-  for (const auto& name : shop::read_model_names())
-    REQUIRE((*rt)->await_projection(name, last, 20s));
-  REQUIRE((*rt)->stop());
-  return last;
-}
 
 using table_rows = std::map<std::string, std::string>;
 
@@ -77,7 +47,7 @@ table_rows read_table(const std::filesystem::path& data, const std::string& tabl
 
 TEST_CASE("projections lists checkpoints against the journal head", "[cli][projections]") {
   temp_dir data;
-  auto last = run_shop(data.path());
+  auto last = write_shop_folder(data.path());
   auto r = run_annal({"--data", data.path().string(), "--json", "projections"});
   REQUIRE(r.exit_code == 0);
   std::map<std::string, nlohmann::json> rows;
@@ -102,7 +72,7 @@ TEST_CASE("projections lists checkpoints against the journal head", "[cli][proje
 
 TEST_CASE("rebuild replays a read model offline with progress", "[cli][rebuild]") {
   temp_dir data;
-  run_shop(data.path());
+  write_shop_folder(data.path());
   auto before = read_table(data.path(), "shop.catalog");
   REQUIRE(before.size() == 3);
   {
@@ -138,7 +108,7 @@ TEST_CASE("rebuild replays a read model offline with progress", "[cli][rebuild]"
 
 TEST_CASE("rebuild refuses while another process has the data folder open", "[cli][rebuild]") {
   temp_dir data;
-  run_shop(data.path());
+  write_shop_folder(data.path());
   std::string me = "process " + std::to_string(::getpid());
   {
     store_options o;

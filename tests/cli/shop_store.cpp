@@ -7,6 +7,8 @@
 #include "shop/domain/inventory.hpp"
 #include "shop/domain/order.hpp"
 #include "shop/domain/product.hpp"
+#include "annal/runtime.hpp"
+#include "shop/model.hpp"
 
 namespace annal::test {
 
@@ -94,6 +96,38 @@ void snapshot_order(event_store& store, const std::string& id, bool tamper) {
   s.schema_version = traits::snapshot_schema();
   s.state = must(to_bytes(payload));
   must(store.save_snapshot(std::move(s)));
+}
+
+global_position write_shop_folder(const std::filesystem::path& data) {
+  using namespace std::chrono_literals;
+  runtime_config cfg;
+  cfg.data_dir = data;
+  cfg.mode = durability::no_sync;
+  auto rt = must(runtime::open(cfg));
+  must(shop::register_aggregates(*rt));
+  must(shop::add_read_models(*rt));
+  must(rt->start());
+  global_position last = 0;
+  auto sent = [&](command_result r) {
+    if (!r)
+      throw std::runtime_error(r.error().to_string());
+    last = std::max(last, r->position);
+  };
+  for (int i = 1; i <= 3; ++i) {
+    auto sku = "sku-" + std::to_string(i);
+    sent(rt->send<shop::product>(sku, shop::create_product{sku, "Thing " + sku, 100 * i}).get());
+    sent(rt->send<shop::inventory>(sku, shop::restock{10}).get());
+  }
+  sent(rt->send<shop::product>("sku-2", shop::change_price{250}).get());
+  for (int i = 1; i <= 2; ++i) {
+    auto id = "o-" + std::to_string(i);
+    sent(rt->send<shop::order>(id, shop::place_order{id, "c-1", {shop::order_line{"sku-1", 1, 100}}})
+           .get());
+  }
+  for (const auto& name : shop::read_model_names())
+    must(rt->await_projection(name, last, 20s));
+  must(rt->stop());
+  return last;
 }
 
 } // namespace annal::test

@@ -44,6 +44,11 @@ void append_order(event_store& store, const std::string& id);
 /// Writes the standard journal into <data>/journal.
 void write_shop_journal(const std::filesystem::path& data);
 
+/// A shop node's data folder written through a runtime with the shop's aggregates and
+/// read models (no fulfilment): three products with stock, a price change, two orders,
+/// every read model caught up. Returns the journal's last position.
+global_position write_shop_folder(const std::filesystem::path& data);
+
 /// Saves a snapshot of order-<id> at its head as the runtime would: the replayed state,
 /// or (tamper) one whose total differs from what the events say.
 void snapshot_order(event_store& store, const std::string& id, bool tamper = false);

@@ -22,6 +22,22 @@ TEST_CASE("a second runtime on a folder in use is refused, and gets it once the 
   REQUIRE(third);
 }
 
+TEST_CASE("deleting the lock file does not free a folder in use", "[runtime]") {
+  test::temp_dir dir;
+  runtime_config cfg;
+  cfg.data_dir = dir.path();
+  auto first = runtime::open(cfg);
+  REQUIRE(first);
+  // The lock was an flock on <data>/annal.lock; deleting it let a second runtime in.
+  std::error_code ec;
+  std::filesystem::remove(dir / "annal.lock", ec);
+  auto second = runtime::open(cfg);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == errc::unavailable);
+  REQUIRE((*first)->stop());
+  CHECK(runtime::open(cfg));
+}
+
 TEST_CASE("bad CAF options and a bad durability name are refused with a clear error", "[runtime]") {
   test::temp_dir dir;
   runtime_config cfg;

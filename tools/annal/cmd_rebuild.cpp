@@ -1,5 +1,10 @@
 // annal rebuild NAME: drops a durable projection's read model and replays the whole log
 // into it, offline (the node must be stopped), with a progress bar.
+// annal rebuild --all: empties the whole read-model store (every read model, checkpoint,
+// parked event, process-manager state and timer), binds it to the journal beside it and
+// replays every durable projection: the recovery when the read models belong to another
+// journal or are ahead of it (a node refuses to start then). Process managers start
+// afresh on the next node start.
 //
 // It runs the projection exactly as a node does: an Annal runtime on the data folder with
 // the domain's aggregates and read models registered (no process managers: nothing here
@@ -11,6 +16,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
@@ -26,6 +32,7 @@ namespace {
 
 struct rebuild_options {
   std::string name;
+  bool all = false;
 };
 
 // Library log lines arrive on actor threads; the polling thread prints them between
@@ -102,9 +109,77 @@ outcome<exit_code> follow(runtime& rt, const store_guard& guard,
   }
 }
 
+// Polls every projection of the domain until each reached `head` (they catch up from the
+// start of the log after the reset).
+outcome<exit_code> follow_all(runtime& rt, const store_guard& guard,
+                              const std::vector<std::string>& names, global_position head,
+                              progress_bar& bar, log_buffer& logs) {
+  for (;;) {
+    logs.drain(bar);
+    global_position lowest = head;
+    for (const auto& name : names) {
+      auto info = rt.projection(name);
+      if (!info)
+        return operation_failure(info.error().to_string());
+      if (info->state == projection_state::faulted)
+        return operation_failure("projection " + name + " is faulted at position "
+                                 + std::to_string(info->faulted_at) + ": " + info->error);
+      lowest = std::min(lowest, info->position);
+    }
+    if (lowest >= head) {
+      bar.finish(head, head);
+      return exit_code::ok;
+    }
+    bar.update(lowest, head);
+    if (auto other = guard.recheck())
+      return failure{other->code, other->message + "; the rebuild stopped at position "
+                                    + std::to_string(lowest) + " (consistent: the node "
+                                    "resumes it from there)"};
+    if (sleep_unless_interrupted(std::chrono::milliseconds(100)))
+      return operation_failure("interrupted at position " + std::to_string(lowest) + " of "
+                               + std::to_string(head)
+                               + "; the read models resume from there when the node starts");
+  }
+}
+
+// Empties the read-model store and binds it to `journal` (rebuild --all).
+std::optional<failure> reset_read_models(const data_folder& folder, event_store& journal) {
+  store_options o;
+  o.dir = folder.read_models_dir();
+  auto rm = read_model_store::open(o);
+  if (!rm)
+    return store_failure(rm.error());
+  if (auto ok = (*rm)->reset(journal); !ok)
+    return operation_failure("cannot empty " + o.dir.string() + ": " + ok.error().to_string());
+  return std::nullopt;
+}
+
+// rebuild --all after the reset: every projection catches up from the start of the log.
+outcome<exit_code> follow_everything(context& ctx, runtime& rt, const store_guard& guard,
+                                     log_buffer& logs,
+                                     std::chrono::steady_clock::time_point started) {
+  auto head = rt.store().last_position();
+  if (!head)
+    return operation_failure(head.error().to_string());
+  progress_bar bar{"rebuild all read models", "events", ctx.stderr_is_terminal, std::cerr};
+  auto followed = follow_all(rt, guard, ctx.catalog.projections(), *head, bar, logs);
+  auto stopped = rt.stop();
+  logs.drain(bar);
+  if (!followed)
+    return followed;
+  if (!stopped)
+    return operation_failure("the rebuild finished but stopping failed: " + stopped.error().to_string());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (const auto& name : ctx.catalog.projections())
+    ctx.out.object(record{}.text("projection", name).number("position", *head).number("seconds", seconds, 3));
+  return exit_code::ok;
+}
+
 outcome<exit_code> run(context& ctx, const rebuild_options& o) {
   catch_interrupts();
-  if (!ctx.catalog.knows_projection(o.name))
+  if (o.all == !o.name.empty())
+    return failure{exit_code::usage, "name one projection, or pass --all"};
+  if (!o.all && !ctx.catalog.knows_projection(o.name))
     return failure{exit_code::usage, "no durable projection '" + o.name
                                        + "' in this build (known: " + known_names(ctx.catalog) + ")"};
   auto folder = find_data_folder(ctx.data);
@@ -120,6 +195,9 @@ outcome<exit_code> run(context& ctx, const rebuild_options& o) {
     auto check = open_journal(*folder);
     if (!check)
       return check.error();
+    if (o.all)
+      if (auto f = reset_read_models(*folder, **check))
+        return *f;
   }
   log_buffer logs;
   set_log_sink([&logs](log_level level, std::string_view message) {
@@ -138,6 +216,8 @@ outcome<exit_code> run(context& ctx, const rebuild_options& o) {
   if (auto ok = (*rt)->start(); !ok)
     return operation_failure("cannot start: " + ok.error().to_string());
   auto started = std::chrono::steady_clock::now();
+  if (o.all)
+    return follow_everything(ctx, **rt, **guard, logs, started);
   if (auto ok = (*rt)->rebuild_projection(o.name); !ok)
     return operation_failure("cannot rebuild " + o.name + ": " + ok.error().to_string());
   progress_bar bar{"rebuild " + o.name, "events", ctx.stderr_is_terminal, std::cerr};
@@ -164,7 +244,11 @@ void add_rebuild_command(CLI::App& app, runner& chosen) {
   auto o = std::make_shared<rebuild_options>();
   auto* cmd = app.add_subcommand("rebuild", "offline: drop a durable projection's read model and "
                                             "replay the log into it (the node must be stopped)");
-  cmd->add_option("name", o->name, "the projection (see annal projections)")->required();
+  cmd->add_option("name", o->name, "the projection (see annal projections)");
+  cmd->add_flag("--all", o->all,
+                "empty the whole read-model store (also process-manager state and timers), bind it "
+                "to this journal and replay every projection: for read models of another "
+                "journal, or ahead of it");
   cmd->callback([&chosen, o] { chosen = [o](context& ctx) { return run(ctx, *o); }; });
 }
 

@@ -1,6 +1,8 @@
-// annal verify: checks every invariant of the journal and reports each problem it finds.
-// The table walks run inside ONE read transaction, so a node may keep writing meanwhile:
-// verify sees the state of one instant. Exit code 1 when any problem was found.
+// annal verify: checks both stores of a data folder and reports each problem it finds:
+// the page structure of each file first (with plain reads: a damaged file is a problem,
+// never a crash), then every invariant of the journal, then the read models against the
+// journal. The table walks run inside ONE read transaction, so a node may keep writing
+// meanwhile: verify sees the state of one instant. Exit code 1 when any problem was found.
 #include <CLI/CLI.hpp>
 
 #include <memory>
@@ -9,6 +11,7 @@
 #include "data_folder.hpp"
 #include "journal_checks.hpp"
 #include "lmdb_env.hpp"
+#include "verify_stores.hpp"
 
 namespace annal::cli {
 
@@ -49,15 +52,28 @@ status walk_tables(event_store& store, const domain_catalog& catalog, uint64_t s
 }
 
 outcome<exit_code> run(context& ctx, const verify_options& o) {
-  auto journal = open_journal(ctx.data);
-  if (!journal)
-    return journal.error();
-  auto& store = **journal;
+  auto folder = find_data_folder(ctx.data);
+  if (!folder)
+    return folder.error();
   verify_report report{ctx.out};
-  std::vector<snapshot_record> sampled;
-  if (auto ok = walk_tables(store, ctx.catalog, o.sample, sampled, report); !ok)
-    return operation_failure("verify stopped: " + ok.error().to_string());
-  replay_sampled(store, ctx.catalog, sampled, report);
+  bool journal_readable = check_file_structure(folder->journal_dir(), "journal",
+                                               report.counts.journal_pages, report);
+  bool read_models_readable =
+    folder->has_read_models()
+    && check_file_structure(folder->read_models_dir(), "read-models",
+                            report.counts.read_model_pages, report);
+  if (journal_readable) {
+    auto journal = open_journal(*folder);
+    if (!journal)
+      return journal.error();
+    auto& store = **journal;
+    std::vector<snapshot_record> sampled;
+    if (auto ok = walk_tables(store, ctx.catalog, o.sample, sampled, report); !ok)
+      return operation_failure("verify stopped: " + ok.error().to_string());
+    replay_sampled(store, ctx.catalog, sampled, report);
+    if (read_models_readable)
+      check_read_models(*folder, store, report);
+  }
   report.finish();
   return report.problems() == 0 ? exit_code::ok : exit_code::failed;
 }
@@ -67,8 +83,9 @@ outcome<exit_code> run(context& ctx, const verify_options& o) {
 void add_verify_command(CLI::App& app, runner& chosen) {
   auto o = std::make_shared<verify_options>();
   auto* cmd = app.add_subcommand(
-    "verify", "check every invariant of the journal (versions, index, positions, checksums, "
-              "payloads, snapshots); exit 1 when a problem is found");
+    "verify", "check both stores: their file structure, every invariant of the journal "
+              "(versions, index, positions, checksums, payloads, snapshots) and the read models "
+              "against the journal; exit 1 when a problem is found");
   cmd->add_option("--sample", o->sample,
                   "snapshots of known types to check by replay (0: all)")
     ->capture_default_str();

@@ -59,6 +59,8 @@ void verify_report::finish() {
     .number("snapshots_matched", c.snapshots_matched)
     .number("snapshots_not_replayable", c.snapshots_not_replayable)
     .number("snapshots_unknown_type", c.snapshots_unknown_type)
+    .number("journal_pages", c.journal_pages)
+    .number("read_model_pages", c.read_model_pages)
     .number("problems", problems_)
     .boolean("ok", problems_ == 0);
   if (!out_.json())

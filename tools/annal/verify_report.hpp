@@ -12,7 +12,8 @@
 
 namespace annal::cli {
 
-/// A broken invariant. `check` names it (see docs/cli.md): meta, event_key,
+/// A broken invariant. `check` names it (see docs/cli.md): file_structure, read_models,
+/// meta, event_key,
 /// event_envelope, event_checksum, event_index, payload, index_key, index_value,
 /// index_target, stream_versions, stream_positions, stream_record, snapshot,
 /// snapshot_replay.
@@ -38,6 +39,9 @@ struct verify_counts {
   uint64_t snapshots_matched = 0;
   uint64_t snapshots_not_replayable = 0;
   uint64_t snapshots_unknown_type = 0;
+  /// Pages whose structure was checked, per store (0: not checked or damaged).
+  uint64_t journal_pages = 0;
+  uint64_t read_model_pages = 0;
 };
 
 /// Thread safety: one thread.

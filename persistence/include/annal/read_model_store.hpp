@@ -22,6 +22,20 @@
 
 namespace annal {
 
+class event_store;
+
+/// Which journal a read-model store reflects: the id the journal was given when it was
+/// created (a new journal, also one that replaced a deleted one, gets a new id) and its
+/// format version; `head` is the journal's last position when it was read.
+struct journal_identity {
+  std::string id;
+  uint32_t format = 0;
+  global_position head = 0;
+};
+
+/// The identity and head of `journal`. Errors: corrupt (no id or format recorded), io_error.
+result<journal_identity> identity_of(event_store& journal);
+
 /// Handle of a named table of the read-model environment.
 using table_id = unsigned;
 
@@ -91,6 +105,24 @@ public:
   status remove_checkpoint(std::string_view name);
   /// Every checkpoint, by name.
   result<std::vector<std::pair<std::string, global_position>>> checkpoints() const;
+
+  // -- which journal the read models reflect ---------------------------------------------
+
+  /// The journal these read models were bound to, or none (a new store, or one written
+  /// before read models recorded their journal).
+  result<std::optional<journal_identity>> bound_journal() const;
+
+  /// Checks that these read models reflect `journal`: they were bound to it (or to no
+  /// journal yet) and no checkpoint lies beyond its last position. Binds an unbound
+  /// store (unless read-only). Errors: corrupt when the read models belong to another
+  /// journal or are ahead of it (a deleted, emptied or older journal): they must be
+  /// rebuilt (`annal rebuild --all`); io_error.
+  status bind_journal(event_store& journal);
+
+  /// Empties every table (read models, checkpoints, parked events, process state, timers)
+  /// in one transaction and binds the store to `journal`: the read models then rebuild
+  /// from the start of its log. Errors: bad_request (read-only), io_error, storage_full.
+  status reset(event_store& journal);
 
   /// Forces buffered commits to disk (useful in no_sync mode).
   status flush();
