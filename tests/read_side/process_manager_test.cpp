@@ -612,3 +612,13 @@ TEST_CASE("hand_over_checkpoints moves retired managers' progress to their succe
   CHECK(rm.find_checkpoint("pm/f-3").value() == std::optional<global_position>{60});
   CHECK(rm.find_checkpoint("pm/f-0").value() == std::nullopt);
 }
+
+TEST_CASE("is_transient says which errors a retry of the same command may cure, the one rule "
+          "of process managers and timers",
+          "[process][timer]") {
+  for (auto code : {errc::storage_full, errc::io_error, errc::timeout, errc::unavailable, errc::overloaded})
+    CHECK(is_transient(code));
+  for (auto code : {errc::conflict, errc::rejected, errc::not_found, errc::already_exists,
+                    errc::stream_deleted, errc::corrupt, errc::unknown_event_type, errc::bad_request})
+    CHECK_FALSE(is_transient(code));
+}
