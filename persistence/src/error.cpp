@@ -21,6 +21,19 @@ std::string_view to_string(errc code) noexcept {
   return "unknown_error";
 }
 
+bool is_transient(errc code) noexcept {
+  switch (code) {
+    case errc::storage_full:
+    case errc::io_error:
+    case errc::timeout:
+    case errc::unavailable:
+    case errc::overloaded:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string error::to_string() const {
   std::string out{annal::to_string(code)};
   if (!message.empty()) {

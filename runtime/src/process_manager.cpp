@@ -1,166 +1,230 @@
-// Process managers: the context their handlers see, and the projection sink that runs
-// them and commits their staged state, timers and checkpoint in one transaction.
+// Process managers: the context their handlers and continuations see, and the handling of
+// one event (handler, replies, continuations) on the manager's thread.
 #include "annal/process_manager.hpp"
 
+#include "annal/fault_points.hpp"
 #include "annal/runtime.hpp"
-#include "process_sink.hpp"
-#include "timer_service.hpp"
+#include "process_run.hpp"
 
 namespace annal {
 
-process_context::process_context(runtime& rt, std::string manager, const event_view& event,
-                                 table_id state_table)
-  : rt_(rt), manager_(std::move(manager)), event_(event), state_table_(state_table) {}
+namespace {
+
+// Calls user code; what it throws becomes an error value (it must not unwind the
+// manager's thread).
+template <class F>
+status guarded(F&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::exception& ex) {
+    return make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
+  } catch (...) {
+    return make_error(errc::rejected, "handler threw a non-standard exception");
+  }
+}
+
+std::string correlation_of(const event_view& e) {
+  return e.correlation_id.empty() ? std::string{e.stream_id} : std::string{e.correlation_id};
+}
+
+} // namespace
+
+// -- process_context --------------------------------------------------------------------
+
+const event_view& process_context::event() const noexcept {
+  return *run_.event;
+}
+
+runtime& process_context::rt() noexcept {
+  return *run_.rt;
+}
 
 command_options process_context::prepare(command_options options) {
   auto rank = rank_++;
+  const auto& e = *run_.event;
   if (options.command_id.empty())
-    options.command_id = manager_ + "/" + std::to_string(event_.position) + "/" + std::to_string(rank);
+    options.command_id = *run_.manager + "/" + std::to_string(e.position) + "/" + scope_
+                         + std::to_string(rank);
   if (options.correlation_id.empty())
-    options.correlation_id = event_.correlation_id.empty() ? std::string{event_.stream_id}
-                                                           : std::string{event_.correlation_id};
+    options.correlation_id = correlation_of(e);
   if (options.causation_id.empty())
-    options.causation_id = std::to_string(event_.position);
+    options.causation_id = std::to_string(e.position);
   return options;
 }
 
+std::pair<reply_ref, std::function<void(command_result)>> process_context::expect_reply() {
+  auto slot = run_.replies.size();
+  run_.replies.emplace_back();
+  run_.taken.push_back(false);
+  ++run_.outstanding;
+  auto box = run_.mailbox;
+  auto index = run_.index;
+  return {reply_ref{slot}, [box, index, slot](command_result r) {
+            box->post({index, slot, std::move(r)});
+          }};
+}
+
+void process_context::then(reply_ref r, reply_continuation fn) {
+  detail::pending_continuation c;
+  c.slots = {r.slot};
+  c.one = std::move(fn);
+  c.scope = scope_ + std::to_string(continuations_++) + ".";
+  run_.waiting.push_back(std::move(c));
+}
+
+void process_context::then(std::vector<reply_ref> rs, replies_continuation fn) {
+  detail::pending_continuation c;
+  for (const auto& r : rs)
+    c.slots.push_back(r.slot);
+  c.many = std::move(fn);
+  c.scope = scope_ + std::to_string(continuations_++) + ".";
+  run_.waiting.push_back(std::move(c));
+}
+
 status process_context::stage_timer(const std::string& key, timestamp_ns due, stored_command cmd) {
-  auto full_key = manager_ + "/" + key;
+  auto full_key = *run_.manager + "/" + key;
   cmd.command_id = "timer/" + full_key + "/" + std::to_string(due);
-  cmd.correlation_id = event_.correlation_id.empty() ? std::string{event_.stream_id}
-                                                     : std::string{event_.correlation_id};
-  cmd.causation_id = std::to_string(event_.position);
-  staged_->timers[full_key] = std::make_pair(due, std::move(cmd));
+  cmd.correlation_id = correlation_of(*run_.event);
+  cmd.causation_id = std::to_string(run_.event->position);
+  run_.staged.timers[full_key] = std::make_pair(due, std::move(cmd));
   return {};
 }
 
 void process_context::cancel(const std::string& key) {
-  staged_->timers[manager_ + "/" + key] = std::nullopt;
+  run_.staged.timers[*run_.manager + "/" + key] = std::nullopt;
 }
 
-std::optional<std::string> process_context::get(const std::string& key) const {
-  if (auto i = staged_->state.find(key); i != staged_->state.end())
+result<std::optional<std::string>> process_context::get(const std::string& key) const {
+  if (auto i = run_.staged.state.find(key); i != run_.staged.state.end())
     return i->second;
-  if (auto i = batch_->state.find(key); i != batch_->state.end())
-    return i->second;
+  if (run_.earlier != nullptr)
+    if (auto i = run_.earlier->state.find(key); i != run_.earlier->state.end())
+      return i->second;
   std::optional<std::string> out;
-  auto full = manager_ + "/" + key;
-  (void)rt_.read_models().read([&](const read_model_txn& t) -> status {
-    auto v = t.get(state_table_, full);
+  auto full = *run_.manager + "/" + key;
+  auto ok = run_.rt->read_models().read([&](const read_model_txn& t) -> status {
+    auto v = t.get(run_.state_table, full);
     if (!v)
       return std::move(v).error();
     if (*v)
       out.emplace(**v);
     return {};
   });
+  if (!ok)
+    return std::move(ok).error();
   return out;
 }
 
 void process_context::put(const std::string& key, std::string value) {
-  staged_->state[key] = std::move(value);
+  run_.staged.state[key] = std::move(value);
 }
 
 void process_context::erase(const std::string& key) {
-  staged_->state[key] = std::nullopt;
+  run_.staged.state[key] = std::nullopt;
 }
 
 namespace detail {
 
-process_sink::process_sink(runtime& rt, std::string name, process_handler handler,
-                           table_id state_table, timer_tables timers, std::function<void()> wake)
-  : rt_(rt), name_(std::move(name)), handler_(std::move(handler)), state_table_(state_table),
-    timers_(timers), wake_(std::move(wake)) {}
+// -- batch_mailbox ----------------------------------------------------------------------
 
-result<std::optional<global_position>> process_sink::stored_position() {
-  return rt_.read_models().find_checkpoint(checkpoint_name());
-}
-
-status process_sink::store_position(global_position position) {
-  return rt_.read_models().save_checkpoint(checkpoint_name(), position);
-}
-
-status process_sink::commit(const process_context::staged& s, global_position through) {
-  auto ok = rt_.read_models().write([&](read_model_txn& t) -> status {
-    for (const auto& [key, value] : s.state) {
-      auto full = name_ + "/" + key;
-      auto r = value ? t.put(state_table_, full, *value) : t.erase(state_table_, full);
-      if (!r)
-        return r;
-    }
-    for (const auto& [full_key, timer] : s.timers)
-      if (auto r = write_timer(t, timers_, full_key, timer ? timer->first : 0,
-                               timer ? &timer->second : nullptr);
-          !r)
-        return r;
-    return t.save_checkpoint(checkpoint_name(), through);
-  });
-  if (ok && !s.timers.empty() && wake_)
-    wake_();
-  return ok;
-}
-
-status process_sink::apply(const std::vector<event_view>& events, global_position through,
-                           global_position& failed_at) {
-  if (events.empty())
-    return {};
-  process_context::staged batch;
-  bool handled_any = false;
-  for (const auto& e : events) {
-    process_context::staged one;
-    process_context ctx{rt_, name_, e, state_table_};
-    ctx.bind(&one, &batch);
-    status ok;
-    try {
-      ok = handler_(ctx, e);
-    } catch (const std::exception& ex) {
-      ok = make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
-    } catch (...) {
-      ok = make_error(errc::rejected, "handler threw a non-standard exception");
-    }
-    if (!ok) {
-      // Keep what the earlier events of the batch did: their commands were sent.
-      failed_at = e.position;
-      if (handled_any)
-        (void)commit(batch, e.position - 1);
-      return ok;
-    }
-    for (auto& [k, v] : one.state)
-      batch.state[k] = std::move(v);
-    for (auto& [k, v] : one.timers)
-      batch.timers[k] = std::move(v);
-    handled_any = true;
+void batch_mailbox::post(message m) {
+  {
+    std::lock_guard<std::mutex> guard{mx_};
+    queue_.push_back(std::move(m));
   }
-  return commit(batch, through);
+  cv_.notify_one();
 }
 
-status process_sink::reset() {
-  auto parked = rt_.read_models().table(parked_table_name);
-  if (!parked)
-    return std::move(parked).error();
-  return rt_.read_models().write([&](read_model_txn& t) -> status {
-    if (auto ok = clear_parked(t, *parked, name_); !ok)
-      return ok;
-    std::vector<std::string> keys;
-    auto prefix = name_ + "/";
-    auto ok = t.scan(state_table_, prefix, [&](std::string_view k, std::string_view) {
-      keys.emplace_back(k);
-      return true;
-    });
-    if (!ok)
-      return ok;
-    for (const auto& k : keys)
-      if (auto e = t.erase(state_table_, k); !e)
-        return e;
-    return t.save_checkpoint(checkpoint_name(), 0);
-  });
+bool batch_mailbox::take(std::deque<message>& out, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock{mx_};
+  if (!cv_.wait_for(lock, timeout, [this] { return !queue_.empty(); }))
+    return false;
+  for (auto& m : queue_)
+    out.push_back(std::move(m));
+  queue_.clear();
+  return true;
 }
 
-status process_sink::park(global_position position, const error& why) {
-  return park_event(rt_.read_models(), name_, position, why);
+// -- event_run --------------------------------------------------------------------------
+
+void event_run::fail(error e) {
+  if (!failure)
+    failure = std::move(e);
+  waiting.clear(); // no continuation runs after an error; replies are still awaited
 }
 
-result<std::vector<global_position>> process_sink::parked_positions() {
-  return annal::parked_positions(rt_.read_models(), name_);
+void event_run::start(const process_handler& handler) {
+  started = true;
+  process_context ctx{*this, ""};
+  auto ok = guarded([&] { return handler(ctx, *event); });
+  if (!ok)
+    fail(std::move(ok).error());
+  for (const auto& c : waiting)
+    for (auto s : c.slots)
+      if (s >= replies.size())
+        return fail(make_error(errc::bad_request, "a continuation waits for an unknown reply"));
+  run_ready();
+}
+
+void event_run::deliver(std::size_t slot, command_result result) {
+  if (slot >= replies.size() || replies[slot])
+    return;
+  replies[slot] = std::move(result);
+  --outstanding;
+  testing::reach(testing::fault_point::command_answered, *manager);
+  run_ready();
+}
+
+// Runs every waiting continuation whose replies are all in, in the order they were
+// registered; each may register more.
+void event_run::run_ready() {
+  bool progress = true;
+  while (progress && !failure) {
+    progress = false;
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+      auto& w = waiting[i];
+      bool ready = true;
+      for (auto s : w.slots)
+        if (!replies[s])
+          ready = false;
+      if (!ready)
+        continue;
+      auto c = std::move(w);
+      waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));
+      for (auto s : c.slots)
+        taken[s] = true;
+      process_context ctx{*this, c.scope};
+      auto ok = guarded([&]() -> status {
+        if (c.one)
+          return c.one(ctx, *replies[c.slots.front()]);
+        std::vector<command_result> rs;
+        rs.reserve(c.slots.size());
+        for (auto s : c.slots)
+          rs.push_back(*replies[s]);
+        return c.many(ctx, std::move(rs));
+      });
+      if (!ok)
+        return fail(std::move(ok).error());
+      for (const auto& n : waiting)
+        for (auto s : n.slots)
+          if (s >= replies.size())
+            return fail(make_error(errc::bad_request, "a continuation waits for an unknown reply"));
+      progress = true;
+      break;
+    }
+  }
+  if (outstanding == 0 && waiting.empty())
+    check_untaken();
+}
+
+// An outcome nobody continued on fails the event if a retry may cure it: the command may
+// not have run.
+void event_run::check_untaken() {
+  if (failure)
+    return;
+  for (std::size_t s = 0; s < replies.size(); ++s)
+    if (!taken[s] && replies[s] && !*replies[s] && is_transient(replies[s]->error().code))
+      return fail(replies[s]->error());
 }
 
 } // namespace detail

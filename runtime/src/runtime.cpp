@@ -335,9 +335,10 @@ status runtime::add_process_manager(process_manager spec) {
     if (p.timers)
       caf::anon_send(p.timers, detail::timer_atom::value);
   };
-  auto sink = std::make_shared<detail::process_sink>(*this, spec.options.name, std::move(spec.handle),
-                                                     *state, *p.timer_tables, wake);
-  return add_sink(std::move(spec.options), std::move(sink));
+  auto options = spec.options;
+  auto sink = std::make_shared<detail::process_sink>(*this, std::move(spec), *state,
+                                                     *p.timer_tables, wake);
+  return add_sink(std::move(options), std::move(sink));
 }
 
 status runtime::await_projection(const std::string& name, global_position min_position,

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "annal/detail/atoms.hpp"
+#include "annal/fault_points.hpp"
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
 
@@ -35,20 +36,7 @@ using timer_actor = caf::stateful_actor<timer_state>;
 // transient failure (stopping, timeout, overload, full disk, I/O) it stays and fires again
 // on a later tick, with the same command id.
 bool timer_completed(const command_result& r) {
-  if (r)
-    return true;
-  switch (r.error().code) {
-    case errc::rejected:
-    case errc::conflict:
-    case errc::not_found:
-    case errc::already_exists:
-    case errc::stream_deleted:
-    case errc::bad_request:
-    case errc::unknown_event_type:
-      return true;
-    default:
-      return false;
-  }
+  return r || !is_transient(r.error().code);
 }
 
 // Dispatches every due timer not already on its way.
@@ -121,6 +109,7 @@ caf::behavior timer_service(timer_actor* self, runtime* rt, timer_tables tables)
     },
     [=](timer_atom) { fire_due(self); },
     [=](timer_done_atom, const std::string& key, bool done) {
+      testing::reach(testing::fault_point::timer_answered, "annal.timers");
       if (done)
         remove_timer(self, key);
       self->state.in_flight.erase(key);

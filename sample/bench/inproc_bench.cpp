@@ -5,6 +5,9 @@
 //
 //   shop-inproc-bench [--mix commands|queries] [--seconds 10] [--clients 32]
 //                     [--skus 50] [--orders 200] [--data DIR] [CAF options...]
+//
+// It also samples fulfilment's projection lag every 10 ms during the run (the age of the
+// oldest order event it has not handled yet) and counts the orders it confirmed per second.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -144,6 +147,19 @@ int main(int argc, char** argv) {
                              std::chrono::seconds(30));
 
   std::atomic<bool> stop{false};
+  // Fulfilment's lag, sampled while the clients run.
+  std::vector<double> lag_ms;
+  auto run_started_ns = annal::now_ns();
+  std::thread sampler{[&] {
+    while (!stop) {
+      double worst = 0;
+      for (const auto& p : r.projections())
+        if (p.name.rfind("fulfilment-", 0) == 0)
+          worst = std::max(worst, p.lag_ms);
+      lag_ms.push_back(worst);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }};
   std::mutex mx;
   std::vector<double> latencies_ms;
   std::map<int, uint64_t> statuses;
@@ -171,6 +187,8 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& t : clients)
     t.join();
+  sampler.join();
+  auto run_ended_ns = annal::now_ns();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double p) {
@@ -187,6 +205,36 @@ int main(int argc, char** argv) {
   std::printf("SUMMARY requests/s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu\n",
               static_cast<double>(latencies_ms.size()) / elapsed, pct(0.5), pct(0.99),
               latencies_ms.empty() ? 0.0 : latencies_ms.back(), static_cast<unsigned long long>(failed));
+  if (o.mix == "commands") {
+    // Orders confirmed during the run (by event time), and how long fulfilment needs to
+    // finish the backlog the run left.
+    auto drain_started = std::chrono::steady_clock::now();
+    auto head = r.store().last_position().value_or(0);
+    bool drained = true;
+    for (const auto& p : r.projections())
+      if (p.name.rfind("fulfilment-", 0) == 0)
+        drained = r.await_projection(p.name, head, std::chrono::seconds(120)) && drained;
+    double drain_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - drain_started).count();
+    uint64_t confirmed = 0;
+    annal::global_position from = 0;
+    for (;;) {
+      auto evs = r.store().read_all(from, 4096);
+      if (!evs || evs->empty())
+        break;
+      for (const auto& e : *evs)
+        if (e.type == "OrderConfirmed" && e.timestamp >= run_started_ns && e.timestamp <= run_ended_ns)
+          ++confirmed;
+      from = evs->back().position;
+    }
+    std::sort(lag_ms.begin(), lag_ms.end());
+    auto lag = [&](double p) {
+      return lag_ms.empty() ? 0.0 : lag_ms[std::min(lag_ms.size() - 1, static_cast<std::size_t>(p * lag_ms.size()))];
+    };
+    std::printf("FULFILMENT lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f confirmed_per_s=%.0f "
+                "drain_after_run_s=%.2f%s\n",
+                lag(0.5), lag(0.99), lag_ms.empty() ? 0.0 : lag_ms.back(),
+                static_cast<double>(confirmed) / elapsed, drain_s, drained ? "" : " (not drained)");
+  }
   (void)r.stop();
   if (own_dir)
     std::filesystem::remove_all(o.data);

@@ -29,7 +29,7 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
     ->capture_default_str()
     ->check(CLI::Range(1u, 1024u));
   app.add_option("--fulfilment-partitions", o.fulfilment_partitions,
-                 "fulfilment process managers working in parallel (keep it stable per data folder)")
+                 "fulfilment process managers sharing the orders (one handles many orders at once)")
     ->capture_default_str()
     ->check(CLI::Range(1u, 64u));
   try {

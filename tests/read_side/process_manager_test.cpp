@@ -7,6 +7,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/variant.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -168,28 +169,41 @@ process_manager transfer_manager(runtime& rt, observed& obs) {
     if (!req)
       return std::move(req).error();
     auto tid = transfer_id(e);
-    auto w = ctx.send<bank::account>(req->from, bank::withdraw{req->amount});
-    if (!w) {
-      if (w.error().code != errc::rejected)
-        return w.error();
-      auto f = ctx.send<xfer::transfer>(tid, xfer::fail{w.error().message});
-      if (f)
-        obs.note(tid + ":fail", f->duplicate);
-      return f ? status{} : status{f.error()};
-    }
-    obs.note(tid + ":withdraw", w->duplicate);
-    auto d = ctx.send<bank::account>(req->to, bank::deposit{req->amount});
-    if (!d)
-      return d.error();
-    obs.note(tid + ":deposit", d->duplicate);
-    if (obs.fail_once_armed.exchange(false)) {
-      ++obs.failures;
-      return make_error(errc::io_error, "fails once after sending");
-    }
-    auto c = ctx.send<xfer::transfer>(tid, xfer::complete{});
-    if (!c)
-      return c.error();
-    obs.note(tid + ":complete", c->duplicate);
+    auto w_ref = ctx.send<bank::account>(req->from, bank::withdraw{req->amount});
+    ctx.then(w_ref, [&obs, tid, req = *req](process_context& next, const command_result& w) -> status {
+      if (!w) {
+        if (w.error().code != errc::rejected)
+          return w.error();
+        auto f_ref = next.send<xfer::transfer>(tid, xfer::fail{w.error().message});
+        next.then(f_ref, [&obs, tid](process_context&, const command_result& f) -> status {
+          if (!f)
+            return f.error();
+          obs.note(tid + ":fail", f->duplicate);
+          return {};
+        });
+        return {};
+      }
+      obs.note(tid + ":withdraw", w->duplicate);
+      auto d_ref = next.send<bank::account>(req.to, bank::deposit{req.amount});
+      next.then(d_ref, [&obs, tid](process_context& last, const command_result& d) -> status {
+        if (!d)
+          return d.error();
+        obs.note(tid + ":deposit", d->duplicate);
+        if (obs.fail_once_armed.exchange(false)) {
+          ++obs.failures;
+          return make_error(errc::io_error, "fails once after sending");
+        }
+        auto c_ref = last.send<xfer::transfer>(tid, xfer::complete{});
+        last.then(c_ref, [&obs, tid](process_context&, const command_result& c) -> status {
+          if (!c)
+            return c.error();
+          obs.note(tid + ":complete", c->duplicate);
+          return {};
+        });
+        return {};
+      });
+      return {};
+    });
     return {};
   };
   return pm;
@@ -217,8 +231,9 @@ TEST_CASE("a process manager drives a transfer between two aggregates, and re-pr
   REQUIRE(reaches(rt, "t1", xfer::status::completed));
   CHECK(balance(rt, "alice") == 70);
   CHECK(balance(rt, "bob") == 30);
-  // The commands carry the manager's deterministic ids: <manager>/<event position>/<rank>,
-  // and the triggering event's position as causation.
+  // The commands carry the manager's deterministic ids: <manager>/<event position>/<rank>
+  // in the handler, <j>.<rank> in its j-th continuation; the triggering event's position is
+  // the causation.
   {
     auto evs = rt.store().read_stream("account-alice");
     REQUIRE(evs);
@@ -227,7 +242,7 @@ TEST_CASE("a process manager drives a transfer between two aggregates, and re-pr
     CHECK(evs->back().metadata.causation_id == std::to_string(t1->position));
     auto bob = rt.store().read_stream("account-bob");
     REQUIRE(bob);
-    CHECK(bob->back().metadata.command_id == "transfers/" + std::to_string(t1->position) + "/1");
+    CHECK(bob->back().metadata.command_id == "transfers/" + std::to_string(t1->position) + "/0.0");
   }
 
   // A refused withdrawal fails the transfer and moves no money.
@@ -351,7 +366,10 @@ process_manager expiry_manager(expiry_probe& probe) {
       ctx.put("due/" + tid, std::to_string(due));
       return ctx.schedule<xfer::transfer>("expire/" + tid, due, tid, xfer::expire{});
     }
-    if (ctx.get("due/" + tid))
+    auto due = ctx.get("due/" + tid);
+    if (!due)
+      return due.error();
+    if (*due)
       ++probe.found_state;
     ctx.erase("due/" + tid);
     ctx.cancel("expire/" + tid);
@@ -484,4 +502,123 @@ TEST_CASE("a process manager with the skip policy parks a failing event in the d
   expected += test::be64(bad->position);
   CHECK(keys == std::vector<std::string>{expected});
   REQUIRE(rt.stop());
+}
+
+namespace {
+
+// What the ordering probe saw: "start <stream>@<pos>" when a handler began, "end ..." when
+// its continuation ran.
+struct order_probe {
+  std::mutex mx;
+  std::vector<std::string> seen;
+  void note(std::string s) {
+    std::lock_guard<std::mutex> guard{mx};
+    seen.push_back(std::move(s));
+  }
+};
+
+process_manager echo_manager(order_probe& probe) {
+  process_manager pm;
+  pm.options.name = "echo";
+  pm.options.filter = event_filter::types({"transfer.requested", "transfer.failed"});
+  pm.handle = [&probe](process_context& ctx, const event_view& e) -> status {
+    auto tag = std::string{e.stream_id} + "@" + std::to_string(e.position);
+    probe.note("start " + tag);
+    auto sent = ctx.send<bank::account>("sink-" + transfer_id(e), bank::deposit{1});
+    ctx.then(sent, [&probe, tag](process_context&, const command_result& r) -> status {
+      probe.note("end " + tag);
+      return r ? status{} : status{r.error()};
+    });
+    return {};
+  };
+  return pm;
+}
+
+} // namespace
+
+TEST_CASE("a process manager handles the events of different instances at once and those of "
+          "one instance in order, each after the previous one's continuations",
+          "[process]") {
+  test::temp_dir dir;
+  {
+    // The events exist before the manager starts: it gets them as one catch-up batch.
+    auto rt = open_runtime(dir.path());
+    REQUIRE(rt->start());
+    for (const char* id : {"a", "b"})
+      REQUIRE(rt->send<bank::account>(std::string{"sink-"} + id, bank::open{id}).get());
+    for (const char* id : {"a", "b"})
+      REQUIRE(rt->send<xfer::transfer>(id, xfer::request{"x", "y", 1}).get());
+    for (const char* id : {"a", "b"})
+      REQUIRE(rt->send<xfer::transfer>(id, xfer::fail{"no"}).get());
+    REQUIRE(rt->stop());
+  }
+  auto rt = open_runtime(dir.path());
+  order_probe probe;
+  REQUIRE(rt->add_process_manager(echo_manager(probe)));
+  REQUIRE(rt->start());
+  auto head = rt->store().last_position();
+  REQUIRE(head);
+  REQUIRE(rt->await_projection("echo", *head, 30s));
+  std::lock_guard<std::mutex> guard{probe.mx};
+  auto& seen = probe.seen;
+  REQUIRE(seen.size() == 8);
+  auto at = [&](const std::string& s) {
+    return std::find(seen.begin(), seen.end(), s) - seen.begin();
+  };
+  // The first events of both instances started before either was answered: no thread
+  // blocked on the first command.
+  CHECK(seen[0].rfind("start ", 0) == 0);
+  CHECK(seen[1].rfind("start ", 0) == 0);
+  // Per instance: start, end, start, end, in position order.
+  for (const char* stream : {"transfer-a", "transfer-b"}) {
+    std::vector<std::string> mine;
+    for (const auto& s : seen)
+      if (s.find(stream) != std::string::npos)
+        mine.push_back(s.substr(0, s.find(' ')));
+    CHECK(mine == std::vector<std::string>{"start", "end", "start", "end"});
+  }
+  CHECK(at("start transfer-a@" + std::to_string(3)) < at("end transfer-a@3"));
+  CHECK(rt->load<bank::account>("sink-a")->state.balance == 2);
+  CHECK(rt->load<bank::account>("sink-b")->state.balance == 2);
+  REQUIRE(rt->stop());
+}
+
+TEST_CASE("hand_over_checkpoints moves retired managers' progress to their successors at the "
+          "lowest position",
+          "[process]") {
+  test::temp_dir dir;
+  auto rt = open_runtime(dir.path());
+  auto& rm = rt->read_models();
+  REQUIRE(rm.save_checkpoint("pm/f-0", 40));
+  REQUIRE(rm.save_checkpoint("pm/f-1", 25));
+  REQUIRE(rm.save_checkpoint("pm/f-2", 31));
+  REQUIRE(rm.save_checkpoint("pm/other", 3));
+  auto retired = [](std::string_view n) { return n.rfind("f-", 0) == 0; };
+  REQUIRE(hand_over_checkpoints(rm, retired, {"f-0"}));
+  CHECK(rm.find_checkpoint("pm/f-0").value() == std::optional<global_position>{25});
+  CHECK(rm.find_checkpoint("pm/f-1").value() == std::nullopt);
+  CHECK(rm.find_checkpoint("pm/f-2").value() == std::nullopt);
+  CHECK(rm.find_checkpoint("pm/other").value() == std::optional<global_position>{3});
+  // Back to three: the orders are shared out anew, so all three start where the one was.
+  REQUIRE(rm.save_checkpoint("pm/f-0", 60));
+  REQUIRE(hand_over_checkpoints(rm, retired, {"f-0", "f-1", "f-2"}));
+  for (const char* n : {"pm/f-0", "pm/f-1", "pm/f-2"})
+    CHECK(rm.find_checkpoint(n).value() == std::optional<global_position>{60});
+  // Unchanged layout: nothing moves.
+  REQUIRE(rm.save_checkpoint("pm/f-1", 70));
+  REQUIRE(hand_over_checkpoints(rm, retired, {"f-0", "f-1", "f-2"}));
+  CHECK(rm.find_checkpoint("pm/f-1").value() == std::optional<global_position>{70});
+  REQUIRE(hand_over_checkpoints(rm, retired, {"f-3"}));
+  CHECK(rm.find_checkpoint("pm/f-3").value() == std::optional<global_position>{60});
+  CHECK(rm.find_checkpoint("pm/f-0").value() == std::nullopt);
+}
+
+TEST_CASE("is_transient says which errors a retry of the same command may cure, the one rule "
+          "of process managers and timers",
+          "[process][timer]") {
+  for (auto code : {errc::storage_full, errc::io_error, errc::timeout, errc::unavailable, errc::overloaded})
+    CHECK(is_transient(code));
+  for (auto code : {errc::conflict, errc::rejected, errc::not_found, errc::already_exists,
+                    errc::stream_deleted, errc::corrupt, errc::unknown_event_type, errc::bad_request})
+    CHECK_FALSE(is_transient(code));
 }

@@ -98,9 +98,10 @@ TEST_CASE("a process manager reacts with commands and fires a durable timer", "[
   pm.options.filter = event_filter::types({"bank.opened"});
   pm.handle = [](process_context& ctx, const event_view& e) -> status {
     std::string id{e.stream_id.substr(std::string_view{"account-"}.size())};
-    auto r = ctx.send<bank::account>(id, bank::deposit{100});
-    if (!r)
-      return std::move(r).error();
+    auto deposited = ctx.send<bank::account>(id, bank::deposit{100});
+    ctx.then(deposited, [](process_context&, const command_result& r) {
+      return r ? status{} : status{r.error()};
+    });
     return ctx.schedule<bank::account>("bonus-" + id, now_ns() + 200'000'000, id, bank::deposit{5});
   };
   REQUIRE(rt.add_process_manager(pm));

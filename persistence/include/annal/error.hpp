@@ -41,6 +41,11 @@ enum class errc : uint8_t {
 /// Returns the stable snake_case name of `code` (e.g. "conflict").
 std::string_view to_string(errc code) noexcept;
 
+/// True when retrying the same call later may succeed (storage_full, io_error, timeout,
+/// unavailable, overloaded); false for answers that stand (a refusal, bad input, a missing
+/// or damaged stream, an unregistered type).
+bool is_transient(errc code) noexcept;
+
 /// An error code plus a human-readable message naming what failed.
 struct error {
   errc code = errc::io_error;

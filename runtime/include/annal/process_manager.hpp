@@ -1,12 +1,19 @@
 // Process managers (sagas): subscribers that react to events by sending commands to
 // aggregates, keep durable state of their own, and schedule durable timers.
 //
-// A process manager runs like a durable projection (own thread, checkpoint, retries). For
-// each event its handler may send commands — each gets a deterministic id derived from
-// the triggering event's position and the command's rank in the handler, so re-processing
-// an event after a crash re-sends the same ids and the aggregates answer with the first
-// result instead of acting twice — and may stage writes to its state and timers, which are
-// committed together with its checkpoint once the event's batch is handled.
+// A process manager runs like a durable projection (own thread, checkpoint, retries), but
+// it never blocks on a command: its handler sends commands and registers continuations
+// that run when their replies arrive. The events of a batch are handled at once — events of
+// the same instance (by default the same stream) one after the other, in order, different
+// instances concurrently — and the batch waits once for all of them. Every command gets a
+// deterministic id derived from the triggering event's position and its place in the
+// handler, so re-processing an event after a crash re-sends the same ids and the aggregates
+// answer with the first result instead of acting twice. Writes to the manager's state and
+// timers are staged and committed with its checkpoint once the batch is handled.
+//
+// A replayed first result is not the current state: a step must not undo an effect (say,
+// release a reservation) before the decision that undoes it (reject the order) is durable,
+// or a re-run step may trust a replayed success whose effect was undone since.
 #pragma once
 
 #include <chrono>
@@ -14,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "annal/command_options.hpp"
@@ -23,6 +31,11 @@
 namespace annal {
 
 class runtime;
+class process_context;
+
+namespace detail {
+struct event_run;
+}
 
 /// A command on its way to an aggregate, in serialized form (durable timers store these).
 struct stored_command {
@@ -39,18 +52,35 @@ struct stored_command {
   }
 };
 
-/// What a process manager's handler can do while handling one event.
-/// Thread safety: used on the process manager's thread only, during the handler call.
+/// The outcome, still to come, of a command sent while handling one event.
+struct reply_ref {
+  std::size_t slot = 0;
+};
+
+/// Continues handling an event with the outcome of one command.
+using reply_continuation = std::function<status(process_context&, const command_result&)>;
+/// Continues handling an event with the outcomes of several commands, in the order asked.
+using replies_continuation = std::function<status(process_context&, std::vector<command_result>)>;
+
+/// What a process manager's handler, and each continuation it registers, can do while
+/// handling one event. Thread safety: handlers and continuations run on the manager's own
+/// thread, one at a time; a context is valid only during the call it is passed to.
 class process_context {
 public:
-  process_context(runtime& rt, std::string manager, const event_view& event, table_id state_table);
-
-  /// Sends `cmd` to instance `id` of A and waits for the outcome. The command id is
-  /// "<manager>/<event position>/<rank>" unless options.command_id is set; the
-  /// correlation id is the event's (or its stream id), the causation id the event's
-  /// position.
+  /// Sends `cmd` to instance `id` of A without waiting. The command id is
+  /// "<manager>/<event position>/<scope><rank>" unless options.command_id is set (scope: ""
+  /// in the handler, "<j>." in its j-th continuation, nested alike); the correlation id is
+  /// the event's (or its stream id), the causation id the event's position. The event counts
+  /// as handled once every reply arrived; an outcome no continuation takes fails the event
+  /// when is_transient(code) (it is retried with the same ids).
   template <class A>
-  command_result send(std::string id, typename A::command cmd, command_options options = {});
+  reply_ref send(std::string id, typename A::command cmd, command_options options = {});
+
+  /// Runs `fn` with the outcome of `r` once it arrived. Its error fails the event as the
+  /// handler's would; after an error no further continuation of the event runs.
+  void then(reply_ref r, reply_continuation fn);
+  /// Runs `fn` once every outcome of `rs` arrived (the commands run concurrently).
+  void then(std::vector<reply_ref> rs, replies_continuation fn);
 
   /// Schedules `cmd` for instance `id` of A at `due` (UTC ns). Durable: committed with the
   /// manager's checkpoint; fires once (with a deterministic command id) even across
@@ -61,47 +91,65 @@ public:
   /// Cancels the timer `key` (committed with the checkpoint).
   void cancel(const std::string& key);
 
-  /// The manager's state under `key` (staged writes of this batch first).
-  std::optional<std::string> get(const std::string& key) const;
-  /// Stages a write of the manager's state.
+  /// The manager's state under `key`: this event's staged writes first, then those of the
+  /// earlier events of the same instance in this batch, then the store. Errors: io_error.
+  result<std::optional<std::string>> get(const std::string& key) const;
+  /// Stages a write of the manager's state (keep keys per instance: writes of concurrent
+  /// instances to one key commit in event order).
   void put(const std::string& key, std::string value);
   void erase(const std::string& key);
 
-  const event_view& event() const noexcept { return event_; }
-  runtime& rt() noexcept { return rt_; }
+  const event_view& event() const noexcept;
+  runtime& rt() noexcept;
 
   // -- used by the process manager's sink -------------------------------------------------
   struct staged {
     std::map<std::string, std::optional<std::string>> state;       // nullopt: erase
     std::map<std::string, std::optional<std::pair<timestamp_ns, stored_command>>> timers;
   };
-  /// Writes of this event go to `current`; reads see them, then `batch` (the earlier
-  /// events of the batch), then the store.
-  void bind(staged* current, const staged* batch) noexcept {
-    staged_ = current;
-    batch_ = batch;
-  }
+  process_context(detail::event_run& run, std::string scope) noexcept
+    : run_(run), scope_(std::move(scope)) {}
 
 private:
   command_options prepare(command_options options);
+  /// Registers a command about to be sent; the returned callback delivers its outcome to
+  /// the manager's thread (from any thread).
+  std::pair<reply_ref, std::function<void(command_result)>> expect_reply();
   status stage_timer(const std::string& key, timestamp_ns due, stored_command cmd);
 
-  runtime& rt_;
-  std::string manager_;
-  const event_view& event_;
-  table_id state_table_;
+  detail::event_run& run_;
+  std::string scope_;
   unsigned rank_ = 0;
-  staged* staged_ = nullptr;
-  const staged* batch_ = nullptr;
+  unsigned continuations_ = 0;
 };
 
-/// Handles one event; return an error (or throw) to retry the batch per the options.
+/// Starts handling one event; return an error (or throw) to retry the event per the
+/// options (its continuations' errors count alike).
 using process_handler = std::function<status(process_context&, const event_view&)>;
+
+/// Which instance an event belongs to: events with the same key are handled one after the
+/// other, in order; different keys concurrently.
+using instance_key_fn = std::function<std::string(const event_view&)>;
 
 /// What a user registers for a process manager.
 struct process_manager {
   projection_options options;
   process_handler handle;
+  /// Default (empty): the event's stream id. Return one constant to handle every event in
+  /// order, one at a time.
+  instance_key_fn instance_key;
+  /// Events of a batch being handled at once, at most.
+  std::size_t max_concurrent_events = 256;
 };
+
+/// Re-shares the work of a group of process managers (those whose names satisfy `group`)
+/// after its layout changed to `successors` (say, another partition count): when a
+/// manager of the group that is not a successor has a checkpoint, or a successor has none
+/// while others have, every successor resumes from the lowest checkpoint of the group, and
+/// the others' checkpoints are removed. Call before start(); re-processing from there must
+/// be idempotent. Errors: io_error, storage_full.
+status hand_over_checkpoints(read_model_store& store,
+                             const std::function<bool(std::string_view name)>& group,
+                             const std::vector<std::string>& successors);
 
 } // namespace annal

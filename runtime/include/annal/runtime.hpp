@@ -306,9 +306,10 @@ auto runtime::query_memory(const std::string& name, F&& fn, query_options q)
 }
 
 template <class A>
-command_result process_context::send(std::string id, typename A::command cmd,
-                                     command_options options) {
-  return rt_.send<A>(std::move(id), std::move(cmd), prepare(std::move(options))).get();
+reply_ref process_context::send(std::string id, typename A::command cmd, command_options options) {
+  auto [ref, done] = expect_reply();
+  rt().send<A>(std::move(id), std::move(cmd), prepare(std::move(options)), std::move(done));
+  return ref;
 }
 
 template <class A>

@@ -11,7 +11,9 @@
 //   OrderCancelled  release the reservations of every line (and cancel the timer)
 //
 // Every step is idempotent (deterministic command ids, and domain commands that accept a
-// repeat), so re-processing events after a crash acts once.
+// repeat), so re-processing events after a crash acts once; and no step undoes an effect
+// before the decision that undoes it is recorded (reject or cancel, then release), so a
+// re-run never trusts a replayed success whose effect was undone since.
 #pragma once
 
 #include <chrono>
@@ -27,15 +29,16 @@ namespace shop {
 struct fulfilment_options {
   /// How long a confirmed order may stay unpaid before it is cancelled.
   std::chrono::milliseconds payment_timeout{std::chrono::minutes(15)};
-  /// Process managers that share the orders (by a hash of the order id), each on its own
-  /// thread: orders of different partitions are fulfilled in parallel. Keep it stable
-  /// across restarts of a data folder: a new partition count starts new checkpoints.
-  unsigned partitions = 8;
+  /// Process managers that share the orders by a hash of the order id. One is enough: a
+  /// manager handles many orders at once (it never blocks on a command). Changing the
+  /// count on an existing folder is safe: the new managers resume from the lowest
+  /// checkpoint of the old ones and handle again, idempotently, what lies beyond it.
+  unsigned partitions = 1;
 };
 
-/// Registers the fulfilment process managers (named "fulfilment-<k>"). Needs the
-/// aggregates (register_aggregates). Errors: bad_request (after start(), partitions == 0,
-/// registered twice), io_error.
+/// Registers the fulfilment process managers (named "fulfilment-<k>", k < partitions).
+/// Needs the aggregates (register_aggregates). Errors: bad_request (after start(),
+/// partitions == 0, registered twice), io_error.
 annal::status add_fulfilment(annal::runtime& rt, fulfilment_options options = {});
 
 } // namespace shop

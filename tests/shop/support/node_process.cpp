@@ -47,10 +47,11 @@ std::string read_line(int fd, std::chrono::milliseconds timeout) {
 
 } // namespace
 
-node_process::node_process(std::filesystem::path data_dir, std::vector<std::string> args) {
+node_process::node_process(std::filesystem::path data_dir, std::vector<std::string> args,
+                           std::string binary) {
   log_path_ = data_dir.parent_path()
               / ("node-" + std::to_string(::getpid()) + "-" + std::to_string(next_log++) + ".log");
-  std::vector<std::string> argv_s = {SHOP_NODE_BINARY, "--data", data_dir.string(),
+  std::vector<std::string> argv_s = {binary, "--data", data_dir.string(),
                                      "--http", "127.0.0.1:0",
                                      // Two workers: the test machines have two cores.
                                      "--scheduler.max-threads=2"};
@@ -74,7 +75,7 @@ node_process::node_process(std::filesystem::path data_dir, std::vector<std::stri
   if (rc != 0) {
     ::close(fds[0]);
     pid_ = -1;
-    throw std::runtime_error(std::string{"cannot start "} + SHOP_NODE_BINARY);
+    throw std::runtime_error("cannot start " + binary);
   }
   url_ = read_line(fds[0], std::chrono::seconds(60));
   ::close(fds[0]); // the node writes nothing else to stdout

@@ -17,7 +17,9 @@ class node_process {
 public:
   /// Starts the node on `data_dir` with `args` added to its command line and waits (up to
   /// 60 s) until it prints its URL. Throws std::runtime_error when it does not come up.
-  explicit node_process(std::filesystem::path data_dir, std::vector<std::string> args = {});
+  /// `binary`: the program to run (default: shop-node).
+  explicit node_process(std::filesystem::path data_dir, std::vector<std::string> args = {},
+                        std::string binary = SHOP_NODE_BINARY);
   /// Kills the node (SIGKILL) if it is still running.
   ~node_process();
   node_process(const node_process&) = delete;

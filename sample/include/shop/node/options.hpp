@@ -28,7 +28,7 @@ struct node_options {
   std::vector<std::string> caf_args;
   /// Threads serving HTTP connections (each keep-alive connection holds one).
   unsigned http_threads = 32;
-  unsigned fulfilment_partitions = 8;
+  unsigned fulfilment_partitions = 1;
 };
 
 /// Parses the command line. Returns the options, or the exit code when the program should
