@@ -25,9 +25,14 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
     ->capture_default_str();
   app.add_option("--token", o.token, "require 'Authorization: Bearer TOKEN' on every request");
   app.add_option("--config-file", o.caf_config_file, "CAF configuration file to read");
-  app.add_option("--http-threads", o.http_threads, "threads serving HTTP connections")
+  app.add_option("--http-threads", o.http_threads,
+                 "threads running the HTTP event loop (idle and waiting connections need none)")
     ->capture_default_str()
-    ->check(CLI::Range(1u, 1024u));
+    ->check(CLI::Range(1u, 64u));
+  app.add_option("--max-connections", o.max_connections,
+                 "HTTP connections served at once (more get 503 and are closed)")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   app.add_option("--fulfilment-partitions", o.fulfilment_partitions,
                  "fulfilment process managers working in parallel (keep it stable per data folder)")
     ->capture_default_str()

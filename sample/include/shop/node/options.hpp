@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -26,8 +27,10 @@ struct node_options {
   std::string caf_config_file;
   /// Options for CAF and the runtime's "annal" group.
   std::vector<std::string> caf_args;
-  /// Threads serving HTTP connections (each keep-alive connection holds one).
-  unsigned http_threads = 32;
+  /// Threads running the HTTP server's event loop (connections cost no thread).
+  unsigned http_threads = 2;
+  /// HTTP connections served at once; more are answered 503 and closed.
+  std::size_t max_connections = 10000;
   unsigned fulfilment_partitions = 8;
 };
 
