@@ -62,6 +62,9 @@ int run(const shop::node::node_options& o) {
   http_options.token = o.token;
   http_options.io_threads = o.http_threads;
   http_options.max_connections = o.max_connections;
+  http_options.idle_timeout = o.http_idle_timeout;
+  http_options.header_timeout = o.http_header_timeout;
+  http_options.body_timeout = o.http_header_timeout;
   shop::node::http_server server{service, metrics, http_options};
   auto port = server.bind(o.host, o.port);
   if (!port) {

@@ -31,6 +31,10 @@ struct node_options {
   unsigned http_threads = 2;
   /// HTTP connections served at once; more are answered 503 and closed.
   std::size_t max_connections = 10000;
+  /// How long a keep-alive connection may wait for its next request.
+  std::chrono::milliseconds http_idle_timeout{std::chrono::seconds(60)};
+  /// From a request's first byte to its last header; the body then has as long again.
+  std::chrono::milliseconds http_header_timeout{std::chrono::seconds(10)};
   unsigned fulfilment_partitions = 8;
 };
 
