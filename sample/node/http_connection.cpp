@@ -4,6 +4,8 @@
 // strand; a request that waits (a command, min_position) holds no thread meanwhile.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -105,6 +107,22 @@ private:
     if (parser_->is_done())
       return run();
     stream_.expires_after(core_.options.body_timeout);
+    auto expect = parser_->get()[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      // The client (curl, for bodies over 1 KiB) waits for this before sending the body.
+      static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      boost::asio::async_write(stream_, boost::asio::buffer(interim, sizeof interim - 1),
+                               [self = shared_from_this()](error_code ec, std::size_t) {
+                                 if (ec)
+                                   return self->close();
+                                 self->read_body_now();
+                               });
+      return;
+    }
+    read_body_now();
+  }
+
+  void read_body_now() {
     bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec)
         return self->failed(ec);
