@@ -66,7 +66,9 @@ summary() { grep '^SUMMARY' | tail -1 | sed 's/^SUMMARY //'; }
 rps() { sed -n 's/.*requests\/s=\([0-9]*\).*/\1/p'; }
 
 echo "== clean: wrk command mix -c$connections -d${seconds}s" >&2
-clean=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s bench/http/command_mix.lua "$url" | tee /dev/stderr | summary)
+out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s bench/http/command_mix.lua "$url")
+echo "$out" >&2
+clean=$(echo "$out" | summary)
 clean_health=$(python3 bench/http/flood.py health --port "$port" --count 100)
 
 echo "== held: $idle idle connections and $slow slow-loris clients" >&2
@@ -78,9 +80,12 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 cat "$work/hold" >&2
+held_line=$(grep '^ready' "$work/hold" || echo "not ready")
 python3 bench/http/flood.py health --port "$port" --count $((seconds * 40)) >"$work/health" &
 health_pid=$!
-held=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s bench/http/command_mix.lua "$url" | tee /dev/stderr | summary)
+out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s bench/http/command_mix.lua "$url")
+echo "$out" >&2
+held=$(echo "$out" | summary)
 wait "$health_pid" || true
 held_health=$(cat "$work/health")
 kill "$holder_pid" 2>/dev/null; wait "$holder_pid" 2>/dev/null || true
@@ -99,6 +104,7 @@ printf '%-34s %s\n' "commands, clean" "$clean"
 printf '%-34s %s\n' "/health, clean" "$clean_health"
 printf '%-34s %s\n' "commands, $idle idle + $slow slow" "$held"
 printf '%-34s %s\n' "/health, $idle idle + $slow slow" "$held_health"
+printf '%-34s %s\n' "held open" "$held_line"
 printf '%-34s %s\n' "ratio held/clean" "$(awk -v h="$h" -v c="$c" 'BEGIN { if (c > 0) printf "%.2f", h / c; else print "n/a" }')"
 printf '%-34s %s\n' "burst" "$burst_out"
 printf '%-34s %s\n' "/health after the burst" "$alive"
