@@ -47,15 +47,74 @@ projection_info projection_monitor::info(global_position journal_head,
   return out;
 }
 
+projection_monitor::wait_ticket projection_monitor::notify_when(global_position position,
+                                                                std::function<void(bool)> done) {
+  bool reached = false;
+  {
+    std::lock_guard<std::mutex> guard{mx_};
+    auto s = state();
+    reached = position_.load(std::memory_order_acquire) >= position;
+    if (!reached && s != projection_state::faulted && s != projection_state::stopped) {
+      auto ticket = next_ticket_++;
+      auto at = waiters_.emplace(position, waiter{ticket, std::move(done)});
+      tickets_.emplace(ticket, at);
+      return ticket;
+    }
+  }
+  done(reached);
+  return 0;
+}
+
+bool projection_monitor::cancel(wait_ticket ticket) {
+  std::lock_guard<std::mutex> guard{mx_};
+  auto i = tickets_.find(ticket);
+  if (i == tickets_.end())
+    return false;
+  waiters_.erase(i->second);
+  tickets_.erase(i);
+  return true;
+}
+
+std::vector<std::pair<std::function<void(bool)>, bool>> projection_monitor::take_decided_locked() {
+  std::vector<std::pair<std::function<void(bool)>, bool>> out;
+  auto s = state();
+  if (s == projection_state::faulted || s == projection_state::stopped) {
+    auto position = position_.load(std::memory_order_acquire);
+    for (auto& [at, w] : waiters_)
+      out.emplace_back(std::move(w.done), at <= position);
+    waiters_.clear();
+    tickets_.clear();
+    return out;
+  }
+  auto end = waiters_.upper_bound(position_.load(std::memory_order_acquire));
+  for (auto i = waiters_.begin(); i != end; ++i) {
+    out.emplace_back(std::move(i->second.done), true);
+    tickets_.erase(i->second.ticket);
+  }
+  waiters_.erase(waiters_.begin(), end);
+  return out;
+}
+
+void projection_monitor::run(std::vector<std::pair<std::function<void(bool)>, bool>> decided) {
+  // Unlocked: a callback may register or cancel another wait.
+  for (auto& [done, reached] : decided)
+    done(reached);
+}
+
 void projection_monitor::advance(global_position position) {
+  std::vector<std::pair<std::function<void(bool)>, bool>> decided;
   {
     std::lock_guard<std::mutex> guard{mx_};
     position_.store(position, std::memory_order_release);
+    if (!waiters_.empty())
+      decided = take_decided_locked();
   }
   cv_.notify_all();
+  run(std::move(decided));
 }
 
 void projection_monitor::set_state(projection_state s) {
+  std::vector<std::pair<std::function<void(bool)>, bool>> decided;
   {
     std::lock_guard<std::mutex> guard{mx_};
     state_.store(static_cast<uint8_t>(s), std::memory_order_release);
@@ -63,18 +122,24 @@ void projection_monitor::set_state(projection_state s) {
       faulted_at_ = 0;
       error_.clear();
     }
+    if (!waiters_.empty())
+      decided = take_decided_locked();
   }
   cv_.notify_all();
+  run(std::move(decided));
 }
 
 void projection_monitor::set_fault(global_position at, std::string error) {
+  std::vector<std::pair<std::function<void(bool)>, bool>> decided;
   {
     std::lock_guard<std::mutex> guard{mx_};
     faulted_at_ = at;
     error_ = std::move(error);
     state_.store(static_cast<uint8_t>(projection_state::faulted), std::memory_order_release);
+    decided = take_decided_locked();
   }
   cv_.notify_all();
+  run(std::move(decided));
 }
 
 void projection_monitor::set_retrying(global_position at, std::string error) {

@@ -36,7 +36,7 @@ trap cleanup EXIT
 # start_node: a fresh node on a free port; sets url and node_pid.
 start_node() {
   rm -rf "$work/data" "$work/url"
-  "$build/sample/shop-node" --data "$work/data" --http 127.0.0.1:0 --http-threads $((connections + 8)) \
+  "$build/sample/shop-node" --data "$work/data" --http 127.0.0.1:0 \
     ${EXTRA_NODE_ARGS:-} >"$work/url" 2>>"$work/node.log" &
   node_pid=$!
   for _ in $(seq 1 300); do

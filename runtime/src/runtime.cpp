@@ -359,6 +359,13 @@ status runtime::await_projection(const std::string& name, global_position min_po
                                      + std::to_string(min_position));
 }
 
+result<std::shared_ptr<projection_monitor>> runtime::projection_monitor_of(const std::string& name) const {
+  auto i = impl_->projections.find(name);
+  if (i == impl_->projections.end())
+    return make_error(errc::not_found, "no projection '" + name + "'");
+  return i->second.monitor;
+}
+
 namespace {
 
 // The report of `monitor`, with its lag measured against the journal's head.

@@ -1,7 +1,7 @@
 // shop-inproc-bench: the request mixes of bench/http/*.lua, run inside the process: each
-// client thread parses a request (parse_request) and runs it (shop_service::handle), as
-// the HTTP server does, but without sockets or cpp-httplib. Its rate beside wrk's shows
-// what the HTTP transport costs.
+// client is a chain of requests on a two-thread event loop that parses a request
+// (parse_request) and runs it (the asynchronous shop_service::handle), as the HTTP server
+// does, but without sockets. Its rate beside wrk's shows what the HTTP transport costs.
 //
 //   shop-inproc-bench [--mix commands|queries] [--seconds 10] [--clients 32]
 //                     [--skus 50] [--orders 200] [--data DIR] [CAF options...]
@@ -10,11 +10,18 @@
 // oldest order event it has not handled yet) and counts the orders it confirmed per second.
 #include <CLI/CLI.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -113,7 +120,7 @@ int main(int argc, char** argv) {
   app.allow_extras();
   app.add_option("--mix", o.mix, "commands or queries")->check(CLI::IsMember({"commands", "queries"}));
   app.add_option("--seconds", o.seconds, "duration of the measurement");
-  app.add_option("--clients", o.clients, "concurrent client threads");
+  app.add_option("--clients", o.clients, "concurrent clients (request chains)");
   app.add_option("--skus", o.skus, "products to seed");
   app.add_option("--orders", o.orders, "orders to seed (seed-1..N)");
   app.add_option("--data", o.data, "data folder (default: a fresh temporary one)");
@@ -146,6 +153,22 @@ int main(int argc, char** argv) {
     (void)r.await_projection(shop::order_detail_projection, r.store().last_position().value_or(0),
                              std::chrono::seconds(30));
 
+  // Each client is a chain of requests on an event loop of two threads, as the HTTP
+  // server runs them: the next request starts when the answer to the previous came.
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  struct client {
+    explicit client(boost::asio::io_context& io, int c)
+      : strand(boost::asio::make_strand(io)), rng(static_cast<unsigned>(c * 7919 + 1)) {}
+    node::executor strand;
+    std::mt19937 rng;
+    uint64_t counter = 0;
+    std::vector<double> latencies;
+    std::map<int, uint64_t> codes;
+  };
+  std::vector<std::unique_ptr<client>> clients;
+  for (int c = 0; c < o.clients; ++c)
+    clients.push_back(std::make_unique<client>(io, c));
   std::atomic<bool> stop{false};
   // Fulfilment's lag, sampled while the clients run.
   std::vector<double> lag_ms;
@@ -160,36 +183,56 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }};
-  std::mutex mx;
-  std::vector<double> latencies_ms;
-  std::map<int, uint64_t> statuses;
-  std::vector<std::thread> clients;
+  std::atomic<int> running{o.clients};
+  std::function<void(int)> next = [&](int c) {
+    auto& cl = *clients[static_cast<std::size_t>(c)];
+    if (stop) {
+      --running;
+      return;
+    }
+    auto req = next_request(o, cl.rng, c, cl.counter);
+    auto t0 = std::chrono::steady_clock::now();
+    auto record = [&, c, t0](node::http_response res) {
+      auto& me = *clients[static_cast<std::size_t>(c)];
+      me.latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      ++me.codes[res.status];
+      boost::asio::post(me.strand, [&, c] { next(c); }); // not inline: no recursion
+    };
+    http::request_view v;
+    v.method = req.method;
+    v.path = req.path;
+    v.body = req.body;
+    v.headers.emplace_back("Content-Type", "application/json");
+    auto parsed = http::parse_request(v);
+    if (auto* e = std::get_if<http::api_error>(&parsed))
+      return record(node::shop_service::error_response(*e));
+    svc.handle(std::get<http::api_request>(parsed), cl.strand, record);
+  };
   auto started = std::chrono::steady_clock::now();
   for (int c = 0; c < o.clients; ++c)
-    clients.emplace_back([&, c] {
-      std::mt19937 rng(static_cast<unsigned>(c * 7919 + 1));
-      std::vector<double> mine;
-      std::map<int, uint64_t> codes;
-      uint64_t counter = 0;
-      while (!stop) {
-        auto req = next_request(o, rng, c, counter);
-        auto t0 = std::chrono::steady_clock::now();
-        auto res = run(svc, req);
-        mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        ++codes[res.status];
-      }
-      std::lock_guard<std::mutex> guard{mx};
-      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
-      for (auto [k, n] : codes)
-        statuses[k] += n;
-    });
+    boost::asio::post(clients[static_cast<std::size_t>(c)]->strand, [&, c] { next(c); });
+  std::vector<std::thread> loop;
+  for (int i = 0; i < 2; ++i)
+    loop.emplace_back([&] { io.run(); });
   std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
   stop = true;
-  for (auto& t : clients)
-    t.join();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (running > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   sampler.join();
   auto run_ended_ns = annal::now_ns();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  work.reset();
+  io.stop();
+  for (auto& t : loop)
+    t.join();
+  std::vector<double> latencies_ms;
+  std::map<int, uint64_t> statuses;
+  for (auto& cl : clients) {
+    latencies_ms.insert(latencies_ms.end(), cl->latencies.begin(), cl->latencies.end());
+    for (auto [k, n] : cl->codes)
+      statuses[k] += n;
+  }
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double p) {
     return latencies_ms.empty() ? 0.0 : latencies_ms[std::min(latencies_ms.size() - 1, static_cast<std::size_t>(p * latencies_ms.size()))];

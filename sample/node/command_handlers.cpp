@@ -1,8 +1,9 @@
 // The command endpoints: each becomes one command to one aggregate, answered once the
-// command's events are durable (or it is refused).
+// command's events are durable (or it is refused). The answer continues on the request's
+// executor: the runtime's callback only hands the outcome over.
 #include <nlohmann/json.hpp>
 
-#include <future>
+#include <boost/asio/post.hpp>
 
 #include "shop/domain/inventory.hpp"
 #include "shop/domain/order.hpp"
@@ -16,9 +17,9 @@ using namespace shop::http;
 using nlohmann::json;
 
 template <class A>
-http_response shop_service::execute(const command_plan& plan, const std::string& id,
-                                    typename A::command cmd, const command_meta& meta,
-                                    annal::global_position* position) {
+void shop_service::execute(const command_plan& plan, const std::string& id, typename A::command cmd,
+                           const command_meta& meta, const executor& ex, success_hook on_success,
+                           responder done) {
   annal::command_options o;
   if (!meta.idempotency_key.empty())
     o.command_id = "http/" + meta.idempotency_key; // apart from fulfilment's own ids
@@ -30,123 +31,107 @@ http_response shop_service::execute(const command_plan& plan, const std::string&
   else if (plan.expect == expectation::exists)
     o.expected = annal::expected_version::stream_exists();
   auto started = std::chrono::steady_clock::now();
-  auto done = [&](const std::string& outcome) {
-    metrics_.command_done(plan.name, outcome, std::chrono::steady_clock::now() - started);
+  // The outcome, on `ex` (the runtime's callback runs on an actor thread: hand it over).
+  auto finish = [this, &plan, id, if_match = meta.if_match, started, on_success = std::move(on_success),
+                 done = std::move(done)](annal::command_result r) {
+    auto record = [&](const std::string& outcome) {
+      metrics_.command_done(plan.name, outcome, std::chrono::steady_clock::now() - started);
+    };
+    if (r) {
+      record("ok");
+      if (on_success)
+        on_success(*r);
+      json body = {{plan.id_field, id}, {"version", r->version}, {"position", r->position}};
+      return done(http_response{plan.success_status, body.dump(), "application/json", r->duplicate});
+    }
+    api_error err = to_api_error(r.error());
+    if (r.error().code == annal::errc::conflict) {
+      // The expectation failed: say which one, in the client's words.
+      auto stream = annal::aggregate_traits<A>::stream_id(id);
+      auto head = rt_.store().stream_head(stream);
+      bool exists = head && head->head > 0;
+      if (!if_match && plan.expect == expectation::create)
+        err = conflict("already_exists", std::string{A::category} + " '" + id + "' exists already");
+      else if (!exists && plan.expect == expectation::exists)
+        err = not_found("no " + std::string{A::category} + " '" + id + "'");
+    }
+    record(err.code);
+    done(error_response(err));
   };
-  auto pending = rt_.send<A>(id, std::move(cmd), o);
-  // The runtime answers every command (its own deadline is command_timeout); the margin
-  // only guards this thread against a reply that never comes.
-  if (pending.wait_for(command_timeout + std::chrono::seconds(5)) != std::future_status::ready) {
-    done("timeout");
-    return error_response({504, "timeout", "no outcome within the command timeout"});
-  }
-  auto r = pending.get();
-  if (r) {
-    done("ok");
-    if (position != nullptr)
-      *position = r->position;
-    json body = {{plan.id_field, id}, {"version", r->version}, {"position", r->position}};
-    return http_response{plan.success_status, body.dump(), "application/json", r->duplicate};
-  }
-  api_error err = to_api_error(r.error());
-  if (r.error().code == annal::errc::conflict) {
-    // The expectation failed: say which one, in the client's words.
-    auto stream = annal::aggregate_traits<A>::stream_id(id);
-    auto head = rt_.store().stream_head(stream);
-    bool exists = head && head->head > 0;
-    if (!meta.if_match && plan.expect == expectation::create)
-      err = conflict("already_exists", std::string{A::category} + " '" + id + "' exists already");
-    else if (!exists && plan.expect == expectation::exists)
-      err = not_found("no " + std::string{A::category} + " '" + id + "'");
-  }
-  done(err.code);
-  return error_response(err);
+  // The runtime answers every command (its own deadline is command_timeout).
+  rt_.send<A>(id, std::move(cmd), std::move(o),
+              [ex, finish = std::move(finish)](annal::command_result r) mutable {
+                boost::asio::post(ex, [finish = std::move(finish), r = std::move(r)]() mutable {
+                  finish(std::move(r));
+                });
+              });
 }
 
-http_response shop_service::create_product(const create_product_request& r) {
+void shop_service::create_product(const create_product_request& r, const executor& ex, responder done) {
   static const command_plan plan{"create_product", expectation::create, 201, "sku"};
-  annal::global_position pos = 0;
-  auto res = execute<product>(plan, r.sku, shop::create_product{r.sku, r.name, r.price_cents},
-                              r.meta, &pos);
-  raise_catalog_fence(pos); // orders placed from now on must see this product
-  return res;
+  product_state created{true, r.sku, r.name, r.price_cents};
+  execute<product>(plan, r.sku, shop::create_product{r.sku, r.name, r.price_cents}, r.meta, ex,
+                   [this, created](const annal::command_reply& reply) {
+                     if (!reply.duplicate) // a replay answers for the first request's body
+                       prices_.created(created.sku, created);
+                   },
+                   std::move(done));
 }
 
-http_response shop_service::change_price(const change_price_request& r) {
+void shop_service::change_price(const change_price_request& r, const executor& ex, responder done) {
   static const command_plan plan{"change_price", expectation::exists, 200, "sku"};
-  annal::global_position pos = 0;
-  auto res = execute<product>(plan, r.sku, shop::change_price{r.price_cents}, r.meta, &pos);
-  raise_catalog_fence(pos); // orders placed from now on must see the new price
-  return res;
+  execute<product>(plan, r.sku, shop::change_price{r.price_cents}, r.meta, ex,
+                   [this, sku = r.sku, price = r.price_cents](const annal::command_reply& reply) {
+                     if (!reply.duplicate)
+                       prices_.priced(sku, reply.version, price);
+                   },
+                   std::move(done));
 }
 
-http_response shop_service::restock(const restock_request& r) {
+void shop_service::restock(const restock_request& r, const executor& ex, responder done) {
   static const command_plan plan{"restock", expectation::any, 200, "sku"};
-  // Stock is kept for catalog products only.
-  if (auto ok = await_catalog(); !ok)
-    return error_response(ok.error().code == annal::errc::timeout
-                            ? api_error{504, "projection_lagging", ok.error().message}
-                            : to_api_error(ok.error()));
-  bool known = false;
-  auto read = rt_.read_models().read([&](const annal::read_model_txn& t) -> annal::status {
-    auto p = find_product(t, tables_, r.sku);
-    if (!p)
-      return std::move(p).error();
-    known = p->has_value();
-    return {};
-  });
-  if (!read)
-    return error_response(to_api_error(read.error()));
-  if (!known)
-    return error_response(not_found("no product '" + r.sku + "'"));
-  return execute<inventory>(plan, r.sku, shop::restock{r.quantity}, r.meta);
+  // Stock is kept for products only: the product aggregate says whether it exists.
+  auto p = prices_.current(r.sku);
+  if (!p)
+    return done(error_response(to_api_error(p.error())));
+  if (!*p)
+    return done(error_response(not_found("no product '" + r.sku + "'")));
+  execute<inventory>(plan, r.sku, shop::restock{r.quantity}, r.meta, ex, nullptr, std::move(done));
 }
 
-http_response shop_service::place_order(const place_order_request& r) {
+void shop_service::place_order(const place_order_request& r, const executor& ex, responder done) {
   static const command_plan plan{"place_order", expectation::create, 201, "order_id"};
   auto id = r.order_id ? *r.order_id : new_order_id(r.meta.idempotency_key);
-  // Prices come from the catalog, as it stands after every product command acknowledged.
-  if (auto ok = await_catalog(); !ok)
-    return error_response(ok.error().code == annal::errc::timeout
-                            ? api_error{504, "projection_lagging", ok.error().message}
-                            : to_api_error(ok.error()));
+  // Prices as the product aggregates stand after every product command acknowledged.
   std::vector<order_line> lines;
-  std::string unknown;
-  auto read = rt_.read_models().read([&](const annal::read_model_txn& t) -> annal::status {
-    for (const auto& l : r.lines) {
-      auto p = find_product(t, tables_, l.sku);
-      if (!p)
-        return std::move(p).error();
-      if (!*p) {
-        unknown = l.sku;
-        return {};
-      }
-      lines.push_back(order_line{l.sku, l.quantity, (*p)->price_cents});
+  lines.reserve(r.lines.size());
+  for (const auto& l : r.lines) {
+    auto p = prices_.current(l.sku);
+    if (!p)
+      return done(error_response(to_api_error(p.error())));
+    if (!*p) {
+      metrics_.command_done(plan.name, "rejected", std::chrono::nanoseconds{0});
+      return done(error_response(conflict("rejected", "unknown sku '" + l.sku + "'")));
     }
-    return {};
-  });
-  if (!read)
-    return error_response(to_api_error(read.error()));
-  if (!unknown.empty()) {
-    metrics_.command_done(plan.name, "rejected", std::chrono::nanoseconds{0});
-    return error_response(conflict("rejected", "unknown sku '" + unknown + "'"));
+    lines.push_back(order_line{l.sku, l.quantity, (*p)->price_cents});
   }
-  return execute<order>(plan, id, shop::place_order{id, r.customer_id, std::move(lines)}, r.meta);
+  execute<order>(plan, id, shop::place_order{id, r.customer_id, std::move(lines)}, r.meta, ex,
+                 nullptr, std::move(done));
 }
 
-http_response shop_service::pay_order(const pay_order_request& r) {
+void shop_service::pay_order(const pay_order_request& r, const executor& ex, responder done) {
   static const command_plan plan{"pay_order", expectation::exists, 200, "order_id"};
-  return execute<order>(plan, r.order_id, shop::pay_order{r.amount_cents}, r.meta);
+  execute<order>(plan, r.order_id, shop::pay_order{r.amount_cents}, r.meta, ex, nullptr, std::move(done));
 }
 
-http_response shop_service::ship_order(const ship_order_request& r) {
+void shop_service::ship_order(const ship_order_request& r, const executor& ex, responder done) {
   static const command_plan plan{"ship_order", expectation::exists, 200, "order_id"};
-  return execute<order>(plan, r.order_id, shop::ship_order{}, r.meta);
+  execute<order>(plan, r.order_id, shop::ship_order{}, r.meta, ex, nullptr, std::move(done));
 }
 
-http_response shop_service::cancel_order(const cancel_order_request& r) {
+void shop_service::cancel_order(const cancel_order_request& r, const executor& ex, responder done) {
   static const command_plan plan{"cancel_order", expectation::exists, 200, "order_id"};
-  return execute<order>(plan, r.order_id, shop::cancel_order{r.reason}, r.meta);
+  execute<order>(plan, r.order_id, shop::cancel_order{r.reason}, r.meta, ex, nullptr, std::move(done));
 }
 
 } // namespace shop::node

@@ -1,149 +1,143 @@
+// The listener: accepts connections on the event loop, serves them up to the cap and
+// refuses the rest with 503; runs the loop on a few threads.
 #include "shop/node/http_server.hpp"
 
-#include <httplib.h>
+#include <boost/asio/strand.hpp>
+
+#include <sys/resource.h>
 
 #include <thread>
 
 #include "annal/log.hpp"
-#include "shop/http/request_parser.hpp"
+#include "http_core.hpp"
 
 namespace shop::node {
 
+using tcp = boost::asio::ip::tcp;
+using error_code = boost::system::error_code;
+
 namespace {
 
-void write(httplib::Response& res, const http_response& r) {
-  res.status = r.status;
-  res.set_content(r.body, r.content_type.c_str());
-  if (r.replayed)
-    res.set_header("Idempotent-Replayed", "true");
-  if (r.status == 503)
-    res.set_header("Retry-After", "1");
-}
+/// File descriptors kept for the stores, logs and the runtime besides connections.
+constexpr std::size_t reserved_fds = 128;
 
-// Constant-time comparison: the token must not leak through response timing.
-bool same_secret(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
-  return diff == 0 && !b.empty();
-}
-
-// The error code of a status that cpp-httplib answered on its own.
-http::api_error library_error(int status) {
-  switch (status) {
-    case 413: return http::payload_too_large();
-    case 404: return http::not_found("no such route");
-    case 414: return {414, "bad_request", "the request URI is too long"};
-    default: return {status, status >= 500 ? "internal" : "bad_request", "malformed HTTP request"};
+// Connections the descriptor limit allows (raising the soft limit to the hard one).
+std::size_t descriptor_budget() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+    (void)::getrlimit(RLIMIT_NOFILE, &lim);
   }
+  return lim.rlim_cur > reserved_fds * 2 ? static_cast<std::size_t>(lim.rlim_cur) - reserved_fds
+                                         : static_cast<std::size_t>(lim.rlim_cur) / 2;
+}
+
+void accept_next(http_server::core& c);
+
+void on_accept(http_server::core& c, const error_code& ec, tcp::socket socket) {
+  if (c.stopping || ec == boost::asio::error::operation_aborted)
+    return;
+  if (ec) {
+    // Out of descriptors (or another transient failure): the pending connections wait in
+    // the backlog; try again shortly instead of spinning.
+    c.accept_retry.expires_after(std::chrono::milliseconds(50));
+    c.accept_retry.async_wait([&c](const error_code& e) {
+      if (!e)
+        accept_next(c);
+    });
+    return;
+  }
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  if (c.open.load() >= c.max_connections) {
+    // Refusals hold a descriptor briefly too: past a bound, close at once.
+    if (c.refusing.load() < c.max_connections / 4 + 64)
+      refuse_connection(c, std::move(socket));
+  } else {
+    serve_connection(c, std::move(socket));
+  }
+  accept_next(c);
+}
+
+void accept_next(http_server::core& c) {
+  // Each connection gets a strand: its handlers never run at once on two threads.
+  c.acceptor.async_accept(boost::asio::make_strand(c.ioc), [&c](const error_code& ec, tcp::socket s) {
+    on_accept(c, ec, std::move(s));
+  });
 }
 
 } // namespace
 
 http_server::http_server(shop_service& service, node_metrics& metrics, http_server_options options)
-  : service_(service), metrics_(metrics), options_(std::move(options)),
-    server_(std::make_unique<httplib::Server>()) {
-  auto& s = *server_;
-  auto threads = options_.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_payload_max_length(http::max_body_bytes);
-  s.set_keep_alive_max_count(100000);
-  s.set_keep_alive_timeout(2); // bounds how long an idle connection delays a shutdown
-  s.set_read_timeout(10);
-  s.set_write_timeout(10);
-  s.set_tcp_nodelay(true);
-  // Every method and path reaches parse_request, which owns the routing (and answers 404).
-  httplib::Server::Handler handler = [this](const httplib::Request& req, httplib::Response& res) {
-    serve(req, res);
-  };
-  s.Get(".*", handler);
-  s.Post(".*", handler);
-  s.Put(".*", handler);
-  s.Patch(".*", handler);
-  s.Delete(".*", handler);
-  s.Options(".*", handler);
-  // Statuses cpp-httplib sets itself (413, malformed requests) get a JSON body too.
-  s.set_error_handler(httplib::Server::HandlerWithResponse{[this](const httplib::Request&,
-                                                                 httplib::Response& res) {
-    if (!res.body.empty())
-      return httplib::Server::HandlerResponse::Unhandled;
-    write(res, shop_service::error_response(library_error(res.status)));
-    metrics_.response_sent(res.status);
-    return httplib::Server::HandlerResponse::Handled;
-  }});
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    write(res, shop_service::error_response({500, "internal", "unexpected exception"}));
-  });
+  : core_(std::make_unique<core>(service, metrics, std::move(options))) {}
+
+http_server::~http_server() {
+  stop();
+  // core_ goes now: its event loop destroys every connection still open.
 }
 
-http_server::~http_server() = default;
-
-void http_server::serve(const httplib::Request& req, httplib::Response& res) {
-  in_flight_.fetch_add(1);
-  struct leave {
-    std::atomic<int>& n;
-    ~leave() { n.fetch_sub(1); }
-  } guard{in_flight_};
-  // Checked after the body was read (not in a pre-routing handler): answering before it
-  // would leave the body in a keep-alive connection, to be misread as the next request.
-  if (!options_.token.empty()
-      && !same_secret(req.get_header_value("Authorization"), "Bearer " + options_.token)) {
-    write(res, shop_service::error_response(http::unauthorized()));
-    metrics_.response_sent(res.status);
-    return;
-  }
-  if (draining_) {
-    write(res, shop_service::error_response(http::unavailable("the node is shutting down")));
-    metrics_.response_sent(res.status);
-    return;
-  }
-  http::request_view view;
-  view.method = req.method;
-  view.path = req.path;
-  view.body = req.body;
-  view.query.reserve(req.params.size());
-  for (const auto& [k, v] : req.params)
-    view.query.emplace_back(k, v);
-  view.headers.reserve(req.headers.size());
-  for (const auto& [k, v] : req.headers)
-    view.headers.emplace_back(k, v);
-  auto parsed = http::parse_request(view);
-  http_response out;
-  if (auto* err = std::get_if<http::api_error>(&parsed)) {
-    out = shop_service::error_response(*err);
-  } else {
-    try {
-      out = service_.handle(std::get<http::api_request>(parsed));
-    } catch (const std::exception& e) { // a bug: answer, log, and keep serving
-      annal::log(annal::log_level::error, std::string{"handler threw: "} + e.what());
-      out = shop_service::error_response({500, "internal", "unexpected exception"});
-    }
-  }
-  if (out.status >= 500)
-    annal::log(annal::log_level::warning, req.method + " " + req.path + " -> "
-                                            + std::to_string(out.status) + " " + out.body);
-  write(res, out);
-  metrics_.response_sent(out.status);
+void http_server::add_route(extra_route route) {
+  core_->routes.push_back(std::move(route));
 }
 
 annal::result<int> http_server::bind(const std::string& host, uint16_t port) {
-  int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  if (bound <= 0)
-    return annal::make_error(annal::errc::io_error, "cannot listen on " + host + ":" + std::to_string(port));
-  return bound;
+  auto& c = *core_;
+  c.max_connections = std::min(c.options.max_connections, descriptor_budget());
+  error_code ec;
+  auto address = boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec)
+    return annal::make_error(annal::errc::io_error, "cannot listen on " + host + ": " + ec.message());
+  tcp::endpoint endpoint{address, port};
+  c.acceptor.open(endpoint.protocol(), ec);
+  if (!ec)
+    c.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec)
+    c.acceptor.bind(endpoint, ec);
+  if (!ec)
+    c.acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    c.acceptor.close(ignored);
+    return annal::make_error(annal::errc::io_error, "cannot listen on " + host + ":"
+                                                      + std::to_string(port) + ": " + ec.message());
+  }
+  return static_cast<int>(c.acceptor.local_endpoint().port());
 }
 
 bool http_server::run() {
-  return server_->listen_after_bind();
+  auto& c = *core_;
+  if (!c.acceptor.is_open())
+    return false;
+  accept_next(c);
+  auto loop = [&c] {
+    for (;;) {
+      try {
+        c.ioc.run();
+        return;
+      } catch (const std::exception& e) { // a bug in a handler: log it and keep serving
+        annal::log(annal::log_level::error, std::string{"http: event loop: "} + e.what());
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < std::max(1u, c.options.io_threads); ++i)
+    threads.emplace_back(loop);
+  loop();
+  for (auto& t : threads)
+    t.join();
+  return true;
 }
 
 void http_server::begin_drain() {
-  draining_ = true;
+  core_->draining = true;
 }
 
 bool http_server::wait_idle(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (in_flight_.load() > 0) {
+  while (core_->in_flight.load() > 0) {
     if (std::chrono::steady_clock::now() > deadline)
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -152,7 +146,14 @@ bool http_server::wait_idle(std::chrono::milliseconds timeout) {
 }
 
 void http_server::stop() {
-  server_->stop();
+  auto& c = *core_;
+  if (c.stopping.exchange(true))
+    return;
+  c.ioc.stop();
+}
+
+std::size_t http_server::connections() const noexcept {
+  return core_->open.load();
 }
 
 } // namespace shop::node

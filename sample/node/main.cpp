@@ -58,7 +58,14 @@ int run(const shop::node::node_options& o) {
 
   shop::node::node_metrics metrics;
   shop::node::shop_service service{rt, *tables, metrics};
-  shop::node::http_server server{service, metrics, {o.token, o.http_threads}};
+  shop::node::http_server_options http_options;
+  http_options.token = o.token;
+  http_options.io_threads = o.http_threads;
+  http_options.max_connections = o.max_connections;
+  http_options.idle_timeout = o.http_idle_timeout;
+  http_options.header_timeout = o.http_header_timeout;
+  http_options.body_timeout = o.http_header_timeout;
+  shop::node::http_server server{service, metrics, http_options};
   auto port = server.bind(o.host, o.port);
   if (!port) {
     (void)rt.stop();
@@ -87,6 +94,8 @@ int run(const shop::node::node_options& o) {
     log(log_level::warning, "shop-node: requests still running after 30 s, stopping anyway");
   server.stop();
   listener.join();
+  // Before the server goes: every callback the runtime still holds for a connection runs
+  // now (into the stopped event loop), none later.
   auto stopped = rt.stop();
   if (!stopped)
     return fail("stopping the runtime", stopped.error());

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <tuple>
 
 namespace shop::node {
 
@@ -16,6 +17,8 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
   std::string data = o.data_dir.string();
   std::string http = o.host + ":" + std::to_string(o.port);
   std::string timeout = "15m";
+  std::string idle_timeout = "60s";
+  std::string header_timeout = "10s";
   app.add_option("--data", data, "folder of the shop's journal and read models")
     ->capture_default_str();
   app.add_option("--http", http, "HOST:PORT to serve on (port 0: any free port)")
@@ -25,9 +28,21 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
     ->capture_default_str();
   app.add_option("--token", o.token, "require 'Authorization: Bearer TOKEN' on every request");
   app.add_option("--config-file", o.caf_config_file, "CAF configuration file to read");
-  app.add_option("--http-threads", o.http_threads, "threads serving HTTP connections")
+  app.add_option("--http-threads", o.http_threads,
+                 "threads running the HTTP event loop (idle and waiting connections need none)")
     ->capture_default_str()
-    ->check(CLI::Range(1u, 1024u));
+    ->check(CLI::Range(1u, 64u));
+  app.add_option("--max-connections", o.max_connections,
+                 "HTTP connections served at once (more get 503 and are closed)")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  app.add_option("--http-idle-timeout", idle_timeout,
+                 "close a keep-alive connection idle this long")
+    ->capture_default_str();
+  app.add_option("--http-header-timeout", header_timeout,
+                 "drop a client that takes longer to send a request's headers (and as long "
+                 "again for its body)")
+    ->capture_default_str();
   app.add_option("--fulfilment-partitions", o.fulfilment_partitions,
                  "fulfilment process managers sharing the orders (one handles many orders at once)")
     ->capture_default_str()
@@ -47,6 +62,15 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
     std::cerr << "shop-node: --payment-timeout must be like 500ms, 900s, 15m or 1h, not '"
               << timeout << "'\n";
     return 2;
+  }
+  for (auto [name, text, out] : {std::tuple{"--http-idle-timeout", &idle_timeout, &o.http_idle_timeout},
+                                 std::tuple{"--http-header-timeout", &header_timeout, &o.http_header_timeout}}) {
+    auto v = parse_duration(*text);
+    if (!v || v->count() <= 0) {
+      std::cerr << "shop-node: " << name << " must be like 500ms, 10s or 1m, not '" << *text << "'\n";
+      return 2;
+    }
+    *out = *v;
   }
   o.data_dir = data;
   o.host = endpoint->first;

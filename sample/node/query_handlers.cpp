@@ -1,9 +1,10 @@
-// The query endpoints: read models (after waiting for min_position), temporal loads of an
-// order, the journal (audit trail), and the node's own state.
+// The query endpoints: read models (after an asynchronous wait for min_position),
+// temporal loads of an order, the journal (audit trail), and the node's own state.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "shop/domain/order.hpp"
 #include "shop/node/render.hpp"
@@ -24,101 +25,122 @@ http_response ok_json(const json& body) {
                        "application/json", false};
 }
 
-// The error of a read-model query: a projection that did not reach min_position in time
-// is "lagging" (504), a stopped one unavailable (503).
-http_response query_error(const annal::error& e) {
-  if (e.code == annal::errc::timeout)
-    return shop_service::error_response({504, "projection_lagging", e.message});
+// The error of a read-model read.
+http_response read_error(const annal::error& e) {
   return shop_service::error_response(to_api_error(e));
 }
 
-annal::query_options wait_for(const query_meta& q) {
-  return annal::query_options{q.min_position, shop_service::query_timeout};
+// Runs `fn(const read_model_txn&) -> result<R>` in one read transaction.
+template <class R, class F>
+annal::result<R> read_in(annal::runtime& rt, F&& fn) {
+  std::optional<R> out;
+  auto ok = rt.read_models().read([&](const annal::read_model_txn& t) -> annal::status {
+    annal::result<R> r = fn(t);
+    if (!r)
+      return std::move(r).error();
+    out.emplace(std::move(*r));
+    return {};
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return std::move(*out);
 }
 
 } // namespace
 
-http_response shop_service::get_product(const get_product_request& r) {
-  auto v = rt_.query<std::optional<product_view>>(
-    catalog_projection, [&](const annal::read_model_txn& t) { return find_product(t, tables_, r.sku); },
-    wait_for(r.query));
-  if (!v)
-    return query_error(v.error());
-  if (!*v)
-    return error_response(not_found("no product '" + r.sku + "'"));
-  return ok_json(to_json(**v));
+void shop_service::get_product(const get_product_request& r, const executor& ex, responder done) {
+  after(catalog_projection, r.query.min_position, ex, std::move(done), [this, sku = r.sku] {
+    auto v = read_in<std::optional<product_view>>(
+      rt_, [&](const annal::read_model_txn& t) { return find_product(t, tables_, sku); });
+    if (!v)
+      return read_error(v.error());
+    if (!*v)
+      return error_response(not_found("no product '" + sku + "'"));
+    return ok_json(to_json(**v));
+  });
 }
 
-http_response shop_service::get_inventory(const get_inventory_request& r) {
+void shop_service::get_inventory(const get_inventory_request& r, const executor& ex, responder done) {
   // A product never restocked has no stock row: the catalog says whether it exists, so
   // it must reflect min_position too. Both waits share one budget of query_timeout.
   auto started = std::chrono::steady_clock::now();
-  if (auto ok = rt_.await_projection(catalog_projection, r.query.min_position, query_timeout); !ok)
-    return query_error(ok.error());
-  auto left = query_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started);
-  bool product_known = false;
-  auto v = rt_.query<std::optional<inventory_view>>(
-    inventory_projection,
-    [&](const annal::read_model_txn& t) -> annal::result<std::optional<inventory_view>> {
-      auto row = find_inventory(t, tables_, r.sku);
-      if (!row || *row)
+  auto answer = [this, sku = r.sku] {
+    bool product_known = false;
+    auto v = read_in<std::optional<inventory_view>>(
+      rt_, [&](const annal::read_model_txn& t) -> annal::result<std::optional<inventory_view>> {
+        auto row = find_inventory(t, tables_, sku);
+        if (!row || *row)
+          return row;
+        auto p = find_product(t, tables_, sku);
+        if (!p)
+          return std::move(p).error();
+        product_known = p->has_value();
         return row;
-      auto p = find_product(t, tables_, r.sku);
-      if (!p)
-        return std::move(p).error();
-      product_known = p->has_value();
-      return row;
-    },
-    annal::query_options{r.query.min_position, std::max(left, std::chrono::milliseconds{0})});
-  if (!v)
-    return query_error(v.error());
-  if (*v)
-    return ok_json(to_json(**v));
-  if (product_known)
-    return ok_json(to_json(inventory_view{r.sku, 0, 0}));
-  return error_response(not_found("no product '" + r.sku + "'"));
+      });
+    if (!v)
+      return read_error(v.error());
+    if (*v)
+      return ok_json(to_json(**v));
+    if (product_known)
+      return ok_json(to_json(inventory_view{sku, 0, 0}));
+    return error_response(not_found("no product '" + sku + "'"));
+  };
+  auto min = r.query.min_position;
+  await_projection(catalog_projection, min, query_timeout, ex,
+                   [this, ex, min, started, done, answer](std::optional<api_error> e) {
+                     if (e)
+                       return done(error_response(*e));
+                     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - started);
+                     auto left = std::max(query_timeout - spent, std::chrono::milliseconds{0});
+                     await_projection(inventory_projection, min, left, ex,
+                                      [done, answer](std::optional<api_error> e2) {
+                                        done(e2 ? error_response(*e2) : answer());
+                                      });
+                   });
 }
 
-http_response shop_service::get_order(const get_order_request& r) {
+void shop_service::get_order(const get_order_request& r, const executor& ex, responder done) {
   if (r.at_version) {
     // Temporal read: the order as its first N events left it, from the journal.
     auto v = rt_.load<order>(r.order_id, annal::as_of::version(*r.at_version));
     if (!v)
-      return error_response(to_api_error(v.error()));
+      return done(error_response(to_api_error(v.error())));
     if (v->version < *r.at_version)
-      return error_response(not_found("order '" + r.order_id + "' has " + std::to_string(v->version)
-                                      + " events, not " + std::to_string(*r.at_version)));
-    return ok_json(to_json(make_order_view(v->state, v->version)));
+      return done(error_response(not_found("order '" + r.order_id + "' has " + std::to_string(v->version)
+                                           + " events, not " + std::to_string(*r.at_version))));
+    return done(ok_json(to_json(make_order_view(v->state, v->version))));
   }
-  auto v = rt_.query<std::optional<order_view>>(
-    order_detail_projection,
-    [&](const annal::read_model_txn& t) { return find_order(t, tables_, r.order_id); },
-    wait_for(r.query));
-  if (!v)
-    return query_error(v.error());
-  if (!*v)
-    return error_response(not_found("no order '" + r.order_id + "'"));
-  return ok_json(to_json(**v));
+  after(order_detail_projection, r.query.min_position, ex, std::move(done), [this, id = r.order_id] {
+    auto v = read_in<std::optional<order_view>>(
+      rt_, [&](const annal::read_model_txn& t) { return find_order(t, tables_, id); });
+    if (!v)
+      return read_error(v.error());
+    if (!*v)
+      return error_response(not_found("no order '" + id + "'"));
+    return ok_json(to_json(**v));
+  });
 }
 
-http_response shop_service::get_customer_orders(const get_customer_orders_request& r) {
-  auto v = rt_.query<std::vector<customer_order_view>>(
-    customer_orders_projection,
-    [&](const annal::read_model_txn& t) { return find_customer_orders(t, tables_, r.customer_id); },
-    wait_for(r.query));
-  if (!v)
-    return query_error(v.error());
-  return ok_json(to_json(*v));
+void shop_service::get_customer_orders(const get_customer_orders_request& r, const executor& ex,
+                                       responder done) {
+  after(customer_orders_projection, r.query.min_position, ex, std::move(done), [this, id = r.customer_id] {
+    auto v = read_in<std::vector<customer_order_view>>(
+      rt_, [&](const annal::read_model_txn& t) { return find_customer_orders(t, tables_, id); });
+    if (!v)
+      return read_error(v.error());
+    return ok_json(to_json(*v));
+  });
 }
 
-http_response shop_service::get_sales(const get_sales_request& r) {
-  auto v = rt_.query<std::vector<sales_view>>(
-    sales_projection, [&](const annal::read_model_txn& t) { return sales_report(t, tables_); },
-    wait_for(r.query));
-  if (!v)
-    return query_error(v.error());
-  return ok_json(to_json(*v));
+void shop_service::get_sales(const get_sales_request& r, const executor& ex, responder done) {
+  after(sales_projection, r.query.min_position, ex, std::move(done), [this] {
+    auto v = read_in<std::vector<sales_view>>(
+      rt_, [&](const annal::read_model_txn& t) { return sales_report(t, tables_); });
+    if (!v)
+      return read_error(v.error());
+    return ok_json(to_json(*v));
+  });
 }
 
 http_response shop_service::get_stream_events(const get_stream_events_request& r) {

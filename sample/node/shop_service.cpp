@@ -2,56 +2,134 @@
 
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <future>
 #include <random>
+#include <thread>
 
 namespace shop::node {
 
 using namespace shop::http;
 
+// A pool for the blocking handle(): each request runs on a strand of it.
+struct shop_service::sync_runner {
+  boost::asio::thread_pool pool{std::max(2u, std::thread::hardware_concurrency())};
+  ~sync_runner() { pool.join(); }
+};
+
 shop_service::shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics)
-  : rt_(rt), tables_(tables), metrics_(metrics) {
-  // Products created before this start are in the journal: orders wait until the catalog
-  // has caught up with them.
-  catalog_fence_ = rt_.store().last_position().value_or(0);
+  : rt_(rt), tables_(tables), metrics_(metrics), prices_(rt) {}
+
+shop_service::~shop_service() = default;
+
+void shop_service::handle(const api_request& request, const executor& ex, responder done) {
+  std::visit(
+    [&](const auto& r) {
+      using T = std::decay_t<decltype(r)>;
+      if constexpr (std::is_same_v<T, create_product_request>) create_product(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, change_price_request>) change_price(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, restock_request>) restock(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, place_order_request>) place_order(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, pay_order_request>) pay_order(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, ship_order_request>) ship_order(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, cancel_order_request>) cancel_order(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, get_product_request>) get_product(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, get_inventory_request>) get_inventory(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, get_order_request>) get_order(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, get_customer_orders_request>) get_customer_orders(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, get_sales_request>) get_sales(r, ex, std::move(done));
+      else if constexpr (std::is_same_v<T, get_stream_events_request>) done(get_stream_events(r));
+      else if constexpr (std::is_same_v<T, get_events_request>) done(get_events(r));
+      else if constexpr (std::is_same_v<T, get_projections_request>) done(get_projections());
+      else if constexpr (std::is_same_v<T, get_health_request>) done(get_health());
+      else done(get_metrics());
+    },
+    request);
 }
 
 http_response shop_service::handle(const api_request& request) {
-  return std::visit(
-    [this](const auto& r) -> http_response {
-      using T = std::decay_t<decltype(r)>;
-      if constexpr (std::is_same_v<T, create_product_request>) return create_product(r);
-      else if constexpr (std::is_same_v<T, change_price_request>) return change_price(r);
-      else if constexpr (std::is_same_v<T, restock_request>) return restock(r);
-      else if constexpr (std::is_same_v<T, place_order_request>) return place_order(r);
-      else if constexpr (std::is_same_v<T, pay_order_request>) return pay_order(r);
-      else if constexpr (std::is_same_v<T, ship_order_request>) return ship_order(r);
-      else if constexpr (std::is_same_v<T, cancel_order_request>) return cancel_order(r);
-      else if constexpr (std::is_same_v<T, get_product_request>) return get_product(r);
-      else if constexpr (std::is_same_v<T, get_inventory_request>) return get_inventory(r);
-      else if constexpr (std::is_same_v<T, get_order_request>) return get_order(r);
-      else if constexpr (std::is_same_v<T, get_customer_orders_request>) return get_customer_orders(r);
-      else if constexpr (std::is_same_v<T, get_sales_request>) return get_sales(r);
-      else if constexpr (std::is_same_v<T, get_stream_events_request>) return get_stream_events(r);
-      else if constexpr (std::is_same_v<T, get_events_request>) return get_events(r);
-      else if constexpr (std::is_same_v<T, get_projections_request>) return get_projections();
-      else if constexpr (std::is_same_v<T, get_health_request>) return get_health();
-      else return get_metrics();
-    },
-    request);
+  std::call_once(sync_once_, [this] { sync_ = std::make_unique<sync_runner>(); });
+  std::promise<http_response> answer;
+  auto future = answer.get_future();
+  executor strand = boost::asio::make_strand(sync_->pool);
+  boost::asio::post(strand, [&, strand] {
+    try {
+      handle(request, strand, [&answer](http_response r) { answer.set_value(std::move(r)); });
+    } catch (const std::exception& e) {
+      answer.set_value(error_response({500, "internal", std::string{"unexpected exception: "} + e.what()}));
+    }
+  });
+  return future.get();
 }
 
 http_response shop_service::error_response(const api_error& e) {
   return http_response{e.status, error_body(e), "application/json", false};
 }
 
-annal::status shop_service::await_catalog() {
-  return rt_.await_projection(catalog_projection, catalog_fence_.load(), query_timeout);
+void shop_service::await_projection(const std::string& name, annal::global_position min_position,
+                                    std::chrono::milliseconds timeout, const executor& ex,
+                                    wait_done then) {
+  auto monitor = rt_.projection_monitor_of(name);
+  if (!monitor)
+    return then(to_api_error(monitor.error()));
+  if (min_position == 0 || (*monitor)->position() >= min_position)
+    return then(std::nullopt);
+  // Decided once: by the monitor (reached, faulted, stopped) or by the timer.
+  struct wait_state {
+    explicit wait_state(const executor& ex) : timer(ex) {}
+    std::atomic<bool> decided{false};
+    boost::asio::steady_timer timer;
+    annal::projection_monitor::wait_ticket ticket = 0;
+  };
+  auto st = std::make_shared<wait_state>(ex);
+  auto mon = *monitor;
+  st->timer.expires_after(timeout);
+  st->timer.async_wait([this, st, mon, name, min_position, then](const boost::system::error_code& ec) {
+    if (ec || st->decided.exchange(true))
+      return;
+    mon->cancel(st->ticket);
+    then(wait_error(name, min_position, true));
+  });
+  // Runs on the projection's actor (or here): it only hands the outcome to `ex`.
+  st->ticket = mon->notify_when(min_position, [this, st, ex, name, min_position, then](bool reached) {
+    if (st->decided.exchange(true))
+      return;
+    boost::asio::post(ex, [this, st, name, min_position, then, reached] {
+      st->timer.cancel();
+      if (reached)
+        then(std::nullopt);
+      else
+        then(wait_error(name, min_position, false));
+    });
+  });
 }
 
-void shop_service::raise_catalog_fence(annal::global_position position) {
-  auto cur = catalog_fence_.load();
-  while (cur < position && !catalog_fence_.compare_exchange_weak(cur, position)) {
-  }
+api_error shop_service::wait_error(const std::string& name, annal::global_position min_position,
+                                   bool timed_out) {
+  auto info = rt_.projection(name);
+  if (!info)
+    return to_api_error(info.error());
+  // A model that cannot store is not merely late: say why (it resumes once space returns).
+  auto full = std::string{annal::to_string(annal::errc::storage_full)};
+  if (info->error.compare(0, full.size(), full) == 0)
+    return {507, "storage_full", "projection '" + name + "' cannot store: " + info->error};
+  if (timed_out)
+    return {504, "projection_lagging", "projection '" + name + "' is at position "
+                                         + std::to_string(info->position) + ", not yet at "
+                                         + std::to_string(min_position)};
+  return unavailable("projection '" + name + "' is " + annal::to_string(info->state));
+}
+
+void shop_service::after(const std::string& name, annal::global_position min_position,
+                         const executor& ex, responder done, std::function<http_response()> answer) {
+  await_projection(name, min_position, query_timeout, ex,
+                   [done = std::move(done), answer = std::move(answer)](std::optional<api_error> e) {
+                     done(e ? error_response(*e) : answer());
+                   });
 }
 
 api_error to_api_error(const annal::error& e) {

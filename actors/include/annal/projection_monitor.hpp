@@ -5,7 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "annal/projection.hpp"
 
@@ -19,6 +23,20 @@ public:
   /// Blocks until the projection has applied everything up to `position`, or `timeout`
   /// passed (false). Also false when the projection is faulted or stopped meanwhile.
   bool wait_for(global_position position, std::chrono::milliseconds timeout);
+
+  /// A registered asynchronous wait (0: none; its callback ran or runs at once).
+  using wait_ticket = uint64_t;
+
+  /// Calls `done(true)` once the projection has applied everything up to `position`, or
+  /// `done(false)` when it is faulted or stopped first. When that is known already, `done`
+  /// runs at once on the calling thread and the ticket is 0; otherwise it runs later on the
+  /// thread that updates the monitor (the projection's actor: keep it short, never block).
+  /// Deadlines are the caller's: cancel() the ticket when yours passes.
+  wait_ticket notify_when(global_position position, std::function<void(bool)> done);
+
+  /// Forgets a wait. True when its callback had not run (it never will); false when it
+  /// ran or is running.
+  bool cancel(wait_ticket ticket);
 
   /// The current report: lag against `journal_head` (the newest position) and, in
   /// milliseconds, the age of `oldest_unapplied` (the commit time of the first event after
@@ -43,6 +61,14 @@ public:
   void reset_position();
 
 private:
+  struct waiter {
+    wait_ticket ticket;
+    std::function<void(bool)> done;
+  };
+  /// Takes the waiters that are decided now (under mx_); the caller runs them unlocked.
+  std::vector<std::pair<std::function<void(bool)>, bool>> take_decided_locked();
+  void run(std::vector<std::pair<std::function<void(bool)>, bool>> decided);
+
   std::string name_;
   std::atomic<global_position> position_{0};
   std::atomic<uint8_t> state_{0};
@@ -53,6 +79,10 @@ private:
   std::condition_variable cv_;
   global_position faulted_at_ = 0;
   std::string error_;
+  /// Asynchronous waits by the position they wait for.
+  std::multimap<global_position, waiter> waiters_;
+  std::unordered_map<wait_ticket, std::multimap<global_position, waiter>::iterator> tickets_;
+  wait_ticket next_ticket_ = 1;
 };
 
 } // namespace annal

@@ -143,6 +143,10 @@ public:
   status await_projection(const std::string& name, global_position min_position,
                           std::chrono::milliseconds timeout);
 
+  /// The monitor of projection `name`, for callers that wait without blocking a thread
+  /// (projection_monitor::notify_when). Errors: not_found.
+  result<std::shared_ptr<projection_monitor>> projection_monitor_of(const std::string& name) const;
+
   /// Runs `fn(const read_model_txn&) -> result<R>` against the read models once projection
   /// `name` reached q.min_position. Errors: those of await_projection and of fn.
   template <class R, class F>

@@ -1,10 +1,20 @@
 #include "shop_client.hpp"
 
-#include <httplib.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <thread>
 
 namespace shop::test {
+
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
 
 std::string reply::error() const {
   if (json.is_object() && json.contains("error") && json["error"].is_string())
@@ -12,14 +22,15 @@ std::string reply::error() const {
   return {};
 }
 
+// One keep-alive connection, reopened when the server closed it.
+struct shop_client::connection {
+  boost::asio::io_context ioc;
+  tcp::socket socket{ioc};
+  boost::beast::flat_buffer buffer;
+};
+
 shop_client::shop_client(const std::string& host, int port, std::string token)
-  : cli_(std::make_unique<httplib::Client>(host, port)), token_(std::move(token)) {
-  cli_->set_keep_alive(true);
-  cli_->set_tcp_nodelay(true); // headers and body go out in two writes: no Nagle delay
-  cli_->set_connection_timeout(10);
-  cli_->set_read_timeout(60);
-  cli_->set_write_timeout(30);
-}
+  : host_(host), port_(port), token_(std::move(token)) {}
 
 shop_client::~shop_client() = default;
 shop_client::shop_client(shop_client&&) noexcept = default;
@@ -27,35 +38,76 @@ shop_client& shop_client::operator=(shop_client&&) noexcept = default;
 
 namespace {
 
-reply convert(const httplib::Result& r) {
-  reply out;
-  if (!r)
-    return out;
-  out.status = r->status;
-  out.text = r->body;
-  for (const auto& [k, v] : r->headers)
-    out.headers.emplace(k, v);
-  out.json = nlohmann::json::parse(r->body, nullptr, false);
-  if (out.json.is_discarded())
-    out.json = nullptr;
-  return out;
+// Blocking socket timeouts, so that a test never hangs on a silent server.
+void set_timeouts(tcp::socket& s, int seconds) {
+  timeval tv{seconds, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 } // namespace
 
 reply shop_client::send(const std::string& method, const std::string& path, const std::string& body,
                         const std::string& content_type, const headers& h) {
-  httplib::Request req;
-  req.method = method;
-  req.path = path;
+  bhttp::request<bhttp::string_body> req;
+  req.method_string(method);
+  req.target(path);
+  req.version(11);
+  req.set(bhttp::field::host, host_ + ":" + std::to_string(port_));
   for (const auto& [k, v] : h)
-    req.headers.emplace(k, v);
+    req.insert(k, v);
   if (!token_.empty() && h.count("Authorization") == 0)
-    req.headers.emplace("Authorization", "Bearer " + token_);
-  req.body = body;
+    req.set(bhttp::field::authorization, "Bearer " + token_);
   if (!content_type.empty())
-    req.headers.emplace("Content-Type", content_type);
-  return convert(cli_->send(req));
+    req.set(bhttp::field::content_type, content_type);
+  req.body() = body;
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
+    req.prepare_payload();
+  // A reused connection may have been closed by the server meanwhile (idle deadline):
+  // then once more on a fresh one, but only if nothing of the request was answered.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = conn_ != nullptr;
+    if (!conn_) {
+      auto c = std::make_unique<connection>();
+      boost::system::error_code ec;
+      tcp::resolver resolver{c->ioc};
+      auto endpoints = resolver.resolve(host_, std::to_string(port_), ec);
+      if (!ec)
+        boost::asio::connect(c->socket, endpoints, ec);
+      if (ec)
+        return {};
+      c->socket.set_option(tcp::no_delay(true), ec);
+      set_timeouts(c->socket, 60);
+      conn_ = std::move(c);
+    }
+    boost::system::error_code ec;
+    bhttp::write(conn_->socket, req, ec);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    parser.skip(method == "HEAD");
+    std::size_t got = 0;
+    if (!ec)
+      got = bhttp::read(conn_->socket, conn_->buffer, parser, ec);
+    if (ec) {
+      conn_.reset();
+      if (reused && got == 0)
+        continue;
+      return {};
+    }
+    auto& res = parser.get();
+    reply out;
+    out.status = static_cast<int>(res.result_int());
+    out.text = res.body();
+    for (const auto& f : res)
+      out.headers.emplace(std::string{f.name_string()}, std::string{f.value()});
+    out.json = nlohmann::json::parse(out.text, nullptr, false);
+    if (out.json.is_discarded())
+      out.json = nullptr;
+    if (!res.keep_alive())
+      conn_.reset();
+    return out;
+  }
+  return {};
 }
 
 reply shop_client::get(const std::string& path, const headers& h) {

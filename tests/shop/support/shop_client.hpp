@@ -1,5 +1,5 @@
-// A small HTTP client for the shop's API (cpp-httplib underneath, keep-alive). One client
-// per thread.
+// A small HTTP client for the shop's API (Boost.Beast underneath, blocking, keep-alive).
+// One client per thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,10 +7,6 @@
 #include <map>
 #include <memory>
 #include <string>
-
-namespace httplib {
-class Client;
-}
 
 namespace shop::test {
 
@@ -58,7 +54,10 @@ public:
   std::string await_decided(const std::string& id);
 
 private:
-  std::unique_ptr<httplib::Client> cli_;
+  struct connection;
+  std::string host_;
+  int port_ = 0;
+  std::unique_ptr<connection> conn_;
   std::string token_;
 };
 

@@ -1,45 +1,69 @@
-// The HTTP front of the node (cpp-httplib): one thread per connection from a bounded
-// pool, every route handled by parse_request + shop_service, bearer-token check, a 1 MiB
-// body limit, and a graceful drain on shutdown.
+// The HTTP front of the node: an event-driven HTTP/1.1 server (Boost.Beast on Asio). A
+// few I/O threads serve every connection; an idle or slow connection costs no thread, a
+// request that waits (a command's outcome, a read model's min_position) holds no thread
+// either. Every API route goes through parse_request + shop_service; bearer-token check,
+// a 1 MiB body limit, header and body deadlines, a connection cap (503, then close) and
+// a graceful drain on shutdown.
 //
-// Thread safety: bind() and run() once, from the owning thread; begin_drain(),
-// wait_idle() and stop() from any thread.
+// More routes (static files, server-sent events) plug in with add_route() before run().
+//
+// Thread safety: add_route(), bind() and run() once, from the owning thread;
+// begin_drain(), wait_idle(), stop() and the counters from any thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "annal/result.hpp"
+#include "shop/http/request_view.hpp"
 #include "shop/node/metrics.hpp"
 #include "shop/node/shop_service.hpp"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-} // namespace httplib
 
 namespace shop::node {
 
 struct http_server_options {
   /// Required bearer token (empty: none).
   std::string token;
-  unsigned threads = 32;
+  /// Threads running the event loop (every connection's I/O and the handlers' quick work).
+  unsigned io_threads = 2;
+  /// Connections served at once; one more is answered 503 and closed. Lowered at bind()
+  /// to what the process's file descriptor limit allows.
+  std::size_t max_connections = 10000;
+  /// A keep-alive connection may wait this long for its next request.
+  std::chrono::milliseconds idle_timeout{60000};
+  /// From a request's first byte to the end of its headers (slow clients are dropped).
+  std::chrono::milliseconds header_timeout{10000};
+  /// To receive the body once the headers are in.
+  std::chrono::milliseconds body_timeout{10000};
+  /// To send a response.
+  std::chrono::milliseconds write_timeout{10000};
 };
+
+/// A route beside the API, consulted first (after the token check): answers through
+/// `done` (on any thread) and returns true, or returns false to leave the request to the
+/// API. For static files or a page; a streaming route (SSE) is a later extension.
+using extra_route = std::function<bool(const http::request_view& request, responder done)>;
 
 class http_server {
 public:
   http_server(shop_service& service, node_metrics& metrics, http_server_options options);
+  /// Stops (if running) and closes every connection.
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  /// Binds to host:port (port 0: any free one) and returns the bound port. Errors: io_error.
+  /// Adds a route consulted before the API's (in the order added). Before run().
+  void add_route(extra_route route);
+
+  /// Binds to host:port (port 0: any free one) with a full listen backlog and returns the
+  /// bound port. Errors: io_error.
   annal::result<int> bind(const std::string& host, uint16_t port);
 
-  /// Serves until stop(). Returns false when listening failed.
+  /// Serves until stop(), on this thread and io_threads - 1 more. Returns false when
+  /// listening failed.
   bool run();
 
   /// From now on every new request gets 503 unavailable.
@@ -48,18 +72,16 @@ public:
   /// Waits until no request is being handled, up to `timeout`; false on timeout.
   bool wait_idle(std::chrono::milliseconds timeout);
 
-  /// Stops listening; run() returns once the requests in progress are answered.
+  /// Stops serving: run() returns; open connections are dropped.
   void stop();
 
-private:
-  void serve(const httplib::Request& req, httplib::Response& res);
+  /// Connections open now (served ones, not those being refused).
+  std::size_t connections() const noexcept;
 
-  shop_service& service_;
-  node_metrics& metrics_;
-  http_server_options options_;
-  std::unique_ptr<httplib::Server> server_;
-  std::atomic<bool> draining_{false};
-  std::atomic<int> in_flight_{0};
+  struct core; // (public only for the implementation's connection class)
+
+private:
+  std::unique_ptr<core> core_;
 };
 
 } // namespace shop::node

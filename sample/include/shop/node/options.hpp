@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -26,8 +27,14 @@ struct node_options {
   std::string caf_config_file;
   /// Options for CAF and the runtime's "annal" group.
   std::vector<std::string> caf_args;
-  /// Threads serving HTTP connections (each keep-alive connection holds one).
-  unsigned http_threads = 32;
+  /// Threads running the HTTP server's event loop (connections cost no thread).
+  unsigned http_threads = 2;
+  /// HTTP connections served at once; more are answered 503 and closed.
+  std::size_t max_connections = 10000;
+  /// How long a keep-alive connection may wait for its next request.
+  std::chrono::milliseconds http_idle_timeout{std::chrono::seconds(60)};
+  /// From a request's first byte to its last header; the body then has as long again.
+  std::chrono::milliseconds http_header_timeout{std::chrono::seconds(10)};
   unsigned fulfilment_partitions = 1;
 };
 

@@ -1,19 +1,27 @@
 // The shop's HTTP handlers, apart from the server: a parsed request in, a response out.
-// Commands go to the aggregates and wait for their durable outcome; queries read the read
-// models (waiting for min_position) or the journal.
+// Commands go to the aggregates and continue on their durable outcome; queries read the
+// read models (after an asynchronous wait for min_position) or the journal. Orders are
+// priced from the product aggregates' own state (price_book), not from a read model.
 //
-// Thread safety: handle() may run on many threads at once. It blocks its caller (an HTTP
-// worker thread, never one of CAF's), for at most a few seconds.
+// Thread safety: handle() may run on many threads at once. The asynchronous handle()
+// never blocks on another actor: waits continue through callbacks and timers.
 #pragma once
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "annal/runtime.hpp"
 #include "shop/http/api_error.hpp"
 #include "shop/http/api_request.hpp"
 #include "shop/node/metrics.hpp"
+#include "shop/node/price_book.hpp"
 #include "shop/read_models/tables.hpp"
 
 namespace shop::node {
@@ -27,6 +35,11 @@ struct http_response {
   bool replayed = false;
 };
 
+/// Where a request's continuations run: serialized (a strand, or a single thread).
+using executor = boost::asio::any_io_executor;
+/// Receives a request's response, once.
+using responder = std::function<void(http_response)>;
+
 class shop_service {
 public:
   /// How long a command may wait for its aggregate, and a query for its read model.
@@ -35,8 +48,16 @@ public:
 
   /// `rt` is started and outlives the service; `tables` are its read-model tables.
   shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics);
+  ~shop_service();
+  shop_service(const shop_service&) = delete;
+  shop_service& operator=(const shop_service&) = delete;
 
-  /// Runs one request.
+  /// Runs one request; call it on `ex`. `done` runs once with the response: at once when
+  /// the answer is at hand, else later on `ex` (after a command's outcome or a read
+  /// model's wait). Never blocks on a future or a condition variable.
+  void handle(const http::api_request& request, const executor& ex, responder done);
+
+  /// Runs one request and blocks until its response (the in-process benchmark, tools).
   http_response handle(const http::api_request& request);
 
   /// The response for an error.
@@ -53,42 +74,59 @@ private:
     const char* id_field;      // "sku" or "order_id"
   };
 
-  /// Sends `cmd` to instance `id` of A and renders the outcome; `position` (if given)
-  /// receives the global position of a success.
+  /// Runs after a command succeeded, before its response (on the request's executor).
+  using success_hook = std::function<void(const annal::command_reply&)>;
+  /// Receives the outcome of a read model's wait: none when reached, else the error.
+  using wait_done = std::function<void(std::optional<http::api_error>)>;
+
+  /// Sends `cmd` to instance `id` of A and answers with its outcome, on `ex`.
   template <class A>
-  http_response execute(const command_plan& plan, const std::string& id, typename A::command cmd,
-                        const http::command_meta& meta, annal::global_position* position = nullptr);
+  void execute(const command_plan& plan, const std::string& id, typename A::command cmd,
+               const http::command_meta& meta, const executor& ex, success_hook on_success,
+               responder done);
 
-  http_response create_product(const http::create_product_request& r);
-  http_response change_price(const http::change_price_request& r);
-  http_response restock(const http::restock_request& r);
-  http_response place_order(const http::place_order_request& r);
-  http_response pay_order(const http::pay_order_request& r);
-  http_response ship_order(const http::ship_order_request& r);
-  http_response cancel_order(const http::cancel_order_request& r);
+  void create_product(const http::create_product_request& r, const executor& ex, responder done);
+  void change_price(const http::change_price_request& r, const executor& ex, responder done);
+  void restock(const http::restock_request& r, const executor& ex, responder done);
+  void place_order(const http::place_order_request& r, const executor& ex, responder done);
+  void pay_order(const http::pay_order_request& r, const executor& ex, responder done);
+  void ship_order(const http::ship_order_request& r, const executor& ex, responder done);
+  void cancel_order(const http::cancel_order_request& r, const executor& ex, responder done);
 
-  http_response get_product(const http::get_product_request& r);
-  http_response get_inventory(const http::get_inventory_request& r);
-  http_response get_order(const http::get_order_request& r);
-  http_response get_customer_orders(const http::get_customer_orders_request& r);
-  http_response get_sales(const http::get_sales_request& r);
+  void get_product(const http::get_product_request& r, const executor& ex, responder done);
+  void get_inventory(const http::get_inventory_request& r, const executor& ex, responder done);
+  void get_order(const http::get_order_request& r, const executor& ex, responder done);
+  void get_customer_orders(const http::get_customer_orders_request& r, const executor& ex,
+                           responder done);
+  void get_sales(const http::get_sales_request& r, const executor& ex, responder done);
   http_response get_stream_events(const http::get_stream_events_request& r);
   http_response get_events(const http::get_events_request& r);
   http_response get_projections();
   http_response get_health();
   http_response get_metrics();
 
-  /// Waits until the catalog reflects every product command this node acknowledged
-  /// (orders take their prices from it). Errors as for await_projection.
-  annal::status await_catalog();
-  /// Raises the catalog fence to `position` (after a product command succeeded).
-  void raise_catalog_fence(annal::global_position position);
+  /// Calls `then` once projection `name` reflects `min_position` (at once when it does
+  /// already), or with the error when `timeout` passes first (504 projection_lagging) or
+  /// the projection faults or stops (503; 507 storage_full when that is its fault).
+  void await_projection(const std::string& name, annal::global_position min_position,
+                        std::chrono::milliseconds timeout, const executor& ex, wait_done then);
+  /// The error of a wait that failed: `timed_out`, or the projection faulted or stopped.
+  http::api_error wait_error(const std::string& name, annal::global_position min_position,
+                             bool timed_out);
+  /// Answers with `answer()` once projection `name` reflects `min_position`.
+  void after(const std::string& name, annal::global_position min_position, const executor& ex,
+             responder done, std::function<http_response()> answer);
+
+  struct sync_runner;
 
   annal::runtime& rt_;
   read_model_tables tables_;
   node_metrics& metrics_;
-  /// Position of the newest product event this node knows of.
-  std::atomic<annal::global_position> catalog_fence_{0};
+  /// Current product states, for pricing orders and checking restocks.
+  price_book prices_;
+  /// Threads for the blocking handle() (made on first use).
+  std::unique_ptr<sync_runner> sync_;
+  std::once_flag sync_once_;
 };
 
 /// The API error for a runtime or store error (rejected -> 409 rejected, conflict -> 409

@@ -1,0 +1,277 @@
+// One HTTP/1.1 connection: wait for a request (idle deadline), read its headers (header
+// deadline) and body (body deadline), run it, write the answer (write deadline), and
+// again while the client keeps the connection alive. Everything runs on the connection's
+// strand; a request that waits (a command, min_position) holds no thread meanwhile.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <optional>
+
+#include "annal/log.hpp"
+#include "http_core.hpp"
+#include "shop/http/request_parser.hpp"
+#include "shop/http/request_target.hpp"
+
+namespace shop::node {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+/// Longest request line plus headers accepted.
+constexpr std::uint32_t max_header_bytes = 16 * 1024;
+/// A connection closed after an error answer: read what the client still sends for at
+/// most this long (and this much), so that closing does not reset the answer away.
+constexpr auto linger_time = std::chrono::seconds(2);
+constexpr std::size_t linger_bytes = 4 * 1024 * 1024;
+
+std::string_view sv(boost::string_view s) noexcept {
+  return {s.data(), s.size()};
+}
+
+// Constant-time comparison: the token must not leak through response timing.
+bool same_secret(std::string_view a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
+  return diff == 0 && !b.empty();
+}
+
+// The answer to a request the parser refused before it was complete; none: just close.
+std::optional<http::api_error> read_error(const error_code& ec) {
+  if (ec == bhttp::error::body_limit)
+    return http::payload_too_large();
+  if (ec == bhttp::error::header_limit)
+    return http::api_error{431, "bad_request", "the request headers are too large"};
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
+    return std::nullopt;
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
+    return http::bad_request("malformed HTTP request: " + ec.message());
+  return std::nullopt; // timeout, reset, end of stream: nobody to answer
+}
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  /// `refusal`: counted among the connections being refused, not the served ones.
+  connection(http_server::core& core, tcp::socket socket, bool refusal)
+    : core_(core), stream_(std::move(socket)), refusal_(refusal) {
+    (refusal_ ? core_.refusing : core_.open).fetch_add(1);
+  }
+  ~connection() { (refusal_ ? core_.refusing : core_.open).fetch_sub(1); }
+
+  void start() { next_request(); }
+
+  /// Answers 503 at once and closes (the connection cap).
+  void refuse() {
+    auto e = http::unavailable("too many connections, retry later");
+    respond(shop_service::error_response(e), false);
+  }
+
+private:
+  void next_request() {
+    if (core_.stopping)
+      return close();
+    parser_.emplace();
+    parser_->body_limit(http::max_body_bytes);
+    parser_->header_limit(max_header_bytes);
+    if (buffer_.size() > 0)
+      return read_header();
+    // Idle until the next request's first byte: no thread, only its deadline.
+    stream_.expires_after(core_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t n) {
+      if (ec)
+        return self->close();
+      self->buffer_.commit(n);
+      self->read_header();
+    });
+  }
+
+  void read_header() {
+    stream_.expires_after(core_.options.header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec)
+        return self->failed(ec);
+      self->read_body();
+    });
+  }
+
+  void read_body() {
+    if (parser_->is_done())
+      return run();
+    stream_.expires_after(core_.options.body_timeout);
+    auto expect = parser_->get()[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      // The client (curl, for bodies over 1 KiB) waits for this before sending the body.
+      static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      boost::asio::async_write(stream_, boost::asio::buffer(interim, sizeof interim - 1),
+                               [self = shared_from_this()](error_code ec, std::size_t) {
+                                 if (ec)
+                                   return self->close();
+                                 self->read_body_now();
+                               });
+      return;
+    }
+    read_body_now();
+  }
+
+  void read_body_now() {
+    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec)
+        return self->failed(ec);
+      self->run();
+    });
+  }
+
+  void failed(const error_code& ec) {
+    auto answer = read_error(ec);
+    if (!answer)
+      return close();
+    respond(shop_service::error_response(*answer), false);
+  }
+
+  void run() {
+    stream_.expires_never(); // the handler's own deadlines bound the wait
+    core_.in_flight.fetch_add(1);
+    counted_ = true;
+    auto& req = parser_->get();
+    head_ = req.method() == bhttp::verb::head;
+    keep_alive_ = req.keep_alive();
+    method_ = head_ ? std::string{"GET"} : std::string{sv(req.method_string())};
+    target_ = http::decode_target(sv(req.target()));
+    http::request_view view;
+    view.method = method_;
+    view.path = target_.path;
+    view.query.reserve(target_.query.size());
+    for (const auto& [k, v] : target_.query)
+      view.query.emplace_back(k, v);
+    for (const auto& field : req)
+      view.headers.emplace_back(sv(field.name_string()), sv(field.value()));
+    view.body = req.body();
+
+    const auto& token = core_.options.token;
+    if (!token.empty()) {
+      auto given = view.header("Authorization");
+      if (!same_secret(given.value_or(std::string_view{}), "Bearer " + token))
+        return answer(shop_service::error_response(http::unauthorized()));
+    }
+    if (core_.draining)
+      return answer(shop_service::error_response(http::unavailable("the node is shutting down")));
+    auto self = shared_from_this();
+    auto ex = stream_.get_executor();
+    // Answers may come from another thread: continue on this connection's strand.
+    responder done = [self, ex](http_response r) {
+      boost::asio::dispatch(ex, [self, r = std::move(r)]() mutable { self->answer(std::move(r)); });
+    };
+    try {
+      for (const auto& route : core_.routes)
+        if (route(view, done))
+          return;
+      auto parsed = http::parse_request(view);
+      if (auto* err = std::get_if<http::api_error>(&parsed))
+        return answer(shop_service::error_response(*err));
+      core_.service.handle(std::get<http::api_request>(parsed), ex, std::move(done));
+    } catch (const std::exception& e) { // a bug: answer, log, and keep serving
+      annal::log(annal::log_level::error, std::string{"handler threw: "} + e.what());
+      answer(shop_service::error_response({500, "internal", "unexpected exception"}));
+    }
+  }
+
+  /// The answer to the request read last.
+  void answer(http_response r) {
+    if (r.status >= 500)
+      annal::log(annal::log_level::warning, method_ + " " + target_.path + " -> "
+                                              + std::to_string(r.status) + " " + r.body);
+    respond(std::move(r), keep_alive_ && !core_.draining);
+  }
+
+  void respond(http_response r, bool keep_alive) {
+    core_.metrics.response_sent(r.status);
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(r.status));
+    res_.set(bhttp::field::content_type, r.content_type);
+    if (r.replayed)
+      res_.set("Idempotent-Replayed", "true");
+    if (r.status == 503)
+      res_.set(bhttp::field::retry_after, "1");
+    res_.keep_alive(keep_alive);
+    res_.content_length(r.body.size()); // HEAD: the length GET would send, and no body
+    if (!head_)
+      res_.body() = std::move(r.body);
+    keep_alive_ = keep_alive;
+    stream_.expires_after(core_.options.write_timeout);
+    bhttp::async_write(stream_, res_, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->written(ec);
+    });
+  }
+
+  void written(const error_code& ec) {
+    if (counted_) {
+      counted_ = false;
+      core_.in_flight.fetch_sub(1);
+    }
+    head_ = false;
+    if (ec)
+      return close();
+    if (!keep_alive_)
+      return linger();
+    next_request();
+  }
+
+  /// Closes after an answer: stops sending, then reads (and drops) what the client still
+  /// sends until it closes too, for a short while, so that the answer is not reset away.
+  void linger() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(linger_time);
+    drain_read();
+  }
+
+  void drain_read() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(64 * 1024), [self = shared_from_this()](error_code ec, std::size_t n) {
+      self->lingered_ += n;
+      if (ec || self->lingered_ > linger_bytes)
+        return self->close();
+      self->drain_read();
+    });
+  }
+
+  void close() {
+    error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+  http_server::core& core_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> res_;
+  std::string method_;
+  http::request_target target_;
+  bool head_ = false;
+  bool keep_alive_ = true;
+  bool counted_ = false;
+  std::size_t lingered_ = 0;
+  bool refusal_;
+};
+
+} // namespace
+
+void serve_connection(http_server::core& core, tcp::socket socket) {
+  std::make_shared<connection>(core, std::move(socket), false)->start();
+}
+
+void refuse_connection(http_server::core& core, tcp::socket socket) {
+  std::make_shared<connection>(core, std::move(socket), true)->refuse();
+}
+
+} // namespace shop::node

@@ -1,0 +1,43 @@
+// The parts of the HTTP server that its connections share (private to sample/node).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <vector>
+
+#include "shop/node/http_server.hpp"
+
+namespace shop::node {
+
+struct http_server::core {
+  core(shop_service& s, node_metrics& m, http_server_options o)
+    : service(s), metrics(m), options(std::move(o)), max_connections(options.max_connections) {}
+
+  shop_service& service;
+  node_metrics& metrics;
+  http_server_options options;
+  std::vector<extra_route> routes;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor{ioc};
+  /// Accepting again after the process ran out of file descriptors.
+  boost::asio::steady_timer accept_retry{ioc};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopping{false};
+  /// Requests read and not answered yet.
+  std::atomic<int> in_flight{0};
+  /// Connections being served, and connections being refused (503, then close).
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> refusing{0};
+  std::size_t max_connections;
+};
+
+/// Serves one accepted connection until it closes (it keeps itself alive meanwhile).
+void serve_connection(http_server::core& core, boost::asio::ip::tcp::socket socket);
+
+/// Answers an accepted connection over the cap with 503 and closes it.
+void refuse_connection(http_server::core& core, boost::asio::ip::tcp::socket socket);
+
+} // namespace shop::node
