@@ -17,6 +17,7 @@
 //
 //   soak [--duration 120] [--round-min 5] [--round-max 20] [--clients 4] [--dir PATH] ...
 //   soak --duration 1800                 # the documented 30-minute run
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,6 +56,7 @@ private:
   bool kill_node();
   bool stop_node(const std::string& when);
   void hang(const std::string& where);
+  std::string crash_stacks(pid_t pid);
   bool node_died(const std::string& where);
 
   // -- phases -----------------------------------------------------------------------------
@@ -165,13 +167,32 @@ void soak_run::hang(const std::string& where) {
 }
 
 bool soak_run::node_died(const std::string& where) {
+  auto pid = node_.pid();
   auto s = node_.poll_exit();
   if (!s)
     return false;
-  violation("crash", where + ": the node ended by itself with " + s->describe() + "; log:\n"
-                       + tail_of(data_.parent_path() / "node.log"));
+  violation("crash", where + ": the node ended by itself with " + s->describe() + crash_stacks(pid)
+                       + "; log:\n" + tail_of(data_.parent_path() / "node.log"));
   fatal_ = true;
   return true;
+}
+
+// The node's core file, when the kernel wrote one into the work folder (the driver runs
+// there with core dumps on), turned into the stacks of every thread.
+std::string soak_run::crash_stacks(pid_t pid) {
+  auto work = data_.parent_path();
+  for (auto name : {"core." + std::to_string(pid), std::string{"core"}}) {
+    std::error_code ec;
+    if (!std::filesystem::exists(work / name, ec))
+      continue;
+    auto core = work / ("crash-" + std::to_string(pid) + ".core");
+    std::filesystem::rename(work / name, core, ec);
+    auto file = work / ("crash-" + std::to_string(pid) + "-stacks.txt");
+    auto r = run_bounded({"/usr/bin/gdb", "-batch", "-ex", "thread apply all bt", o_.node, core.string()},
+                         file, std::chrono::seconds(120));
+    return r.clean() ? "; stacks of every thread in " + file.string() : "; core in " + core.string();
+  }
+  return "; no core file";
 }
 
 void soak_run::interval_line(double dt, uint64_t& last_acked, uint64_t& last_position) {
@@ -385,10 +406,17 @@ int soak_run::run() {
     o_.seed = std::random_device{}() % 1000000 + 1;
   rng_.seed(o_.seed);
   auto work = o_.dir.empty() ? std::filesystem::temp_directory_path() / ("annal-soak-" + std::to_string(::getpid()))
-                             : o_.dir;
+                             : std::filesystem::absolute(o_.dir);
   std::error_code ec;
   std::filesystem::remove_all(work / "data", ec);
   std::filesystem::create_directories(work, ec);
+  // A node that crashes leaves its core here (core_pattern "core"): its stacks are reported.
+  std::filesystem::current_path(work, ec);
+  rlimit core{};
+  if (::getrlimit(RLIMIT_CORE, &core) == 0) {
+    core.rlim_cur = core.rlim_max;
+    ::setrlimit(RLIMIT_CORE, &core);
+  }
   data_ = work / "data";
   started_ = clock_type::now();
   annal::bench::env_line(o_.durability).str("case", "soak").integer("seed", static_cast<int64_t>(o_.seed))
