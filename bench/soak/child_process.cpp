@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -192,6 +194,49 @@ bool dump_stacks(pid_t pid, const std::filesystem::path& file, std::chrono::seco
                         "thread apply all bt"},
                        file, timeout);
   return s.clean();
+}
+
+std::string summarize_stacks(const std::filesystem::path& file) {
+  std::ifstream in{file};
+  std::map<std::string, int> groups;
+  std::string line;
+  std::string key;
+  int frames = 0;
+  auto flush = [&] {
+    if (!key.empty())
+      ++groups[key];
+    key.clear();
+    frames = 0;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("Thread ", 0) == 0) {
+      flush();
+      continue;
+    }
+    if (line.empty() || line[0] != '#' || frames >= 6)
+      continue;
+    if (line.find("annal::") == std::string::npos && line.find("shop::") == std::string::npos
+        && line.find("mdb_") == std::string::npos)
+      continue;
+    auto in_at = line.find(" in ");
+    auto name = line.substr(in_at == std::string::npos ? 0 : in_at + 4);
+    if (name.rfind("0x", 0) == 0 && in_at != std::string::npos)
+      name = line.substr(in_at + 4);
+    auto paren = name.find('(');
+    // Keep template arguments short: the function's qualified name is what tells.
+    name = name.substr(0, std::min<std::size_t>(paren == std::string::npos ? name.size() : paren, 120));
+    key += "\n      " + name;
+    ++frames;
+  }
+  flush();
+  std::vector<std::pair<int, std::string>> sorted;
+  for (const auto& [k, n] : groups)
+    sorted.emplace_back(n, k);
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string out;
+  for (const auto& [n, k] : sorted)
+    out += "\n    " + std::to_string(n) + " thread(s):" + k;
+  return out;
 }
 
 } // namespace annal::soak

@@ -68,4 +68,8 @@ private:
 /// `timeout`. False when gdb is not there or failed.
 bool dump_stacks(pid_t pid, const std::filesystem::path& file, std::chrono::seconds timeout);
 
+/// The interesting part of a gdb stack dump: per thread, its first frames in Annal, the
+/// shop or LMDB (argument lists cut), grouped with a count of threads, most first.
+std::string summarize_stacks(const std::filesystem::path& file);
+
 } // namespace annal::soak

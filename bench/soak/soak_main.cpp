@@ -97,7 +97,7 @@ void soak_run::violation(const std::string& kind, const std::string& what) {
   if (violations_.size() < 200)
     violations_.push_back(kind + ": " + what);
   json_line{}.str("bench", "soak").str("case", "violation").str("kind", kind).integer("round", round_)
-    .str("what", what.substr(0, 2000)).print();
+    .str("what", what.substr(0, 6000)).print();
 }
 
 bool soak_run::start_node(const std::string& when) {
@@ -158,7 +158,7 @@ void soak_run::hang(const std::string& where) {
   auto file = data_.parent_path() / ("hang-" + std::to_string(hangs_) + "-stacks.txt");
   std::string stacks = "no stacks (gdb missing or failed)";
   if (node_.running() && dump_stacks(node_.pid(), file, std::chrono::seconds(120)))
-    stacks = "stacks of every thread in " + file.string();
+    stacks = "stacks of every thread in " + file.string() + "; in Annal:" + summarize_stacks(file);
   auto journal = probe_store(data_ / "journal");
   violation("hang", where + "; journal " + annal::bench::fixed(journal.file_mib, 1) + " MiB of a "
                       + annal::bench::fixed(journal.map_mib, 0) + " MiB map; " + stacks
@@ -190,7 +190,8 @@ std::string soak_run::crash_stacks(pid_t pid) {
     auto file = work / ("crash-" + std::to_string(pid) + "-stacks.txt");
     auto r = run_bounded({"/usr/bin/gdb", "-batch", "-ex", "thread apply all bt", o_.node, core.string()},
                          file, std::chrono::seconds(120));
-    return r.clean() ? "; stacks of every thread in " + file.string() : "; core in " + core.string();
+    return r.clean() ? "; stacks of every thread in " + file.string() + "; in Annal:" + summarize_stacks(file)
+                     : "; core in " + core.string();
   }
   return "; no core file";
 }
@@ -427,7 +428,6 @@ int soak_run::run() {
   bool ok = start_node("fresh");
   if (ok) {
     std::string why;
-    soak_client c{node_.port(), o_.request_timeout};
     if (!seed_catalog(node_.port(), ledger_, o_.skus, o_.request_timeout, why)) {
       if (!node_died("seeding"))
         hang("seeding the catalog: " + why);
