@@ -190,8 +190,10 @@ std::string soak_run::crash_stacks(pid_t pid) {
     auto file = work / ("crash-" + std::to_string(pid) + "-stacks.txt");
     auto r = run_bounded({"/usr/bin/gdb", "-batch", "-ex", "thread apply all bt", o_.node, core.string()},
                          file, std::chrono::seconds(120));
-    return r.clean() ? "; stacks of every thread in " + file.string() + "; in Annal:" + summarize_stacks(file)
-                     : "; core in " + core.string();
+    if (!r.clean())
+      return "; core in " + core.string();
+    std::filesystem::remove(core, ec); // hundreds of MiB; the stacks are what tells
+    return "; stacks of every thread in " + file.string() + "; in Annal:" + summarize_stacks(file);
   }
   return "; no core file";
 }
