@@ -56,7 +56,7 @@ private:
   bool kill_node();
   bool stop_node(const std::string& when);
   void hang(const std::string& where);
-  std::string crash_stacks(pid_t pid);
+  std::string crash_stacks(const std::string& binary, const std::string& label);
   bool node_died(const std::string& where);
 
   // -- phases -----------------------------------------------------------------------------
@@ -171,24 +171,25 @@ bool soak_run::node_died(const std::string& where) {
   auto s = node_.poll_exit();
   if (!s)
     return false;
-  violation("crash", where + ": the node ended by itself with " + s->describe() + crash_stacks(pid)
+  violation("crash", where + ": the node ended by itself with " + s->describe() + crash_stacks(o_.node, "node-" + std::to_string(pid))
                        + "; log:\n" + tail_of(data_.parent_path() / "node.log"));
   fatal_ = true;
   return true;
 }
 
-// The node's core file, when the kernel wrote one into the work folder (the driver runs
-// there with core dumps on), turned into the stacks of every thread.
-std::string soak_run::crash_stacks(pid_t pid) {
+// The core file of a child that `binary` ran, when the kernel wrote one into the work
+// folder (the driver runs there with core dumps on), turned into the stacks of every thread.
+std::string soak_run::crash_stacks(const std::string& binary, const std::string& label) {
   auto work = data_.parent_path();
-  for (auto name : {"core." + std::to_string(pid), std::string{"core"}}) {
-    std::error_code ec;
-    if (!std::filesystem::exists(work / name, ec))
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator{work, ec}) {
+    auto name = entry.path().filename().string();
+    if (name != "core" && name.rfind("core.", 0) != 0)
       continue;
-    auto core = work / ("crash-" + std::to_string(pid) + ".core");
-    std::filesystem::rename(work / name, core, ec);
-    auto file = work / ("crash-" + std::to_string(pid) + "-stacks.txt");
-    auto r = run_bounded({"/usr/bin/gdb", "-batch", "-ex", "thread apply all bt", o_.node, core.string()},
+    auto core = work / ("crash-" + label + ".core");
+    std::filesystem::rename(entry.path(), core, ec);
+    auto file = work / ("crash-" + label + "-stacks.txt");
+    auto r = run_bounded({"/usr/bin/gdb", "-batch", "-ex", "thread apply all bt", binary, core.string()},
                          file, std::chrono::seconds(120));
     if (!r.clean())
       return "; core in " + core.string();
@@ -358,8 +359,10 @@ bool soak_run::verify_and_rebuild() {
                        log, o_.verify_timeout);
   bool same = false;
   if (!r.clean()) {
-    violation(r.exited ? "rebuild" : "hang", "the rebuild of a journal copy ended with " + r.describe() + ": "
-                                              + tail_of(log, 2000));
+    violation(r.exited ? "rebuild" : "hang",
+              "the rebuild of a journal copy ended with " + r.describe()
+                + (r.signal != 0 ? crash_stacks(self_, "rebuild-" + std::to_string(round_)) : std::string{})
+                + ": " + tail_of(log, 2000));
   } else {
     std::string error;
     auto diff = compare_read_models(data_, scratch, error);
