@@ -213,7 +213,7 @@ std::string summarize_stacks(const std::filesystem::path& file) {
       flush();
       continue;
     }
-    if (line.empty() || line[0] != '#' || frames >= 6)
+    if (line.empty() || line[0] != '#' || frames >= 8)
       continue;
     if (line.find("annal::") == std::string::npos && line.find("shop::") == std::string::npos
         && line.find("mdb_") == std::string::npos)
@@ -222,6 +222,8 @@ std::string summarize_stacks(const std::filesystem::path& file) {
     auto name = line.substr(in_at == std::string::npos ? 0 : in_at + 4);
     if (name.rfind("0x", 0) == 0 && in_at != std::string::npos)
       name = line.substr(in_at + 4);
+    if (name.rfind("std::_Function_handler", 0) == 0 || name.rfind("decltype", 0) == 0)
+      continue; // wrappers: the frames around them say more
     auto paren = name.find('(');
     // Keep template arguments short: the function's qualified name is what tells.
     name = name.substr(0, std::min<std::size_t>(paren == std::string::npos ? name.size() : paren, 120));
