@@ -270,8 +270,8 @@ private:
     for (std::size_t j = 1; j < size / 8; ++j) {
       auto p = fmt::load<uint64_t>(value + 8 * j);
       if (p < 2 || p > last_)
-        return fail(where(pgno, t) + " lists page " + std::to_string(p) + " as free, outside pages 2.."
-                    + std::to_string(last_));
+        return fail(where(pgno, t) + " lists page " + std::to_string(p)
+                    + " as free, outside pages 2.." + std::to_string(last_));
       free_.push_back(p);
     }
     return {};

@@ -1,5 +1,5 @@
 // rebuild needs the data folder to itself: when another process holds the runtime's own
-// folder lock (<data>/annal.lock, an flock a runtime takes before it opens any store), the
+// folder lock (an flock on the data folder, which a runtime takes before it opens any store), the
 // command is refused with the documented "in use" exit code and one line on stderr.
 #include <catch2/catch.hpp>
 
@@ -25,7 +25,7 @@ void require_one_line_error(const cli_run& r, const std::string& text) {
   REQUIRE(r.err.find(text) != std::string::npos);
 }
 
-// Another process that holds the exclusive flock on <data>/annal.lock, as a runtime does
+// Another process that holds the exclusive flock on the data folder, as a runtime does
 // from the moment it opens until it stops, until the object goes away.
 class folder_lock_holder {
 public:
@@ -38,12 +38,12 @@ public:
       ::close(ready[1]);
       return;
     }
-    auto path = (data / "annal.lock").string();
+    auto path = data.string();
     pid_ = ::fork();
     if (pid_ == 0) {
       ::close(ready[0]);
       ::close(release[1]);
-      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       char ok = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 ? 'y' : 'n';
       if (::write(ready[1], &ok, 1) != 1)
         ::_exit(1);
@@ -91,7 +91,7 @@ private:
 } // namespace
 
 // The store guard (tools/annal/store_guard.cpp) sees LMDB's locks on lock.mdb; a runtime
-// that holds annal.lock but has no environment open yet (one that is starting) gets past
+// that holds the folder lock but has no environment open yet (one that is starting) gets past
 // it, and the refusal then comes from runtime::open (errc::unavailable), which must map
 // to the same exit code.
 TEST_CASE("rebuild refuses with exit code 4 and one line while another runtime holds the "

@@ -89,7 +89,8 @@ TEST_CASE("a clean store passes the file check", "[persistence][file_check]") {
     REQUIRE(rm);
     auto t = (*rm)->table("things");
     REQUIRE(t);
-    REQUIRE((*rm)->write([&](read_model_txn& tx) { return tx.put(*t, "k", std::string(20000, 'v')); }));
+    REQUIRE((*rm)->write(
+      [&](read_model_txn& tx) { return tx.put(*t, "k", std::string(20000, 'v')); }));
   }
   CHECK(check_store_file(dir / "rm")); // a value on overflow pages
 }

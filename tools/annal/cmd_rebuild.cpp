@@ -168,10 +168,13 @@ outcome<exit_code> follow_everything(context& ctx, runtime& rt, const store_guar
   if (!followed)
     return followed;
   if (!stopped)
-    return operation_failure("the rebuild finished but stopping failed: " + stopped.error().to_string());
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return operation_failure("the rebuild finished but stopping failed: "
+                             + stopped.error().to_string());
+  using seconds_d = std::chrono::duration<double>;
+  double seconds = seconds_d(std::chrono::steady_clock::now() - started).count();
   for (const auto& name : ctx.catalog.projections())
-    ctx.out.object(record{}.text("projection", name).number("position", *head).number("seconds", seconds, 3));
+    ctx.out.object(
+      record{}.text("projection", name).number("position", *head).number("seconds", seconds, 3));
   return exit_code::ok;
 }
 
