@@ -28,7 +28,7 @@ struct node_options {
   /// Options for CAF and the runtime's "annal" group.
   std::vector<std::string> caf_args;
   /// Threads running the HTTP server's event loop (connections cost no thread).
-  unsigned http_threads = 2;
+  unsigned http_threads = 4;
   /// HTTP connections served at once; more are answered 503 and closed.
   std::size_t max_connections = 10000;
   /// How long a keep-alive connection may wait for its next request.
