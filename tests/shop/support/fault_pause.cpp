@@ -3,6 +3,8 @@
 //   ANNAL_FAULT_AT=<n>         pause at the n-th fault point reached (1 = the first), counting
 //                              every point of the process managers and the timer service
 //   ANNAL_FAULT_MARKER=<path>  written ("<point> <manager>") when the pause begins
+//   ANNAL_FAULT_POINT=<name>   optional: count only this kind of point (command_answered,
+//                              batch_committed, timer_answered)
 // The paused thread (a process manager's or the timer service's) then waits to be killed
 // (kill -9 by the test), so the test can change the world at exactly that step boundary.
 #include <unistd.h>
@@ -19,6 +21,7 @@ namespace {
 
 std::atomic<long> remaining{0};
 std::string marker;
+std::string only; // empty: every kind
 
 const char* name_of(annal::testing::fault_point p) {
   switch (p) {
@@ -30,6 +33,8 @@ const char* name_of(annal::testing::fault_point p) {
 }
 
 void observe(annal::testing::fault_point p, std::string_view where) {
+  if (!only.empty() && only != name_of(p))
+    return;
   if (remaining.fetch_sub(1) != 1)
     return;
   {
@@ -51,6 +56,8 @@ struct arm {
       return;
     remaining = std::atol(at);
     marker = path;
+    if (auto kind = std::getenv("ANNAL_FAULT_POINT"))
+      only = kind;
     if (remaining > 0)
       annal::testing::set_fault_observer(observe);
   }
