@@ -58,8 +58,15 @@ result<journal_identity> identity_of(event_store& journal) {
   journal_identity out;
   auto* env = static_cast<MDB_env*>(journal.native_handle());
   MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn); rc != 0)
-    return detail::lmdb_error(rc, "begin a read of the journal's meta table");
+  int begun = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
+  // A running node grew the map since this process mapped it (verify beside a node):
+  // adopt the new size and read again. Safe because no other transaction of this process
+  // is open on the journal here (see the header: called at open and by tools).
+  for (int attempt = 0; begun == MDB_MAP_RESIZED && attempt < 3; ++attempt)
+    if (mdb_env_set_mapsize(env, 0) == 0)
+      begun = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
+  if (begun != 0)
+    return detail::lmdb_error(begun, "begin a read of the journal's meta table");
   MDB_dbi meta = 0;
   int rc = mdb_dbi_open(txn, "meta", 0, &meta);
   status ok = rc != 0 ? status{detail::lmdb_error(rc, "open the journal's meta table")}

@@ -34,6 +34,8 @@ struct journal_identity {
 };
 
 /// The identity and head of `journal`. Errors: corrupt (no id or format recorded), io_error.
+/// REQUIRES: no other thread uses `journal` meanwhile (call it at open, or from a tool): it
+/// reads outside the store's transactions and adopts a map grown by another process.
 result<journal_identity> identity_of(event_store& journal);
 
 /// Handle of a named table of the read-model environment.
