@@ -123,6 +123,12 @@ status write_binding(detail::txn& t, const journal_identity& journal) {
 } // namespace
 
 status read_model_store::bind_journal(event_store& journal) {
+  // Checkpoints first, then the journal's head: a projection only applies committed
+  // events, so beside a running node a checkpoint read earlier can never pass a head read
+  // later (read the other way round, verify saw projections "ahead" of the journal).
+  auto all = checkpoints();
+  if (!all)
+    return std::move(all).error();
   auto j = identity_of(journal);
   if (!j)
     return std::move(j).error();
@@ -139,9 +145,6 @@ status read_model_store::bind_journal(event_store& journal) {
                                        + std::to_string((*bound)->format)
                                        + ", newer than the journal's "
                                        + std::to_string(j->format) + "; " + rebuild_hint());
-  auto all = checkpoints();
-  if (!all)
-    return std::move(all).error();
   auto ahead = std::max_element(all->begin(), all->end(),
                                 [](const auto& a, const auto& b) { return a.second < b.second; });
   if (ahead != all->end() && ahead->second > j->head)
