@@ -74,6 +74,8 @@ unsigned env_flags(const store_options& o) {
   unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (o.mode == durability::no_sync)
     flags |= MDB_NOSYNC;
+  else if (!o.sync_meta)
+    flags |= MDB_NOMETASYNC;
   if (o.read_only)
     flags |= MDB_RDONLY;
   return flags;

@@ -133,6 +133,7 @@ result<std::unique_ptr<read_model_store>> read_model_store::open(const store_opt
     return std::move(env).error();
   auto p = std::make_unique<impl>();
   p->env = std::move(*env);
+  p->writes = std::make_unique<detail::write_group>(*p->env);
   return std::unique_ptr<read_model_store>{new read_model_store(std::move(p))};
 }
 
@@ -147,13 +148,12 @@ result<table_id> read_model_store::table(const std::string& name) {
 }
 
 status read_model_store::write(const std::function<status(read_model_txn&)>& fn) {
-  return impl_->env->write([&](detail::txn& t) -> status {
-    bool map_full = false;
-    read_model_txn rt{t.get(), impl_->checkpoints(), true, &map_full};
-    auto r = fn(rt);
-    if (map_full)
-      t.note(MDB_MAP_FULL);
-    return r;
+  if (impl_->env->options().read_only)
+    return make_error(errc::bad_request, "the store is open read-only");
+  // Projections commit concurrently: one transaction (one pair of syncs) serves all of them.
+  return impl_->writes->run([&](MDB_txn* t, bool& map_full) -> status {
+    read_model_txn rt{t, impl_->checkpoints(), true, &map_full};
+    return fn(rt);
   });
 }
 

@@ -128,7 +128,11 @@ struct runtime::impl {
     if (!s)
       return std::move(s).error();
     store = std::move(*s);
-    auto rm = read_model_store::open(options_for(config, "read-models"));
+    auto rm_options = options_for(config, "read-models");
+    // Derived data: a commit lost to a crash of the machine is replayed from the journal
+    // (checkpoints commit with the rows), so one sync per commit is enough.
+    rm_options.sync_meta = false;
+    auto rm = read_model_store::open(rm_options);
     if (!rm)
       return std::move(rm).error();
     read_models = std::move(*rm);

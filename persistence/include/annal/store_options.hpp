@@ -35,6 +35,11 @@ struct store_options {
   std::size_t snapshots_to_keep = 3;
   /// Maximum concurrent read transactions (LMDB reader slots), across processes.
   unsigned max_readers = 1024;
+  /// False: durable commits sync the data pages but write the meta page without a sync of
+  /// its own (MDB_NOMETASYNC; the next commit's sync carries it): one sync per commit
+  /// instead of two, and a crash of the machine may lose the newest commit but never the
+  /// file's integrity. Read models use it: what they lose is replayed from the journal.
+  bool sync_meta = true;
   /// Open read-only (for tools); every write fails with errc::bad_request.
   bool read_only = false;
 };
