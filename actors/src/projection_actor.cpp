@@ -50,6 +50,7 @@ result<global_position> resume_position(projection_state_data& st) {
 
 void resume(projection_actor* self) {
   auto& st = self->state;
+  st.sink->restart();
   // Events parked earlier (by policy or by an operator) stay skipped after a restart.
   if (auto parked = st.sink->parked_positions())
     st.skip.insert(parked->begin(), parked->end());
@@ -81,7 +82,7 @@ status apply(projection_actor* self, const std::vector<event_view>& events, glob
   }
   if (through >= st.failed_at)
     st.attempts = 0;
-  st.monitor->advance(through);
+  st.monitor->advance(st.sink->settled().value_or(through));
   if (st.rebuilding)
     st.monitor->set_rebuild_progress(std::min(through, st.rebuild_total), st.rebuild_total);
   return {};
@@ -113,6 +114,22 @@ void on_failure(projection_actor* self, const error& err) {
                           + std::to_string(st.failed_at) + ": " + err.to_string());
   st.faulted = true;
   st.monitor->set_fault(st.failed_at, err.to_string());
+}
+
+// The sink finished events handed over earlier (or one of them failed).
+void on_poll(projection_actor* self) {
+  auto& st = self->state;
+  if (st.faulted || !st.sub->active())
+    return;
+  global_position failed_at = 0;
+  if (auto ok = st.sink->poll(failed_at); !ok) {
+    st.failed_at = failed_at;
+    st.sub->pause();
+    on_failure(self, ok.error());
+    return;
+  }
+  if (auto settled = st.sink->settled(); settled && *settled > st.monitor->position())
+    st.monitor->advance(*settled);
 }
 
 void on_mode(projection_actor* self, bool live) {
@@ -157,9 +174,15 @@ caf::behavior projection(projection_actor* self, event_store* store, caf::actor 
     self, *store, std::move(bus), st.options.filter, st.options.chunk_events,
     [=](const std::vector<event_view>& evs, global_position through) { return apply(self, evs, through); },
     [=](const error& err) { on_failure(self, err); }, [=](bool live) { on_mode(self, live); });
+  // Weak: the sink must not keep its own actor alive.
+  st.sink->set_wakeup([weak = caf::actor_cast<caf::weak_actor_ptr>(self)] {
+    if (auto strong = weak.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), detail::poll_atom::value);
+  });
   resume(self);
   return {
     [=](detail::catchup_atom) { self->state.sub->catch_up_step(); },
+    [=](detail::poll_atom) { on_poll(self); },
     [=](detail::committed_atom, const detail::committed_events& batch) {
       self->state.sub->on_committed(batch);
     },

@@ -128,11 +128,21 @@ namespace detail {
 // -- batch_mailbox ----------------------------------------------------------------------
 
 void batch_mailbox::post(message m) {
+  std::function<void()> wake;
   {
     std::lock_guard<std::mutex> guard{mx_};
+    if (queue_.empty())
+      wake = on_first_post_;
     queue_.push_back(std::move(m));
   }
   cv_.notify_one();
+  if (wake)
+    wake();
+}
+
+void batch_mailbox::on_first_post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> guard{mx_};
+  on_first_post_ = std::move(fn);
 }
 
 bool batch_mailbox::take(std::deque<message>& out, std::chrono::milliseconds timeout) {

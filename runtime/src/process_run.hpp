@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,9 @@ public:
   };
 
   void post(message m);
+  /// Calls `fn` (from the posting thread) whenever a post finds the mailbox empty: the
+  /// manager's actor is told to take the replies when nobody waits for them.
+  void on_first_post(std::function<void()> fn);
   /// Moves every posted message to `out`, waiting up to `timeout` for the first; false when
   /// none came in time.
   bool take(std::deque<message>& out, std::chrono::milliseconds timeout);
@@ -35,6 +39,7 @@ private:
   std::mutex mx_;
   std::condition_variable cv_;
   std::deque<message> queue_;
+  std::function<void()> on_first_post_;
 };
 
 /// A continuation waiting for the outcomes of some commands of its event.

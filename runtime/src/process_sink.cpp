@@ -20,18 +20,27 @@ namespace {
 // sooner; this only bounds a runtime that lost a reply).
 constexpr std::chrono::minutes stall_limit{5};
 
-// The events of one instance in a batch, in order, and what the handled ones staged.
-struct instance_chain {
-  std::vector<std::size_t> members;
-  std::size_t next = 0;
-  process_context::staged overlay;
-};
-
 void merge(process_context::staged& into, process_context::staged&& from) {
   for (auto& [k, v] : from.state)
     into.state[k] = std::move(v);
   for (auto& [k, v] : from.timers)
     into.timers[k] = std::move(v);
+}
+
+event_view view_of(const recorded_event& e) {
+  event_view v;
+  v.stream_id = e.stream_id;
+  v.version = e.version;
+  v.position = e.position;
+  v.type = e.type;
+  v.schema_version = e.schema_version;
+  v.timestamp = e.timestamp;
+  v.command_id = e.metadata.command_id;
+  v.correlation_id = e.metadata.correlation_id;
+  v.causation_id = e.metadata.causation_id;
+  v.payload = e.payload;
+  v.corrupt = e.corrupt;
+  return v;
 }
 
 } // namespace
@@ -40,14 +49,21 @@ process_sink::process_sink(runtime& rt, process_manager spec, table_id state_tab
                            timer_tables timers, std::function<void()> wake)
   : rt_(rt), name_(spec.options.name), handler_(std::move(spec.handle)),
     key_(std::move(spec.instance_key)), max_concurrent_(std::max<std::size_t>(spec.max_concurrent_events, 1)),
-    state_table_(state_table), timers_(timers), wake_(std::move(wake)) {}
+    state_table_(state_table), timers_(timers), wake_(std::move(wake)),
+    box_(std::make_shared<batch_mailbox>()) {}
 
 result<std::optional<global_position>> process_sink::stored_position() {
-  return rt_.read_models().find_checkpoint(checkpoint_name());
+  auto stored = rt_.read_models().find_checkpoint(checkpoint_name());
+  if (stored) // the projection resumes there: that much is settled
+    settled_ = stored->value_or(0);
+  return stored;
 }
 
 status process_sink::store_position(global_position position) {
-  return rt_.read_models().save_checkpoint(checkpoint_name(), position);
+  auto ok = rt_.read_models().save_checkpoint(checkpoint_name(), position);
+  if (ok)
+    settled_ = position;
+  return ok;
 }
 
 status process_sink::commit(const process_context::staged& s, global_position through) {
@@ -73,99 +89,183 @@ status process_sink::commit(const process_context::staged& s, global_position th
   return ok;
 }
 
+void process_sink::set_wakeup(std::function<void()> wake) {
+  poll_wakeup_ = std::move(wake);
+  box_->on_first_post(poll_wakeup_);
+}
+
+void process_sink::clear_window() {
+  base_ += window_.size();
+  window_.clear();
+  chains_.clear();
+  eligible_ = {};
+  marks_.clear();
+  active_ = 0;
+  unfinished_ = 0;
+  stop_.reset();
+  // Replies to the commands of the events given up go to the old mailbox, unread.
+  box_ = std::make_shared<batch_mailbox>();
+  box_->on_first_post(poll_wakeup_);
+}
+
+void process_sink::finish(uint64_t seq) {
+  --active_;
+  --unfinished_;
+  auto& s = window_[seq - base_];
+  s.finished = true;
+  if (s.run.failure) {
+    stop_ = std::min(stop_.value_or(seq), seq);
+    return; // its instance stays blocked: nothing after a failed event starts
+  }
+  auto& chain = chains_[s.key];
+  process_context::staged copy = s.run.staged;
+  merge(chain.overlay, std::move(copy));
+  chain.pending.pop_front();
+  if (!chain.pending.empty())
+    eligible_.push(chain.pending.front());
+}
+
+void process_sink::launch() {
+  while (!eligible_.empty() && active_ < max_concurrent_ && (!stop_ || eligible_.top() < *stop_)) {
+    auto seq = eligible_.top();
+    eligible_.pop();
+    auto& s = window_[seq - base_];
+    auto& r = s.run;
+    r.rt = &rt_;
+    r.manager = &name_;
+    r.event = &s.view;
+    r.state_table = state_table_;
+    r.index = seq;
+    r.mailbox = box_;
+    r.earlier = &chains_[s.key].overlay;
+    ++active_;
+    r.start(handler_);
+    if (r.done())
+      finish(seq);
+  }
+}
+
+void process_sink::deliver(std::deque<batch_mailbox::message>& inbox) {
+  for (auto& m : inbox) {
+    if (m.run < base_ || m.run - base_ >= window_.size())
+      continue;
+    auto& r = window_[m.run - base_].run;
+    if (r.done())
+      continue;
+    r.deliver(m.slot, std::move(m.result));
+    if (r.done())
+      finish(m.run);
+  }
+  inbox.clear();
+  launch();
+}
+
+bool process_sink::drain_until(const std::function<bool()>& done) {
+  std::deque<batch_mailbox::message> inbox;
+  if (box_->take(inbox, std::chrono::milliseconds(0))) // what is there already
+    deliver(inbox);
+  while (!done()) {
+    if (!box_->take(inbox, stall_limit))
+      return false;
+    deliver(inbox);
+  }
+  return true;
+}
+
+status process_sink::settle(global_position& failed_at) {
+  // The finished prefix: committed together with the checkpoint it reaches.
+  std::size_t k = 0;
+  while (k < window_.size() && window_[k].finished && !window_[k].run.failure)
+    ++k;
+  global_position through = 0;
+  for (const auto& [end, pos] : marks_)
+    if (end <= base_ + k)
+      through = pos;
+  if (k > 0) {
+    if (through < window_[k - 1].view.position)
+      through = window_[k - 1].view.position; // inside a batch: up to its last handled event
+    process_context::staged all;
+    for (std::size_t i = 0; i < k; ++i)
+      merge(all, std::move(window_[i].run.staged));
+    if (auto ok = commit(all, through); !ok) {
+      failed_at = 0;
+      clear_window(); // handled again from the stored checkpoint
+      return ok;
+    }
+    for (std::size_t i = 0; i < k; ++i) {
+      auto c = chains_.find(window_.front().key);
+      if (c != chains_.end() && --c->second.uncommitted == 0 && c->second.pending.empty())
+        chains_.erase(c);
+      window_.pop_front();
+      ++base_;
+    }
+  }
+  while (!marks_.empty() && marks_.front().first <= base_)
+    marks_.pop_front();
+  if (through > 0 && through > settled_.value_or(0))
+    settled_ = through;
+  if (stop_ && active_ == 0) {
+    // Keep what the events before the failed one did: their commands were sent. The failed
+    // event and everything after it are handled again, with the same command ids.
+    auto& failed = window_.front(); // every event before it was committed above
+    failed_at = failed.view.position;
+    error why = *failed.run.failure;
+    clear_window();
+    return why;
+  }
+  return {};
+}
+
 status process_sink::apply(const std::vector<event_view>& events, global_position through,
                            global_position& failed_at) {
-  if (events.empty())
-    return {};
-  auto box = std::make_shared<batch_mailbox>();
-  std::vector<event_run> runs(events.size());
-  std::unordered_map<std::string, instance_chain> chains;
-  std::vector<instance_chain*> chain_of(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    std::string key;
+  for (const auto& e : events) {
+    auto seq = base_ + window_.size();
+    auto& s = window_.emplace_back(); // in place: the view points into the owned copy
+    s.owned = e.to_owned();
+    s.view = view_of(s.owned);
     try {
-      key = key_ ? key_(events[i]) : std::string{events[i].stream_id};
+      s.key = key_ ? key_(s.view) : std::string{s.view.stream_id};
     } catch (...) {
-      key = std::string{events[i].stream_id};
+      s.key = std::string{s.view.stream_id};
     }
-    auto& c = chains[key];
-    c.members.push_back(i);
-    chain_of[i] = &c;
+    auto& chain = chains_[s.key];
+    chain.pending.push_back(seq);
+    ++chain.uncommitted;
+    if (chain.pending.size() == 1)
+      eligible_.push(seq);
+    ++unfinished_;
   }
-  // Heads of their instance's chain, not started yet, lowest index first.
-  std::priority_queue<std::size_t, std::vector<std::size_t>, std::greater<>> eligible;
-  for (auto& [key, c] : chains)
-    eligible.push(c.members.front());
-  std::size_t active = 0;
-  std::size_t stop = events.size(); // the lowest failed event: nothing after it starts
-
-  auto finish = [&](std::size_t i) {
-    --active;
-    auto& c = *chain_of[i];
-    if (runs[i].failure) {
-      stop = std::min(stop, i);
-      return;
-    }
-    process_context::staged copy = runs[i].staged;
-    merge(c.overlay, std::move(copy));
-    if (++c.next < c.members.size())
-      eligible.push(c.members[c.next]);
-  };
-  auto launch = [&] {
-    while (!eligible.empty() && active < max_concurrent_ && eligible.top() < stop) {
-      auto i = eligible.top();
-      eligible.pop();
-      auto& r = runs[i];
-      r.rt = &rt_;
-      r.manager = &name_;
-      r.event = &events[i];
-      r.state_table = state_table_;
-      r.index = i;
-      r.mailbox = box;
-      r.earlier = &chain_of[i]->overlay;
-      ++active;
-      r.start(handler_);
-      if (r.done())
-        finish(i);
-    }
-  };
-
+  marks_.emplace_back(base_ + window_.size(), through);
   launch();
-  std::deque<batch_mailbox::message> inbox;
-  while (active > 0) {
-    if (!box->take(inbox, stall_limit)) {
-      std::size_t first_open = 0;
-      while (first_open < runs.size() && runs[first_open].done())
-        ++first_open;
-      failed_at = events[std::min(first_open, events.size() - 1)].position;
-      return make_error(errc::timeout, "process manager " + name_ + ": replies stopped coming");
-    }
-    for (auto& m : inbox) {
-      auto& r = runs[m.run];
-      if (r.done())
-        continue;
-      r.deliver(m.slot, std::move(m.result));
-      if (r.done())
-        finish(m.run);
-    }
-    inbox.clear();
-    launch();
+  // Wait only while too much is unfinished (or for a failed event's neighbours to end):
+  // the rest finishes while the next batch starts, or on poll().
+  if (!drain_until([&] { return stop_ ? active_ == 0 : unfinished_ <= max_concurrent_; })) {
+    std::size_t first_open = 0;
+    while (first_open < window_.size() && window_[first_open].finished)
+      ++first_open;
+    failed_at = first_open < window_.size() ? window_[first_open].view.position : 0;
+    clear_window();
+    return make_error(errc::timeout, "process manager " + name_ + ": replies stopped coming");
   }
+  return settle(failed_at);
+}
 
-  process_context::staged all;
-  for (std::size_t i = 0; i < stop; ++i)
-    merge(all, std::move(runs[i].staged));
-  if (stop == events.size())
-    return commit(all, through);
-  // Keep what the events before the failed one did: their commands were sent. The failed
-  // event and everything after it are handled again, with the same command ids.
-  failed_at = events[stop].position;
-  if (stop > 0)
-    (void)commit(all, events[stop].position - 1);
-  return *runs[stop].failure;
+status process_sink::poll(global_position& failed_at) {
+  if (window_.empty())
+    return {};
+  std::deque<batch_mailbox::message> inbox;
+  if (box_->take(inbox, std::chrono::milliseconds(0)))
+    deliver(inbox);
+  // Between batches, commit once everything handed over is handled (or a failure is due):
+  // a commit per reply would cost a sync each.
+  if (unfinished_ > 0 && !(stop_ && active_ == 0))
+    return {};
+  return settle(failed_at);
 }
 
 status process_sink::reset() {
+  clear_window();
+  settled_ = 0;
   auto parked = rt_.read_models().table(parked_table_name);
   if (!parked)
     return std::move(parked).error();

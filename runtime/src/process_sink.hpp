@@ -1,14 +1,42 @@
 // Internal: the projection sink of a process manager.
 #pragma once
 
+#include <deque>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <unordered_map>
+
 #include "annal/process_manager.hpp"
+#include "process_run.hpp"
 #include "timer_service.hpp"
 
 namespace annal::detail {
 
-/// Handles the events of a batch concurrently (in order per instance), waits once for all
-/// of them, and commits the staged state, timers and checkpoint of the handled prefix in
-/// one read-model transaction. Called from the manager's actor only.
+/// An event in a process manager's window: an owning copy (the batch it came in is gone
+/// once apply() returns) and its handling.
+struct window_slot {
+  recorded_event owned;
+  event_view view; // into `owned`
+  std::string key; // the instance
+  event_run run;
+  bool finished = false;
+};
+
+/// The unfinished events of one instance, in order (the front one runs or may start), and
+/// the writes its finished, not yet committed events staged.
+struct window_chain {
+  std::deque<uint64_t> pending;
+  std::size_t uncommitted = 0;
+  process_context::staged overlay;
+};
+
+/// Handles events concurrently (in order per instance) in a window that spans batches: a
+/// batch's events start at once, apply() waits only until at most `max_concurrent` events
+/// are unfinished, and the staged state, timers and checkpoint of the finished prefix are
+/// committed in one read-model transaction — so one batch's commands are in flight while
+/// the next batch starts, and replies arriving between batches wake the manager (poll).
+/// Called from the manager's actor only.
 class process_sink final : public projection_sink {
 public:
   process_sink(runtime& rt, process_manager spec, table_id state_table, timer_tables timers,
@@ -18,6 +46,10 @@ public:
   status store_position(global_position position) override;
   status apply(const std::vector<event_view>& events, global_position through,
                global_position& failed_at) override;
+  status poll(global_position& failed_at) override;
+  std::optional<global_position> settled() const override { return settled_; }
+  void set_wakeup(std::function<void()> wake) override;
+  void restart() override { clear_window(); }
   status reset() override;
   status park(global_position position, const error& why) override;
   result<std::vector<global_position>> parked_positions() override;
@@ -25,6 +57,19 @@ public:
 private:
   std::string checkpoint_name() const { return checkpoint_prefix + name_; }
   status commit(const process_context::staged& s, global_position through);
+  // Starts eligible events, lowest first, while fewer than max_concurrent_ run.
+  void launch();
+  // Marks the event `seq` handled (or failed) and makes its instance's next one eligible.
+  void finish(uint64_t seq);
+  // Delivers the replies in `inbox` and starts what they made eligible.
+  void deliver(std::deque<batch_mailbox::message>& inbox);
+  // Handles replies until `done()`; false when replies stopped coming (stall_limit).
+  bool drain_until(const std::function<bool()>& done);
+  // Commits the finished prefix of the window; on a failed event (once nothing runs),
+  // also gives up the rest and returns the failure.
+  status settle(global_position& failed_at);
+  // Forgets the window (after a failure or a reset): replies still coming are dropped.
+  void clear_window();
 
   runtime& rt_;
   std::string name_;
@@ -34,6 +79,18 @@ private:
   table_id state_table_;
   timer_tables timers_;
   std::function<void()> wake_;
+  std::function<void()> poll_wakeup_;
+
+  std::deque<window_slot> window_;            // events not committed yet, in log order
+  uint64_t base_ = 0;                  // sequence number of window_.front()
+  std::unordered_map<std::string, window_chain> chains_;
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<>> eligible_;
+  std::deque<std::pair<uint64_t, global_position>> marks_; // (end of a batch, its through)
+  std::size_t active_ = 0;             // started, not finished
+  std::size_t unfinished_ = 0;         // in the window, not finished
+  std::optional<uint64_t> stop_;       // the lowest failed event: nothing after it starts
+  std::shared_ptr<batch_mailbox> box_;
+  std::optional<global_position> settled_;
 
 public:
   /// Process managers' checkpoints are named "pm/<name>".

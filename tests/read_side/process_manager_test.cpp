@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 
@@ -621,4 +622,92 @@ TEST_CASE("is_transient says which errors a retry of the same command may cure, 
   for (auto code : {errc::conflict, errc::rejected, errc::not_found, errc::already_exists,
                     errc::stream_deleted, errc::corrupt, errc::unknown_event_type, errc::bad_request})
     CHECK_FALSE(is_transient(code));
+}
+
+namespace gate {
+
+// An aggregate whose decision waits until the test opens the gate: a command that stays
+// in flight for as long as the test wants.
+struct pass {
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+struct passed {
+  static constexpr std::string_view event_type = "gate.passed";
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+struct state {
+  int passes = 0;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(passes); }
+};
+
+std::mutex mx;
+std::condition_variable cv;
+bool open = false;
+std::atomic<int> entered{0};
+
+struct turnstile {
+  using state = gate::state;
+  using command = std::variant<pass>;
+  using event = std::variant<passed>;
+  static constexpr std::string_view category = "gate";
+
+  static decision<event> decide(const state&, const command&) {
+    ++entered;
+    std::unique_lock<std::mutex> lock{mx};
+    cv.wait_for(lock, 30s, [] { return open; });
+    return passed{};
+  }
+  static void evolve(state& s, const event&) { ++s.passes; }
+};
+
+void set_open(bool value) {
+  {
+    std::lock_guard<std::mutex> guard{mx};
+    open = value;
+  }
+  cv.notify_all();
+}
+
+} // namespace gate
+
+TEST_CASE("a process manager starts the next batch while an earlier batch's command is in flight, "
+          "and its position passes an event only once that event is handled",
+          "[process]") {
+  test::temp_dir dir;
+  gate::set_open(false);
+  gate::entered = 0;
+  auto rt = open_runtime(dir.path());
+  REQUIRE(rt->register_aggregate<gate::turnstile>());
+  process_manager pm;
+  pm.options.name = "pipeline";
+  pm.options.filter = event_filter::types({"transfer.requested"});
+  pm.handle = [](process_context& ctx, const event_view& e) -> status {
+    auto tid = transfer_id(e);
+    if (tid == "slow") { // waits at the gate until the test opens it
+      auto ref = ctx.send<gate::turnstile>("g", gate::pass{});
+      ctx.then(ref, [](process_context&, const command_result& r) { return r ? status{} : status{r.error()}; });
+      return {};
+    }
+    ctx.send<xfer::transfer>(tid, xfer::complete{});
+    return {};
+  };
+  REQUIRE(rt->add_process_manager(std::move(pm)));
+  REQUIRE(rt->start());
+  auto slow = rt->send<xfer::transfer>("slow", xfer::request{"x", "y", 1}).get();
+  REQUIRE(slow);
+  REQUIRE(wait_until([] { return gate::entered > 0; }, 10s, 5ms));
+  // A later event, in a batch of its own, is handled while the gate holds the first one.
+  REQUIRE(rt->send<xfer::transfer>("fast", xfer::request{"x", "y", 1}).get());
+  CHECK(reaches(*rt, "fast", xfer::status::completed, 5s));
+  // The manager's position stays before the event still in flight.
+  CHECK_FALSE(rt->await_projection("pipeline", slow->position, 200ms));
+  gate::set_open(true);
+  // With no event after it, the reply alone moves the manager on.
+  auto head = rt->store().last_position();
+  REQUIRE(head);
+  CHECK(rt->await_projection("pipeline", *head, 10s));
+  REQUIRE(rt->stop());
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -102,6 +103,26 @@ public:
   /// none in particular). Events whose positions are in `skip` are passed over.
   virtual status apply(const std::vector<event_view>& events, global_position through,
                        global_position& failed_at) = 0;
+
+  /// For sinks that finish events after apply() returned (process managers): handles what
+  /// arrived for them since and commits what is finished. On failure sets `failed_at` like
+  /// apply(). The projection calls it after the sink's wake-up fired.
+  virtual status poll(global_position& failed_at) {
+    failed_at = 0;
+    return {};
+  }
+
+  /// The position through which events have fully taken effect, when that may trail the
+  /// `through` of the last apply(); none: it never trails.
+  virtual std::optional<global_position> settled() const { return std::nullopt; }
+
+  /// Registers the projection's wake-up: a sink that finishes events later calls it (from
+  /// any thread) when poll() has something to do.
+  virtual void set_wakeup(std::function<void()> wake) { (void)wake; }
+
+  /// The projection resumes from stored_position(): forget events handed over by apply()
+  /// and not yet settled (they are delivered again).
+  virtual void restart() {}
 
   /// Drops the read model and the checkpoint (before a rebuild).
   virtual status reset() = 0;
