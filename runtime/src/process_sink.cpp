@@ -20,6 +20,9 @@ namespace {
 // sooner; this only bounds a runtime that lost a reply).
 constexpr std::chrono::minutes stall_limit{5};
 
+// How often a manager with work in flight commits its finished prefix.
+constexpr std::chrono::milliseconds commit_interval{10};
+
 void merge(process_context::staged& into, process_context::staged&& from) {
   for (auto& [k, v] : from.state)
     into.state[k] = std::move(v);
@@ -177,11 +180,17 @@ status process_sink::settle(global_position& failed_at) {
   std::size_t k = 0;
   while (k < window_.size() && window_[k].finished && !window_[k].run.failure)
     ++k;
+  // While events remain unfinished, commit at most every commit_interval: each commit
+  // rewrites the manager's state pages and costs a sync.
+  auto now = std::chrono::steady_clock::now();
+  if (k > 0 && k < window_.size() && !stop_ && now - last_commit_ < commit_interval)
+    return {};
   global_position through = 0;
   for (const auto& [end, pos] : marks_)
     if (end <= base_ + k)
       through = pos;
   if (k > 0) {
+    last_commit_ = now;
     if (through < window_[k - 1].view.position)
       through = window_[k - 1].view.position; // inside a batch: up to its last handled event
     process_context::staged all;

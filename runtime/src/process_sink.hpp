@@ -1,6 +1,7 @@
 // Internal: the projection sink of a process manager.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -91,6 +92,7 @@ private:
   std::optional<uint64_t> stop_;       // the lowest failed event: nothing after it starts
   std::shared_ptr<batch_mailbox> box_;
   std::optional<global_position> settled_;
+  std::chrono::steady_clock::time_point last_commit_{};
 
 public:
   /// Process managers' checkpoints are named "pm/<name>".
