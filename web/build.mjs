@@ -1,7 +1,7 @@
 // Builds the page's static files into dist/ (served by shop-node from --web-root): the
 // page's own sources, uPlot for the plots and Redoc's standalone bundle for /docs, from
 // node_modules (npm ci). No bundler: the page is three small files.
-import { cpSync, mkdirSync, rmSync, renameSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, renameSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,13 @@ for (const [from, to] of files) {
   }
   cpSync(src, join(staging, to));
 }
+// Redoc's side menu shows a logo loaded from the vendor's CDN: the page must load
+// nothing from outside the node, so it points at nothing (Redoc hides an image that fails).
+const redoc = join(staging, 'redoc.standalone.js');
+const cdnLogo = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+const bundle = readFileSync(redoc, 'utf8');
+if (bundle.includes(cdnLogo)) writeFileSync(redoc, bundle.split(cdnLogo).join('data:,'));
+
 // Swap in one step, so that a running node never serves a half-built folder.
 rmSync(out, { recursive: true, force: true });
 renameSync(staging, out);

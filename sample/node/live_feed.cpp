@@ -109,6 +109,18 @@ annal::result<live_feed::piece> live_feed::read_after(annal::global_position aft
     }
   }
   const auto& reg = rt_.registry();
+  if (after > newest) {
+    // Nothing published after it yet; a position this journal never had (it was
+    // replaced) would wait forever: the client starts again from the journal's end.
+    auto head = rt_.store().last_position();
+    if (!head)
+      return std::move(head).error();
+    if (after > *head) {
+      out.text = marker("reset", *head, {{"from", after}, {"position", *head}});
+      out.through = *head;
+    }
+    return out;
+  }
   if (after >= floor) {
     for (const auto& x : taken) {
       std::call_once(x->rendered, [&] { x->text = frame(x->event, reg); });
@@ -119,16 +131,7 @@ annal::result<live_feed::piece> live_feed::read_after(annal::global_position aft
     return out;
   }
   // Older than the ring: from the journal, unless the client is too far behind.
-  auto head = rt_.store().last_position();
-  if (!head)
-    return std::move(head).error();
-  if (after > *head) {
-    // A position this journal never had (it was replaced): start again from its end.
-    out.text = marker("reset", *head, {{"from", after}, {"position", *head}});
-    out.through = *head;
-    return out;
-  }
-  if (std::max(*head, newest) - after > options_.max_backlog) {
+  if (newest - after > options_.max_backlog) {
     out.text = marker("skipped", floor, {{"from", after + 1}, {"to", floor}});
     out.through = floor;
     std::lock_guard<std::mutex> guard{mx_};

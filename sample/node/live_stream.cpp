@@ -153,11 +153,8 @@ std::optional<uint64_t> parse_position(std::string_view s) {
 
 stream_route live_events_route(live_feed& feed, live_stream_options options) {
   return [&feed, options](const http::request_view& req, const executor& ex) -> std::optional<stream_reply> {
-    if (req.path != "/events/live")
-      return std::nullopt;
-    if (req.method != "GET")
-      return shop_service::error_response(http::not_found("no route " + std::string{req.method}
-                                                          + " /events/live (wrong method)"));
+    if (req.path != "/events/live" || req.method != "GET")
+      return std::nullopt; // the API's 404
     std::optional<position> from;
     if (auto id = req.header("Last-Event-ID")) {
       from = parse_position(*id);

@@ -116,6 +116,16 @@ async function shot(page, name) {
   log('screenshot', file);
 }
 
+// Records requests to anything but the node (the page must load nothing from outside).
+function watchOutside(page, url) {
+  const outside = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(url + '/') && !u.startsWith('blob:' + url + '/') && !u.startsWith('data:')) outside.push(u);
+  });
+  return outside;
+}
+
 async function waitLive(page, timeout = 10000) {
   await page.waitForSelector('#conn[data-state="live"]', { timeout });
 }
@@ -126,6 +136,7 @@ async function caseLive(browser, data) {
   const node = await startNode({ data });
   await seedShop(node.url);
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const outside = watchOutside(page, node.url);
   await page.goto(node.url + '/');
   const paint = await page.evaluate(() => {
     const p = performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint')
@@ -171,6 +182,7 @@ async function caseLive(browser, data) {
   }, null, { timeout: 5000 }).catch(() => { throw new Failure('inventory of tea (9 available) not shown'); });
   await page.waitForFunction(() => document.querySelectorAll('#plot-rates canvas').length > 0,
     null, { timeout: 5000 }).catch(() => { throw new Failure('the throughput plot was not drawn'); });
+  check(outside.length === 0, 'the page loads nothing from outside the node: ' + outside.join(' '));
   await shot(page, 'page');
   await killNode(node.child);
 }
@@ -270,9 +282,11 @@ async function caseDocs(browser, data) {
   // The description and its rendering are public (they hold no data).
   const doc = await call(node.url, 'GET', '/openapi.json');
   check(doc.status === 200 && doc.json && doc.json.openapi === '3.1.0', 'GET /openapi.json is OpenAPI 3.1');
+  const outside = watchOutside(page, node.url);
   await page.goto(node.url + '/docs');
-  await page.waitForSelector('text=Place an order', { timeout: 15000 })
+  await page.locator('h2', { hasText: 'Place an order' }).first().waitFor({ timeout: 15000 })
     .catch(() => { throw new Failure('/docs did not render the API description'); });
+  check(outside.length === 0, 'the docs load nothing from outside the node: ' + outside.join(' '));
   await shot(page, 'docs');
   await killNode(node.child);
 }
