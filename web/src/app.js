@@ -205,13 +205,14 @@
       const last = live.received.length ? live.received[live.received.length - 1] : 0;
       if (body.position <= last) live.duplicates++;
       live.received.push(body.position);
-      if (live.received.length > KEPT_POSITIONS) live.received.splice(0, live.received.length - KEPT_POSITIONS);
+      // Trimmed in chunks: one splice per event would cost O(n) each at thousands a second.
+      if (live.received.length > KEPT_POSITIONS + 5000) live.received.splice(0, live.received.length - KEPT_POSITIONS);
       live.total++;
     } else {
       live.markers.push({ event, body });
     }
     pending.push({ event, body });
-    if (pending.length > LIVE_ROWS) pending.splice(0, pending.length - LIVE_ROWS);
+    if (pending.length > 4 * LIVE_ROWS) pending.splice(0, pending.length - LIVE_ROWS);
     if (!drawScheduled) {
       drawScheduled = true;
       requestAnimationFrame(drawLive);
@@ -223,7 +224,7 @@
     drawScheduled = false;
     const tbody = $('live-body');
     const frag = document.createDocumentFragment();
-    for (let i = pending.length - 1; i >= 0; i--) {
+    for (let i = pending.length - 1; i >= Math.max(0, pending.length - LIVE_ROWS); i--) {
       const { event, body } = pending[i];
       const tr = document.createElement('tr');
       if (event === 'message') {
