@@ -12,8 +12,18 @@ namespace {
 // The model of the feeding projection: the feed itself holds everything.
 struct no_model {};
 
-std::string frame(const annal::recorded_event& e, const annal::event_registry& reg) {
-  auto json = to_json(e, reg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string frame(const annal::recorded_event& e, const annal::event_registry& reg,
+                  live_feed::detail d) {
+  nlohmann::json body;
+  if (d == live_feed::detail::full)
+    body = to_json(e, reg);
+  else
+    body = {{"position", e.position},
+            {"stream", e.stream_id},
+            {"version", e.version},
+            {"type", e.type},
+            {"timestamp", rfc3339(e.timestamp)}};
+  auto json = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return "id: " + std::to_string(e.position) + "\ndata: " + json + "\n\n";
 }
 
@@ -23,12 +33,12 @@ std::string marker(const char* event, annal::global_position id, const nlohmann:
 
 } // namespace
 
-// One kept event; its frame is rendered once, by the first client that sends it (while
-// nobody listens, nothing is rendered).
+// One kept event; each of its frames is rendered once, by the first client that sends it
+// (while nobody listens, nothing is rendered).
 struct live_feed::entry {
   annal::recorded_event event;
-  std::once_flag rendered;
-  std::string text;
+  std::once_flag rendered[2];
+  std::string text[2];
 };
 
 live_feed::live_feed(annal::runtime& rt) : live_feed(rt, options{}) {}
@@ -89,7 +99,7 @@ void live_feed::publish(const annal::event_view& e) {
 }
 
 annal::result<live_feed::piece> live_feed::read_after(annal::global_position after,
-                                                      std::size_t max_events) {
+                                                      std::size_t max_events, detail d) {
   piece out;
   out.through = after;
   std::vector<std::shared_ptr<entry>> taken;
@@ -123,8 +133,9 @@ annal::result<live_feed::piece> live_feed::read_after(annal::global_position aft
   }
   if (after >= floor) {
     for (const auto& x : taken) {
-      std::call_once(x->rendered, [&] { x->text = frame(x->event, reg); });
-      out.text += x->text;
+      auto k = static_cast<std::size_t>(d);
+      std::call_once(x->rendered[k], [&] { x->text[k] = frame(x->event, reg, d); });
+      out.text += x->text[k];
       out.through = x->event.position;
     }
     out.events = taken.size();
@@ -142,7 +153,7 @@ annal::result<live_feed::piece> live_feed::read_after(annal::global_position aft
   if (!events)
     return std::move(events).error();
   for (const auto& e : *events) {
-    out.text += frame(e, reg);
+    out.text += frame(e, reg, d);
     out.through = e.position;
   }
   out.events = events->size();

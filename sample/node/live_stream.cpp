@@ -19,8 +19,9 @@ using position = annal::global_position;
 // journal (which it reads later, or skips with a marker), never in memory.
 class live_source final : public stream_source, public std::enable_shared_from_this<live_source> {
 public:
-  live_source(live_feed& feed, const executor& ex, position from, live_stream_options o)
-    : feed_(feed), ex_(ex), options_(o), beat_(ex), gather_(ex), cursor_(from) {
+  live_source(live_feed& feed, const executor& ex, position from, live_feed::detail d,
+              live_stream_options o)
+    : feed_(feed), ex_(ex), options_(o), detail_(d), beat_(ex), gather_(ex), cursor_(from) {
     feed_.client_opened();
   }
   ~live_source() override { close(); }
@@ -60,7 +61,7 @@ private:
       if (failed_) {
         ready = std::move(pending_); // ends the stream: the client reconnects and resumes
       } else {
-        auto p = feed_.read_after(cursor_, options_.piece_events);
+        auto p = feed_.read_after(cursor_, options_.piece_events, detail_);
         if (!p) {
           failed_ = true;
           ready = std::move(pending_);
@@ -127,6 +128,7 @@ private:
   live_feed& feed_;
   executor ex_;
   live_stream_options options_;
+  live_feed::detail detail_;
   boost::asio::steady_timer beat_;
   boost::asio::steady_timer gather_;
   std::mutex mx_;
@@ -178,7 +180,14 @@ stream_route live_events_route(live_feed& feed, live_stream_options options) {
         return shop_service::error_response(to_api_error(head.error()));
       from = *head > tail ? *head - tail : 0;
     }
-    auto source = std::make_shared<live_source>(feed, ex, *from, options);
+    auto d = live_feed::detail::summary;
+    if (auto p = req.param("payload")) {
+      if (*p != "0" && *p != "1")
+        return shop_service::error_response(http::bad_request("payload must be 0 or 1"));
+      if (*p == "1")
+        d = live_feed::detail::full;
+    }
+    auto source = std::make_shared<live_source>(feed, ex, *from, d, options);
     return stream_answer{"text/event-stream", std::move(source)};
   };
 }

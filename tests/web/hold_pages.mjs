@@ -39,7 +39,7 @@ const stop = async () => {
     received.push(await p.evaluate(() => {
       const f = window.frameStats;
       return `${window.annalPage.live.total} events, ${f.frames} frames, longest frame gap ${Math.round(f.max)} ms, ${f.slow} over 100 ms`;
-    }).catch(() => 'gone'));
+    }).catch((e) => 'gone: ' + String(e.message || e).slice(0, 200)));
   }
   console.error('tabs:', received.join('; '));
   await browser.close();

@@ -122,3 +122,31 @@ TEST_CASE("a waiting client is woken by the next event", "[web][live]") {
   REQUIRE(fired.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   f.feed->client_closed();
 }
+
+TEST_CASE("frames carry the envelope, or with full detail the event as the audit trail shows it",
+          "[web][live]") {
+  shop::test::web_fixture f;
+  f.feed->client_opened();
+  auto at = f.create_product("tea");
+  await_feed(f);
+  auto summary = f.feed->read_after(at - 1, 10);
+  auto full = f.feed->read_after(at - 1, 10, shop::node::live_feed::detail::full);
+  REQUIRE(summary);
+  REQUIRE(full);
+  auto data_of = [](const std::string& text) {
+    auto start = text.find("data: ");
+    REQUIRE(start != std::string::npos);
+    return nlohmann::json::parse(text.substr(start + 6, text.find('\n', start) - start - 6));
+  };
+  auto s = data_of(summary->text);
+  CHECK(s["position"] == at);
+  CHECK(s["stream"] == "product-tea");
+  CHECK(s["type"] == "ProductCreated");
+  CHECK(s["version"] == 1);
+  CHECK(s.contains("timestamp"));
+  CHECK_FALSE(s.contains("data"));
+  auto x = data_of(full->text);
+  CHECK(x["data"]["sku"] == "tea");
+  CHECK(x.contains("metadata"));
+  f.feed->client_closed();
+}

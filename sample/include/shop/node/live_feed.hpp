@@ -44,6 +44,11 @@ public:
   /// Call before rt.start(). Errors: those of add_projection and of the journal read.
   annal::status attach();
 
+  /// What a frame carries: the envelope (position, stream, version, type, timestamp:
+  /// what a live list shows; cheap to render), or everything the audit trail shows
+  /// (metadata and the payload decoded to JSON).
+  enum class detail { summary, full };
+
   /// A piece of a client's stream: SSE frames for the events after a position.
   struct piece {
     /// The frames ("id: <position>\ndata: <event JSON>\n\n" per event, or one marker
@@ -56,7 +61,8 @@ public:
   };
 
   /// The frames of up to `max_events` events after `after`. Errors: journal reads.
-  annal::result<piece> read_after(annal::global_position after, std::size_t max_events);
+  annal::result<piece> read_after(annal::global_position after, std::size_t max_events,
+                                  detail d = detail::summary);
 
   /// The journal's newest position. Errors: io_error.
   annal::result<annal::global_position> journal_head();

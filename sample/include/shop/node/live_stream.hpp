@@ -1,7 +1,9 @@
 // GET /events/live: the newest committed events as server-sent events, fed by live_feed.
 // Resumes after the position in the `Last-Event-ID` header or the `from` query parameter
 // (none: the last `tail` events, 50 by default), with no gap. Every frame's id is the
-// event's global position; a comment line keeps an idle connection alive.
+// event's global position; its data is the event's envelope (position, stream, version,
+// type, timestamp), or with `payload=1` the whole event as the audit trail shows it. A
+// comment line keeps an idle connection alive.
 #pragma once
 
 #include <chrono>
