@@ -10,14 +10,16 @@ const require = createRequire(join(resolve(here, '../../web'), 'package.json'));
 const { chromium } = require('playwright-core');
 const [url, n] = [process.argv[2], Number(process.argv[3] || 3)];
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-                                        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+                                        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+                                        handleSIGTERM: false, handleSIGINT: false });
 const pages = [];
 for (let i = 0; i < n; i++) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.goto(url + '/');
   await page.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
-  // Responsiveness: the longest gap between two animation frames, and frames over 100 ms.
-  await page.evaluate(() => {
+  // Responsiveness (FRAME_STATS=1): the longest gap between two animation frames, and
+  // frames over 100 ms. It makes Chromium draw every frame, which costs CPU of its own.
+  if (process.env.FRAME_STATS === '1') await page.evaluate(() => {
     window.frameStats = { max: 0, slow: 0, frames: 0 };
     let last = performance.now();
     const tick = (t) => {
@@ -38,7 +40,8 @@ const stop = async () => {
   for (const p of pages) {
     received.push(await p.evaluate(() => {
       const f = window.frameStats;
-      return `${window.annalPage.live.total} events, ${f.frames} frames, longest frame gap ${Math.round(f.max)} ms, ${f.slow} over 100 ms`;
+      const frames = f ? `, ${f.frames} frames, longest frame gap ${Math.round(f.max)} ms, ${f.slow} over 100 ms` : '';
+      return `${window.annalPage.live.total} events${frames}`;
     }).catch((e) => 'gone: ' + String(e.message || e).slice(0, 200)));
   }
   console.error('tabs:', received.join('; '));

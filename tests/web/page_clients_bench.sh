@@ -40,6 +40,14 @@ for i in $(seq 1 "$SHOP_ORDERS"); do
 done
 sleep 1
 
+# CPU seconds used so far by a process and all its descendants.
+tree_cpu() {
+  ps -eo pid=,ppid=,times= | awk -v root="$1" '
+    { parent[$1] = $2; cpu[$1] = $3 }
+    END { for (p in cpu) { q = p; while (q != "" && q != 0 && q != root) q = parent[q];
+                           if (q == root) sum += cpu[p] } print sum + 0 }'
+}
+
 run_wrk() { wrk -t"$threads" -c"$connections" -d"${seconds}s" -s bench/http/command_mix.lua "$url" \
               | awk '/Requests\/sec/ {print $2}'; }
 events() { curl -s "$url/health" | sed 's/.*"position":\([0-9]*\).*/\1/'; }
@@ -63,10 +71,17 @@ for round in $(seq 1 "$rounds"); do
         ;;
     esac
     before=$(events)
+    node_cpu0=$(tree_cpu "$node_pid")
+    client_cpu0=0
+    [ ${#extra[@]} -gt 0 ] && client_cpu0=$(for p in "${extra[@]}"; do tree_cpu "$p"; done | awk '{s+=$1} END {print s+0}')
     rps=$(run_wrk)
     after=$(events)
+    node_cpu=$(( $(tree_cpu "$node_pid") - node_cpu0 ))
+    client_cpu=0
+    [ ${#extra[@]} -gt 0 ] && client_cpu=$(( $(for p in "${extra[@]}"; do tree_cpu "$p"; done | awk '{s+=$1} END {print s+0}') - client_cpu0 ))
     results[$mode]="${results[$mode]:-} $rps"
-    echo "round $round, $mode: $rps commands/s, $(( (after - before) / seconds )) events/s" >&2
+    echo "round $round, $mode: $rps commands/s, $(( (after - before) / seconds )) events/s;" \
+         "CPU s: node $node_cpu, clients $client_cpu (of $(( 2 * seconds )) on 2 cores)" >&2
     for p in "${extra[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
     [ "$mode" = pages3 ] && cat "$work/pages.err" >&2
     if [ "$mode" = sse3 ]; then

@@ -8,6 +8,7 @@
 (function () {
   const TOKEN_KEY = 'annal.token';
   const LIVE_ROWS = 200;        // rows kept in the live list
+  const DRAW_EVERY_MS = 200;    // the live list is redrawn at most this often
   const PLOT_SAMPLES = 600;     // ten minutes at one sample per second
   const KEPT_POSITIONS = 20000; // positions remembered for the gap check (tests, the badge)
 
@@ -215,13 +216,17 @@
     if (pending.length > 4 * LIVE_ROWS) pending.splice(0, pending.length - LIVE_ROWS);
     if (!drawScheduled) {
       drawScheduled = true;
-      requestAnimationFrame(drawLive);
+      const wait = Math.max(0, DRAW_EVERY_MS - (performance.now() - lastDraw));
+      setTimeout(() => requestAnimationFrame(drawLive), wait);
     }
   }
 
-  // At most LIVE_ROWS rows, newest first; a burst of thousands of events costs one draw.
+  // At most LIVE_ROWS rows, newest first, redrawn at most every DRAW_EVERY_MS: thousands
+  // of events a second cost a few draws a second.
+  let lastDraw = 0;
   function drawLive() {
     drawScheduled = false;
+    lastDraw = performance.now();
     const tbody = $('live-body');
     const frag = document.createDocumentFragment();
     for (let i = pending.length - 1; i >= Math.max(0, pending.length - LIVE_ROWS); i--) {
@@ -272,12 +277,15 @@
       const { value, done } = await reader.read();
       if (done) break;
       buf += decoder.decode(value, { stream: true });
+      // One pass over the chunk (slicing the rest after every frame would copy it again
+      // for each of its hundreds of frames).
+      let start = 0;
       let end;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const frame = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        handleFrame(frame);
+      while ((end = buf.indexOf('\n\n', start)) >= 0) {
+        handleFrame(buf.slice(start, end));
+        start = end + 2;
       }
+      buf = buf.slice(start);
     }
   }
 
