@@ -346,6 +346,8 @@
   async function showState(version) {
     const ticket = ++stateRequest;
     $('audit-version').textContent = String(version);
+    // The events after this version are dimmed: the state shown has not seen them.
+    for (const tr of $('audit-body').rows) tr.classList.toggle('later', Number(tr.dataset.version) > version);
     const stream = audit.stream;
     const path = stream.startsWith('order-')
       ? '/orders/' + encodeURIComponent(stream.slice(6)) + '?at_version=' + version
