@@ -236,8 +236,7 @@
         tr.dataset.position = body.position;
         const a = document.createElement('a');
         a.className = 'stream';
-        a.textContent = body.stream;
-        a.addEventListener('click', () => showAudit(body.stream));
+        a.textContent = body.stream; // a click opens its trail (one listener on the table)
         const streamCell = document.createElement('td');
         streamCell.appendChild(a);
         tr.append(td(body.position), td(timeOf(body.timestamp)), streamCell, td(body.type), td(body.version));
@@ -364,6 +363,10 @@
     }
   }
 
+  $('live-body').addEventListener('click', (ev) => {
+    const a = ev.target.closest('a.stream');
+    if (a) showAudit(a.textContent);
+  });
   $('audit-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     showAudit($('audit-stream').value);
