@@ -32,9 +32,20 @@ for (let i = 0; i < n; i++) {
     };
     requestAnimationFrame(tick);
   });
+  // Main-thread time (script, layout, style) from the DevTools protocol's counters.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  page.cdp = cdp;
+  page.metrics0 = await metrics(cdp);
   pages.push(page);
 }
+const startedAt = Date.now();
 console.log('ready');
+
+async function metrics(cdp) {
+  const { metrics: list } = await cdp.send('Performance.getMetrics');
+  return Object.fromEntries(list.map((m) => [m.name, m.value]));
+}
 const stop = async () => {
   const received = [];
   for (const p of pages) {
@@ -43,6 +54,14 @@ const stop = async () => {
       const frames = f ? `, ${f.frames} frames, longest frame gap ${Math.round(f.max)} ms, ${f.slow} over 100 ms` : '';
       return `${window.annalPage.live.total} events${frames}`;
     }).catch((e) => 'gone: ' + String(e.message || e).slice(0, 200)));
+    try {
+      const m1 = await metrics(p.cdp);
+      const m0 = p.metrics0;
+      const secs = (Date.now() - startedAt) / 1000;
+      const pct = (k) => Math.round((100 * (m1[k] - m0[k])) / secs);
+      received[received.length - 1] += `, main thread busy ${pct('TaskDuration')}% of ${secs.toFixed(0)} s`
+        + ` (script ${pct('ScriptDuration')}%, layout ${pct('LayoutDuration')}%, style ${pct('RecalcStyleDuration')}%)`;
+    } catch { /* gone */ }
   }
   console.error('tabs:', received.join('; '));
   await browser.close();

@@ -8,7 +8,8 @@
 (function () {
   const TOKEN_KEY = 'annal.token';
   const LIVE_ROWS = 200;        // rows kept in the live list
-  const DRAW_EVERY_MS = 200;    // the live list is redrawn at most this often
+  const DRAW_EVERY_MS = 200;    // the live list is redrawn at most this often ...
+  const DRAW_BUSY_MS = 1000;    // ... or this often while more than LIVE_ROWS arrive per draw
   const PLOT_SAMPLES = 600;     // ten minutes at one sample per second
   const KEPT_POSITIONS = 20000; // positions remembered for the gap check (tests, the badge)
 
@@ -216,7 +217,10 @@
     if (pending.length > 4 * LIVE_ROWS) pending.splice(0, pending.length - LIVE_ROWS);
     if (!drawScheduled) {
       drawScheduled = true;
-      const wait = Math.max(0, DRAW_EVERY_MS - (performance.now() - lastDraw));
+      // Nobody reads thousands of rows a second: under a flood the list (which would be
+      // replaced whole at every draw) is redrawn once a second; layout was most of the cost.
+      const every = lastDrawCount > LIVE_ROWS ? DRAW_BUSY_MS : DRAW_EVERY_MS;
+      const wait = Math.max(0, every - (performance.now() - lastDraw));
       setTimeout(() => requestAnimationFrame(drawLive), wait);
     }
   }
@@ -224,9 +228,11 @@
   // At most LIVE_ROWS rows, newest first, redrawn at most every DRAW_EVERY_MS: thousands
   // of events a second cost a few draws a second.
   let lastDraw = 0;
+  let lastDrawCount = 0;
   function drawLive() {
     drawScheduled = false;
     lastDraw = performance.now();
+    lastDrawCount = pending.length;
     const tbody = $('live-body');
     const frag = document.createDocumentFragment();
     for (let i = pending.length - 1; i >= Math.max(0, pending.length - LIVE_ROWS); i--) {
