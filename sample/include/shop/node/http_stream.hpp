@@ -1,7 +1,6 @@
-// Responses whose body is produced over time (server-sent events), and routes that the
-// HTTP server answers without the bearer token (the page's static files). A streaming
-// response is sent as HTTP/1.1 200 with `Connection: close` and no length: the body ends
-// when the connection does.
+// Responses whose body is produced over time (server-sent events), for
+// http_server::add_stream_route. A streaming response is sent as HTTP/1.1 200 with
+// `Connection: close` and no length: the body ends when the connection does.
 //
 // Thread safety: a stream_source is driven from its connection's strand; its `ready`
 // callback may be called from any thread.
