@@ -159,4 +159,19 @@ parse_result parse_request(const request_view& req) {
   return not_found("no route " + route_text());
 }
 
+std::vector<api_route> api_routes() {
+  std::vector<api_route> out;
+  for (const auto& r : routes) {
+    std::string path;
+    for (const char* seg : r.pattern) {
+      if (seg == nullptr)
+        break;
+      path += '/';
+      path += std::string_view{seg} == "*" ? "{}" : seg;
+    }
+    out.push_back({r.method, std::move(path)});
+  }
+  return out;
+}
+
 } // namespace shop::http

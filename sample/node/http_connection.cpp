@@ -10,6 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <optional>
 
 #include "annal/log.hpp"
@@ -65,7 +66,11 @@ public:
     : core_(core), stream_(std::move(socket)), refusal_(refusal) {
     (refusal_ ? core_.refusing : core_.open).fetch_add(1);
   }
-  ~connection() { (refusal_ ? core_.refusing : core_.open).fetch_sub(1); }
+  ~connection() {
+    if (source_)
+      source_->close();
+    (refusal_ ? core_.refusing : core_.open).fetch_sub(1);
+  }
 
   void start() { next_request(); }
 
@@ -156,14 +161,6 @@ private:
       view.headers.emplace_back(sv(field.name_string()), sv(field.value()));
     view.body = req.body();
 
-    const auto& token = core_.options.token;
-    if (!token.empty()) {
-      auto given = view.header("Authorization");
-      if (!same_secret(given.value_or(std::string_view{}), "Bearer " + token))
-        return answer(shop_service::error_response(http::unauthorized()));
-    }
-    if (core_.draining)
-      return answer(shop_service::error_response(http::unavailable("the node is shutting down")));
     auto self = shared_from_this();
     auto ex = stream_.get_executor();
     // Answers may come from another thread: continue on this connection's strand.
@@ -171,6 +168,25 @@ private:
       boost::asio::dispatch(ex, [self, r = std::move(r)]() mutable { self->answer(std::move(r)); });
     };
     try {
+      // Files without data (the page): a browser loads them before it knows the token.
+      if (!core_.draining)
+        for (const auto& route : core_.public_routes)
+          if (route(view, done))
+            return;
+      const auto& token = core_.options.token;
+      if (!token.empty()) {
+        auto given = view.header("Authorization");
+        if (!same_secret(given.value_or(std::string_view{}), "Bearer " + token))
+          return answer(shop_service::error_response(http::unauthorized()));
+      }
+      if (core_.draining)
+        return answer(shop_service::error_response(http::unavailable("the node is shutting down")));
+      for (const auto& route : core_.stream_routes)
+        if (auto reply = route(view, ex)) {
+          if (auto* plain = std::get_if<http_response>(&*reply))
+            return answer(std::move(*plain));
+          return start_stream(std::move(std::get<stream_answer>(*reply)));
+        }
       for (const auto& route : core_.routes)
         if (route(view, done))
           return;
@@ -226,6 +242,77 @@ private:
     next_request();
   }
 
+  // -- streaming responses (server-sent events) -------------------------------------------
+  // The head goes out first; then each piece the source hands over is written before the
+  // next is asked for, so a connection holds at most one piece. A write that misses the
+  // write deadline (a client that stopped reading) drops the connection. Meanwhile a read
+  // on the socket notices when the client leaves.
+
+  void start_stream(stream_answer s) {
+    core_.metrics.response_sent(200);
+    source_ = std::move(s.source);
+    piece_ = "HTTP/1.1 200 OK\r\nContent-Type: " + s.content_type
+             + "\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+    stream_.expires_after(core_.options.write_timeout);
+    boost::asio::async_write(stream_, boost::asio::buffer(piece_),
+                             [self = shared_from_this()](error_code ec, std::size_t) {
+                               // A stream is not a request in flight: drains do not wait for it.
+                               if (self->counted_) {
+                                 self->counted_ = false;
+                                 self->core_.in_flight.fetch_sub(1);
+                               }
+                               if (ec)
+                                 return self->end_stream();
+                               self->watch_client();
+                               self->next_piece();
+                             });
+  }
+
+  void watch_client() {
+    // On the socket itself: the stream's deadlines are for the writes.
+    stream_.socket().async_read_some(boost::asio::buffer(watch_buffer_),
+                                     [self = shared_from_this()](error_code ec, std::size_t) {
+                                       if (ec)
+                                         return self->end_stream();
+                                       self->watch_client(); // a client has nothing to say: drop it
+                                     });
+  }
+
+  void next_piece() {
+    if (!source_)
+      return;
+    stream_.expires_never();
+    std::weak_ptr<connection> weak = shared_from_this();
+    auto ex = stream_.get_executor();
+    source_->next([weak, ex](std::string piece) {
+      if (auto self = weak.lock())
+        boost::asio::dispatch(ex, [self, piece = std::move(piece)]() mutable {
+          self->write_piece(std::move(piece));
+        });
+    });
+  }
+
+  void write_piece(std::string piece) {
+    if (!source_)
+      return;
+    if (piece.empty() || core_.stopping)
+      return end_stream();
+    piece_ = std::move(piece);
+    stream_.expires_after(core_.options.write_timeout);
+    boost::asio::async_write(stream_, boost::asio::buffer(piece_),
+                             [self = shared_from_this()](error_code ec, std::size_t) {
+                               if (ec)
+                                 return self->end_stream();
+                               self->next_piece();
+                             });
+  }
+
+  void end_stream() {
+    if (auto s = std::move(source_))
+      s->close();
+    close();
+  }
+
   /// Closes after an answer: stops sending, then reads (and drops) what the client still
   /// sends until it closes too, for a short while, so that the answer is not reset away.
   void linger() {
@@ -262,6 +349,10 @@ private:
   bool counted_ = false;
   std::size_t lingered_ = 0;
   bool refusal_;
+  /// While streaming: the body's source, the piece being written, the client watch's buffer.
+  std::shared_ptr<stream_source> source_;
+  std::string piece_;
+  std::array<char, 512> watch_buffer_{};
 };
 
 } // namespace

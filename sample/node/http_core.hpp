@@ -20,6 +20,8 @@ struct http_server::core {
   node_metrics& metrics;
   http_server_options options;
   std::vector<extra_route> routes;
+  std::vector<extra_route> public_routes;
+  std::vector<stream_route> stream_routes;
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor acceptor{ioc};
   /// Accepting again after the process ran out of file descriptors.

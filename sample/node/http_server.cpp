@@ -83,6 +83,14 @@ void http_server::add_route(extra_route route) {
   core_->routes.push_back(std::move(route));
 }
 
+void http_server::add_public_route(extra_route route) {
+  core_->public_routes.push_back(std::move(route));
+}
+
+void http_server::add_stream_route(stream_route route) {
+  core_->stream_routes.push_back(std::move(route));
+}
+
 annal::result<int> http_server::bind(const std::string& host, uint16_t port) {
   auto& c = *core_;
   c.max_connections = std::min(c.options.max_connections, descriptor_budget());

@@ -12,7 +12,11 @@
 #include "shop/model.hpp"
 #include "shop/node/await_live.hpp"
 #include "shop/node/http_server.hpp"
+#include "shop/node/live_feed.hpp"
+#include "shop/node/live_stream.hpp"
 #include "shop/node/options.hpp"
+#include "shop/node/page_routes.hpp"
+#include "shop/node/throughput.hpp"
 
 namespace {
 
@@ -39,6 +43,8 @@ int run(const shop::node::node_options& o) {
   cfg.data_dir = o.data_dir;
   cfg.caf_args = o.caf_args;
   cfg.caf_config_file = o.caf_config_file;
+  shop::node::commit_timer commit_timer; // for the page's plot: outlives the runtime
+  commit_timer.install(cfg.writer);
   auto opened = annal::runtime::open(cfg);
   if (!opened)
     return fail("cannot open " + o.data_dir.string(), opened.error());
@@ -52,11 +58,15 @@ int run(const shop::node::node_options& o) {
   auto tables = shop::open_read_model_tables(rt.read_models());
   if (!tables)
     return fail("cannot open the read-model tables", tables.error());
+  shop::node::live_feed feed{rt}; // the page's live list (outlives the server)
+  if (auto ok = feed.attach(); !ok)
+    return fail("cannot add the live feed", ok.error());
   if (auto ok = rt.start(); !ok)
     return fail("cannot start the runtime", ok.error());
   shop::node::await_live(rt, std::chrono::seconds(30));
 
   shop::node::node_metrics metrics;
+  shop::node::throughput_sampler throughput{rt, metrics, commit_timer};
   shop::node::shop_service service{rt, *tables, metrics};
   shop::node::http_server_options http_options;
   http_options.token = o.token;
@@ -66,6 +76,9 @@ int run(const shop::node::node_options& o) {
   http_options.header_timeout = o.http_header_timeout;
   http_options.body_timeout = o.http_header_timeout;
   shop::node::http_server server{service, metrics, http_options};
+  server.add_public_route(shop::node::page_files_route(o.web_root));
+  server.add_stream_route(shop::node::live_events_route(feed));
+  server.add_route(shop::node::page_data_route(rt, *tables, throughput));
   auto port = server.bind(o.host, o.port);
   if (!port) {
     (void)rt.stop();

@@ -19,6 +19,14 @@ void node_metrics::command_done(const std::string& command, const std::string& o
   h.sum += seconds;
 }
 
+uint64_t node_metrics::commands_total() const {
+  std::lock_guard<std::mutex> guard{mx_};
+  uint64_t n = 0;
+  for (const auto& [key, count] : commands_)
+    n += count;
+  return n;
+}
+
 void node_metrics::response_sent(int status) {
   std::lock_guard<std::mutex> guard{mx_};
   ++responses_[status];

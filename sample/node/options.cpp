@@ -7,6 +7,14 @@
 
 namespace shop::node {
 
+std::filesystem::path default_web_root() {
+#ifdef SHOP_WEB_ROOT
+  return SHOP_WEB_ROOT;
+#else
+  return "web/dist";
+#endif
+}
+
 std::variant<node_options, int> parse_options(int argc, const char* const* argv) {
   node_options o;
   CLI::App app{"shop-node: the Annal sample shop (products, inventory, orders) over HTTP"};
@@ -19,6 +27,7 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
   std::string timeout = "15m";
   std::string idle_timeout = "60s";
   std::string header_timeout = "10s";
+  std::string web_root = o.web_root.string();
   app.add_option("--data", data, "folder of the shop's journal and read models")
     ->capture_default_str();
   app.add_option("--http", http, "HOST:PORT to serve on (port 0: any free port)")
@@ -47,6 +56,9 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
                  "fulfilment process managers sharing the orders (one handles many orders at once)")
     ->capture_default_str()
     ->check(CLI::Range(1u, 64u));
+  app.add_option("--web-root", web_root,
+                 "folder of the operations page's built files (npm --prefix web run build)")
+    ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,6 +85,7 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
     *out = *v;
   }
   o.data_dir = data;
+  o.web_root = web_root;
   o.host = endpoint->first;
   o.port = endpoint->second;
   o.payment_timeout = *d;

@@ -174,9 +174,16 @@ http_response shop_service::get_projections() {
     json item = {{"name", p.name},
                  {"status", annal::to_string(p.state)},
                  {"position", p.position},
-                 {"lag", p.lag_events}};
+                 {"lag", p.lag_events},
+                 {"lag_ms", p.lag_ms}};
     if (!p.error.empty())
       item["error"] = p.error;
+    if (p.faulted_at != 0)
+      item["faulted_at"] = p.faulted_at;
+    if (p.parked != 0)
+      item["parked"] = p.parked;
+    if (p.state == annal::projection_state::rebuilding)
+      item["rebuild"] = {{"done", p.rebuild_done}, {"total", p.rebuild_total}};
     list.push_back(std::move(item));
   }
   return ok_json({{"projections", std::move(list)}});

@@ -3,7 +3,9 @@
 // Whatever the input, it never throws and never crashes (a fuzz target checks this).
 #pragma once
 
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "shop/http/api_error.hpp"
 #include "shop/http/api_request.hpp"
@@ -20,5 +22,15 @@ using parse_result = std::variant<api_request, api_error>;
 /// over max_body_bytes), 415 unsupported_media_type (a non-empty body that is not
 /// application/json). An empty body counts as {}.
 parse_result parse_request(const request_view& req);
+
+/// A route of the table parse_request follows: its method and its path, with "{}" for
+/// each segment it captures ("/products/{}/price").
+struct api_route {
+  std::string method;
+  std::string path;
+};
+
+/// Every route parse_request answers, from its own table (the API description's check).
+std::vector<api_route> api_routes();
 
 } // namespace shop::http

@@ -5,7 +5,9 @@
 // a 1 MiB body limit, header and body deadlines, a connection cap (503, then close) and
 // a graceful drain on shutdown.
 //
-// More routes (static files, server-sent events) plug in with add_route() before run().
+// More routes plug in before run(): add_route() (after the token check), add_public_route()
+// (before it: the page's static files, which hold no data) and add_stream_route()
+// (server-sent events, see http_stream.hpp).
 //
 // Thread safety: add_route(), bind() and run() once, from the owning thread;
 // begin_drain(), wait_idle(), stop() and the counters from any thread.
@@ -19,6 +21,7 @@
 
 #include "annal/result.hpp"
 #include "shop/http/request_view.hpp"
+#include "shop/node/http_stream.hpp"
 #include "shop/node/metrics.hpp"
 #include "shop/node/shop_service.hpp"
 
@@ -45,7 +48,7 @@ struct http_server_options {
 
 /// A route beside the API, consulted first (after the token check): answers through
 /// `done` (on any thread) and returns true, or returns false to leave the request to the
-/// API. For static files or a page; a streaming route (SSE) is a later extension.
+/// API. For small JSON endpoints, static files or a page; streams use stream_route.
 using extra_route = std::function<bool(const http::request_view& request, responder done)>;
 
 class http_server {
@@ -58,6 +61,14 @@ public:
 
   /// Adds a route consulted before the API's (in the order added). Before run().
   void add_route(extra_route route);
+
+  /// Adds a route consulted before the token check: for files that hold no data (the
+  /// page, its scripts, the API's description), which a browser loads without a header.
+  void add_public_route(extra_route route);
+
+  /// Adds a streaming route (server-sent events), consulted first after the token check.
+  /// A stream does not count as a request in flight (wait_idle does not wait for it).
+  void add_stream_route(stream_route route);
 
   /// Binds to host:port (port 0: any free one) with a full listen backlog and returns the
   /// bound port. Errors: io_error.

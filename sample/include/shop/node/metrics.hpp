@@ -29,6 +29,9 @@ public:
   void command_done(const std::string& command, const std::string& outcome,
                     std::chrono::nanoseconds latency);
 
+  /// Commands handled so far, of every kind and outcome.
+  uint64_t commands_total() const;
+
   /// Counts one HTTP response.
   void response_sent(int status);
 

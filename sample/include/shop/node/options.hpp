@@ -15,6 +15,10 @@
 
 namespace shop::node {
 
+/// Where the operations page's built files are by default: web/dist of the source tree
+/// this node was built from.
+std::filesystem::path default_web_root();
+
 struct node_options {
   std::filesystem::path data_dir = "./shop-data";
   std::string host = "127.0.0.1";
@@ -36,6 +40,8 @@ struct node_options {
   /// From a request's first byte to its last header; the body then has as long again.
   std::chrono::milliseconds http_header_timeout{std::chrono::seconds(10)};
   unsigned fulfilment_partitions = 1;
+  /// The operations page's built files (index.html, ...); absent: the API only.
+  std::filesystem::path web_root = default_web_root();
 };
 
 /// Parses the command line. Returns the options, or the exit code when the program should
