@@ -8,6 +8,7 @@
 
 #include "json_fields.hpp"
 #include "shop/http/request_parser.hpp"
+#include "shop/http/unsigned_number.hpp"
 
 namespace shop::http::detail {
 
@@ -35,8 +36,6 @@ parse_result parse_get_projections(const request_view& req, const captures& c);
 parse_result parse_get_health(const request_view& req, const captures& c);
 parse_result parse_get_metrics(const request_view& req, const captures& c);
 
-/// A decimal unsigned integer of at most 20 digits, without sign or spaces, that fits in
-/// 64 bits; none otherwise.
-std::optional<uint64_t> parse_unsigned(std::string_view text) noexcept;
+using http::parse_unsigned;
 
 } // namespace shop::http::detail

@@ -59,20 +59,6 @@ parse_result entity_query(const request_view& req, const captures& c, const char
 
 } // namespace
 
-std::optional<uint64_t> parse_unsigned(std::string_view text) noexcept {
-  if (text.empty() || text.size() > 20)
-    return std::nullopt;
-  uint64_t v = 0;
-  for (char ch : text) {
-    if (ch < '0' || ch > '9')
-      return std::nullopt;
-    auto d = static_cast<uint64_t>(ch - '0');
-    if (v > (UINT64_MAX - d) / 10)
-      return std::nullopt;
-    v = v * 10 + d;
-  }
-  return v;
-}
 
 parse_result parse_get_product(const request_view& req, const captures& c) {
   return entity_query<get_product_request>(req, c, "the sku");

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "shop/http/api_error.hpp"
+#include "shop/http/unsigned_number.hpp"
 #include "shop/node/render.hpp"
 
 namespace shop::node {
@@ -139,18 +140,6 @@ private:
   bool failed_ = false;
 };
 
-std::optional<uint64_t> parse_position(std::string_view s) {
-  if (s.empty() || s.size() > 19)
-    return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-
 } // namespace
 
 stream_route live_events_route(live_feed& feed, live_stream_options options) {
@@ -159,18 +148,18 @@ stream_route live_events_route(live_feed& feed, live_stream_options options) {
       return std::nullopt; // the API's 404
     std::optional<position> from;
     if (auto id = req.header("Last-Event-ID")) {
-      from = parse_position(*id);
+      from = http::parse_unsigned(*id);
       if (!from)
         return shop_service::error_response(http::bad_request("Last-Event-ID must be a position (a decimal number)"));
     } else if (auto p = req.param("from")) {
-      from = parse_position(*p);
+      from = http::parse_unsigned(*p);
       if (!from)
         return shop_service::error_response(http::bad_request("from must be a position (a decimal number)"));
     }
     if (!from) {
       uint64_t tail = 50;
       if (auto t = req.param("tail")) {
-        auto n = parse_position(*t);
+        auto n = http::parse_unsigned(*t);
         if (!n || *n > 1000)
           return shop_service::error_response(http::bad_request("tail must be 0..1000"));
         tail = *n;

@@ -11,6 +11,7 @@
 #include "shop/domain/order.hpp"
 #include "shop/domain/product.hpp"
 #include "shop/http/api_error.hpp"
+#include "shop/http/unsigned_number.hpp"
 #include "shop/node/render.hpp"
 #include "shop/read_models/queries.hpp"
 
@@ -111,18 +112,6 @@ std::optional<std::string_view> file_after(std::string_view path, std::string_vi
   return path.substr(prefix.size());
 }
 
-std::optional<uint64_t> parse_u64(std::string_view s) {
-  if (s.empty() || s.size() > 19)
-    return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-
 // -- data -------------------------------------------------------------------------------------
 
 http_response inventory_list(annal::runtime& rt, const read_model_tables& tables) {
@@ -183,7 +172,7 @@ http_response state_at(annal::runtime& rt, const std::string& stream, std::strin
 http_response stream_state(annal::runtime& rt, std::string_view stream, const http::request_view& req) {
   std::optional<uint64_t> version;
   if (auto v = req.param("version")) {
-    version = parse_u64(*v);
+    version = http::parse_unsigned(*v);
     if (!version || *version == 0)
       return error(http::bad_request("query parameter 'version' must be 1 or more"));
   }
@@ -275,7 +264,7 @@ extra_route page_data_route(annal::runtime& rt, read_model_tables tables,
     if (path == "/stats/throughput" && req.method == "GET") {
       int64_t after = 0;
       if (auto a = req.param("after")) {
-        auto v = parse_u64(*a);
+        auto v = http::parse_unsigned(*a);
         if (!v || *v > static_cast<uint64_t>(INT64_MAX)) {
           done(error(http::bad_request("query parameter 'after' must be a Unix time in ms")));
           return true;

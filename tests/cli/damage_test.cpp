@@ -130,8 +130,18 @@ TEST_CASE("a damaged read-model file is reported by verify and refused by the no
       temp_dir data;
       write_shop_folder(data.path());
       REQUIRE(run_annal({"--data", data.path().string(), "verify"}).exit_code == 0);
-      do_damage(data / "read-models" / "data.mdb", d, "Thing sku-2");
-      require_verify_reports(data, "read-models", d != damage::flipped_bytes);
+      auto file = data / "read-models" / "data.mdb";
+      if (d == damage::flipped_bytes) {
+        // Rows carry no checksum, and a small read-model file is mostly slack: random flips
+        // anywhere in it went unnoticed in about one run of five. Flip them in the headers
+        // of the pages holding a row instead (the live one among them).
+        auto pages = pages_containing(file, "Thing sku-2");
+        REQUIRE_FALSE(pages.empty());
+        flip_header_bytes(file, pages, 100, 20261204);
+      } else {
+        do_damage(file, d, "Thing sku-2");
+      }
+      require_verify_reports(data, "read-models", true);
       require_node_refuses(data, "read-models");
     }
   }

@@ -41,6 +41,24 @@ void flip_random_bytes(const std::filesystem::path& file, int count, uint64_t se
   write_all(file, bytes);
 }
 
+void flip_header_bytes(const std::filesystem::path& file, const std::vector<uint64_t>& pages,
+                       int count, uint64_t seed) {
+  // LMDB's page header: page number (bytes 0-7), pad (8-9, unused outside LEAF2 pages),
+  // flags (10-11), lower and upper bounds (12-15).
+  static const std::size_t offsets[] = {0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15};
+  auto bytes = read_all(file);
+  std::mt19937_64 rng{seed};
+  std::uniform_int_distribution<std::size_t> page{0, pages.size() - 1};
+  std::uniform_int_distribution<std::size_t> offset{0, std::size(offsets) - 1};
+  std::uniform_int_distribution<int> mask{1, 255};
+  for (int i = 0; i < count; ++i) {
+    auto at = static_cast<std::size_t>(pages[page(rng)] * page_size()) + offsets[offset(rng)];
+    auto& b = bytes.at(at);
+    b = static_cast<char>(static_cast<unsigned char>(b) ^ static_cast<unsigned char>(mask(rng)));
+  }
+  write_all(file, bytes);
+}
+
 void truncate_to_pages(const std::filesystem::path& file, uint64_t pages) {
   std::filesystem::resize_file(file, pages * page_size());
 }

@@ -16,6 +16,11 @@ std::size_t page_size();
 /// the same `seed` and file size.
 void flip_random_bytes(const std::filesystem::path& file, int count, uint64_t seed);
 
+/// XORs a random non-zero mask into `count` random bytes of the headers (page number,
+/// flags, bounds) of `pages`: damage the structural check must find wherever it lands.
+void flip_header_bytes(const std::filesystem::path& file, const std::vector<uint64_t>& pages,
+                       int count, uint64_t seed);
+
 /// Cuts `file` down to its first `pages` pages.
 void truncate_to_pages(const std::filesystem::path& file, uint64_t pages);
 
