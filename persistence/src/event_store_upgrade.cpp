@@ -10,6 +10,7 @@
 // marking where the next open resumes. Envelopes carry their own format byte, so a store
 // stopped half way reads correctly meanwhile (format-1 records read with shard 0). An old
 // build refuses a format-3 store instead of misreading it.
+#include <cstdlib>
 #include <limits>
 
 #include "byte_order.hpp"
@@ -29,7 +30,15 @@ constexpr std::string_view format_key = "format_version";
 constexpr std::string_view shard_count_key = "shard_count";
 constexpr std::string_view indexed_through_key = "indexed_through";
 constexpr std::string_view upgrade_key = "upgrade_through";
-constexpr std::size_t batch_events = 65536;
+constexpr std::size_t default_batch_events = 65536;
+
+// Events per upgrade transaction; tests shrink it (ANNAL_JOURNAL_UPGRADE_BATCH) to kill an
+// upgrade between two batches of a small store.
+std::size_t batch_events() {
+  const char* v = std::getenv("ANNAL_JOURNAL_UPGRADE_BATCH");
+  auto n = v != nullptr ? std::strtoull(v, nullptr, 10) : 0;
+  return n > 0 ? static_cast<std::size_t>(n) : default_batch_events;
+}
 
 int put_meta(detail::txn& t, MDB_dbi meta, std::string_view key, const char* bytes,
              std::size_t size) {
@@ -120,6 +129,7 @@ status event_store::impl::upgrade_format(
     detail::crash_point("upgrade.started");
   }
   uint16_t shards = state->shard_count;
+  const std::size_t per_batch = batch_events();
   uint64_t done = 0;
   for (;;) {
     bool finished = false;
@@ -143,7 +153,7 @@ status event_store::impl::upgrade_format(
         detail::store_be64(key, through + 1);
         MDB_val k{8, key}, v;
         event_view e;
-        for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0 && batch_done < batch_events;
+        for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0 && batch_done < per_batch;
              rc = c.get(k, v, MDB_NEXT)) {
           if (k.mv_size != 8)
             continue;
@@ -191,7 +201,7 @@ status event_store::impl::upgrade_format(
         if (int rc = t.put(s.shards_dbi, k, v); rc != 0)
           return detail::lmdb_error(rc, "write shard head");
       }
-      finished = batch_done < batch_events;
+      finished = batch_done < per_batch;
       if (finished) {
         MDB_val k = as_val(upgrade_key);
         if (int rc = t.del(meta, k); rc != 0)
