@@ -7,7 +7,13 @@
 //   W4             1,000,000 distinct aggregates touched, at most 100,000 live: peak RSS
 // Output: JSON lines on stdout (bench-format.md), tables on stderr.
 //
-//   aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W3,...]
+//   aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W3,...] [--events N]
+//
+// --events N: W1 / W1_64 write N events (one per command) into a fresh store and print the
+// growth curve: the rate of each tenth of the run as a JSON line (metric "curve"), the
+// rates of the first and last 20 % and their ratio, peak RSS (VmHWM, which counts the
+// journal's mapped file pages; and anonymous memory alone) and the map's size. With
+// --events, --only W1 runs W1 alone (W1_64 with --only W1_64).
 #include <cstring>
 #include <iostream>
 
@@ -29,6 +35,7 @@ namespace {
 
 struct options : runtime_bench_options {
   std::size_t w1_commands = 0; // 0: by mode
+  std::size_t events = 0;      // > 0: W1 growth curve over this many events
 };
 
 options parse(int argc, char** argv) {
@@ -36,8 +43,12 @@ options parse(int argc, char** argv) {
   parse_runtime_bench_options(
     argc, argv, o,
     "aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W2,W3,W4] "
-    "[--w1-commands N] [--caf --opt=value]...",
+    "[--w1-commands N] [--events N] [--caf --opt=value]...",
     [&](const std::string& a, const std::string& v) {
+      if (a == "--events") {
+        o.events = std::stoul(v);
+        return true;
+      }
       if (a != "--w1-commands")
         return false;
       o.w1_commands = std::stoul(v);
@@ -112,8 +123,57 @@ struct report {
   }
 };
 
+// Resident anonymous memory (heap, stacks) in MiB: RSS without the mapped journal file.
+double anon_mib() { return static_cast<double>(proc_status_kib("RssAnon")) / 1024.0; }
+
+// The growth curve: N events into a fresh store, timed per tenth (each tenth is one drive,
+// so the pipeline drains between tenths: 1,024 commands of 100,000+ per tenth).
+void run_w1_curve(const options& o, const std::filesystem::path& root, std::size_t in_flight,
+                  const std::string& name, report& rep) {
+  bench_dir dir{root, name};
+  auto rt = open_runtime(o, dir.path());
+  auto ids = make_ids(10000);
+  std::vector<double> rates;
+  std::size_t done = 0;
+  double anon_peak = 0; // heap and other anonymous memory, sampled after each tenth
+  for (int tenth = 0; tenth < 10; ++tenth) {
+    std::size_t n = o.events * static_cast<std::size_t>(tenth + 1) / 10 - done;
+    auto r = drive(*rt, ids, in_flight, n);
+    done += n;
+    rates.push_back(r.per_s());
+    json_line l;
+    l.str("bench", "aggregates").str("case", name).str("metric", "curve")
+      .num("tenth", tenth + 1, 0).num("events_written", static_cast<double>(done), 0)
+      .num("commands_per_s", r.per_s(), 1).num("rss_mb", rss_mib(), 1)
+      .num("rss_anon_mb", anon_mib(), 1);
+    l.print();
+    anon_peak = std::max(anon_peak, anon_mib());
+  }
+  (void)rt->stop();
+  rt.reset();
+  double first = 2.0 / (1.0 / rates[0] + 1.0 / rates[1]);
+  double last = 2.0 / (1.0 / rates[8] + 1.0 / rates[9]);
+  rep.add(name, "first_20pct_per_s", first);
+  rep.add(name, "last_20pct_per_s", last);
+  rep.add(name, "last_over_first", last / first);
+  rep.add(name, "peak_rss_mb", peak_rss_mib()); // includes the journal's mapped pages
+  rep.add(name, "peak_rss_anon_mb", anon_peak);
+  store_options so;
+  so.dir = dir.path() / "journal";
+  so.read_only = true;
+  if (auto store = event_store::open(so)) {
+    if (auto st = (*store)->stats()) {
+      rep.add(name, "map_size_mb", static_cast<double>(st->map_size) / 1048576.0);
+      rep.add(name, "map_used_mb", static_cast<double>(st->map_used) / 1048576.0);
+      rep.add(name, "events_in_store", static_cast<double>(st->events));
+    }
+  }
+}
+
 void run_w1(const options& o, const std::filesystem::path& root, std::size_t in_flight,
             const std::string& name, report& rep) {
+  if (o.events > 0)
+    return run_w1_curve(o, root, in_flight, name, rep);
   bench_dir dir{root, name};
   auto rt = open_runtime(o, dir.path());
   auto ids = make_ids(10000);
@@ -262,7 +322,7 @@ int main(int argc, char** argv) {
   report rep;
   if (o.wants("W1"))
     run_w1(o, root.path(), 1024, "W1", rep);
-  if (o.wants("W1_64") || o.wants("W1"))
+  if (o.wants("W1_64") || (o.wants("W1") && o.events == 0))
     run_w1(o, root.path(), 64, "W1_64", rep);
   if (o.wants("W2"))
     run_w2(o, root.path(), probe.median_us, rep);

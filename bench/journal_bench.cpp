@@ -15,6 +15,10 @@
 //       position 0, pages of 10,000.
 //       Baseline of the reads: a plain LMDB cursor walk over as many raw journal records,
 //       in the same pages of one read transaction each.
+//   reopen_tail  the cost of the deferred index's recovery: a child process appends
+//       262,143 one-event appends (10,000 streams, group commits of 512) with no index
+//       merge and is killed (SIGKILL); metric open_ms = opening the store, which indexes
+//       that tail from the events' headers; merge_ms = merging it into stream_index.
 //   fsync_after_appends  (durable runs) p50_us of the raw fsync probe repeated after the
 //       appends, baseline = the probe at start: a ratio far from 1 means the disk changed
 //       speed (e.g. a VM disk throttled) and the durable append ratios are unreliable.
@@ -22,6 +26,8 @@
 // stdout: the env line, then one JSON line per figure. stderr: progress and tables.
 // Everything is written to a fresh folder on a real disk (see --dir), removed at the end.
 #include <lmdb.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -584,6 +590,53 @@ void print_read_table(const std::vector<compared_case>& cases, uint64_t n) {
 
 } // namespace
 
+// See reopen_tail in the header comment.
+void run_reopen_tail(const std::filesystem::path& root) {
+  const auto dir = root / "reopen-tail";
+  constexpr std::size_t tail = 262143;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    store_options o;
+    o.dir = dir;
+    o.mode = durability::no_sync;
+    o.index_merge_runs = tail + 1;
+    auto store = event_store::open(o);
+    if (!store)
+      std::_Exit(3);
+    std::size_t n = 0;
+    while (n < tail) {
+      write_batch b;
+      for (std::size_t i = 0; i < 512 && n < tail; ++i, ++n)
+        b.appends.push_back(stream_append{"stream-" + std::to_string(n % 10000),
+                                          expected_version::any(),
+                                          {new_event{"E", 1, std::string(100, 'x'), {}, 0}}});
+      if (!(*store)->commit(b))
+        std::_Exit(4);
+    }
+    std::raise(SIGKILL); // no merge at close: the tail stays unindexed on disk
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFSIGNALED(status))
+    fail("reopen_tail: the writer did not end by SIGKILL");
+  store_options o;
+  o.dir = dir;
+  o.mode = durability::no_sync;
+  auto started = bench_clock::now();
+  auto store = event_store::open(o);
+  double open_ms = seconds_since(started) * 1000;
+  if (!store)
+    fail("reopen_tail: open: " + store.error().to_string());
+  started = bench_clock::now();
+  if (auto ok = (*store)->merge_index(); !ok)
+    fail("reopen_tail: merge: " + ok.error().to_string());
+  double merge_ms = seconds_since(started) * 1000;
+  emit(json_line{}.str("bench", "journal").str("case", "reopen_tail").num("tail_events", static_cast<double>(tail))
+         .num("open_ms", open_ms, 1).num("merge_ms", merge_ms, 1));
+  std::cerr << "reopen_tail: " << tail << " unmerged events: open " << fixed(open_ms, 1)
+            << " ms, merge " << fixed(merge_ms, 1) << " ms\n";
+}
+
 int main(int argc, char** argv) {
   const auto cli = parse_cli(argc, argv);
   const auto& plan = cli.quick ? quick_plan : full_plan;
@@ -636,6 +689,8 @@ int main(int argc, char** argv) {
       auto reads = run_reads(plan, cli, dir.path());
       print_read_table(reads, plan.read_events);
     }
+    if (cli.selected("reopen_tail"))
+      run_reopen_tail(dir.path());
     std::cerr << "\njournal_bench: done in " << fixed(seconds_since(start), 1) << " s\n";
   } catch (const std::exception& e) {
     std::cerr << "journal_bench: FAILED: " << e.what() << '\n';

@@ -23,6 +23,16 @@ inline uint64_t load_be64(const char* in) noexcept {
   return x;
 }
 
+inline void store_be16(char* out, uint16_t x) noexcept {
+  out[0] = static_cast<char>(x >> 8);
+  out[1] = static_cast<char>(x & 0xff);
+}
+
+inline uint16_t load_be16(const char* in) noexcept {
+  return static_cast<uint16_t>((static_cast<unsigned char>(in[0]) << 8)
+                               | static_cast<unsigned char>(in[1]));
+}
+
 template <class T>
 inline void store_le(char* out, T x) noexcept {
   static_assert(std::is_integral_v<T>);

@@ -1,11 +1,14 @@
 #include "annal/event_store.hpp"
 
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <random>
 
 #include "byte_order.hpp"
+#include "crash_point.hpp"
 #include "envelope_codec.hpp"
+#include "shard.hpp"
 #include "event_store_impl.hpp"
 #include "snapshot_codec.hpp"
 #include "stream_record.hpp"
@@ -31,28 +34,31 @@ std::string random_node_id() {
   return id;
 }
 
-// Writes the format version and a node id into a new journal; checks an old one.
-status init_meta(detail::lmdb_env& env) {
-  auto check = env.read([&](const detail::txn& t) -> result<bool> {
+constexpr std::string_view shard_count_key = "shard_count";
+constexpr std::string_view indexed_through_key = "indexed_through";
+
+result<uint32_t> load_format(detail::lmdb_env& env) {
+  return env.read([&](const detail::txn& t) -> result<uint32_t> {
     MDB_val k = as_val(format_key), v;
     int rc = t.get(env.dbi(meta_table), k, v);
     if (rc == MDB_NOTFOUND)
-      return false;
+      return uint32_t{0};
     if (rc != 0)
       return detail::lmdb_error(rc, "read format version");
     if (v.mv_size != 4)
       return make_error(errc::corrupt, "malformed format version record");
     auto fmt = detail::load_le<uint32_t>(static_cast<const char*>(v.mv_data));
-    if (fmt != journal_format_version)
+    if (fmt != journal_format_version && fmt != journal_format_v2)
       return make_error(errc::corrupt, "the store has format version " + std::to_string(fmt)
-                                         + "; this build reads version "
+                                         + "; this build reads versions 2 and "
                                          + std::to_string(journal_format_version) + " only");
-    return true;
+    return fmt;
   });
-  if (!check)
-    return std::move(check).error();
-  if (*check || env.options().read_only)
-    return {};
+}
+
+// Writes the format version, a node id, the shard count and an empty index mark into a
+// new journal.
+status init_meta(detail::lmdb_env& env, uint16_t shard_count) {
   return env.write([&](detail::txn& t) -> status {
     char fmt[4];
     detail::store_le<uint32_t>(fmt, journal_format_version);
@@ -63,7 +69,31 @@ status init_meta(detail::lmdb_env& env) {
     MDB_val nk = as_val(node_id_key), nv = as_val(id);
     if (int rc = t.put(env.dbi(meta_table), nk, nv); rc != 0)
       return detail::lmdb_error(rc, "write node id");
+    char count[2];
+    detail::store_le<uint16_t>(count, shard_count);
+    MDB_val sk = as_val(shard_count_key), sv{2, count};
+    if (int rc = t.put(env.dbi(meta_table), sk, sv); rc != 0)
+      return detail::lmdb_error(rc, "write shard count");
+    char zero[8];
+    detail::store_be64(zero, 0);
+    MDB_val ik = as_val(indexed_through_key), iv{8, zero};
+    if (int rc = t.put(env.dbi(meta_table), ik, iv); rc != 0)
+      return detail::lmdb_error(rc, "write indexed_through");
     return {};
+  });
+}
+
+result<uint16_t> load_shard_count(detail::lmdb_env& env) {
+  return env.read([&](const detail::txn& t) -> result<uint16_t> {
+    MDB_val k = as_val(shard_count_key), v;
+    int rc = t.get(env.dbi(meta_table), k, v);
+    if (rc == MDB_NOTFOUND)
+      return uint16_t{0};
+    if (rc != 0)
+      return detail::lmdb_error(rc, "read shard count");
+    if (v.mv_size != 2 || detail::load_le<uint16_t>(static_cast<const char*>(v.mv_data)) == 0)
+      return make_error(errc::corrupt, "malformed shard count record");
+    return detail::load_le<uint16_t>(static_cast<const char*>(v.mv_data));
   });
 }
 
@@ -71,9 +101,8 @@ status init_meta(detail::lmdb_env& env) {
 
 // -- impl helpers -------------------------------------------------------------------------
 
-status event_store::impl::load_stream(const detail::txn& t, std::string_view stream_id,
-                                      stream_info& out, detail::cursor* index,
-                                      bool* exists) const {
+status event_store::impl::load_record(const detail::txn& t, std::string_view stream_id,
+                                      stream_info& out, bool* exists) const {
   out = stream_info{};
   out.stream_id.assign(stream_id);
   MDB_val k = as_val(stream_id), v;
@@ -86,16 +115,34 @@ status event_store::impl::load_stream(const detail::txn& t, std::string_view str
     return detail::lmdb_error(rc, "read stream record");
   if (!detail::decode_stream_record(as_view(v), out))
     return make_error(errc::corrupt, "malformed record of stream '" + out.stream_id + "'");
-  // The head is the newest run of the stream's index (or the record's, after truncation).
-  std::optional<detail::cursor> own;
-  if (index == nullptr) {
-    own.emplace(t, dbi(stream_index_table));
-    if (!own->ok())
-      return detail::lmdb_error(own->rc(), "open cursor");
-    index = &*own;
-  }
+  return {};
+}
+
+status event_store::impl::load_stream(const detail::txn& t, detail::read_marks& m,
+                                      std::string_view stream_id, stream_info& out,
+                                      std::vector<detail::index_run>& tail, bool& stale,
+                                      detail::cursor* index) const {
+  if (auto ok = load_record(t, stream_id, out); !ok)
+    return ok;
+  if (auto ok = tail_runs(t, m, stream_id, tail, stale); !ok)
+    return ok;
+  // The head is the newest run of the stream: in the unmerged tail, else in the stored
+  // index (or the record's, after a truncation left no run).
   detail::index_run run;
-  if (detail::seek_last_run(*index, stream_id, run) && run.last_version() > out.head) {
+  bool found = !tail.empty();
+  if (found) {
+    run = tail.back();
+  } else {
+    std::optional<detail::cursor> own;
+    if (index == nullptr) {
+      own.emplace(t, dbi(stream_index_table));
+      if (!own->ok())
+        return detail::lmdb_error(own->rc(), "open cursor");
+      index = &*own;
+    }
+    found = detail::seek_last_run(*index, stream_id, run);
+  }
+  if (found && run.last_version() > out.head) {
     out.head = run.last_version();
     out.last_position = run.first_position + run.count - 1;
   }
@@ -147,16 +194,30 @@ status event_store::impl::store_last_position(detail::txn& t, global_position p)
 }
 
 result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& index,
-                                               const stream_append& a, global_position& last,
+                                               detail::write_ctx& ctx, const stream_append& a,
                                                timestamp_ns now) {
   if (auto ok = detail::validate_append(a, options()); !ok)
     return std::move(ok).error();
   stream_info s;
   bool exists = false;
-  if (auto ok = load_stream(t, a.stream_id, s, &index, &exists); !ok)
+  if (auto ok = load_record(t, a.stream_id, s, &exists); !ok)
     return std::move(ok).error();
   if (s.deleted)
     return make_error(errc::stream_deleted, "stream '" + a.stream_id + "' was deleted");
+  // The head: this transaction's newest run of the stream, else the memtable's, else the
+  // stored index's (each newer than the next), or the record's after a truncation.
+  detail::index_run newest;
+  bool found = false;
+  if (exists) {
+    if (auto it = ctx.newest.find(a.stream_id); it != ctx.newest.end()) {
+      newest = ctx.runs[it->second].second;
+      found = true;
+    } else {
+      found = mem.newest(a.stream_id, newest) || detail::seek_last_run(index, a.stream_id, newest);
+    }
+  }
+  if (found && newest.last_version() > s.head)
+    s.head = newest.last_version();
   if (!a.expected.matches(s.head))
     return make_error(errc::conflict, "stream '" + a.stream_id + "': expected version "
                                         + a.expected.to_string() + ", actual version "
@@ -164,32 +225,51 @@ result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& i
   append_result r{a.stream_id, s.head, 0, 0};
   if (a.events.empty())
     return r;
+  detail::shard_place place;
+  uint64_t* shard_head = nullptr;
+  if (shard_count > 0) {
+    place.shard = detail::shard_of(a.stream_id, shard_count);
+    if (ctx.shard_state[place.shard] == 0) {
+      char key[2];
+      detail::store_be16(key, place.shard);
+      MDB_val k{2, key}, v;
+      int rc = t.get(shards_dbi, k, v);
+      if (rc != 0 && rc != MDB_NOTFOUND)
+        return detail::lmdb_error(rc, "read shard head");
+      ctx.shard_heads[place.shard] =
+        rc == 0 && v.mv_size == 8 ? detail::load_be64(static_cast<const char*>(v.mv_data)) : 0;
+      ctx.shard_state[place.shard] = 1;
+    }
+    shard_head = &ctx.shard_heads[place.shard];
+    ctx.shard_state[place.shard] = 2;
+  }
   char pos_key[8];
   MDB_val pk{8, pos_key};
   auto first_version = s.head + 1;
   for (const auto& e : a.events) {
-    auto position = ++last;
+    auto position = ++ctx.last;
     auto version = ++s.head;
+    if (shard_head != nullptr)
+      place.position = ++*shard_head;
     detail::store_be64(pos_key, position);
     MDB_val v{detail::envelope_size(a.stream_id, e), nullptr};
     if (int rc = t.put(dbi(events_table), pk, v, MDB_APPEND | MDB_RESERVE); rc != 0)
       return detail::lmdb_error(rc, "write event");
     detail::encode_envelope(static_cast<char*>(v.mv_data), position, a.stream_id, version,
-                            e.timestamp != 0 ? e.timestamp : now, e);
+                            e.timestamp != 0 ? e.timestamp : now, e, place);
     if (r.first_position == 0)
       r.first_position = position;
   }
-  // One index entry for the whole append: its versions and positions are consecutive.
-  auto ik = detail::stream_key(a.stream_id, first_version);
-  char run[detail::index_value_size];
-  detail::encode_index_value(run, r.first_position, a.events.size());
-  MDB_val ikv = as_val(ik), iv{sizeof(run), run};
-  if (int rc = t.note(mdb_cursor_put(index.native(), &ikv, &iv, 0)); rc != 0)
-    return detail::lmdb_error(rc, "write stream index");
-  r.last_position = last;
+  // One run for the whole append (its versions and positions are consecutive), indexed in
+  // memory: the stored index receives it at the next merge.
+  auto [it, fresh] = ctx.newest.try_emplace(a.stream_id, ctx.runs.size());
+  if (!fresh)
+    it->second = ctx.runs.size();
+  ctx.runs.emplace_back(a.stream_id, detail::index_run{first_version, r.first_position,
+                                                        a.events.size()});
+  r.last_position = ctx.last;
   r.next_expected_version = s.head;
-  // The head lives in stream_index; the record is written once, when the stream is born
-  // (one B-tree page less to copy and write per append).
+  // The head lives in the index; the record is written once, when the stream is born.
   if (!exists) {
     stream_info born;
     born.stream_id = a.stream_id;
@@ -202,18 +282,97 @@ result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& i
 // -- event_store ----------------------------------------------------------------------------
 
 event_store::event_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-event_store::~event_store() = default;
+event_store::~event_store() {
+  if (impl_ && !impl_->options().read_only && impl_->mem.run_count() > 0) {
+    std::lock_guard<std::mutex> guard{impl_->writer};
+    (void)impl_->merge_locked(); // the runs are rebuilt from the events at the next open
+  }
+}
+
+status event_store::merge_index() {
+  if (impl_->options().read_only)
+    return {};
+  std::lock_guard<std::mutex> guard{impl_->writer};
+  return impl_->merge_locked();
+}
 
 result<std::unique_ptr<event_store>> event_store::open(const store_options& options) {
   auto env = detail::lmdb_env::open(
-    options, {"events", "stream_index", "streams", "snapshots", "meta"}, 0, {"checkpoints"});
+    options, {"events", "stream_index", "streams", "snapshots", "meta"}, 1, {"checkpoints"});
   if (!env)
     return std::move(env).error();
-  if (auto ok = init_meta(**env); !ok)
-    return std::move(ok).error();
   auto p = std::make_unique<impl>();
   p->env = std::move(*env);
+  p->merge_runs = options.index_merge_runs;
+  // Tests run whole suites with merges at every commit (1) or every few (3) through this.
+  if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_RUNS"); v != nullptr && *v != '\0')
+    p->merge_runs = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
+  auto format = load_format(*p->env);
+  if (!format)
+    return std::move(format).error();
+  if (options.read_only && *format == 0)
+    return make_error(errc::corrupt, options.dir.string() + " holds no journal format record");
+  if (auto shards = p->env->open_table("shards", !options.read_only)) {
+    p->shards_dbi = *shards;
+    p->has_shards = true;
+  } else if (!options.read_only || shards.error().code != errc::not_found) {
+    return std::move(shards).error();
+  }
+  if (*format == 0) {
+    if (options.shard_count == 0)
+      return make_error(errc::bad_request, "shard_count must be at least 1");
+    if (auto ok = init_meta(*p->env, options.shard_count); !ok)
+      return std::move(ok).error();
+  }
+  auto shards = load_shard_count(*p->env);
+  if (!shards)
+    return std::move(shards).error();
+  p->shard_count = p->has_shards ? *shards : 0;
+  if (auto ok = p->rebuild_memtable(); !ok)
+    return std::move(ok).error();
+  if (!options.read_only) {
+    // A format-2 store, or an upgrade a crash interrupted: upgrade (resumes where it was).
+    if (auto ok = p->upgrade_format({}); !ok)
+      return std::move(ok).error();
+    auto count = load_shard_count(*p->env);
+    if (!count)
+      return std::move(count).error();
+    p->shard_count = *count;
+  }
   return std::unique_ptr<event_store>{new event_store(std::move(p))};
+}
+
+status event_store::upgrade(const store_options& options,
+                            const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (options.read_only)
+    return make_error(errc::bad_request, "an upgrade needs the store open for writing");
+  store_options o = options;
+  // Open without the automatic upgrade's silence: open the environment, then upgrade with
+  // progress. The open below finds nothing left to do.
+  {
+    auto env = detail::lmdb_env::open(
+      o, {"events", "stream_index", "streams", "snapshots", "meta"}, 1, {"checkpoints"});
+    if (!env)
+      return std::move(env).error();
+    impl p;
+    p.env = std::move(*env);
+    auto format = load_format(*p.env);
+    if (!format)
+      return std::move(format).error();
+    if (*format == 0)
+      return make_error(errc::not_found, o.dir.string() + " holds no journal");
+    auto shards = p.env->open_table("shards", true);
+    if (!shards)
+      return std::move(shards).error();
+    p.shards_dbi = *shards;
+    p.has_shards = true;
+    if (auto ok = p.upgrade_format(progress); !ok)
+      return ok;
+  }
+  auto store = open(o);
+  if (!store)
+    return std::move(store).error();
+  return {};
 }
 
 result<append_result> event_store::append(std::string_view stream_id, expected_version expected,
@@ -230,23 +389,34 @@ result<std::vector<append_result>> event_store::append(std::vector<stream_append
   // Any write error (including a failed expectation) aborts the single transaction,
   // which makes the multi-stream append atomic.
   auto now = now_ns();
-  return impl_->env->write([&](detail::txn& t) -> result<std::vector<append_result>> {
-    auto last = impl_->load_last_position(t);
-    if (!last)
-      return std::move(last).error();
+  std::lock_guard<std::mutex> guard{impl_->writer};
+  detail::write_ctx done;
+  auto results = impl_->env->write([&](detail::txn& t) -> result<std::vector<append_result>> {
+    detail::write_ctx ctx;
+    if (auto ok = impl_->begin_write(t, ctx); !ok)
+      return std::move(ok).error();
     std::vector<append_result> out;
     out.reserve(appends.size());
     detail::cursor index{t, impl_->dbi(stream_index_table)};
     if (!index.ok())
       return detail::lmdb_error(index.rc(), "open cursor");
     for (const auto& a : appends) {
-      auto r = impl_->apply(t, index, a, *last, now);
+      auto r = impl_->apply(t, index, ctx, a, now);
       if (!r)
         return std::move(r).error();
       out.push_back(std::move(*r));
     }
+    if (auto ok = impl_->finish_write(t, ctx); !ok)
+      return std::move(ok).error();
+    done = std::move(ctx);
     return out;
   });
+  if (!results)
+    return results;
+  impl_->published(done);
+  detail::crash_point("commit.published");
+  (void)impl_->merge_if_full(); // a failed merge leaves the runs in memory; the commit stands
+  return results;
 }
 
 namespace {
@@ -286,17 +456,19 @@ void collect_committed(write_batch& batch, const batch_outcome& out,
 
 result<batch_outcome> event_store::commit(write_batch& batch, bool collect) {
   auto now = now_ns();
+  std::lock_guard<std::mutex> guard{impl_->writer};
+  detail::write_ctx done;
   auto outcome = impl_->env->write([&](detail::txn& t) -> result<batch_outcome> {
     batch_outcome out;
     out.appends.reserve(batch.appends.size());
-    auto last = impl_->load_last_position(t);
-    if (!last)
-      return std::move(last).error();
+    detail::write_ctx ctx;
+    if (auto ok = impl_->begin_write(t, ctx); !ok)
+      return std::move(ok).error();
     detail::cursor index{t, impl_->dbi(stream_index_table)};
     if (!index.ok())
       return detail::lmdb_error(index.rc(), "open cursor");
     for (const auto& a : batch.appends) {
-      auto r = impl_->apply(t, index, a, *last, now);
+      auto r = impl_->apply(t, index, ctx, a, now);
       if (!r && !is_check_failure(r.error().code))
         return std::move(r).error();
       out.appends.push_back(std::move(r));
@@ -304,10 +476,19 @@ result<batch_outcome> event_store::commit(write_batch& batch, bool collect) {
     for (const auto& s : batch.snapshots)
       if (auto ok = impl_->put_snapshot(t, s); !ok && ok.error().code != errc::bad_request)
         return std::move(ok).error();
+    if (auto ok = impl_->finish_write(t, ctx); !ok)
+      return std::move(ok).error();
+    done = std::move(ctx);
     return out;
   });
-  if (outcome && collect)
+  if (!outcome)
+    return outcome;
+  impl_->published(done);
+  detail::crash_point("commit.published");
+  if (collect)
     collect_committed(batch, *outcome, outcome->committed, now);
+  // A failed merge leaves the runs in memory (nothing is lost); the commit stands.
+  (void)impl_->merge_if_full();
   return outcome;
 }
 

@@ -3,10 +3,17 @@
 
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "annal/event_store.hpp"
 #include "lmdb_env.hpp"
+#include "memtable.hpp"
 #include "stream_index_codec.hpp"
 
 namespace annal {
@@ -15,22 +22,69 @@ namespace annal {
 enum table : std::size_t { events_table, stream_index_table, streams_table, snapshots_table,
                            meta_table };
 
-/// On-disk format of the journal; a store of another format is refused (2: one
-/// stream_index entry per append).
-inline constexpr uint32_t journal_format_version = 2;
+/// On-disk format of the journal. 2: one stream_index entry per append, written by the
+/// append. 3: the stream index is merged from memory in batches (meta "indexed_through"),
+/// events carry their shard and shard position (table `shards`). A store of format 2 is
+/// read as is and upgraded when opened for writing; newer formats are refused.
+inline constexpr uint32_t journal_format_version = 3;
+inline constexpr uint32_t journal_format_v2 = 2;
+
+namespace detail {
+
+/// The per-transaction state of a write: where the log ends, the runs appended so far (not
+/// yet in the memtable: published only once the commit succeeded) and the shard heads.
+struct write_ctx {
+  global_position last = 0;
+  std::vector<std::pair<std::string, index_run>> runs;
+  std::unordered_map<std::string, std::size_t> newest; // stream -> its newest entry of runs
+  std::vector<uint64_t> shard_heads;                    // by shard
+  std::vector<uint8_t> shard_state;                     // 0 not loaded, 1 loaded, 2 changed
+};
+
+/// What a read transaction knows of the unmerged tail of the log: the stored index is
+/// complete through `indexed`; events in (indexed, last] are indexed by the memtable or,
+/// past what the memtable covered when copied, by a scan of the events (`gap`).
+struct read_marks {
+  global_position indexed = 0;
+  global_position last = 0;
+  bool gap_scanned = false;
+  global_position gap_from = 0; // the scan covers (gap_from, last]
+  std::unordered_map<std::string, std::vector<index_run>> gap;
+};
+
+} // namespace detail
 
 struct event_store::impl {
   std::unique_ptr<detail::lmdb_env> env;
+  MDB_dbi shards_dbi = 0;
+  bool has_shards = false;     // false: a format-2 store opened read-only
+  uint16_t shard_count = 0;    // 0: a format-2 store opened read-only (no shards)
+  detail::memtable mem;
+  std::size_t merge_runs = 0; // options().index_merge_runs, or the environment's override
+  // Serializes this process's writes so that a commit's runs are published before the
+  // next write transaction of the process begins (LMDB's lock alone releases at commit).
+  std::mutex writer;
 
   MDB_dbi dbi(table t) const noexcept { return env->dbi(t); }
   const store_options& options() const noexcept { return env->options(); }
 
-  /// Reads what is known of `stream_id` into `out` (head 0 when unknown): its record in
-  /// `streams` (flags, truncation) and its head, which is the newest entry of
-  /// `stream_index` (or, when truncation left none, the head kept in the record).
-  /// `index` is a cursor on stream_index to reuse; `exists` tells whether a record exists.
-  status load_stream(const detail::txn& t, std::string_view stream_id, stream_info& out,
-                     detail::cursor* index = nullptr, bool* exists = nullptr) const;
+  // -- streams ---------------------------------------------------------------------------
+
+  /// Reads the record of `stream_id` from `streams` into `out` (head 0 when unknown).
+  status load_record(const detail::txn& t, std::string_view stream_id, stream_info& out,
+                     bool* exists = nullptr) const;
+
+  /// Reads what a read transaction knows of `stream_id` into `out`: its record and its
+  /// head, from the newest run of its unmerged tail (`tail`, filled) or else of the stored
+  /// index. `stale` is set when a merge dropped runs the transaction cannot see (retry).
+  status load_stream(const detail::txn& t, detail::read_marks& m, std::string_view stream_id,
+                     stream_info& out, std::vector<detail::index_run>& tail, bool& stale,
+                     detail::cursor* index = nullptr) const;
+
+  /// Reads `stream_id`'s record and head from the stored index alone. REQUIRES: the
+  /// memtable was merged in `t`.
+  status load_stream_merged(const detail::txn& t, std::string_view stream_id,
+                            stream_info& out) const;
 
   /// Writes the record of `s` (flags, truncation, and the head it had then).
   status store_stream(detail::txn& t, const stream_info& s);
@@ -41,10 +95,42 @@ struct event_store::impl {
   /// Records the high-water mark (before a deletion).
   status store_last_position(detail::txn& t, global_position p);
 
+  // -- the deferred index (event_store_index.cpp) ------------------------------------------
+
+  /// meta "indexed_through"; a store without it (format 2) is indexed through `last`.
+  result<global_position> load_indexed_through(const detail::txn& t, global_position last) const;
+  /// Fills `m` (indexed, last) for a read transaction.
+  status begin_read(const detail::txn& t, detail::read_marks& m) const;
+  /// The runs of `stream_id` past the stored index that `t` sees, oldest first. `stale`:
+  /// see load_stream.
+  status tail_runs(const detail::txn& t, detail::read_marks& m, std::string_view stream_id,
+                   std::vector<detail::index_run>& out, bool& stale) const;
+  /// Starts a write: loads the log's end into `ctx` and indexes what other processes
+  /// appended or merged since this process last looked. REQUIRES: `writer` held.
+  status begin_write(detail::txn& t, detail::write_ctx& ctx);
+  /// Writes the changed shard heads of `ctx`. Call last in a write that appended.
+  status finish_write(detail::txn& t, detail::write_ctx& ctx);
+  /// Publishes the runs of a committed write into the memtable.
+  void published(detail::write_ctx& ctx);
+  /// Writes every memtable run into stream_index and sets indexed_through to ctx.last,
+  /// inside `t`. After the commit, call mem.drop_through(ctx.last).
+  status merge_into(detail::txn& t, const detail::write_ctx& ctx);
+  /// Merges the memtable in its own transaction. REQUIRES: `writer` held.
+  status merge_locked();
+  /// Merges when the memtable holds options().index_merge_runs runs or more.
+  status merge_if_full();
+  /// Rebuilds the memtable from the events past the stored index (at open).
+  status rebuild_memtable();
+
+  /// The journal's upgrade from format 2 (event_store_upgrade.cpp): stamps every event
+  /// with its shard and shard position in resumable batches; `progress(done, total)`
+  /// after each. No-op for a current journal.
+  status upgrade_format(const std::function<void(uint64_t, uint64_t)>& progress);
+
   /// Checks and writes one append inside `t`; nothing is written when a check fails.
   /// `index` is a cursor on stream_index reused across the appends of a batch.
-  result<append_result> apply(detail::txn& t, detail::cursor& index, const stream_append& a,
-                              global_position& last, timestamp_ns now);
+  result<append_result> apply(detail::txn& t, detail::cursor& index, detail::write_ctx& ctx,
+                              const stream_append& a, timestamp_ns now);
 
   /// Writes one snapshot and enforces the retention of the newest K.
   status put_snapshot(detail::txn& t, const snapshot_record& s);
@@ -54,8 +140,38 @@ struct event_store::impl {
                                    const snapshot_bounds& bounds);
 
   /// Deletes index entries and events of `stream_id` with versions in [1, through].
+  /// REQUIRES: the memtable was merged in `t` (the stored index is complete).
   status erase_events(detail::txn& t, std::string_view stream_id, stream_version through);
+
+  /// Runs `fn(marks)` in a read transaction, again when a merge raced it (bounded).
+  template <class F>
+  auto read_indexed(F&& fn) -> decltype(fn(std::declval<const detail::txn&>(),
+                                           std::declval<detail::read_marks&>(),
+                                           std::declval<bool&>()));
 };
+
+template <class F>
+auto event_store::impl::read_indexed(F&& fn)
+  -> decltype(fn(std::declval<const detail::txn&>(), std::declval<detail::read_marks&>(),
+                 std::declval<bool&>())) {
+  using result_type = decltype(fn(std::declval<const detail::txn&>(),
+                                  std::declval<detail::read_marks&>(), std::declval<bool&>()));
+  // A merge commits and then drops the merged runs from the memtable; a transaction that
+  // began before that commit but copies the memtable after the drop misses them. Such a
+  // copy is detected (stale) and the read runs again in a new transaction, which sees the
+  // merge. Merges are rare (one per index_merge_runs appends): a few tries suffice.
+  for (int attempt = 0;; ++attempt) {
+    bool stale = false;
+    result_type r = env->read([&](const detail::txn& t) -> result_type {
+      detail::read_marks m;
+      if (auto ok = begin_read(t, m); !ok)
+        return std::move(ok).error();
+      return fn(t, m, stale);
+    });
+    if (!stale || attempt >= 1000)
+      return r;
+  }
+}
 
 namespace detail {
 

@@ -11,6 +11,21 @@ namespace annal {
 using detail::as_val;
 using detail::as_view;
 
+status event_store::impl::load_stream_merged(const detail::txn& t, std::string_view stream_id,
+                                             stream_info& out) const {
+  if (auto ok = load_record(t, stream_id, out); !ok)
+    return ok;
+  detail::cursor c{t, dbi(stream_index_table)};
+  if (!c.ok())
+    return detail::lmdb_error(c.rc(), "open cursor");
+  detail::index_run run;
+  if (detail::seek_last_run(c, stream_id, run) && run.last_version() > out.head) {
+    out.head = run.last_version();
+    out.last_position = run.first_position + run.count - 1;
+  }
+  return {};
+}
+
 status event_store::impl::erase_events(detail::txn& t, std::string_view stream_id,
                                        stream_version through) {
   // The deletion may remove the newest events: keep their position as a high-water mark so
@@ -62,9 +77,18 @@ status event_store::impl::erase_events(detail::txn& t, std::string_view stream_i
 status event_store::truncate_stream(std::string_view stream_id, stream_version through) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return ok;
-  return impl_->env->write([&](detail::txn& t) -> status {
+  std::lock_guard<std::mutex> guard{impl_->writer};
+  global_position merged = 0;
+  auto done = impl_->env->write([&](detail::txn& t) -> status {
+    // The stored index must be complete before events are erased through it.
+    detail::write_ctx ctx;
+    if (auto ok = impl_->begin_write(t, ctx); !ok)
+      return ok;
+    if (auto ok = impl_->merge_into(t, ctx); !ok)
+      return ok;
+    merged = ctx.last;
     stream_info s;
-    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
+    if (auto ok = impl_->load_stream_merged(t, stream_id, s); !ok)
       return ok;
     if (s.deleted)
       return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
@@ -76,14 +100,26 @@ status event_store::truncate_stream(std::string_view stream_id, stream_version t
     s.truncated_through = upto;
     return impl_->store_stream(t, s);
   });
+  if (done)
+    impl_->mem.drop_through(merged);
+  return done;
 }
 
 status event_store::delete_stream(std::string_view stream_id) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return ok;
-  return impl_->env->write([&](detail::txn& t) -> status {
+  std::lock_guard<std::mutex> guard{impl_->writer};
+  global_position merged = 0;
+  auto done = impl_->env->write([&](detail::txn& t) -> status {
+    // The stored index must be complete before events are erased through it.
+    detail::write_ctx ctx;
+    if (auto ok = impl_->begin_write(t, ctx); !ok)
+      return ok;
+    if (auto ok = impl_->merge_into(t, ctx); !ok)
+      return ok;
+    merged = ctx.last;
     stream_info s;
-    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
+    if (auto ok = impl_->load_stream_merged(t, stream_id, s); !ok)
       return ok;
     if (s.deleted)
       return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
@@ -98,6 +134,9 @@ status event_store::delete_stream(std::string_view stream_id) {
     s.truncated_through = s.head;
     return impl_->store_stream(t, s);
   });
+  if (done)
+    impl_->mem.drop_through(merged);
+  return done;
 }
 
 result<store_stats> event_store::stats() {
@@ -129,6 +168,9 @@ result<store_stats> event_store::stats() {
 }
 
 status event_store::backup(const std::filesystem::path& dest) {
+  // Merged first, so that the copy opens without re-indexing a tail (it would anyway).
+  if (auto ok = merge_index(); !ok)
+    return ok;
   return impl_->env->copy_to(dest);
 }
 

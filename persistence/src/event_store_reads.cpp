@@ -76,39 +76,53 @@ result<uint64_t> event_store::read_stream(std::string_view stream_id, stream_ran
                                           const event_visitor& visit) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();
-  return impl_->env->read([&](const detail::txn& t) -> result<uint64_t> {
-    stream_info s;
-    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
-      return std::move(ok).error();
-    if (s.deleted)
-      return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
-    uint64_t n = 0;
-    if (range.max_count == 0 || range.from > range.to || s.head == 0)
-      return n;
-    detail::cursor index{t, impl_->dbi(stream_index_table)};
-    event_walker events{t, impl_->dbi(events_table)};
-    if (!index.ok() || !events.ok())
-      return detail::lmdb_error(index.ok() ? events.rc() : index.rc(), "open cursor");
-    auto from = std::max<stream_version>(range.from, 1);
-    detail::index_run run;
-    if (!detail::seek_run(index, stream_id, from, run))
-      return n;
-    event_view e;
-    for (;;) {
-      auto end = std::min(run.last_version(), range.to);
-      for (auto v = std::max(from, run.first_version); v <= end && n < range.max_count; ++v) {
-        events.load(run.position_of(v), stream_id, v, e);
-        ++n;
-        if (!visit(e))
-          return n;
+  return impl_->read_indexed(
+    [&](const detail::txn& t, detail::read_marks& m, bool& stale) -> result<uint64_t> {
+      stream_info s;
+      std::vector<detail::index_run> tail;
+      if (auto ok = impl_->load_stream(t, m, stream_id, s, tail, stale); !ok || stale)
+        return ok ? result<uint64_t>{uint64_t{0}} : result<uint64_t>{std::move(ok).error()};
+      if (s.deleted)
+        return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
+      uint64_t n = 0;
+      if (range.max_count == 0 || range.from > range.to || s.head == 0)
+        return n;
+      detail::cursor index{t, impl_->dbi(stream_index_table)};
+      event_walker events{t, impl_->dbi(events_table)};
+      if (!index.ok() || !events.ok())
+        return detail::lmdb_error(index.ok() ? events.rc() : index.rc(), "open cursor");
+      auto from = std::max<stream_version>(range.from, 1);
+      event_view e;
+      // Visits the run's versions within the range; false when the read is done.
+      auto walk = [&](const detail::index_run& run) {
+        auto end = std::min(run.last_version(), range.to);
+        for (auto v = std::max(from, run.first_version); v <= end && n < range.max_count; ++v) {
+          events.load(run.position_of(v), stream_id, v, e);
+          ++n;
+          if (!visit(e))
+            return false;
+        }
+        return n < range.max_count && run.last_version() < range.to;
+      };
+      // The stored runs (older), then the unmerged tail's.
+      bool stored_ahead = tail.empty() || tail.front().first_version > from;
+      detail::index_run run;
+      if (stored_ahead && detail::seek_run(index, stream_id, from, run)) {
+        for (;;) {
+          if (!tail.empty() && run.first_version >= tail.front().first_version)
+            break;
+          if (!walk(run))
+            return n;
+          MDB_val k, val;
+          if (index.get(k, val, MDB_NEXT) != 0 || !detail::current_run(k, val, stream_id, run))
+            break;
+        }
       }
-      if (n >= range.max_count || run.last_version() >= range.to)
-        return n;
-      MDB_val k, val;
-      if (index.get(k, val, MDB_NEXT) != 0 || !detail::current_run(k, val, stream_id, run))
-        return n;
-    }
-  });
+      for (const auto& r : tail)
+        if (r.last_version() >= from && !walk(r))
+          return n;
+      return n;
+    });
 }
 
 result<std::vector<recorded_event>> event_store::read_stream(std::string_view stream_id,
@@ -121,38 +135,54 @@ result<std::vector<recorded_event>> event_store::read_stream_backward(std::strin
                                                                       uint64_t max_count) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();
-  return impl_->env->read([&](const detail::txn& t) -> result<std::vector<recorded_event>> {
-    stream_info s;
-    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
-      return std::move(ok).error();
-    if (s.deleted)
-      return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
-    std::vector<recorded_event> out;
-    auto top = from == 0 ? s.head : std::min(from, s.head);
-    if (max_count == 0 || top == 0)
-      return out;
-    detail::cursor index{t, impl_->dbi(stream_index_table)};
-    event_walker events{t, impl_->dbi(events_table)};
-    if (!index.ok() || !events.ok())
-      return detail::lmdb_error(index.ok() ? events.rc() : index.rc(), "open cursor");
-    // The run starting at `top`, or else the one before it (which covers or precedes it).
-    auto start = detail::stream_key(stream_id, top);
-    MDB_val k = as_val(start), val;
-    detail::index_run run;
-    int rc = index.get(k, val, MDB_SET_RANGE);
-    if (rc != 0 || !detail::current_run(k, val, stream_id, run) || run.first_version != top)
-      rc = index.get(k, val, rc == 0 ? MDB_PREV : MDB_LAST);
-    event_view e;
-    for (; rc == 0 && detail::current_run(k, val, stream_id, run); rc = index.get(k, val, MDB_PREV)) {
-      for (auto v = std::min(top, run.last_version()); v >= run.first_version; --v) {
-        events.load(run.position_of(v), stream_id, v, e);
-        out.push_back(e.to_owned());
-        if (out.size() >= max_count)
+  using out_type = result<std::vector<recorded_event>>;
+  return impl_->read_indexed(
+    [&](const detail::txn& t, detail::read_marks& m, bool& stale) -> out_type {
+      stream_info s;
+      std::vector<detail::index_run> tail;
+      std::vector<recorded_event> out;
+      if (auto ok = impl_->load_stream(t, m, stream_id, s, tail, stale); !ok || stale)
+        return ok ? out_type{std::move(out)} : out_type{std::move(ok).error()};
+      if (s.deleted)
+        return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
+      auto top = from == 0 ? s.head : std::min(from, s.head);
+      if (max_count == 0 || top == 0)
+        return out;
+      detail::cursor index{t, impl_->dbi(stream_index_table)};
+      event_walker events{t, impl_->dbi(events_table)};
+      if (!index.ok() || !events.ok())
+        return detail::lmdb_error(index.ok() ? events.rc() : index.rc(), "open cursor");
+      event_view e;
+      // Visits the run's versions at or below `top`, newest first; false when done.
+      auto walk = [&](const detail::index_run& run) {
+        for (auto v = std::min(top, run.last_version()); v >= run.first_version; --v) {
+          events.load(run.position_of(v), stream_id, v, e);
+          out.push_back(e.to_owned());
+          if (out.size() >= max_count)
+            return false;
+        }
+        return true;
+      };
+      for (auto it = tail.rbegin(); it != tail.rend(); ++it)
+        if (it->first_version <= top && !walk(*it))
           return out;
-      }
-    }
-    return out;
-  });
+      if (!tail.empty())
+        top = std::min(top, tail.front().first_version - 1);
+      if (top == 0)
+        return out;
+      // The stored run starting at `top`, or else the one before it (covering or preceding).
+      auto start = detail::stream_key(stream_id, top);
+      MDB_val k = as_val(start), val;
+      detail::index_run run;
+      int rc = index.get(k, val, MDB_SET_RANGE);
+      if (rc != 0 || !detail::current_run(k, val, stream_id, run) || run.first_version != top)
+        rc = index.get(k, val, rc == 0 ? MDB_PREV : MDB_LAST);
+      for (; rc == 0 && detail::current_run(k, val, stream_id, run);
+           rc = index.get(k, val, MDB_PREV))
+        if (!walk(run))
+          return out;
+      return out;
+    });
 }
 
 result<uint64_t> event_store::read_all(global_position after, uint64_t max_count,
@@ -242,19 +272,24 @@ result<std::vector<recorded_event>> event_store::read_all(global_position after,
 result<stream_info> event_store::stream_head(std::string_view stream_id) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();
-  return impl_->env->read([&](const detail::txn& t) -> result<stream_info> {
-    stream_info s;
-    if (auto ok = impl_->load_stream(t, stream_id, s); !ok)
-      return std::move(ok).error();
-    return s;
-  });
+  return impl_->read_indexed(
+    [&](const detail::txn& t, detail::read_marks& m, bool& stale) -> result<stream_info> {
+      stream_info s;
+      std::vector<detail::index_run> tail;
+      if (auto ok = impl_->load_stream(t, m, stream_id, s, tail, stale); !ok)
+        return std::move(ok).error();
+      return s;
+    });
 }
 
 result<std::vector<stream_info>> event_store::list_streams(std::string_view prefix,
                                                            std::string_view after,
                                                            uint64_t limit) {
-  return impl_->env->read([&](const detail::txn& t) -> result<std::vector<stream_info>> {
+  using out_type = result<std::vector<stream_info>>;
+  return impl_->read_indexed([&](const detail::txn& t, detail::read_marks& m,
+                                 bool& stale) -> out_type {
     std::vector<stream_info> out;
+    std::vector<detail::index_run> tail;
     detail::cursor c{t, impl_->dbi(streams_table)};
     detail::cursor index{t, impl_->dbi(stream_index_table)};
     if (!c.ok() || !index.ok())
@@ -269,8 +304,10 @@ result<std::vector<stream_info>> event_store::list_streams(std::string_view pref
       if (!after.empty() && id <= after)
         continue;
       stream_info s;
-      if (auto ok = impl_->load_stream(t, id, s, &index); !ok)
+      if (auto ok = impl_->load_stream(t, m, id, s, tail, stale, &index); !ok)
         return std::move(ok).error();
+      if (stale)
+        return out;
       out.push_back(std::move(s));
     }
     return out;

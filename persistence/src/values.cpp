@@ -34,6 +34,8 @@ recorded_event event_view::to_owned() const {
   e.metadata.correlation_id.assign(correlation_id);
   e.metadata.causation_id.assign(causation_id);
   e.payload.assign(payload);
+  e.shard = shard;
+  e.shard_position = shard_position;
   e.corrupt = corrupt;
   return e;
 }

@@ -39,5 +39,6 @@ void add_verify_command(CLI::App& app, runner& chosen);
 void add_backup_command(CLI::App& app, runner& chosen);
 void add_projections_command(CLI::App& app, runner& chosen);
 void add_rebuild_command(CLI::App& app, runner& chosen);
+void add_upgrade_command(CLI::App& app, runner& chosen);
 
 } // namespace annal::cli

@@ -4,7 +4,12 @@
 // snapshot_codec, byte_order), because the public API hides damage they must see.
 #pragma once
 
+#include <limits>
+#include <map>
+#include <string>
 #include <vector>
+
+#include "stream_index_codec.hpp"
 
 #include "annal/event_registry.hpp"
 #include "annal/snapshot_record.hpp"
@@ -15,23 +20,34 @@
 
 namespace annal::cli {
 
-/// The journal's tables.
+/// The journal's tables, and what format 3 adds: the stored index reaches through
+/// `indexed_through`; the events after it (the tail not merged yet) are indexed here from
+/// their headers, by stream, as the running store's memtable would.
 struct journal_tables {
   MDB_dbi events = 0;
   MDB_dbi stream_index = 0;
   MDB_dbi streams = 0;
   MDB_dbi snapshots = 0;
   MDB_dbi meta = 0;
+  MDB_dbi shards = 0;
+  bool has_shards = false;
+  uint16_t shard_count = 0;         // 0: a format-2 journal (no shards)
+  bool upgrading = false;           // an upgrade from format 2 is under way
+  global_position indexed_through = std::numeric_limits<global_position>::max();
+  std::map<std::string, std::vector<detail::index_run>> tail;
+  uint64_t tail_events = 0;
 };
 
-/// Opens the tables inside `t`. Errors: not_found (not a journal), io_error.
+/// Opens the tables inside `t` and indexes the tail. Errors: not_found (not a journal),
+/// io_error.
 result<journal_tables> open_journal_tables(const raw_read_txn& t);
 
 /// Meta: a format version this build reads and a node id.
 status check_meta(const journal_meta& meta, verify_report& report);
 
 /// Events, in position order: well-formed keys and envelopes, checksums, the index entry
-/// of each event pointing back at it, and payloads that decode with `registry` (types it
+/// of each event pointing back at it (up to indexed_through), shards (each event's shard
+/// is its stream's, shard positions rise per shard up to the head in `shards`), payloads that decode with `registry` (types it
 /// does not know are counted as unknown, not as problems).
 status check_events(const raw_read_txn& t, const journal_tables& tables,
                     const event_registry& registry, verify_report& report);

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   add_backup_command(app, chosen);
   add_projections_command(app, chosen);
   add_rebuild_command(app, chosen);
+  add_upgrade_command(app, chosen);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(exit_code::usage);
   }
+  // `annal upgrade DIR` names its folder as an argument (--data works too).
+  if (auto* up = app.get_subcommand("upgrade"); data.empty() && up->parsed() && up->count("dir") > 0)
+    data = up->get_option("dir")->as<std::string>();
   if (data.empty())
     return report({exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
   // Library warnings (e.g. an ignored snapshot) go to stderr as single lines, never stdout.

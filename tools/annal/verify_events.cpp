@@ -3,6 +3,7 @@
 #include "envelope_codec.hpp"
 #include "journal_checks.hpp"
 #include "lmdb_env.hpp"
+#include "shard.hpp"
 #include "stream_index_codec.hpp"
 
 namespace annal::cli {
@@ -86,6 +87,72 @@ private:
   detail::index_run run_;
 };
 
+// Shards: the event's shard is its stream's; positions rise per shard; none passes the
+// head kept in `shards`.
+class shard_check {
+public:
+  explicit shard_check(const raw_read_txn& t, const journal_tables& tables)
+    : t_(t), tables_(tables), newest_(tables.shard_count, 0) {}
+
+  void check(const event_view& e, std::string_view bytes, verify_report& report) {
+    if (tables_.shard_count == 0)
+      return;
+    auto format = static_cast<uint8_t>(bytes[8]);
+    if (format != detail::envelope_format) {
+      if (!tables_.upgrading)
+        report.add(problem{"event_shard", std::string{e.stream_id}, e.version, e.position,
+                           "an event without a shard in a journal of format 3 (not upgraded)"});
+      return;
+    }
+    auto want = detail::shard_of(e.stream_id, tables_.shard_count);
+    if (e.shard != want) {
+      report.add(problem{"event_shard", std::string{e.stream_id}, e.version, e.position,
+                         "shard " + std::to_string(e.shard) + " instead of "
+                           + std::to_string(want)});
+      return;
+    }
+    auto& last = newest_[want];
+    if (e.shard_position <= last)
+      report.add(problem{"event_shard", std::string{e.stream_id}, e.version, e.position,
+                         "shard " + std::to_string(want) + " position "
+                           + std::to_string(e.shard_position) + " does not follow "
+                           + std::to_string(last)});
+    else if (e.shard_position != last + 1)
+      ++gaps_;
+    last = std::max(last, e.shard_position);
+  }
+
+  // Each shard's head in `shards` is at least its newest event's shard position (deleted
+  // events leave gaps and may have been the newest).
+  status finish(verify_report& report) {
+    report.counts.shard_gaps = gaps_;
+    if (tables_.shard_count == 0)
+      return {};
+    for (uint16_t shard = 0; shard < tables_.shard_count; ++shard) {
+      char key[2];
+      detail::store_be16(key, shard);
+      auto head = t_.get(tables_.shards, std::string_view{key, 2});
+      if (!head)
+        return std::move(head).error();
+      uint64_t stored = head->found && head->value.size() == 8 ? detail::load_be64(head->value.data()) : 0;
+      if (head->found && head->value.size() != 8)
+        report.add(problem{"shards", {}, 0, 0, "malformed head of shard " + std::to_string(shard)});
+      else if (stored < newest_[shard])
+        report.add(problem{"shards", {}, 0, 0,
+                           "shard " + std::to_string(shard) + " has head "
+                             + std::to_string(stored) + " but an event at shard position "
+                             + std::to_string(newest_[shard])});
+    }
+    return {};
+  }
+
+private:
+  const raw_read_txn& t_;
+  const journal_tables& tables_;
+  std::vector<uint64_t> newest_;
+  uint64_t gaps_ = 0;
+};
+
 } // namespace
 
 status check_events(const raw_read_txn& t, const journal_tables& tables,
@@ -94,6 +161,7 @@ status check_events(const raw_read_txn& t, const journal_tables& tables,
   if (!c.ok())
     return detail::lmdb_error(c.rc(), "open cursor");
   index_backref backref{t, tables};
+  shard_check shards{t, tables};
   MDB_val k, v;
   int rc = c.get(k, v, MDB_FIRST);
   for (; rc == 0; rc = c.get(k, v, MDB_NEXT)) {
@@ -122,13 +190,16 @@ status check_events(const raw_read_txn& t, const journal_tables& tables,
     if (e.version == 0)
       report.add(problem{"event_key", std::string{e.stream_id}, 0, position,
                          "an event with stream version 0"});
-    if (auto ok = backref.check(e, report); !ok)
-      return ok;
+    // Past indexed_through the index is the tail, built from these very events.
+    if (position <= tables.indexed_through)
+      if (auto ok = backref.check(e, report); !ok)
+        return ok;
+    shards.check(e, view_of(v), report);
     check_payload(registry, e, report);
   }
   if (rc != MDB_NOTFOUND)
     return detail::lmdb_error(rc, "walk the events table");
-  return {};
+  return shards.finish(report);
 }
 
 } // namespace annal::cli

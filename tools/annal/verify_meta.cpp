@@ -1,5 +1,6 @@
 // verify: the meta table, and opening the journal's tables.
 #include "byte_order.hpp"
+#include "envelope_codec.hpp"
 #include "journal_checks.hpp"
 #include "lmdb_env.hpp"
 
@@ -19,6 +20,59 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
       return std::move(opened).error();
     *dbi = *opened;
   }
+  if (auto shards = t.table("shards")) {
+    out.shards = *shards;
+    out.has_shards = true;
+  }
+  auto meta_u64 = [&](const char* key, uint64_t& v, std::size_t size) -> result<bool> {
+    auto r = t.get(out.meta, key);
+    if (!r)
+      return std::move(r).error();
+    if (!r->found || r->value.size() != size)
+      return false;
+    v = size == 8 ? detail::load_be64(r->value.data()) : detail::load_le<uint16_t>(r->value.data());
+    return true;
+  };
+  uint64_t v = 0;
+  auto indexed = meta_u64("indexed_through", v, 8);
+  if (!indexed)
+    return std::move(indexed).error();
+  if (*indexed)
+    out.indexed_through = v;
+  auto count = meta_u64("shard_count", v, 2);
+  if (!count)
+    return std::move(count).error();
+  if (*count && out.has_shards)
+    out.shard_count = static_cast<uint16_t>(v);
+  auto upgrading = meta_u64("upgrade_through", v, 8);
+  if (!upgrading)
+    return std::move(upgrading).error();
+  out.upgrading = *upgrading;
+  // The tail past the stored index: bounded by the store's merge threshold.
+  raw_cursor c{t, out.events};
+  if (!c.ok())
+    return detail::lmdb_error(c.rc(), "open cursor");
+  if (out.indexed_through == std::numeric_limits<global_position>::max())
+    return out;
+  char key[8];
+  detail::store_be64(key, out.indexed_through + 1);
+  MDB_val k{8, key}, val;
+  for (int rc = c.get(k, val, MDB_SET_RANGE); rc == 0; rc = c.get(k, val, MDB_NEXT)) {
+    if (k.mv_size != 8)
+      continue;
+    std::string_view id;
+    stream_version version = 0;
+    if (!detail::peek_envelope(view_of(val), id, version) || version == 0)
+      continue; // check_events reports it
+    auto position = detail::load_be64(static_cast<const char*>(k.mv_data));
+    auto& runs = out.tail[std::string{id}];
+    if (!runs.empty() && runs.back().last_version() + 1 == version
+        && runs.back().first_position + runs.back().count == position)
+      ++runs.back().count;
+    else
+      runs.push_back(detail::index_run{version, position, 1});
+    ++out.tail_events;
+  }
   return out;
 }
 
@@ -28,7 +82,8 @@ status check_meta(const journal_meta& meta, verify_report& report) {
     add("malformed meta record(s): " + meta.malformed);
   if (!meta.has_format_version && meta.malformed.find("format_version") == std::string::npos)
     add("no format_version record");
-  else if (meta.has_format_version && meta.format_version != supported_format_version())
+  else if (meta.has_format_version && meta.format_version != supported_format_version()
+           && meta.format_version != 2)
     add("format version " + std::to_string(meta.format_version) + " is not one this build reads");
   if (!meta.has_node_id || meta.node_id.empty())
     add("no node_id record");

@@ -53,6 +53,8 @@ void verify_report::finish() {
     .number("unknown_events", c.unknown_events)
     .number("index_entries", c.index_entries)
     .number("indexed_events", c.indexed_events)
+    .number("tail_events", c.tail_events)
+    .number("shard_gaps", c.shard_gaps)
     .number("streams", c.streams)
     .number("snapshots", c.snapshots)
     .number("snapshots_replayed", c.snapshots_sampled - c.snapshots_not_replayable)

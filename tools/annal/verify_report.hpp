@@ -33,6 +33,10 @@ struct verify_counts {
   /// Runs of the stream index (one per append) and the events they cover.
   uint64_t index_entries = 0;
   uint64_t indexed_events = 0;
+  /// Events past the stored index (format 3: not merged yet), indexed from their headers.
+  uint64_t tail_events = 0;
+  /// Places where a shard's positions skip (events truncated or deleted since).
+  uint64_t shard_gaps = 0;
   uint64_t streams = 0;
   uint64_t snapshots = 0;
   uint64_t snapshots_sampled = 0;

@@ -39,6 +39,8 @@ result<head_lookup> stream_head_in(const raw_read_txn& t, const journal_tables& 
   if (rc == 0 && detail::parse_index_entry(view_of(k), view_of(v), id, run)
       && run.last_version() > out.info.head)
     out.info.head = run.last_version();
+  if (auto it = tables.tail.find(std::string{id}); it != tables.tail.end() && !it->second.empty())
+    out.info.head = std::max(out.info.head, it->second.back().last_version());
   return out;
 }
 

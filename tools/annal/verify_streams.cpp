@@ -51,7 +51,10 @@ public:
       }
       auto id = key.substr(0, id_size);
       if (!in_group_ || id != group_) {
-        end_group();
+        if (auto ok = end_group(); !ok)
+          return ok;
+        if (auto ok = tail_groups_before(id); !ok)
+          return ok;
         if (auto ok = start_group(id); !ok)
           return ok;
       }
@@ -60,7 +63,11 @@ public:
     }
     if (rc != MDB_NOTFOUND)
       return detail::lmdb_error(rc, "walk the stream index");
-    end_group();
+    if (auto ok = end_group(); !ok)
+      return ok;
+    if (auto ok = tail_groups_before(std::nullopt); !ok)
+      return ok;
+    report_.counts.tail_events = tables_.tail_events;
     return records_before(std::nullopt);
   }
 
@@ -116,7 +123,18 @@ private:
     return {};
   }
 
-  status check_entry(stream_version first, std::string_view value) {
+  // Streams with runs only in the unmerged tail, up to `id` (exclusive; none: all).
+  status tail_groups_before(std::optional<std::string_view> id) {
+    while (tail_ != tables_.tail.end() && (!id || std::string_view{tail_->first} < *id)) {
+      if (auto ok = start_group(tail_->first); !ok)
+        return ok;
+      if (auto ok = end_group(); !ok)
+        return ok;
+    }
+    return {};
+  }
+
+  status check_entry(stream_version first, std::string_view value, bool from_tail = false) {
     if (have_record_ && record_.deleted && !reported_deleted_) {
       add("stream_record", first, 0, "the stream was deleted but the index still holds its events");
       reported_deleted_ = true;
@@ -139,7 +157,8 @@ private:
             + " events from position " + std::to_string(run.first_position) + ")");
       return {};
     }
-    report_.counts.indexed_events += run.count;
+    if (!from_tail)
+      report_.counts.indexed_events += run.count;
     stream_version expected = entries_ == 0 ? (have_record_ ? record_.truncated_through + 1 : 1)
                                             : prev_version_ + 1;
     if (first > expected)
@@ -195,14 +214,25 @@ private:
     return {};
   }
 
-  void end_group() {
+  status end_group() {
     if (!in_group_)
-      return;
+      return {};
+    // The stream's runs in the unmerged tail follow its stored runs.
+    if (tail_ != tables_.tail.end() && tail_->first == group_) {
+      for (const auto& run : tail_->second) {
+        char value[detail::index_value_size];
+        detail::encode_index_value(value, run.first_position, run.count);
+        if (auto ok = check_entry(run.first_version, {value, sizeof(value)}, true); !ok)
+          return ok;
+      }
+      ++tail_;
+    }
     if (have_record_ && record_.head > prev_version_)
       add("stream_record", record_.head, 0,
           "the record keeps head v" + std::to_string(record_.head) + " but the index ends at v"
             + std::to_string(prev_version_));
     in_group_ = false;
+    return {};
   }
 
   const raw_read_txn& t_;
@@ -222,6 +252,7 @@ private:
   stream_version prev_version_ = 0;
   global_position prev_position_ = 0;
   bool reported_deleted_ = false;
+  std::map<std::string, std::vector<detail::index_run>>::const_iterator tail_ = tables_.tail.begin();
 };
 
 } // namespace

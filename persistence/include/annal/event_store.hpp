@@ -66,7 +66,14 @@ class event_store {
 public:
   /// Opens (creating when missing) the store in options.dir. Fails with io_error when the
   /// folder cannot be used, corrupt when it holds no Annal journal or one of a newer format.
+  /// A journal of format 2 opened for writing is upgraded to format 3 first (see upgrade).
   static result<std::unique_ptr<event_store>> open(const store_options& options);
+
+  /// Upgrades the journal in options.dir to format 3 in resumable batches, calling
+  /// `progress(done, total)` (events) after each; a kill at any point leaves a journal that
+  /// opens as format 2 or 3 and a later open or upgrade finishes it. No-op when current.
+  static status upgrade(const store_options& options,
+                        const std::function<void(uint64_t, uint64_t)>& progress = {});
 
   ~event_store();
   event_store(const event_store&) = delete;
@@ -172,6 +179,11 @@ public:
 
   /// Forces buffered commits to disk (useful in no_sync mode).
   status flush();
+
+  /// Merges the in-memory index of recent appends into the stored stream index now (it
+  /// also happens every options().index_merge_runs appends, before a truncation, deletion
+  /// or backup, and at close). No-op when read-only.
+  status merge_index();
 
   /// Counts and sizes of the store (walks the streams table; O(streams)).
   result<store_stats> stats();

@@ -41,6 +41,11 @@ struct recorded_event {
   timestamp_ns timestamp = 0;
   event_metadata metadata;
   std::string payload;
+  /// The event's shard (hash of the stream id modulo the store's shard count) and its
+  /// place in that shard (1, 2, ... per shard; kept when a shard moves between nodes).
+  /// Both 0 for an event of a format-2 journal not upgraded yet.
+  uint16_t shard = 0;
+  uint64_t shard_position = 0;
   /// True when the stored envelope failed its checksum or did not parse. The other
   /// fields then hold what could be recovered (position always; the rest best effort)
   /// and decoding the payload yields errc::corrupt.
@@ -60,6 +65,9 @@ struct event_view {
   std::string_view correlation_id;
   std::string_view causation_id;
   std::string_view payload;
+  /// As in recorded_event.
+  uint16_t shard = 0;
+  uint64_t shard_position = 0;
   bool corrupt = false;
 
   /// Copies the view into an owning recorded_event.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 
 namespace annal {
@@ -42,6 +43,12 @@ struct store_options {
   bool sync_meta = true;
   /// Open read-only (for tools); every write fails with errc::bad_request.
   bool read_only = false;
+  /// Journal only: shards of a store created by this open (a store keeps the count it was
+  /// created with). An event's shard is XXH3-64 of its stream id modulo this count.
+  uint16_t shard_count = 64;
+  /// Journal only: appends are indexed in memory and merged into the stored stream index
+  /// in one sorted batch once this many appends (runs) are pending, and at close.
+  std::size_t index_merge_runs = 262144;
 };
 
 } // namespace annal

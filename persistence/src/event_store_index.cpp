@@ -1,0 +1,260 @@
+// The deferred stream index: appends are indexed in memory (memtable.hpp) and merged into
+// `stream_index` in sorted batches; meta "indexed_through" says how far the stored index
+// reaches. Why every read sees every event exactly once is argued in docs/architecture.md
+// (Storage, "reading across a merge").
+#include <algorithm>
+#include <chrono>
+
+#include "annal/log.hpp"
+#include "byte_order.hpp"
+#include "crash_point.hpp"
+#include "envelope_codec.hpp"
+#include "event_store_impl.hpp"
+
+namespace annal {
+
+using detail::as_val;
+using detail::as_view;
+
+namespace {
+
+constexpr std::string_view indexed_through_key = "indexed_through";
+
+// Calls `fn(stream_id, run)` for each event of `events` in (after, through], as one-event
+// runs, coalescing consecutive events of one stream. A record whose header does not parse
+// is skipped (verify reports it; the stored index never covered it either).
+template <class F>
+status scan_events(const detail::txn& t, MDB_dbi events, global_position after,
+                   global_position through, F&& fn) {
+  if (through <= after)
+    return {};
+  detail::cursor c{t, events};
+  if (!c.ok())
+    return detail::lmdb_error(c.rc(), "open cursor");
+  char key[8];
+  detail::store_be64(key, after + 1);
+  MDB_val k{8, key}, v;
+  for (int rc = c.get(k, v, MDB_SET_RANGE); rc == 0; rc = c.get(k, v, MDB_NEXT)) {
+    if (k.mv_size != 8)
+      continue;
+    auto position = detail::load_be64(static_cast<const char*>(k.mv_data));
+    if (position > through)
+      break;
+    std::string_view id;
+    stream_version version = 0;
+    if (detail::peek_envelope(as_view(v), id, version) && version > 0)
+      fn(id, detail::index_run{version, position, 1});
+  }
+  return {};
+}
+
+void append_run(std::vector<detail::index_run>& runs, const detail::index_run& r) {
+  if (!runs.empty() && runs.back().last_version() + 1 == r.first_version
+      && runs.back().first_position + runs.back().count == r.first_position)
+    runs.back().count += r.count;
+  else
+    runs.push_back(r);
+}
+
+} // namespace
+
+result<global_position> event_store::impl::load_indexed_through(const detail::txn& t,
+                                                                global_position last) const {
+  MDB_val k = as_val(indexed_through_key), v;
+  int rc = t.get(dbi(meta_table), k, v);
+  if (rc == MDB_NOTFOUND)
+    return last; // format 2: every append wrote its index entry
+  if (rc != 0)
+    return detail::lmdb_error(rc, "read indexed_through");
+  if (v.mv_size != 8)
+    return make_error(errc::corrupt, "malformed indexed_through record");
+  return std::min(last, detail::load_be64(static_cast<const char*>(v.mv_data)));
+}
+
+status event_store::impl::begin_read(const detail::txn& t, detail::read_marks& m) const {
+  auto last = load_last_position(t);
+  if (!last)
+    return std::move(last).error();
+  auto indexed = load_indexed_through(t, *last);
+  if (!indexed)
+    return std::move(indexed).error();
+  m.last = *last;
+  m.indexed = *indexed;
+  return {};
+}
+
+status event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
+                                    std::string_view stream_id,
+                                    std::vector<detail::index_run>& out, bool& stale) const {
+  out.clear();
+  if (m.last <= m.indexed)
+    return {};
+  detail::memtable_view view;
+  mem.copy(stream_id, view);
+  if (view.indexed > m.indexed) {
+    // A merge newer than this transaction dropped runs it cannot see stored: read again.
+    stale = true;
+    return {};
+  }
+  for (const auto& r : view.runs)
+    if (r.first_position > m.indexed && r.first_position <= m.last)
+      out.push_back(r);
+  auto covered = std::max(view.covered, m.indexed);
+  if (covered >= m.last)
+    return {};
+  // Events this transaction sees but the memtable did not cover when copied: a commit of
+  // this process not published yet, or another process's appends. Scan their headers
+  // once per transaction.
+  if (!m.gap_scanned || m.gap_from > covered) {
+    m.gap.clear();
+    m.gap_from = covered;
+    m.gap_scanned = true;
+    auto ok = scan_events(t, dbi(events_table), covered, m.last,
+                          [&](std::string_view id, const detail::index_run& r) {
+                            append_run(m.gap[std::string{id}], r);
+                          });
+    if (!ok)
+      return ok;
+  }
+  auto it = m.gap.find(std::string{stream_id});
+  if (it == m.gap.end())
+    return {};
+  for (auto r : it->second) {
+    if (r.first_position + r.count - 1 <= covered)
+      continue;
+    if (r.first_position <= covered) { // straddles what the copy already holds
+      auto skip = covered - r.first_position + 1;
+      r.first_version += skip;
+      r.first_position += skip;
+      r.count -= skip;
+    }
+    append_run(out, r);
+  }
+  return {};
+}
+
+status event_store::impl::begin_write(detail::txn& t, detail::write_ctx& ctx) {
+  auto last = load_last_position(t);
+  if (!last)
+    return std::move(last).error();
+  auto indexed = load_indexed_through(t, *last);
+  if (!indexed)
+    return std::move(indexed).error();
+  ctx.last = *last;
+  if (shard_count > 0) {
+    ctx.shard_heads.assign(shard_count, 0);
+    ctx.shard_state.assign(shard_count, 0);
+  }
+  // Another process merged: what it stored is no longer needed in memory.
+  if (*indexed > mem.indexed_through())
+    mem.drop_through(*indexed);
+  // Another process appended: index its events from their headers.
+  auto from = std::max(mem.covered(), *indexed);
+  if (*last > from) {
+    auto ok = scan_events(t, dbi(events_table), from, *last,
+                          [&](std::string_view id, const detail::index_run& r) {
+                            mem.add(id, r, r.first_position);
+                          });
+    if (!ok)
+      return ok;
+    mem.add_covered(*last);
+  }
+  return {};
+}
+
+status event_store::impl::finish_write(detail::txn& t, detail::write_ctx& ctx) {
+  for (std::size_t shard = 0; shard < ctx.shard_state.size(); ++shard) {
+    if (ctx.shard_state[shard] != 2)
+      continue;
+    char key[2], value[8];
+    detail::store_be16(key, static_cast<uint16_t>(shard));
+    detail::store_be64(value, ctx.shard_heads[shard]);
+    MDB_val k{2, key}, v{8, value};
+    if (int rc = t.put(shards_dbi, k, v); rc != 0)
+      return detail::lmdb_error(rc, "write shard head");
+  }
+  return {};
+}
+
+void event_store::impl::published(detail::write_ctx& ctx) {
+  mem.publish(ctx.runs, ctx.last);
+}
+
+status event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ctx) {
+  auto runs = mem.sorted();
+  detail::cursor c{t, dbi(stream_index_table)};
+  if (!c.ok())
+    return detail::lmdb_error(c.rc(), "open cursor");
+  std::string key;
+  char value[detail::index_value_size];
+  for (const auto& [id, run] : runs) {
+    key = detail::stream_key(id, run.first_version);
+    detail::encode_index_value(value, run.first_position, run.count);
+    MDB_val k = as_val(key), v{sizeof(value), value};
+    if (int rc = t.note(mdb_cursor_put(c.native(), &k, &v, 0)); rc != 0)
+      return detail::lmdb_error(rc, "write stream index");
+  }
+  detail::crash_point("merge.written");
+  char mark[8];
+  detail::store_be64(mark, ctx.last);
+  MDB_val k = as_val(indexed_through_key), v{8, mark};
+  if (int rc = t.put(dbi(meta_table), k, v); rc != 0)
+    return detail::lmdb_error(rc, "write indexed_through");
+  return {};
+}
+
+status event_store::impl::merge_locked() {
+  if (options().read_only)
+    return {};
+  detail::crash_point("merge.begin");
+  global_position through = 0;
+  auto merged = env->write([&](detail::txn& t) -> status {
+    detail::write_ctx ctx;
+    if (auto ok = begin_write(t, ctx); !ok)
+      return ok;
+    through = ctx.last;
+    if (auto indexed = load_indexed_through(t, ctx.last); indexed && *indexed >= ctx.last)
+      return {}; // nothing to merge
+    return merge_into(t, ctx);
+  });
+  if (!merged)
+    return merged;
+  detail::crash_point("merge.committed");
+  mem.drop_through(through);
+  return {};
+}
+
+status event_store::impl::merge_if_full() {
+  if (mem.run_count() < merge_runs)
+    return {};
+  return merge_locked();
+}
+
+status event_store::impl::rebuild_memtable() {
+  auto started = std::chrono::steady_clock::now();
+  uint64_t events = 0;
+  auto rebuilt = env->read([&](const detail::txn& t) -> status {
+    detail::read_marks m;
+    if (auto ok = begin_read(t, m); !ok)
+      return ok;
+    mem.drop_through(m.indexed);
+    auto ok = scan_events(t, dbi(events_table), m.indexed, m.last,
+                          [&](std::string_view id, const detail::index_run& r) {
+                            mem.add(id, r, r.first_position);
+                            ++events;
+                          });
+    if (!ok)
+      return ok;
+    mem.add_covered(m.last);
+    return {};
+  });
+  if (rebuilt && events > 0) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+    log(log_level::debug, "journal: indexed " + std::to_string(events)
+                            + " events past the stored index at open in "
+                            + std::to_string(static_cast<long>(ms.count())) + " ms");
+  }
+  return rebuilt;
+}
+
+} // namespace annal

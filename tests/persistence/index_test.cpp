@@ -1,0 +1,445 @@
+// The deferred stream index of journal format 3 (memtable merged into stream_index in
+// batches; meta indexed_through) and the upgrade from format 2. Crash cases use a real
+// child process (index_crash_child) killed with SIGKILL at a named phase.
+#include <catch2/catch.hpp>
+
+#include <lmdb.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "annal/event_store.hpp"
+#include "byte_order.hpp"
+#include "child_run.hpp"
+#include "envelope_codec.hpp"
+#include "shard.hpp"
+#include "store_dump.hpp"
+#include "temp_dir.hpp"
+
+#ifndef ANNAL_INDEX_CRASH_CHILD
+#error "ANNAL_INDEX_CRASH_CHILD must name the index_crash_child executable"
+#endif
+#ifndef ANNAL_TEST_DATA
+#error "ANNAL_TEST_DATA must name tests/data"
+#endif
+
+using namespace annal;
+using namespace std::chrono_literals;
+
+namespace {
+
+using event_key = std::pair<stream_version, global_position>;
+
+// Every stored event by stream, from a scan of the log (the truth the index must equal).
+std::map<std::string, std::vector<event_key>> scan_log(event_store& store) {
+  std::map<std::string, std::vector<event_key>> out;
+  auto all = store.read_all(0, std::numeric_limits<uint64_t>::max());
+  REQUIRE(all);
+  for (const auto& e : *all) {
+    REQUIRE_FALSE(e.corrupt);
+    out[e.stream_id].emplace_back(e.version, e.position);
+  }
+  return out;
+}
+
+std::vector<event_key> keys_of(const std::vector<recorded_event>& events) {
+  std::vector<event_key> out;
+  for (const auto& e : events)
+    out.emplace_back(e.version, e.position);
+  return out;
+}
+
+// Every read through the index (stream reads forward, backward and by range, heads,
+// listings) agrees with the scan of the log.
+void check_reads(event_store& store) {
+  auto truth = scan_log(store);
+  auto streams = store.list_streams("", "", 100000);
+  REQUIRE(streams);
+  std::set<std::string> listed;
+  for (const auto& s : *streams) {
+    listed.insert(s.stream_id);
+    INFO("stream " << s.stream_id << " head " << s.head << " truncated " << s.truncated_through);
+    const auto& want = truth[s.stream_id];
+    auto fwd = store.read_stream(s.stream_id);
+    if (s.deleted) {
+      CHECK(want.empty());
+      CHECK((!fwd && fwd.error().code == errc::stream_deleted));
+      continue;
+    }
+    REQUIRE(fwd);
+    CHECK(keys_of(*fwd) == want);
+    if (s.truncated_through < s.head) {
+      REQUIRE_FALSE(want.empty());
+      CHECK(want.back().first == s.head);
+      CHECK(want.back().second == s.last_position);
+    } else {
+      CHECK(want.empty());
+    }
+    auto head = store.stream_head(s.stream_id);
+    REQUIRE(head);
+    CHECK(head->head == s.head);
+    auto back = store.read_stream_backward(s.stream_id, 0, 1000000);
+    REQUIRE(back);
+    auto rev = keys_of(*back);
+    std::reverse(rev.begin(), rev.end());
+    CHECK(rev == want);
+    if (want.size() >= 4) {
+      auto from = want[1].first, to = want[want.size() - 2].first;
+      auto mid = store.read_stream(s.stream_id, stream_range{from, to, 1000000});
+      REQUIRE(mid);
+      CHECK(keys_of(*mid) == std::vector<event_key>(want.begin() + 1, want.end() - 1));
+      auto two = store.read_stream(s.stream_id, stream_range{from, to, 2});
+      REQUIRE(two);
+      CHECK(keys_of(*two) == std::vector<event_key>(want.begin() + 1, want.begin() + 3));
+      auto down = store.read_stream_backward(s.stream_id, want[want.size() - 2].first, 2);
+      REQUIRE(down);
+      CHECK(keys_of(*down) == std::vector<event_key>{want[want.size() - 2], want[want.size() - 3]});
+    }
+  }
+  for (const auto& [id, events] : truth)
+    CHECK(listed.count(id) == 1);
+}
+
+struct raw_tables {
+  MDB_txn* txn = nullptr;
+  MDB_dbi events = 0, index = 0, meta = 0, shards = 0;
+  bool has_shards = false;
+  explicit raw_tables(event_store& store) {
+    auto* env = static_cast<MDB_env*>(store.native_handle());
+    REQUIRE(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0);
+    REQUIRE(mdb_dbi_open(txn, "events", 0, &events) == 0);
+    REQUIRE(mdb_dbi_open(txn, "stream_index", 0, &index) == 0);
+    REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+    has_shards = mdb_dbi_open(txn, "shards", 0, &shards) == 0;
+  }
+  ~raw_tables() { mdb_txn_abort(txn); }
+  std::string meta_value(const std::string& key) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
+    if (mdb_get(txn, meta, &k, &v) != 0)
+      return {};
+    return {static_cast<const char*>(v.mv_data), v.mv_size};
+  }
+};
+
+// The stored index alone: each entry names events that exist, with its stream and
+// versions, at or before indexed_through; and every event up to there has exactly one.
+// Returns indexed_through.
+global_position check_stored_index(event_store& store) {
+  raw_tables raw{store};
+  auto mark = raw.meta_value("indexed_through");
+  REQUIRE(mark.size() == 8);
+  auto indexed = detail::load_be64(mark.data());
+  std::set<global_position> covered;
+  MDB_cursor* c = nullptr;
+  REQUIRE(mdb_cursor_open(raw.txn, raw.index, &c) == 0);
+  MDB_val k, v;
+  for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    std::string_view key{static_cast<const char*>(k.mv_data), k.mv_size};
+    auto nul = key.find('\0');
+    REQUIRE(nul != std::string_view::npos);
+    auto stream = key.substr(0, nul);
+    REQUIRE(v.mv_size == 16);
+    auto first_version = detail::load_be64(key.data() + nul + 1);
+    auto first_position = detail::load_be64(static_cast<const char*>(v.mv_data));
+    auto count = detail::load_be64(static_cast<const char*>(v.mv_data) + 8);
+    for (uint64_t i = 0; i < count; ++i) {
+      auto position = first_position + i;
+      INFO("index entry " << stream << " v" << first_version + i << " @" << position);
+      CHECK(position <= indexed);
+      CHECK(covered.insert(position).second);
+      char pk[8];
+      detail::store_be64(pk, position);
+      MDB_val ek{8, pk}, ev;
+      REQUIRE(mdb_get(raw.txn, raw.events, &ek, &ev) == 0);
+      event_view e;
+      REQUIRE(detail::decode_envelope(position, {static_cast<const char*>(ev.mv_data), ev.mv_size}, e));
+      CHECK(e.stream_id == stream);
+      CHECK(e.version == first_version + i);
+    }
+  }
+  mdb_cursor_close(c);
+  MDB_stat st;
+  REQUIRE(mdb_cursor_open(raw.txn, raw.events, &c) == 0);
+  uint64_t events_through = 0;
+  for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+    if (detail::load_be64(static_cast<const char*>(k.mv_data)) <= indexed)
+      ++events_through;
+  mdb_cursor_close(c);
+  (void)st;
+  CHECK(covered.size() == events_through);
+  return indexed;
+}
+
+// Shards: every event's shard is the hash of its stream; shard positions rise per shard,
+// are consecutive from 1 when nothing was deleted, and the shards table holds each head.
+void check_shards(event_store& store, bool consecutive) {
+  std::map<uint16_t, uint64_t> newest;
+  auto all = store.read_all(0, std::numeric_limits<uint64_t>::max());
+  REQUIRE(all);
+  for (const auto& e : *all) {
+    INFO(e.stream_id << " @" << e.position << " shard " << e.shard << "/" << e.shard_position);
+    CHECK(e.shard == detail::shard_of(e.stream_id, 64));
+    auto& last = newest[e.shard];
+    if (consecutive)
+      CHECK(e.shard_position == last + 1);
+    else
+      CHECK(e.shard_position > last);
+    last = e.shard_position;
+  }
+  raw_tables raw{store};
+  REQUIRE(raw.has_shards);
+  for (const auto& [shard, head] : newest) {
+    char key[2];
+    detail::store_be16(key, shard);
+    MDB_val k{2, key}, v;
+    REQUIRE(mdb_get(raw.txn, raw.shards, &k, &v) == 0);
+    REQUIRE(v.mv_size == 8);
+    auto stored = detail::load_be64(static_cast<const char*>(v.mv_data));
+    if (consecutive)
+      CHECK(stored == head);
+    else
+      CHECK(stored >= head);
+  }
+}
+
+std::unique_ptr<event_store> open_store(const std::filesystem::path& dir, bool read_only,
+                                        std::size_t merge_runs = 262144) {
+  store_options o;
+  o.dir = dir;
+  o.read_only = read_only;
+  o.mode = durability::no_sync;
+  o.index_merge_runs = merge_runs;
+  auto s = event_store::open(o);
+  INFO((s ? "" : s.error().to_string()));
+  REQUIRE(s);
+  return std::move(*s);
+}
+
+// Runs the child with ANNAL_JOURNAL_CRASH_AT=`crash_at` ("" for none).
+test::child_outcome run_index_child(const std::vector<std::string>& args, const std::string& crash_at,
+                              const std::string& upgrade_batch = "") {
+  if (crash_at.empty())
+    ::unsetenv("ANNAL_JOURNAL_CRASH_AT");
+  else
+    ::setenv("ANNAL_JOURNAL_CRASH_AT", crash_at.c_str(), 1);
+  if (upgrade_batch.empty())
+    ::unsetenv("ANNAL_JOURNAL_UPGRADE_BATCH");
+  else
+    ::setenv("ANNAL_JOURNAL_UPGRADE_BATCH", upgrade_batch.c_str(), 1);
+  auto r = test::run_child(ANNAL_INDEX_CRASH_CHILD, args, 60s);
+  ::unsetenv("ANNAL_JOURNAL_CRASH_AT");
+  ::unsetenv("ANNAL_JOURNAL_UPGRADE_BATCH");
+  return r;
+}
+
+bool killed(const test::child_outcome& r) {
+  return r.exit_code == -1 && !r.timed_out;
+}
+
+std::string golden_dump() {
+  std::ifstream in{std::filesystem::path{ANNAL_TEST_DATA} / "format2_store.txt"};
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::filesystem::path copy_fixture(const test::temp_dir& tmp) {
+  auto dir = tmp.path() / "journal";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::filesystem::path{ANNAL_TEST_DATA} / "format2_store" / "data.mdb",
+                             dir / "data.mdb");
+  return dir;
+}
+
+uint32_t format_of(event_store& store) {
+  raw_tables raw{store};
+  auto f = raw.meta_value("format_version");
+  REQUIRE(f.size() == 4);
+  return detail::load_le<uint32_t>(f.data());
+}
+
+} // namespace
+
+TEST_CASE("the stream index equals a full scan of the events after random workloads with "
+          "kill -9 at every phase of an index merge",
+          "[index][crash]") {
+  test::temp_dir tmp;
+  auto dir = (tmp.path() / "journal").string();
+  // Each round continues the store the previous kill left. Small merge thresholds make
+  // merges frequent (inside commits as well as explicit ones and truncations').
+  const std::vector<std::string> phases = {
+    "",                  "merge.begin:2",     "merge.written:1", "merge.committed:1",
+    "commit.published:7", "merge.written:3",  "merge.committed:5", "merge.begin:4",
+    "commit.published:40", "merge.written:2", "merge.committed:2", ""};
+  uint64_t seed = 1000;
+  for (const auto& phase : phases) {
+    ++seed;
+    auto merge_runs = std::to_string(3 + seed % 17);
+    auto r = run_index_child({"work", dir, std::to_string(seed), "120", merge_runs}, phase);
+    INFO("round " << seed << " phase '" << phase << "': exit " << r.exit_code << "\n" << r.output);
+    REQUIRE_FALSE(r.timed_out);
+    if (phase.empty())
+      REQUIRE(r.exit_code == 0);
+    else
+      REQUIRE(killed(r));
+    {
+      // Read-only first: nothing here repairs what the kill left.
+      auto store = open_store(dir, true);
+      check_reads(*store);
+      check_stored_index(*store);
+      check_shards(*store, false);
+    }
+    {
+      auto store = open_store(dir, false);
+      check_reads(*store);
+      REQUIRE(store->merge_index());
+      CHECK(check_stored_index(*store) == store->last_position().value());
+    }
+  }
+}
+
+TEST_CASE("a stream read spanning the stored index and the unmerged tail is exact", "[index]") {
+  test::temp_dir tmp;
+  auto dir = tmp.path() / "journal";
+  auto store = open_store(dir, false, 1000000);
+  auto append = [&](const std::string& id, int n) {
+    std::vector<new_event> events;
+    for (int i = 0; i < n; ++i)
+      events.push_back(new_event{"E", 1, id + std::to_string(i), {}, 0});
+    REQUIRE(store->append(id, expected_version::any(), std::move(events)));
+  };
+  append("a", 3);
+  append("b", 2);
+  append("a", 2);
+  REQUIRE(store->merge_index());
+  REQUIRE(check_stored_index(*store) == 7);
+  append("a", 1);
+  append("b", 1);
+  append("a", 4);
+  // a: v1-5 stored, v6-10 in memory.
+  auto a = store->read_stream("a");
+  REQUIRE(a);
+  REQUIRE(a->size() == 10);
+  for (std::size_t i = 0; i < a->size(); ++i)
+    CHECK((*a)[i].version == i + 1);
+  auto span = store->read_stream("a", stream_range{4, 7, 100});
+  REQUIRE(span);
+  CHECK(keys_of(*span) == std::vector<event_key>{{4, 6}, {5, 7}, {6, 8}, {7, 10}});
+  auto head = store->stream_head("a");
+  REQUIRE(head);
+  CHECK(head->head == 10);
+  CHECK(head->last_position == 13);
+  auto conflict = store->append("a", expected_version::exact(9), {new_event{"E", 1, "x", {}, 0}});
+  REQUIRE_FALSE(conflict);
+  CHECK(conflict.error().code == errc::conflict);
+  check_reads(*store);
+
+  SECTION("with the tail appended by another process, not yet merged") {
+    // The child appends to the same journal and is killed after a commit: neither this
+    // process's memtable nor the stored index has its events; reads scan them.
+    auto r = run_index_child({"work", dir.string(), "7", "1000", "1000000"}, "commit.published:25");
+    INFO(r.output);
+    REQUIRE(killed(r));
+    check_reads(*store);
+    append("a", 2); // the writer indexes the foreign tail before its own append
+    auto after = store->stream_head("a");
+    REQUIRE(after);
+    check_reads(*store);
+    REQUIRE(store->merge_index());
+    CHECK(check_stored_index(*store) == store->last_position().value());
+    check_reads(*store);
+  }
+  SECTION("across a truncation inside the tail") {
+    REQUIRE(store->truncate_stream("a", 6));
+    auto rest = store->read_stream("a");
+    REQUIRE(rest);
+    CHECK(keys_of(*rest) == std::vector<event_key>{{7, 10}, {8, 11}, {9, 12}, {10, 13}});
+    check_reads(*store);
+    check_stored_index(*store);
+  }
+}
+
+TEST_CASE("recovery after kill -9 between a commit and an index merge re-indexes the tail",
+          "[index][crash]") {
+  test::temp_dir tmp;
+  auto dir = (tmp.path() / "journal").string();
+  auto r = run_index_child({"work", dir, "42", "1000", "1000000"}, "commit.published:60");
+  INFO(r.output);
+  REQUIRE(killed(r));
+  uint64_t events = 0;
+  {
+    auto store = open_store(dir, true);
+    auto last = store->last_position().value();
+    events = last;
+    // The kill left the tail unmerged: the stored index stops short of the log.
+    CHECK(check_stored_index(*store) < last);
+    check_reads(*store);
+  }
+  {
+    auto store = open_store(dir, false);
+    check_reads(*store);
+    REQUIRE(store->append("s-1", expected_version::any(), {new_event{"E", 1, "after", {}, 0}}));
+    check_reads(*store);
+  }
+  auto store = open_store(dir, true);
+  CHECK(check_stored_index(*store) == store->last_position().value()); // merged at close
+  CHECK(store->last_position().value() > events);
+}
+
+TEST_CASE("the format-2 store of tests/data migrates and reads as before", "[index][upgrade]") {
+  test::temp_dir tmp;
+  auto dir = copy_fixture(tmp);
+  const auto golden = golden_dump();
+  REQUIRE_FALSE(golden.empty());
+  {
+    auto store = open_store(dir, true);
+    CHECK(format_of(*store) == 2);
+    CHECK(test_data::dump_store(*store) == golden);
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> progress;
+  store_options o;
+  o.dir = dir;
+  REQUIRE(event_store::upgrade(o, [&](uint64_t d, uint64_t t) { progress.emplace_back(d, t); }));
+  REQUIRE_FALSE(progress.empty());
+  CHECK(progress.back().first == progress.back().second);
+  auto store = open_store(dir, false);
+  CHECK(format_of(*store) == 3);
+  CHECK(test_data::dump_store(*store) == golden);
+  check_shards(*store, true);
+  check_reads(*store);
+  check_stored_index(*store);
+  // And it takes appends as a format-3 store.
+  REQUIRE(store->append("order-2", expected_version::any(), {new_event{"E", 1, "new", {}, 0}}));
+  check_shards(*store, true);
+}
+
+TEST_CASE("a kill -9 during the upgrade leaves a store that opens as format 2 or 3, and the "
+          "next open finishes it",
+          "[index][upgrade][crash]") {
+  const auto golden = golden_dump();
+  for (std::string phase : {"upgrade.started", "upgrade.batch:1", "upgrade.batch:3"}) {
+    INFO("killed at " << phase);
+    test::temp_dir tmp;
+    auto dir = copy_fixture(tmp);
+    auto r = run_index_child({"upgrade", dir.string()}, phase, "50");
+    INFO(r.output);
+    REQUIRE(killed(r));
+    {
+      auto store = open_store(dir, true);
+      auto f = format_of(*store);
+      CHECK((f == 2 || f == 3));
+      CHECK(test_data::dump_store(*store) == golden);
+    }
+    auto store = open_store(dir, false);
+    CHECK(format_of(*store) == 3);
+    CHECK(test_data::dump_store(*store) == golden);
+    check_shards(*store, true);
+    raw_tables raw{*store};
+    CHECK(raw.meta_value("upgrade_through").empty());
+  }
+}
