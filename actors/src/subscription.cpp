@@ -112,19 +112,7 @@ void subscription::collect(const std::vector<recorded_event>& batch,
   for (const auto& e : batch) {
     if (e.position <= position_ || !filter_.matches(e.stream_id, e.type))
       continue;
-    event_view v;
-    v.stream_id = e.stream_id;
-    v.version = e.version;
-    v.position = e.position;
-    v.type = e.type;
-    v.schema_version = e.schema_version;
-    v.timestamp = e.timestamp;
-    v.command_id = e.metadata.command_id;
-    v.correlation_id = e.metadata.correlation_id;
-    v.causation_id = e.metadata.causation_id;
-    v.payload = e.payload;
-    v.corrupt = e.corrupt;
-    out.push_back(v);
+    out.push_back(e.view());
   }
 }
 

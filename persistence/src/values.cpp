@@ -40,6 +40,24 @@ recorded_event event_view::to_owned() const {
   return e;
 }
 
+event_view recorded_event::view() const {
+  event_view v;
+  v.stream_id = stream_id;
+  v.version = version;
+  v.position = position;
+  v.type = type;
+  v.schema_version = schema_version;
+  v.timestamp = timestamp;
+  v.command_id = metadata.command_id;
+  v.correlation_id = metadata.correlation_id;
+  v.causation_id = metadata.causation_id;
+  v.payload = payload;
+  v.shard = shard;
+  v.shard_position = shard_position;
+  v.corrupt = corrupt;
+  return v;
+}
+
 const char* to_string(durability d) noexcept {
   return d == durability::durable ? "durable" : "no_sync";
 }

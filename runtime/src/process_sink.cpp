@@ -30,22 +30,6 @@ void merge(process_context::staged& into, process_context::staged&& from) {
     into.timers[k] = std::move(v);
 }
 
-event_view view_of(const recorded_event& e) {
-  event_view v;
-  v.stream_id = e.stream_id;
-  v.version = e.version;
-  v.position = e.position;
-  v.type = e.type;
-  v.schema_version = e.schema_version;
-  v.timestamp = e.timestamp;
-  v.command_id = e.metadata.command_id;
-  v.correlation_id = e.metadata.correlation_id;
-  v.causation_id = e.metadata.causation_id;
-  v.payload = e.payload;
-  v.corrupt = e.corrupt;
-  return v;
-}
-
 } // namespace
 
 process_sink::process_sink(runtime& rt, process_manager spec, table_id state_table,
@@ -231,7 +215,7 @@ status process_sink::apply(const std::vector<event_view>& events, global_positio
     auto seq = base_ + window_.size();
     auto& s = window_.emplace_back(); // in place: the view points into the owned copy
     s.owned = e.to_owned();
-    s.view = view_of(s.owned);
+    s.view = s.owned.view();
     try {
       s.key = key_ ? key_(s.view) : std::string{s.view.stream_id};
     } catch (...) {

@@ -31,6 +31,8 @@ struct new_event {
   timestamp_ns timestamp = 0;
 };
 
+struct event_view;
+
 /// An event read back from the store, owning its bytes.
 struct recorded_event {
   std::string stream_id;
@@ -50,6 +52,9 @@ struct recorded_event {
   /// fields then hold what could be recovered (position always; the rest best effort)
   /// and decoding the payload yields errc::corrupt.
   bool corrupt = false;
+
+  /// A view of this event, valid while it lives unmoved.
+  event_view view() const;
 };
 
 /// A read-only view of a stored event, valid only during the callback that received it
