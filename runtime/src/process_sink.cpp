@@ -249,10 +249,8 @@ status process_sink::poll(global_position& failed_at) {
   std::deque<batch_mailbox::message> inbox;
   if (box_->take(inbox, std::chrono::milliseconds(0)))
     deliver(inbox);
-  // Between batches, commit once everything handed over is handled (or a failure is due):
-  // a commit per reply would cost a sync each.
-  if (unfinished_ > 0 && !(stop_ && active_ == 0))
-    return {};
+  // settle() commits the finished prefix at most every commit_interval while events are
+  // unfinished: a commit per reply would cost a sync each.
   return settle(failed_at);
 }
 
