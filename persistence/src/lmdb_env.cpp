@@ -95,6 +95,14 @@ std::string find_foreign_table(MDB_txn* txn, const std::vector<std::string>& for
   return {};
 }
 
+// True when the environment's main database is empty: no named table was ever committed.
+bool holds_no_table(MDB_txn* txn) {
+  MDB_dbi main = 0;
+  MDB_stat st{};
+  return mdb_dbi_open(txn, nullptr, 0, &main) == 0 && mdb_stat(txn, main, &st) == 0
+         && st.ms_entries == 0;
+}
+
 } // namespace
 
 result<MDB_dbi> lmdb_env::open_table(const std::string& name, bool create) {
@@ -169,7 +177,10 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const store_options& options,
     MDB_dbi dbi = 0;
     int rc = mdb_dbi_open(raw, name.c_str(), options.read_only ? 0 : MDB_CREATE, &dbi);
     if (rc != 0) {
+      bool never_committed = rc == MDB_NOTFOUND && holds_no_table(raw);
       mdb_txn_abort(raw);
+      if (never_committed) // created by a process killed before its first commit
+        return make_error(errc::not_found, "no store at " + dir + " (created, never written)");
       if (rc == MDB_NOTFOUND)
         return make_error(errc::corrupt, dir + " is not an Annal store (no table '" + name + "')");
       return lmdb_error(rc, ("open table " + name).c_str());
