@@ -1,6 +1,8 @@
 // Internal: the state behind annal::event_store and the helpers its source files share.
 #pragma once
 
+#include <functional>
+
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -142,6 +144,12 @@ struct event_store::impl {
   /// Deletes index entries and events of `stream_id` with versions in [1, through].
   /// REQUIRES: the memtable was merged in `t` (the stored index is complete).
   status erase_events(detail::txn& t, std::string_view stream_id, stream_version through);
+
+  /// Runs `change(t, s)` on stream `stream_id` (refused when deleted) in one write
+  /// transaction that first merges the memtable: truncation and deletion erase events
+  /// through the stored index, so it must be complete. Takes the writer mutex.
+  status change_stream(std::string_view stream_id,
+                       const std::function<status(detail::txn&, stream_info&)>& change);
 
   /// Runs `fn(marks)` in a read transaction, again when a merge raced it (bounded).
   template <class F>

@@ -74,24 +74,33 @@ status event_store::impl::erase_events(detail::txn& t, std::string_view stream_i
   return {};
 }
 
-status event_store::truncate_stream(std::string_view stream_id, stream_version through) {
+status event_store::impl::change_stream(
+  std::string_view stream_id, const std::function<status(detail::txn&, stream_info&)>& change) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return ok;
-  std::lock_guard<std::mutex> guard{impl_->writer};
+  std::lock_guard<std::mutex> guard{writer};
   global_position merged = 0;
-  auto done = impl_->env->write([&](detail::txn& t) -> status {
-    // The stored index must be complete before events are erased through it.
+  auto done = env->write([&](detail::txn& t) -> status {
     detail::write_ctx ctx;
-    if (auto ok = impl_->begin_write(t, ctx); !ok)
+    if (auto ok = begin_write(t, ctx); !ok)
       return ok;
-    if (auto ok = impl_->merge_into(t, ctx); !ok)
+    if (auto ok = merge_into(t, ctx); !ok)
       return ok;
     merged = ctx.last;
     stream_info s;
-    if (auto ok = impl_->load_stream_merged(t, stream_id, s); !ok)
+    if (auto ok = load_stream_merged(t, stream_id, s); !ok)
       return ok;
     if (s.deleted)
       return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
+    return change(t, s);
+  });
+  if (done)
+    mem.drop_through(merged);
+  return done;
+}
+
+status event_store::truncate_stream(std::string_view stream_id, stream_version through) {
+  return impl_->change_stream(stream_id, [&](detail::txn& t, stream_info& s) -> status {
     auto upto = std::min(through, s.head);
     if (upto <= s.truncated_through)
       return {};
@@ -100,29 +109,10 @@ status event_store::truncate_stream(std::string_view stream_id, stream_version t
     s.truncated_through = upto;
     return impl_->store_stream(t, s);
   });
-  if (done)
-    impl_->mem.drop_through(merged);
-  return done;
 }
 
 status event_store::delete_stream(std::string_view stream_id) {
-  if (auto ok = detail::validate_stream_id(stream_id); !ok)
-    return ok;
-  std::lock_guard<std::mutex> guard{impl_->writer};
-  global_position merged = 0;
-  auto done = impl_->env->write([&](detail::txn& t) -> status {
-    // The stored index must be complete before events are erased through it.
-    detail::write_ctx ctx;
-    if (auto ok = impl_->begin_write(t, ctx); !ok)
-      return ok;
-    if (auto ok = impl_->merge_into(t, ctx); !ok)
-      return ok;
-    merged = ctx.last;
-    stream_info s;
-    if (auto ok = impl_->load_stream_merged(t, stream_id, s); !ok)
-      return ok;
-    if (s.deleted)
-      return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
+  return impl_->change_stream(stream_id, [&](detail::txn& t, stream_info& s) -> status {
     if (s.head == 0)
       return make_error(errc::not_found, "no stream '" + s.stream_id + "'");
     if (auto ok = impl_->erase_events(t, stream_id, s.head); !ok)
@@ -134,9 +124,6 @@ status event_store::delete_stream(std::string_view stream_id) {
     s.truncated_through = s.head;
     return impl_->store_stream(t, s);
   });
-  if (done)
-    impl_->mem.drop_through(merged);
-  return done;
 }
 
 result<store_stats> event_store::stats() {
