@@ -134,30 +134,27 @@ status event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
 }
 
 status event_store::impl::begin_write(detail::txn& t, detail::write_ctx& ctx) {
-  auto last = load_last_position(t);
-  if (!last)
-    return std::move(last).error();
-  auto indexed = load_indexed_through(t, *last);
-  if (!indexed)
-    return std::move(indexed).error();
-  ctx.last = *last;
+  detail::read_marks marks;
+  if (auto ok = begin_read(t, marks); !ok)
+    return ok;
+  ctx.last = marks.last;
   if (shard_count > 0) {
     ctx.shard_heads.assign(shard_count, 0);
     ctx.shard_state.assign(shard_count, 0);
   }
   // Another process merged: what it stored is no longer needed in memory.
-  if (*indexed > mem.indexed_through())
-    mem.drop_through(*indexed);
+  if (marks.indexed > mem.indexed_through())
+    mem.drop_through(marks.indexed);
   // Another process appended: index its events from their headers.
-  auto from = std::max(mem.covered(), *indexed);
-  if (*last > from) {
-    auto ok = scan_events(t, dbi(events_table), from, *last,
+  auto from = std::max(mem.covered(), marks.indexed);
+  if (marks.last > from) {
+    auto ok = scan_events(t, dbi(events_table), from, marks.last,
                           [&](std::string_view id, const detail::index_run& r) {
                             mem.add(id, r, r.first_position);
                           });
     if (!ok)
       return ok;
-    mem.add_covered(*last);
+    mem.add_covered(marks.last);
   }
   return {};
 }
