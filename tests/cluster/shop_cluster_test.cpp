@@ -8,6 +8,7 @@
 #include <map>
 
 #include "annal/cluster/cluster_config.hpp"
+#include "child_run.hpp"
 #include "cluster_harness.hpp"
 #include "node_process.hpp"
 #include "shop_client.hpp"
@@ -110,6 +111,16 @@ TEST_CASE("three shop nodes: commands through every node land on the owner, kill
   for (const auto& id : ids)
     f.start(id);
   REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  // The operator's view, through `annal cluster status`.
+  auto cli = annal::test::run_child(ANNAL_BINARY, {"--json", "cluster", "status", "--url", f.nodes["b"]->url()},
+                                    std::chrono::seconds(10));
+  INFO(cli.output);
+  REQUIRE(cli.exit_code == 0);
+  auto view = json::parse(cli.output)["status"];
+  CHECK(view["node"] == "b");
+  CHECK(view["shards"].size() == 64);
+  for (const auto& m : view["members"])
+    CHECK(m["health"] == "up");
 
   // Twelve products per node, created through every node (most of them forwarded).
   std::vector<ack> acks;
