@@ -4,7 +4,10 @@
 // secret is refused; the node restarted serves again and lost nothing acknowledged.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
 #include <map>
 
 #include "annal/cluster/cluster_config.hpp"
@@ -214,6 +217,70 @@ TEST_CASE("three shop nodes: commands through every node land on the owner, kill
       break;
     }
   }
+  for (const auto& id : ids)
+    CHECK(f.nodes[id]->terminate() == 0);
+}
+
+TEST_CASE("kill -9 of a node under a concurrent workload through every node loses no acknowledged command",
+          "[cluster][shop][durability]") {
+  cluster_fixture f;
+  for (const auto& id : ids)
+    f.start(id);
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+
+  std::mutex mx;
+  std::vector<ack> acks;
+  std::map<std::string, int> refusals; // error code -> count
+  std::atomic<bool> stop{false};
+  std::atomic<int> slow{0};
+  std::vector<std::thread> workers;
+  for (const auto& via : ids)
+    for (int t = 0; t < 2; ++t)
+      workers.emplace_back([&, via, t] {
+        auto c = f.client(via);
+        for (int i = 0; !stop && i < 5000; ++i) {
+          auto sku = "w-" + via + std::to_string(t) + "-" + std::to_string(i);
+          auto t0 = std::chrono::steady_clock::now();
+          auto r = c.create_product(sku, "Item", 100);
+          if (std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(1500))
+            ++slow;
+          std::lock_guard<std::mutex> guard{mx};
+          if (r.status == 201)
+            acks.push_back({sku, via, r.json["position"].get<uint64_t>()});
+          else if (r.status != 0) // 0: c's own HTTP connection died with it
+            ++refusals[r.error()];
+          else
+            return;
+        }
+      });
+  auto count = [&] {
+    std::lock_guard<std::mutex> guard{mx};
+    return acks.size();
+  };
+  REQUIRE(eventually([&] { return count() >= 60; }, std::chrono::seconds(20)));
+  f.nodes["c"]->kill9();
+  auto at_kill = count();
+  REQUIRE(eventually([&] { return count() >= at_kill + 60; }, std::chrono::seconds(20)));
+  stop = true;
+  for (auto& w : workers)
+    w.join();
+  INFO(acks.size() << " acknowledged; refusals: " << refusals.size());
+  for (const auto& [code, n] : refusals) {
+    INFO(code << " x" << n);
+    CHECK(code == "unavailable"); // a dead owner is never anything else
+  }
+  CHECK(refusals["unavailable"] > 0);
+  CHECK(slow == 0); // nobody waited past the forward bound
+
+  f.start("c");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  std::size_t checked = 0;
+  for (const auto& a : acks) {
+    INFO(a.sku << " via " << a.via << " at " << a.position);
+    CHECK(on_node(f, f.owner_of_sku(a.sku), a));
+    ++checked;
+  }
+  CHECK(checked == acks.size());
   for (const auto& id : ids)
     CHECK(f.nodes[id]->terminate() == 0);
 }
