@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -281,6 +282,38 @@ TEST_CASE("kill -9 of a node under a concurrent workload through every node lose
     ++checked;
   }
   CHECK(checked == acks.size());
+  for (const auto& id : ids)
+    CHECK(f.nodes[id]->terminate() == 0);
+}
+
+TEST_CASE("an owner that stops answering (SIGSTOP) costs its callers the forward bound, not a hang",
+          "[cluster][shop][bound]") {
+  cluster_fixture f;
+  for (const auto& id : ids)
+    f.start(id);
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  auto sku_of = [&](const std::string& owner, const std::string& prefix) {
+    for (int i = 0;; ++i)
+      if (f.owner_of_sku(prefix + std::to_string(i)) == owner)
+        return prefix + std::to_string(i);
+  };
+  f.nodes["c"]->signal(SIGSTOP); // the connection stays open: only the bound can help
+  auto a = f.client("a");
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = a.create_product(sku_of("c", "frozen-"), "Item", 100);
+  auto took = std::chrono::steady_clock::now() - t0;
+  INFO(r.text);
+  CHECK(r.status == 503);
+  CHECK(r.error() == "unavailable");
+  CHECK(took >= std::chrono::milliseconds(900));
+  CHECK(took < std::chrono::milliseconds(2000));
+  CHECK(a.create_product(sku_of("b", "warm-"), "Item", 100).status == 201);
+  f.nodes["c"]->signal(SIGCONT);
+  // A fresh sku per try: a timed-out try may still have run on c after SIGCONT.
+  int tries = 0;
+  CHECK(eventually([&] { return a.create_product(sku_of("c", "thawed-" + std::to_string(tries++) + "-"),
+                                                 "Item", 100).status == 201; },
+                   std::chrono::seconds(10)));
   for (const auto& id : ids)
     CHECK(f.nodes[id]->terminate() == 0);
 }
