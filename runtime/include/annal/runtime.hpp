@@ -109,7 +109,8 @@ public:
   status start();
 
   /// Sends `cmd` to instance `id` of A; `done` runs once with the outcome, on an actor
-  /// thread (keep it short, do not block). Never throws.
+  /// thread (keep it short, do not block). Never throws. With a forwarder installed
+  /// (set_forwarder) and A's stream on another node, the command runs there.
   template <class A>
   void send(std::string id, typename A::command cmd, command_options options,
             std::function<void(command_result)> done);
