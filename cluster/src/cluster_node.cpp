@@ -92,12 +92,25 @@ void cluster_node::leave() {
   if (!endpoint_)
     return;
   auto& sys = ctx_->rt->system();
-  // The links first: commands in flight to peers fail with unavailable.
-  for (auto& [id, link] : links_)
-    caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
-  links_.clear();
   (void)sys.middleman().unpublish(endpoint_, port_);
-  caf::anon_send_exit(endpoint_, caf::exit_reason::user_shutdown);
+  // Waits until the links (commands in flight to peers fail with unavailable) and the
+  // endpoint are gone: none of them may touch the runtime after this returns.
+  std::vector<caf::actor> actors{endpoint_};
+  for (auto& [id, link] : links_)
+    actors.push_back(link);
+  {
+    caf::scoped_actor self{sys};
+    for (auto& a : actors) {
+      self->monitor(a);
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    }
+    for (std::size_t i = 0; i < actors.size(); ++i)
+      self->receive([](const caf::down_msg&) {},
+                    caf::after(std::chrono::seconds(5)) >> [] {
+                      log(log_level::error, "cluster: an actor did not stop within 5 s");
+                    });
+  }
+  links_.clear();
   endpoint_ = nullptr;
 }
 

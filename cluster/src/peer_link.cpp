@@ -43,7 +43,8 @@ void set_state(self_ptr self, link_state s, std::string why = {}) {
 // Gives up the current connection (if any) and tries again after the backoff.
 void fail(self_ptr self, link_state s, const std::string& why) {
   auto& st = self->state;
-  if (st.up || s == link_state::refused)
+  // Once per change (a peer that stays away is retried quietly).
+  if (st.up || (s == link_state::refused && st.last_error != why))
     log(log_level::warning, "cluster: link to '" + st.peer.id + "' " + to_string(s) + ": " + why);
   if (st.remote)
     self->demonitor(st.remote);
