@@ -4,7 +4,7 @@
 //
 //   hello   (hello_atom, peer id, client nonce)            -> (server nonce, server proof)
 //   prove   (prove_atom, client proof)                     -> (ok_atom) | error
-//   forward (forward_atom, category, aggregate id, shard, epoch, command bytes,
+//   forward (forward_atom, category, aggregate id, stream id, shard, epoch, command bytes,
 //            [command id, correlation id, causation id], expected kind, expected version,
 //            timeout ms)                                   -> wire_reply
 #pragma once
