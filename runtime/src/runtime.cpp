@@ -111,6 +111,8 @@ struct runtime::impl {
   caf::actor writer;
   std::unordered_map<std::type_index, caf::actor> routers;
   std::map<std::string, detail::command_dispatcher> dispatchers;
+  // Set before start(), read without a lock after it.
+  std::shared_ptr<command_forwarder> forwarder;
   category_tags tags;
   std::map<std::string, registered_projection> projections;
   caf::actor timers;
@@ -185,6 +187,8 @@ result<std::unique_ptr<runtime>> runtime::open(runtime_config cfg) {
   p->own_config = std::make_unique<annal_caf_config>(cfg);
   auto& caf_cfg = *p->own_config;
   caf_cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
+  if (cfg.caf_setup)
+    cfg.caf_setup(caf_cfg);
   caf::error err;
   if (cfg.caf_config_file.empty()) {
     std::istringstream no_file;
@@ -295,7 +299,30 @@ void runtime::dispatch(const stored_command& cmd, std::function<void(command_res
   if (i == impl_->dispatchers.end())
     return done(make_error(errc::bad_request, "no serializable commands registered for '"
                                                 + cmd.category + "'"));
-  i->second(cmd, std::move(done));
+  command_options o;
+  o.command_id = cmd.command_id;
+  o.correlation_id = cmd.correlation_id;
+  o.causation_id = cmd.causation_id;
+  i->second(cmd.aggregate_id, cmd.command_bytes, std::move(o), false, std::move(done));
+}
+
+status runtime::set_forwarder(std::shared_ptr<command_forwarder> forwarder) {
+  if (running() || impl_->stopped)
+    return make_error(errc::bad_request, "install the forwarder before start()");
+  impl_->forwarder = std::move(forwarder);
+  return {};
+}
+
+command_forwarder* runtime::forwarder() const noexcept {
+  return impl_->forwarder.get();
+}
+
+void runtime::run_forwarded(const forwarded_command& cmd, std::function<void(command_result)> done) {
+  auto i = impl_->dispatchers.find(cmd.category);
+  if (i == impl_->dispatchers.end())
+    return done(make_error(errc::bad_request, "no serializable commands registered for '"
+                                                + cmd.category + "'"));
+  i->second(cmd.aggregate_id, cmd.command_bytes, cmd.options, true, std::move(done));
 }
 
 status runtime::add_sink(projection_options options, std::shared_ptr<projection_sink> sink) {

@@ -4,13 +4,16 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <pthread.h>
 #include <thread>
 
+#include "annal/cluster/cluster_node.hpp"
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
 #include "shop/model.hpp"
 #include "shop/node/await_live.hpp"
+#include "shop/node/cluster_route.hpp"
 #include "shop/node/http_server.hpp"
 #include "shop/node/live_feed.hpp"
 #include "shop/node/live_stream.hpp"
@@ -45,6 +48,14 @@ int run(const shop::node::node_options& o) {
   cfg.caf_config_file = o.caf_config_file;
   shop::node::commit_timer commit_timer; // for the page's plot: outlives the runtime
   commit_timer.install(cfg.writer);
+  std::optional<annal::cluster::cluster_config> cluster_cfg;
+  if (!o.cluster_config.empty()) {
+    auto c = annal::cluster::load_cluster_config(o.cluster_config, o.node_id);
+    if (!c)
+      return fail("cannot read the cluster config", c.error());
+    cluster_cfg.emplace(std::move(*c));
+    annal::cluster::cluster_node::prepare(cfg);
+  }
   auto opened = annal::runtime::open(cfg);
   if (!opened)
     return fail("cannot open " + o.data_dir.string(), opened.error());
@@ -61,6 +72,14 @@ int run(const shop::node::node_options& o) {
   shop::node::live_feed feed{rt}; // the page's live list (outlives the server)
   if (auto ok = feed.attach(); !ok)
     return fail("cannot add the live feed", ok.error());
+  // Declared after the runtime: gone before it (its actors live in the runtime's system).
+  std::unique_ptr<annal::cluster::cluster_node> cluster;
+  if (cluster_cfg) {
+    auto joined = annal::cluster::cluster_node::join(rt, std::move(*cluster_cfg));
+    if (!joined)
+      return fail("cannot join the cluster", joined.error());
+    cluster = std::move(*joined);
+  }
   if (auto ok = rt.start(); !ok)
     return fail("cannot start the runtime", ok.error());
   shop::node::await_live(rt, std::chrono::seconds(30));
@@ -79,6 +98,8 @@ int run(const shop::node::node_options& o) {
   server.add_public_route(shop::node::page_files_route(o.web_root));
   server.add_stream_route(shop::node::live_events_route(feed));
   server.add_route(shop::node::page_data_route(rt, *tables, throughput));
+  if (cluster)
+    server.add_route(shop::node::cluster_status_route(*cluster));
   auto port = server.bind(o.host, o.port);
   if (!port) {
     (void)rt.stop();
@@ -107,6 +128,8 @@ int run(const shop::node::node_options& o) {
     log(log_level::warning, "shop-node: requests still running after 30 s, stopping anyway");
   server.stop();
   listener.join();
+  if (cluster)
+    cluster->leave(); // commands forwarded from here fail from now on, as do those to here
   // Before the server goes: every callback the runtime still holds for a connection runs
   // now (into the stopped event loop), none later.
   auto stopped = rt.stop();

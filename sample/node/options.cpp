@@ -59,6 +59,11 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
   app.add_option("--web-root", web_root,
                  "folder of the operations page's built files (npm --prefix web run build)")
     ->capture_default_str();
+  std::string cluster_file;
+  app.add_option("--node-id", o.node_id, "this node's id in the cluster file (with --cluster-config)");
+  app.add_option("--cluster-config", cluster_file,
+                 "run as a member of the cluster this JSON file describes (docs/architecture.md, "
+                 "Cluster); the secret comes from the file or variable it names, never from here");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -84,6 +89,11 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
     }
     *out = *v;
   }
+  if (o.node_id.empty() != cluster_file.empty()) {
+    std::cerr << "shop-node: --node-id and --cluster-config go together\n";
+    return 2;
+  }
+  o.cluster_config = cluster_file;
   o.data_dir = data;
   o.web_root = web_root;
   o.host = endpoint->first;

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   add_projections_command(app, chosen);
   add_rebuild_command(app, chosen);
   add_upgrade_command(app, chosen);
+  add_cluster_command(app, chosen);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
   // `annal upgrade DIR` names its folder as an argument (--data works too).
   if (auto* up = app.get_subcommand("upgrade"); data.empty() && up->parsed() && up->count("dir") > 0)
     data = up->get_option("dir")->as<std::string>();
-  if (data.empty())
+  bool needs_data = !app.get_subcommand("cluster")->parsed();
+  if (data.empty() && needs_data)
     return report({exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
   // Library warnings (e.g. an ignored snapshot) go to stderr as single lines, never stdout.
   annal::set_log_sink([](annal::log_level level, std::string_view message) {

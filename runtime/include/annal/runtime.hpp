@@ -23,6 +23,7 @@
 #include "annal/aggregate_options.hpp"
 #include "annal/aggregate_traits.hpp"
 #include "annal/aggregate_view.hpp"
+#include "annal/command_forwarder.hpp"
 #include "annal/command_options.hpp"
 #include "annal/detail/aggregate_context.hpp"
 #include "annal/detail/aggregate_router.hpp"
@@ -58,8 +59,12 @@ struct query_options {
 };
 
 namespace detail {
-/// Sends a stored (serialized) command to its aggregate; registered per aggregate type.
-using command_dispatcher = std::function<void(const stored_command&, std::function<void(command_result)>)>;
+/// Sends a serialized command (aggregate id, cereal bytes, options) to its aggregate;
+/// registered per aggregate type. `local_only`: run it here even if a forwarder would
+/// send it elsewhere (a command that a peer forwarded to this node).
+using command_dispatcher = std::function<void(const std::string& aggregate_id, const std::string& bytes,
+                                              command_options, bool local_only,
+                                              std::function<void(command_result)>)>;
 
 template <class T>
 struct is_serializable
@@ -104,7 +109,8 @@ public:
   status start();
 
   /// Sends `cmd` to instance `id` of A; `done` runs once with the outcome, on an actor
-  /// thread (keep it short, do not block). Never throws.
+  /// thread (keep it short, do not block). Never throws. With a forwarder installed
+  /// (set_forwarder) and A's stream on another node, the command runs there.
   template <class A>
   void send(std::string id, typename A::command cmd, command_options options,
             std::function<void(command_result)> done);
@@ -174,6 +180,16 @@ public:
   /// `done`: bad_request when the category has no serializable commands registered.
   void dispatch(const stored_command& cmd, std::function<void(command_result)> done);
 
+  /// Installs the cluster's forwarder (before start()): send<A>() hands it every command
+  /// whose stream it calls remote, serialized (A::command must be cereal-serializable,
+  /// else such a command fails with bad_request). Errors: bad_request after start().
+  status set_forwarder(std::shared_ptr<command_forwarder> forwarder);
+
+  /// Runs a command that another node forwarded here on this node's router, never
+  /// forwarding it again. Errors reach `done`: bad_request (category without serializable
+  /// commands, undecodable bytes), unavailable (not running), and every command error.
+  void run_forwarded(const forwarded_command& cmd, std::function<void(command_result)> done);
+
   /// Graceful stop: stop accepting, let every instance finish its in-flight commands,
   /// flush the journal, stop the actors, release the folder lock (loads and store reads
   /// keep working; write nothing through store() after stop). Idempotent.
@@ -201,6 +217,10 @@ private:
   result<caf::actor> router_of(std::type_index type) const;
   void add_dispatcher(std::string category, detail::command_dispatcher fn,
                       std::vector<std::string> tags);
+  command_forwarder* forwarder() const noexcept;
+  template <class A>
+  void send_local(std::string id, typename A::command cmd, command_options options,
+                  std::function<void(command_result)> done);
   status add_sink(projection_options options, std::shared_ptr<projection_sink> sink);
   result<std::shared_ptr<projection_sink>> sink_of(const std::string& name) const;
   std::unique_ptr<impl> impl_;
@@ -218,15 +238,15 @@ status runtime::register_aggregate(aggregate_options options) {
   aggregate_traits<A>::register_events(registry());
   detail::command_dispatcher dispatch_fn;
   if constexpr (detail::is_serializable<typename A::command>::value) {
-    dispatch_fn = [this](const stored_command& sc, std::function<void(command_result)> done) {
-      auto cmd = from_bytes<typename A::command>(sc.command_bytes);
+    dispatch_fn = [this](const std::string& id, const std::string& bytes, command_options o,
+                         bool local_only, std::function<void(command_result)> done) {
+      auto cmd = from_bytes<typename A::command>(bytes);
       if (!cmd)
         return done(std::move(cmd).error());
-      command_options o;
-      o.command_id = sc.command_id;
-      o.correlation_id = sc.correlation_id;
-      o.causation_id = sc.causation_id;
-      send<A>(sc.aggregate_id, std::move(*cmd), std::move(o), std::move(done));
+      if (local_only)
+        send_local<A>(id, std::move(*cmd), std::move(o), std::move(done));
+      else
+        send<A>(id, std::move(*cmd), std::move(o), std::move(done));
     };
   }
   std::vector<std::string> tags;
@@ -249,6 +269,31 @@ result<caf::actor> runtime::router() const {
 template <class A>
 void runtime::send(std::string id, typename A::command cmd, command_options options,
                    std::function<void(command_result)> done) {
+  auto* f = forwarder();
+  if (f != nullptr && running()) {
+    auto stream = aggregate_traits<A>::stream_id(id);
+    if (f->is_remote(stream)) {
+      if constexpr (detail::is_serializable<typename A::command>::value) {
+        auto bytes = to_bytes(cmd);
+        if (!bytes)
+          return done(std::move(bytes).error());
+        f->forward({std::string{aggregate_traits<A>::category()}, std::move(id), std::move(stream),
+                    std::move(*bytes), std::move(options)},
+                   std::move(done));
+      } else {
+        done(make_error(errc::bad_request, std::string{aggregate_traits<A>::category()}
+                                             + " commands are not cereal-serializable: they cannot"
+                                               " go to the node that owns " + stream));
+      }
+      return;
+    }
+  }
+  send_local<A>(std::move(id), std::move(cmd), std::move(options), std::move(done));
+}
+
+template <class A>
+void runtime::send_local(std::string id, typename A::command cmd, command_options options,
+                         std::function<void(command_result)> done) {
   if (!running())
     return done(make_error(errc::unavailable, "the runtime is not running"));
   auto r = router_of(typeid(A));

@@ -5,12 +5,17 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "annal/event_bus.hpp"
 #include "annal/journal_writer.hpp"
 #include "annal/store_options.hpp"
+
+namespace caf {
+class actor_system_config;
+}
 
 namespace annal {
 
@@ -35,6 +40,9 @@ struct runtime_config {
   std::vector<std::string> caf_args;
   /// CAF config file to read (only when the runtime owns its actor system; empty: none).
   std::string caf_config_file;
+  /// Runs on the CAF configuration before it is parsed (only when the runtime owns its
+  /// actor system), e.g. to load CAF's network layer for a cluster (annal::cluster).
+  std::function<void(caf::actor_system_config&)> caf_setup;
 };
 
 } // namespace annal

@@ -42,6 +42,10 @@ struct node_options {
   unsigned fulfilment_partitions = 1;
   /// The operations page's built files (index.html, ...); absent: the API only.
   std::filesystem::path web_root = default_web_root();
+  /// This node's id in the cluster file (with cluster_config; both empty: a single node).
+  std::string node_id;
+  /// The cluster file (annal::cluster::cluster_config): members, shards, the secret's source.
+  std::filesystem::path cluster_config;
 };
 
 /// Parses the command line. Returns the options, or the exit code when the program should

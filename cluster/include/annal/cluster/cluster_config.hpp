@@ -1,0 +1,58 @@
+// The static description of a cluster (issue 12, first slice): its members, its number of
+// shards, who owns each shard at which epoch, and where the shared secret comes from. Read
+// from a JSON file that every node shares; the node's own id comes from its command line.
+//
+//   {
+//     "shard_count": 64,                       optional, default 64 (= store_options)
+//     "forward_timeout_ms": 1000,              optional: bound of a forwarded command
+//     "secret_file": "/etc/shop/cluster.key",  or "secret_env": "SHOP_CLUSTER_SECRET"
+//     "members": [ {"id": "a", "host": "127.0.0.1", "port": 7101}, ... ],
+//     "shards": { "17": {"owner": "b", "epoch": 2} }   optional overrides
+//   }
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "annal/cluster/shard_map.hpp"
+#include "annal/result.hpp"
+
+namespace annal::cluster {
+
+/// One node of the cluster and the address its cluster endpoint listens on.
+struct member {
+  std::string id;
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct cluster_config {
+  /// This node's id (one of members).
+  std::string node_id;
+  std::vector<member> members;
+  /// Who owns which shard (its size is the cluster's shard count).
+  shard_map shards;
+  /// Longest wait for a forwarded command's reply (or its own deadline, if sooner).
+  std::chrono::milliseconds forward_timeout{1000};
+  /// The shared secret (never logged, never sent: peers prove they know it).
+  std::string secret;
+
+  /// This node's entry in members.
+  const member& self() const;
+};
+
+/// Parses the JSON text of a cluster file for node `node_id` and loads the secret it
+/// names (a file, or an environment variable). Errors: bad_request (malformed JSON, a
+/// missing or duplicate member, an unknown node id, a bad shard override, no secret or a
+/// secret shorter than 16 bytes), io_error (the secret file cannot be read).
+result<cluster_config> parse_cluster_config(const std::string& json_text, const std::string& node_id);
+
+/// As parse_cluster_config, from a file. Errors: also io_error (unreadable file).
+result<cluster_config> load_cluster_config(const std::filesystem::path& file, const std::string& node_id);
+
+} // namespace annal::cluster

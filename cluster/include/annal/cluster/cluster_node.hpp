@@ -1,0 +1,70 @@
+// A runtime's membership in a cluster (issue 12, first slice: static shard ownership and
+// command forwarding). The node publishes its endpoint on its member address, keeps a link
+// to every peer, and installs a forwarder in the runtime, so runtime::send<A>() of an
+// aggregate that another node owns goes to that node's router and returns its outcome.
+//
+//   annal::runtime_config rc;  annal::cluster::cluster_node::prepare(rc);
+//   auto rt = annal::runtime::open(rc);  ... register aggregates ...
+//   auto node = annal::cluster::cluster_node::join(**rt, cfg);   // before start()
+//   (*rt)->start();  ...  (*node)->leave();  (*rt)->stop();
+//
+// Not in this slice: shard moves and rebalancing, joining a running cluster, TLS (see
+// docs/architecture.md, Cluster). Thread safety: status() from any thread; join and leave
+// from one thread.
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include <map>
+#include <memory>
+
+#include "annal/cluster/cluster_config.hpp"
+#include "annal/cluster/cluster_status.hpp"
+#include "annal/result.hpp"
+#include "annal/runtime_config.hpp"
+
+namespace annal {
+class runtime;
+}
+
+namespace annal::cluster {
+
+namespace detail {
+struct node_context;
+}
+
+class cluster_node {
+public:
+  /// Makes a runtime opened with `rc` able to join a cluster (loads CAF's network layer).
+  static void prepare(runtime_config& rc);
+
+  /// Joins: publishes this node's endpoint on config.self() (host, port), connects to the
+  /// peers, installs the forwarder in `rt` (which must outlive the node and must not be
+  /// started yet). Errors: bad_request (runtime started, not prepared), unavailable (the
+  /// port cannot be bound).
+  static result<std::unique_ptr<cluster_node>> join(runtime& rt, cluster_config config);
+
+  /// Leaves (as leave()).
+  ~cluster_node();
+  cluster_node(const cluster_node&) = delete;
+  cluster_node& operator=(const cluster_node&) = delete;
+
+  /// Members, the health of the links to them, the shard map.
+  cluster_status status() const;
+
+  /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
+  /// on. Call before runtime::stop(). Idempotent.
+  void leave();
+
+  /// The port the endpoint listens on.
+  uint16_t port() const noexcept { return port_; }
+
+private:
+  cluster_node() = default;
+  std::shared_ptr<detail::node_context> ctx_;
+  caf::actor endpoint_;
+  std::map<std::string, caf::actor> links_;
+  uint16_t port_ = 0;
+};
+
+} // namespace annal::cluster

@@ -1,0 +1,117 @@
+#include "annal/cluster/cluster_node.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "annal/log.hpp"
+#include "annal/runtime.hpp"
+#include "endpoint.hpp"
+#include "forwarder.hpp"
+#include "node_context.hpp"
+#include "peer_link.hpp"
+
+namespace annal::cluster {
+
+void cluster_node::prepare(runtime_config& rc) {
+  auto previous = rc.caf_setup;
+  rc.caf_setup = [previous](caf::actor_system_config& cfg) {
+    if (previous)
+      previous(cfg);
+    cfg.load<caf::io::middleman>();
+  };
+}
+
+result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_config config) {
+  if (rt.running())
+    return make_error(errc::bad_request, "join the cluster before the runtime starts");
+  auto& sys = rt.system();
+  if (!sys.has_middleman())
+    return make_error(errc::bad_request, "the runtime's actor system has no network layer: "
+                                         "call cluster_node::prepare on its runtime_config");
+  std::unique_ptr<cluster_node> node{new cluster_node};
+  node->ctx_ = std::make_shared<detail::node_context>();
+  node->ctx_->config = std::move(config);
+  node->ctx_->rt = &rt;
+  const auto& cfg = node->ctx_->config;
+  node->endpoint_ = detail::spawn_endpoint(sys, node->ctx_);
+  const auto& self = cfg.self();
+  auto port = caf::io::publish(node->endpoint_, self.port, self.host.c_str(), true);
+  if (!port) {
+    auto why = sys.render(port.error());
+    caf::anon_send_exit(node->endpoint_, caf::exit_reason::user_shutdown);
+    node->endpoint_ = nullptr;
+    return make_error(errc::unavailable, "cannot listen on " + self.host + ":"
+                                           + std::to_string(self.port) + ": " + why);
+  }
+  node->port_ = *port;
+  for (const auto& m : cfg.members)
+    if (m.id != cfg.node_id)
+      node->links_.emplace(m.id, detail::spawn_peer_link(sys, node->ctx_, m));
+  auto fwd = std::make_shared<detail::shard_forwarder>(node->ctx_, node->links_);
+  if (auto ok = rt.set_forwarder(fwd); !ok) {
+    node->leave();
+    return std::move(ok).error();
+  }
+  log(log_level::info, "cluster: node '" + cfg.node_id + "' listening on " + self.host + ":"
+                         + std::to_string(node->port_) + ", owns "
+                         + std::to_string(cfg.shards.shards_of(cfg.node_id).size()) + " of "
+                         + std::to_string(cfg.shards.shard_count()) + " shards");
+  return node;
+}
+
+cluster_node::~cluster_node() {
+  leave();
+}
+
+cluster_status cluster_node::status() const {
+  cluster_status s;
+  const auto& cfg = ctx_->config;
+  s.node_id = cfg.node_id;
+  s.shards = cfg.shards;
+  for (const auto& m : cfg.members) {
+    member_status ms;
+    ms.id = m.id;
+    ms.host = m.host;
+    ms.port = m.port;
+    ms.self = m.id == cfg.node_id;
+    ms.shards = cfg.shards.shards_of(m.id).size();
+    if (ms.self) {
+      ms.state = link_state::up;
+    } else {
+      auto h = ctx_->health.get(m.id);
+      ms.state = h.state;
+      ms.last_error = h.last_error;
+      ms.connects = h.connects;
+    }
+    s.members.push_back(std::move(ms));
+  }
+  return s;
+}
+
+void cluster_node::leave() {
+  if (!endpoint_)
+    return;
+  auto& sys = ctx_->rt->system();
+  (void)sys.middleman().unpublish(endpoint_, port_);
+  // Waits until the links (commands in flight to peers fail with unavailable) and the
+  // endpoint are gone: none of them may touch the runtime after this returns.
+  std::vector<caf::actor> actors{endpoint_};
+  for (auto& [id, link] : links_)
+    actors.push_back(link);
+  {
+    caf::scoped_actor self{sys};
+    for (auto& a : actors) {
+      self->monitor(a);
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    }
+    for (std::size_t i = 0; i < actors.size(); ++i)
+      self->receive([](const caf::down_msg&) {},
+                    caf::after(std::chrono::seconds(5)) >> [] {
+                      log(log_level::error, "cluster: an actor did not stop within 5 s");
+                    });
+  }
+  links_.clear();
+  endpoint_ = nullptr;
+}
+
+} // namespace annal::cluster

@@ -1,0 +1,154 @@
+#include "endpoint.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <unordered_map>
+
+#include "annal/caf_error.hpp"
+#include "annal/cluster/fencing.hpp"
+#include "annal/cluster/handshake.hpp"
+#include "annal/log.hpp"
+#include "wire.hpp"
+
+namespace annal::cluster::detail {
+
+namespace {
+
+// A peer that said hello and has not proved the secret yet.
+struct pending_peer {
+  std::string id;
+  std::string client_nonce;
+  std::string server_nonce;
+};
+
+struct endpoint_state {
+  std::shared_ptr<node_context> ctx;
+  std::map<caf::actor_addr, pending_peer> pending;
+  // Admitted senders (the peers' link actors, through their proxies) and their node ids.
+  std::map<caf::actor_addr, std::string> admitted;
+  std::unordered_map<uint64_t, caf::typed_response_promise<uint8_t, std::string, uint64_t, uint64_t, bool>> replies;
+  uint64_t next_reply = 0;
+  static inline const char* name = "annal.cluster.endpoint";
+};
+
+using self_ptr = caf::stateful_actor<endpoint_state>*;
+
+std::string describe(const caf::strong_actor_ptr& sender) {
+  return sender ? caf::to_string(sender->node()) : std::string{"an anonymous sender"};
+}
+
+command_options options_from(const std::vector<std::string>& ids, uint8_t kind, uint64_t version,
+                             int64_t timeout_ms, std::chrono::milliseconds bound) {
+  command_options o;
+  if (ids.size() == 3) {
+    o.command_id = ids[0];
+    o.correlation_id = ids[1];
+    o.causation_id = ids[2];
+  }
+  switch (static_cast<expected_version::kind>(kind)) {
+    case expected_version::kind::no_stream: o.expected = expected_version::no_stream(); break;
+    case expected_version::kind::stream_exists: o.expected = expected_version::stream_exists(); break;
+    case expected_version::kind::exact: o.expected = expected_version::exact(version); break;
+    default: o.expected = expected_version::any(); break;
+  }
+  // A command still queued here when the sender stops waiting must not run later.
+  o.timeout = std::min(std::chrono::milliseconds{std::max<int64_t>(timeout_ms, 0)}, bound);
+  return o;
+}
+
+caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
+  self->state.ctx = std::move(ctx);
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    self->state.pending.erase(dm.source);
+    self->state.admitted.erase(dm.source);
+  });
+  return {
+    [self](hello_atom, const std::string& peer, const std::string& client_nonce)
+      -> caf::result<std::string, std::string> {
+      auto& st = self->state;
+      const auto& cfg = st.ctx->config;
+      auto sender = self->current_sender();
+      bool known = false;
+      for (const auto& m : cfg.members)
+        known = known || (m.id == peer && m.id != cfg.node_id);
+      if (!known || !sender || client_nonce.size() != 64) {
+        log(log_level::warning, "cluster: refused a hello from " + describe(sender) + " claiming to be '"
+                                  + peer + "': not a member of this cluster");
+        return to_caf_error(make_error(errc::unavailable, "not a member of this cluster"));
+      }
+      auto nonce = make_nonce();
+      if (!nonce)
+        return to_caf_error(nonce.error());
+      auto proof = server_proof(cfg.secret, cfg.node_id, peer, client_nonce, *nonce);
+      auto addr = caf::actor_cast<caf::actor_addr>(sender);
+      st.admitted.erase(addr);
+      st.pending[addr] = {peer, client_nonce, *nonce};
+      self->monitor(sender);
+      return {*nonce, std::move(proof)};
+    },
+    [self](prove_atom, const std::string& proof) -> caf::result<caf::atom_value> {
+      auto& st = self->state;
+      const auto& cfg = st.ctx->config;
+      auto sender = self->current_sender();
+      auto addr = caf::actor_cast<caf::actor_addr>(sender);
+      auto i = st.pending.find(addr);
+      if (i == st.pending.end())
+        return to_caf_error(make_error(errc::unavailable, "say hello first"));
+      auto p = std::move(i->second);
+      st.pending.erase(i);
+      auto expected = client_proof(cfg.secret, cfg.node_id, p.id, p.client_nonce, p.server_nonce);
+      if (!proofs_equal(proof, expected)) {
+        log(log_level::warning, "cluster: refused peer '" + p.id + "' (" + describe(sender)
+                                  + "): it does not know the cluster secret");
+        return to_caf_error(make_error(errc::unavailable, "wrong cluster secret"));
+      }
+      st.admitted[addr] = p.id;
+      log(log_level::info, "cluster: admitted peer '" + p.id + "'");
+      return caf::ok_atom::value;
+    },
+    [self](forward_atom, const std::string& category, const std::string& aggregate_id,
+           const std::string& stream_id, uint16_t shard, uint64_t epoch, const std::string& bytes,
+           const std::vector<std::string>& ids, uint8_t kind, uint64_t version, int64_t timeout_ms)
+      -> caf::result<uint8_t, std::string, uint64_t, uint64_t, bool> {
+      auto& st = self->state;
+      const auto& cfg = st.ctx->config;
+      auto sender = self->current_sender();
+      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0) {
+        log(log_level::warning, "cluster: refused a command from " + describe(sender)
+                                  + ": the peer has not proved the cluster secret");
+        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
+      }
+      if (auto ok = check_ownership(cfg.shards, cfg.node_id, stream_id, shard, epoch); !ok) {
+        auto w = to_wire(command_result{ok.error()});
+        return {std::get<0>(w), std::get<1>(w), 0, 0, false};
+      }
+      forwarded_command cmd{category, aggregate_id, stream_id, bytes,
+                            options_from(ids, kind, version, timeout_ms, cfg.forward_timeout)};
+      auto rp = self->make_response_promise<uint8_t, std::string, uint64_t, uint64_t, bool>();
+      auto id = st.next_reply++;
+      st.replies.emplace(id, rp);
+      // The runtime answers on one of its threads: hop back into this actor to deliver.
+      caf::actor me = caf::actor_cast<caf::actor>(self);
+      st.ctx->rt->run_forwarded(cmd, [me, id](command_result r) {
+        caf::anon_send(me, reply_atom::value, id, to_wire(r));
+      });
+      return rp;
+    },
+    [self](reply_atom, uint64_t id, const wire_reply& w) {
+      auto i = self->state.replies.find(id);
+      if (i == self->state.replies.end())
+        return;
+      i->second.deliver(std::get<0>(w), std::get<1>(w), std::get<2>(w), std::get<3>(w), std::get<4>(w));
+      self->state.replies.erase(i);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_endpoint(caf::actor_system& sys, std::shared_ptr<node_context> ctx) {
+  return sys.spawn(endpoint, std::move(ctx));
+}
+
+} // namespace annal::cluster::detail

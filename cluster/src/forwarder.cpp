@@ -1,0 +1,26 @@
+#include "forwarder.hpp"
+
+#include <caf/send.hpp>
+
+#include "wire.hpp"
+
+namespace annal::cluster::detail {
+
+bool shard_forwarder::is_remote(std::string_view stream_id) const {
+  const auto& map = ctx_->config.shards;
+  return map.owner(map.shard_of(stream_id)).node != ctx_->config.node_id;
+}
+
+void shard_forwarder::forward(forwarded_command cmd, std::function<void(command_result)> done) {
+  const auto& map = ctx_->config.shards;
+  auto shard = map.shard_of(cmd.stream_id);
+  const auto& owner = map.owner(shard);
+  auto i = links_.find(owner.node);
+  if (i == links_.end())
+    return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
+  outbound_command out{std::move(cmd), shard, owner.epoch,
+                       std::make_shared<annal::detail::once_callback>(std::move(done))};
+  caf::anon_send(i->second, std::move(out));
+}
+
+} // namespace annal::cluster::detail

@@ -1,0 +1,30 @@
+// Internal: the runtime's forwarder for a node: the shard map says where a stream lives,
+// the owner's link takes the command.
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include <map>
+#include <memory>
+
+#include "annal/command_forwarder.hpp"
+#include "node_context.hpp"
+
+namespace annal::cluster::detail {
+
+class shard_forwarder : public command_forwarder {
+public:
+  shard_forwarder(std::shared_ptr<node_context> ctx, std::map<std::string, caf::actor> links)
+    : ctx_(std::move(ctx)), links_(std::move(links)) {}
+
+  bool is_remote(std::string_view stream_id) const override;
+  void forward(forwarded_command cmd, std::function<void(command_result)> done) override;
+
+private:
+  std::shared_ptr<node_context> ctx_;
+  // Fixed at join(); read by any thread. A link that exited (the node left) drops what it
+  // is sent, and the command's callback answers unavailable.
+  std::map<std::string, caf::actor> links_;
+};
+
+} // namespace annal::cluster::detail

@@ -1,0 +1,177 @@
+#include "peer_link.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "annal/caf_error.hpp"
+#include "annal/cluster/handshake.hpp"
+#include "annal/log.hpp"
+#include "wire.hpp"
+
+namespace annal::cluster::detail {
+
+namespace {
+
+constexpr auto min_backoff = std::chrono::milliseconds{100};
+constexpr auto max_backoff = std::chrono::milliseconds{2000};
+// Connecting and each handshake step on loopback take milliseconds; this only bounds a
+// peer that accepts the connection and then says nothing.
+constexpr auto step_timeout = std::chrono::seconds{2};
+
+struct link_state_data {
+  std::shared_ptr<node_context> ctx;
+  member peer;
+  caf::actor remote;   // the peer's endpoint (a proxy), set while connected
+  bool up = false;
+  bool retry_scheduled = false;
+  // Incremented per attempt: answers of an older attempt are ignored.
+  uint64_t attempt = 0;
+  std::chrono::milliseconds backoff = min_backoff;
+  std::string last_error;
+  static inline const char* name = "annal.cluster.link";
+};
+
+using self_ptr = caf::stateful_actor<link_state_data>*;
+
+void set_state(self_ptr self, link_state s, std::string why = {}) {
+  auto& st = self->state;
+  st.up = s == link_state::up;
+  st.last_error = why;
+  st.ctx->health.set(st.peer.id, s, std::move(why));
+}
+
+// Gives up the current connection (if any) and tries again after the backoff.
+void fail(self_ptr self, link_state s, const std::string& why) {
+  auto& st = self->state;
+  // Once per change (a peer that stays away is retried quietly).
+  if (st.up || (s == link_state::refused && st.last_error != why))
+    log(log_level::warning, "cluster: link to '" + st.peer.id + "' " + to_string(s) + ": " + why);
+  if (st.remote)
+    self->demonitor(st.remote);
+  st.remote = nullptr;
+  ++st.attempt;
+  set_state(self, s, why);
+  if (!st.retry_scheduled) {
+    st.retry_scheduled = true;
+    self->delayed_send(self, st.backoff, connect_atom::value);
+    st.backoff = std::min(st.backoff * 2, std::chrono::milliseconds{max_backoff});
+  }
+}
+
+void prove(self_ptr self, uint64_t attempt, const std::string& client_nonce) {
+  auto& st = self->state;
+  const auto& cfg = st.ctx->config;
+  self->request(st.remote, step_timeout, hello_atom::value, cfg.node_id, client_nonce)
+    .then(
+      [self, attempt, client_nonce](const std::string& server_nonce, const std::string& proof) {
+        auto& s = self->state;
+        if (attempt != s.attempt)
+          return;
+        const auto& c = s.ctx->config;
+        auto expected = server_proof(c.secret, s.peer.id, c.node_id, client_nonce, server_nonce);
+        if (!proofs_equal(proof, expected))
+          return fail(self, link_state::refused, "the peer does not know the cluster secret");
+        auto mine = client_proof(c.secret, s.peer.id, c.node_id, client_nonce, server_nonce);
+        self->request(s.remote, step_timeout, prove_atom::value, mine)
+          .then(
+            [self, attempt](caf::atom_value) {
+              auto& s2 = self->state;
+              if (attempt != s2.attempt)
+                return;
+              s2.backoff = min_backoff;
+              set_state(self, link_state::up);
+              log(log_level::info, "cluster: link to '" + s2.peer.id + "' is up");
+            },
+            [self, attempt](caf::error& e) {
+              if (attempt == self->state.attempt)
+                fail(self, link_state::refused, "the peer refused our proof: " + from_caf_error(e).message);
+            });
+      },
+      [self, attempt](caf::error& e) {
+        if (attempt == self->state.attempt)
+          fail(self, link_state::refused, "the peer refused our hello: " + from_caf_error(e).message);
+      });
+}
+
+void connect(self_ptr self) {
+  auto& st = self->state;
+  st.retry_scheduled = false;
+  auto attempt = ++st.attempt;
+  set_state(self, link_state::connecting, st.last_error);
+  auto mm = self->home_system().middleman().actor_handle();
+  self->request(mm, step_timeout, caf::connect_atom::value, st.peer.host, st.peer.port)
+    .then(
+      [self, attempt](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto& s = self->state;
+        if (attempt != s.attempt)
+          return;
+        if (!ptr)
+          return fail(self, link_state::down, "no cluster endpoint is published on that port");
+        s.remote = caf::actor_cast<caf::actor>(ptr);
+        self->monitor(s.remote);
+        auto nonce = make_nonce();
+        if (!nonce)
+          return fail(self, link_state::down, nonce.error().message);
+        prove(self, attempt, *nonce);
+      },
+      [self, attempt](caf::error& e) {
+        if (attempt == self->state.attempt)
+          fail(self, link_state::down, "cannot connect: " + self->system().render(e));
+      });
+}
+
+void forward(self_ptr self, outbound_command& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote) {
+    (*out.done)(make_error(errc::unavailable, "node '" + st.peer.id + "', owner of shard "
+                                               + std::to_string(out.shard) + ", is unreachable"
+                                               + (st.last_error.empty() ? "" : ": " + st.last_error)));
+    return;
+  }
+  const auto& o = out.cmd.options;
+  auto bound = std::min(o.timeout, st.ctx->config.forward_timeout);
+  std::vector<std::string> ids{o.command_id, o.correlation_id, o.causation_id};
+  auto done = out.done;
+  auto peer = st.peer.id;
+  self
+    ->request(st.remote, bound, forward_atom::value, out.cmd.category, out.cmd.aggregate_id,
+              out.cmd.stream_id, out.shard, out.epoch, out.cmd.command_bytes, ids,
+              static_cast<uint8_t>(o.expected.which()), o.expected.version(),
+              static_cast<int64_t>(o.timeout.count()))
+    .then(
+      [done](uint8_t code, std::string& msg, uint64_t version, uint64_t position, bool dup) {
+        (*done)(from_wire(wire_reply{code, std::move(msg), version, position, dup}));
+      },
+      [done, peer, bound](caf::error& e) {
+        if (e == caf::sec::request_timeout)
+          return (*done)(make_error(errc::unavailable, "no reply from node '" + peer + "' within "
+                                                         + std::to_string(bound.count())
+                                                         + " ms (the command may have run there)"));
+        auto err = from_caf_error(e);
+        if (err.code == errc::timeout || err.code == errc::io_error)
+          err = make_error(errc::unavailable, "node '" + peer + "': " + err.message);
+        (*done)(std::move(err));
+      });
+}
+
+caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member peer) {
+  self->state.ctx = std::move(ctx);
+  self->state.peer = std::move(peer);
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    if (dm.source == self->state.remote.address())
+      fail(self, link_state::down, "the connection was lost");
+  });
+  connect(self);
+  return {
+    [self](connect_atom) { connect(self); },
+    [self](outbound_command& out) { forward(self, out); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_peer_link(caf::actor_system& sys, std::shared_ptr<node_context> ctx, member peer) {
+  return sys.spawn(peer_link, std::move(ctx), std::move(peer));
+}
+
+} // namespace annal::cluster::detail

@@ -1,0 +1,19 @@
+// Internal: this node's link to one peer. It connects to the peer's endpoint through CAF's
+// middleman, proves the secret and checks the peer's proof, then forwards the commands of
+// the peer's shards. While it is not up, commands fail at once with `unavailable`; a lost
+// or refused connection is retried with a bounded backoff (100 ms doubling to 2 s), so a
+// returning peer is used again without restarting anyone.
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+
+#include "node_context.hpp"
+
+namespace annal::cluster::detail {
+
+/// Spawns the link to `peer` (a member of ctx->config other than this node).
+caf::actor spawn_peer_link(caf::actor_system& sys, std::shared_ptr<node_context> ctx, member peer);
+
+} // namespace annal::cluster::detail

@@ -1,0 +1,107 @@
+// The endpoint admits nothing before the secret is proved: a raw CAF client that reaches
+// the published endpoint gets every command refused, and a wrong proof is refused and
+// logged without the secret.
+#include <catch2/catch.hpp>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <mutex>
+#include <optional>
+
+#include "annal/caf_error.hpp"
+#include "annal/cluster/cluster_config.hpp"
+#include "annal/cluster/handshake.hpp"
+#include "annal/log.hpp"
+#include "cluster_harness.hpp"
+#include "wire.hpp"
+
+using namespace annal;
+using namespace annal::cluster;
+
+namespace {
+
+const std::string secret = "admission-test-secret-0123456789";
+
+struct captured_log {
+  std::mutex mx;
+  std::string text;
+  captured_log() {
+    set_log_sink([this](log_level, std::string_view m) {
+      std::lock_guard<std::mutex> guard{mx};
+      text.append(m).push_back('\n');
+    });
+  }
+  ~captured_log() { set_log_sink(nullptr); }
+  std::string get() {
+    std::lock_guard<std::mutex> guard{mx};
+    return text;
+  }
+};
+
+} // namespace
+
+TEST_CASE("the endpoint refuses commands and wrong proofs from a peer that has not proved the secret",
+          "[cluster][secret]") {
+  captured_log logs;
+  annal::test::temp_dir dir;
+  auto pa = annal::test::free_port();
+  auto pb = annal::test::free_port();
+  ::setenv("ANNAL_TEST_ADMISSION_SECRET", secret.c_str(), 1);
+  auto cfg = parse_cluster_config(R"({"secret_env": "ANNAL_TEST_ADMISSION_SECRET", "members": [
+      {"id": "a", "host": "127.0.0.1", "port": )" + std::to_string(pa) + R"(},
+      {"id": "b", "host": "127.0.0.1", "port": )" + std::to_string(pb) + "}]}", "a");
+  REQUIRE(cfg);
+  auto map = cfg->shards;
+  annal::test::test_node a{dir / "a", std::move(*cfg)}; // b never runs: the raw client poses as b
+
+  caf::actor_system_config client_cfg;
+  client_cfg.load<caf::io::middleman>();
+  client_cfg.set("scheduler.max-threads", 1);
+  register_error_category(client_cfg);
+  caf::actor_system client{client_cfg};
+  {
+    auto ep = caf::io::remote_actor(client, "127.0.0.1", pa);
+    REQUIRE(ep);
+    caf::scoped_actor self{client};
+    std::string stream;
+    for (int i = 0; stream.empty(); ++i)
+      if (map.owner(map.shard_of("counter-" + std::to_string(i))).node == "a")
+        stream = "counter-" + std::to_string(i);
+    auto shard = map.shard_of(stream);
+    auto forward = [&] {
+      std::optional<errc> refused;
+      self->request(*ep, std::chrono::seconds(5), cluster::detail::forward_atom::value, std::string{"counter"},
+                    stream.substr(8), stream, shard, uint64_t{1}, std::string{}, std::vector<std::string>{"", "", ""},
+                    uint8_t{0}, uint64_t{0}, int64_t{1000})
+        .receive([&](uint8_t, std::string&, uint64_t, uint64_t, bool) {},
+                 [&](caf::error& e) { refused = from_caf_error(e).code; });
+      return refused;
+    };
+    // No handshake at all.
+    CHECK(forward() == errc::unavailable);
+    // A hello, then a proof made with the wrong secret.
+    auto nonce = make_nonce();
+    REQUIRE(nonce);
+    std::string server_nonce;
+    self->request(*ep, std::chrono::seconds(5), cluster::detail::hello_atom::value, std::string{"b"}, *nonce)
+      .receive([&](std::string& sn, std::string&) { server_nonce = sn; }, [&](caf::error&) {});
+    REQUIRE(server_nonce.size() == 64);
+    bool proof_refused = false;
+    self->request(*ep, std::chrono::seconds(5), cluster::detail::prove_atom::value,
+                  client_proof("not-the-secret-of-this-cluster!!", "a", "b", *nonce, server_nonce))
+      .receive([&](caf::atom_value) {}, [&](caf::error&) { proof_refused = true; });
+    CHECK(proof_refused);
+    CHECK(forward() == errc::unavailable);
+    // A stranger's hello is refused outright.
+    bool stranger_refused = false;
+    self->request(*ep, std::chrono::seconds(5), cluster::detail::hello_atom::value, std::string{"z"}, *nonce)
+      .receive([&](std::string&, std::string&) {}, [&](caf::error&) { stranger_refused = true; });
+    CHECK(stranger_refused);
+  }
+  CHECK(a.rt->store().last_position().value_or(0) == 0);
+  auto text = logs.get();
+  CHECK(text.find("refused peer 'b'") != std::string::npos);
+  CHECK(text.find("refused a command") != std::string::npos);
+  CHECK(text.find(secret) == std::string::npos);
+}

@@ -1,0 +1,98 @@
+// In-process cluster nodes for the forwarding tests: each a runtime with its own actor
+// system (and middleman) on a data folder of its own, joined to a cluster on 127.0.0.1
+// ports chosen free at run time.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cereal/types/variant.hpp> // the counter's command is a variant: forwarded serialized
+
+#include "annal/cluster/cluster_node.hpp"
+#include "annal/runtime.hpp"
+#include "counter_aggregate.hpp"
+#include "temp_dir.hpp"
+
+namespace annal::test {
+
+/// A TCP port that was free a moment ago on 127.0.0.1 (bound to 0, then released).
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
+      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+/// Polls `pred` every 10 ms until true or `timeout` passed; returns its last value.
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return pred();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+/// One node: a runtime hosting the counter aggregate, joined to the cluster.
+struct test_node {
+  std::unique_ptr<runtime> rt;
+  std::unique_ptr<cluster::cluster_node> node;
+
+  test_node(const std::filesystem::path& dir, cluster::cluster_config cfg) {
+    runtime_config rc;
+    rc.data_dir = dir;
+    rc.mode = durability::no_sync;
+    rc.caf_args = {"--scheduler.max-threads=2"};
+    cluster::cluster_node::prepare(rc);
+    auto r = runtime::open(rc);
+    if (!r)
+      throw std::runtime_error(r.error().to_string());
+    rt = std::move(*r);
+    if (auto ok = rt->register_aggregate<ctr::counter>(); !ok)
+      throw std::runtime_error(ok.error().to_string());
+    auto n = cluster::cluster_node::join(*rt, std::move(cfg));
+    if (!n)
+      throw std::runtime_error(n.error().to_string());
+    node = std::move(*n);
+    if (auto ok = rt->start(); !ok)
+      throw std::runtime_error(ok.error().to_string());
+  }
+  ~test_node() { stop(); }
+
+  void stop() {
+    if (node)
+      node->leave();
+    if (rt)
+      (void)rt->stop();
+    node.reset();
+    rt.reset();
+  }
+
+  /// True when this node's link to `peer` is in state `s`.
+  bool link_is(const std::string& peer, cluster::link_state s) const {
+    for (const auto& m : node->status().members)
+      if (m.id == peer)
+        return m.state == s;
+    return false;
+  }
+};
+
+} // namespace annal::test

@@ -1,0 +1,117 @@
+// The cluster file: members, the deterministic initial shard map, overrides, the secret's
+// sources, and that the shard map's function is the journal's.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "annal/cluster/cluster_config.hpp"
+#include "annal/event_store.hpp"
+#include "temp_dir.hpp"
+
+using namespace annal::cluster;
+
+namespace {
+
+const std::string secret = "0123456789abcdef-cluster-secret";
+
+std::string three_members(const std::string& secret_line) {
+  return R"({"members": [{"id": "c", "host": "127.0.0.1", "port": 7003},
+                          {"id": "a", "host": "127.0.0.1", "port": 7001},
+                          {"id": "b", "host": "127.0.0.1", "port": 7002}], )"
+         + secret_line + "}";
+}
+
+} // namespace
+
+TEST_CASE("the initial shard map is the same on every node and spreads shards round robin by sorted id",
+          "[cluster][config]") {
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", secret.c_str(), 1);
+  auto text = three_members(R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")");
+  auto a = parse_cluster_config(text, "a");
+  auto c = parse_cluster_config(text, "c");
+  REQUIRE(a);
+  REQUIRE(c);
+  REQUIRE(a->shards.shard_count() == 64);
+  CHECK(a->forward_timeout == std::chrono::milliseconds{1000});
+  CHECK(a->secret == secret);
+  for (uint16_t s = 0; s < 64; ++s) {
+    CHECK(a->shards.owner(s) == c->shards.owner(s));
+    CHECK(a->shards.owner(s).node == std::string(1, static_cast<char>('a' + s % 3)));
+    CHECK(a->shards.owner(s).epoch == 1);
+  }
+  CHECK(a->shards.shards_of("a").size() == 22);
+  CHECK(a->self().port == 7001);
+  CHECK(c->self().port == 7003);
+}
+
+TEST_CASE("shard overrides set an owner and an epoch; bad ones are refused", "[cluster][config]") {
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", secret.c_str(), 1);
+  auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
+  auto ok = parse_cluster_config(
+    three_members(env + R"(, "shard_count": 8, "shards": {"3": {"owner": "a", "epoch": 7}})"), "b");
+  REQUIRE(ok);
+  CHECK(ok->shards.shard_count() == 8);
+  CHECK(ok->shards.owner(3) == shard_owner{"a", 7});
+  for (const auto* bad : {R"(, "shards": {"64": {"owner": "a"}})", R"(, "shards": {"1": {"owner": "z"}})",
+                          R"(, "shards": {"1": {"owner": "a", "epoch": 0}})", R"(, "shard_count": 0)"}) {
+    auto r = parse_cluster_config(three_members(env + bad), "a");
+    INFO(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == annal::errc::bad_request);
+  }
+}
+
+TEST_CASE("the secret comes from a file or an environment variable and is never in an error",
+          "[cluster][config]") {
+  annal::test::temp_dir dir;
+  auto file = dir / "secret";
+  std::ofstream{file} << secret << "\n";
+  auto from_file = parse_cluster_config(three_members(R"("secret_file": ")" + file.string() + "\""), "a");
+  REQUIRE(from_file);
+  CHECK(from_file->secret == secret); // the newline of `echo secret > file` is not part of it
+
+  std::ofstream{dir / "short"} << "tooshort";
+  auto too_short = parse_cluster_config(three_members(R"("secret_file": ")" + (dir / "short").string() + "\""), "a");
+  REQUIRE_FALSE(too_short);
+  CHECK(too_short.error().message.find("tooshort") == std::string::npos);
+
+  ::unsetenv("ANNAL_TEST_CLUSTER_UNSET");
+  CHECK_FALSE(parse_cluster_config(three_members(R"("secret_env": "ANNAL_TEST_CLUSTER_UNSET")"), "a"));
+  CHECK_FALSE(parse_cluster_config(three_members(R"("members2": 1)"), "a"));
+  auto missing = load_cluster_config(dir / "missing.json", "a");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == annal::errc::io_error);
+}
+
+TEST_CASE("members must be unique and the node must be one of them", "[cluster][config]") {
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", secret.c_str(), 1);
+  auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
+  CHECK_FALSE(parse_cluster_config(three_members(env), "d"));
+  CHECK_FALSE(parse_cluster_config(R"({"members": [{"id": "a", "host": "127.0.0.1", "port": 1},
+                                                   {"id": "a", "host": "127.0.0.1", "port": 2}], )"
+                                     + env + "}", "a"));
+  CHECK_FALSE(parse_cluster_config("not json", "a"));
+}
+
+TEST_CASE("an aggregate's shard in the map is the shard the journal stores with its events",
+          "[cluster][config]") {
+  annal::test::temp_dir dir;
+  annal::store_options o;
+  o.dir = dir / "journal";
+  o.mode = annal::durability::no_sync;
+  auto store = annal::event_store::open(o);
+  REQUIRE(store);
+  auto map = shard_map::assign({"a", "b"}, o.shard_count);
+  for (int i = 0; i < 50; ++i) {
+    auto stream = "counter-" + std::to_string(i);
+    annal::new_event e;
+    e.type = "t";
+    e.payload = "x";
+    REQUIRE((*store)->append(stream, annal::expected_version::any(), {e}));
+    auto evs = (*store)->read_stream(stream);
+    REQUIRE(evs);
+    REQUIRE(evs->size() == 1);
+    CHECK(evs->front().shard == map.shard_of(stream));
+  }
+}
