@@ -219,9 +219,7 @@ result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& i
   if (found && newest.last_version() > s.head)
     s.head = newest.last_version();
   if (!a.expected.matches(s.head))
-    return make_error(errc::conflict, "stream '" + a.stream_id + "': expected version "
-                                        + a.expected.to_string() + ", actual version "
-                                        + std::to_string(s.head));
+    return make_conflict("stream '" + a.stream_id + "'", a.expected, s.head);
   append_result r{a.stream_id, s.head, 0, 0};
   if (a.events.empty())
     return r;

@@ -148,8 +148,18 @@ api_error to_api_error(const annal::error& e) {
     case errc::io_error:
     case errc::corrupt:
     case errc::unknown_event_type: return {500, "internal", e.to_string()};
+    case errc::handler_fault: return {500, "handler_fault", "a bug in the shop's code: " + e.message};
   }
   return {500, "internal", e.to_string()};
+}
+
+api_error to_command_error(const annal::error& e, const std::string& entity, bool creates,
+                           bool must_exist) {
+  if (e.conflict && creates && e.conflict->actual > 0)
+    return conflict("already_exists", entity + " exists already");
+  if (e.conflict && must_exist && e.conflict->actual == 0)
+    return not_found("no " + entity);
+  return to_api_error(e);
 }
 
 namespace {

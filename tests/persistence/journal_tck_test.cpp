@@ -379,6 +379,8 @@ TEST_CASE_METHOD(journal_fixture, "an existing stream version is never overwritt
   CHECK_THAT(msg, Contains(std::string{pid}));
   CHECK_THAT(msg, Contains("2")); // expected
   CHECK_THAT(msg, Contains("5")); // actual
+  // ... and as values, for callers that choose their answer by them.
+  CHECK(r.error().conflict == version_conflict{expected_version::exact(2), 5});
   auto evs = read(s(), pid);
   REQUIRE(versions_of(evs) == V{1, 2, 3, 4, 5});
   CHECK(evs[2].payload == "e3");
@@ -421,6 +423,7 @@ TEST_CASE_METHOD(journal_fixture,
   auto refused = s().append("new-1", expected_version::stream_exists(), one("x"));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == errc::conflict);
+  CHECK(refused.error().conflict == version_conflict{expected_version::stream_exists(), 0});
   CHECK(head_of(s(), "new-1").head == 0);
   CHECK(last_pos(s()) == 5);
   auto ok = s().append(pid, expected_version::stream_exists(), one("e6"));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "annal/call_user_code.hpp"
 #include "annal/projection.hpp"
 
 namespace annal {
@@ -55,14 +56,7 @@ public:
                global_position& failed_at) override {
     std::unique_lock<std::shared_mutex> lock{mx_};
     for (const auto& e : events) {
-      status ok;
-      try {
-        ok = handler_(model_, e);
-      } catch (const std::exception& ex) {
-        ok = make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
-      } catch (...) {
-        ok = make_error(errc::rejected, "handler threw a non-standard exception");
-      }
+      auto ok = call_user_code("handler", [&] { return handler_(model_, e); });
       if (!ok) {
         failed_at = e.position;
         position_ = e.position - 1; // everything before the failing event is applied

@@ -134,6 +134,13 @@ private:
 /// 503, io_error and corrupt -> 500 internal, ...).
 http::api_error to_api_error(const annal::error& e);
 
+/// The API error of a failed command on `entity` (e.g. "order 'o-1'"). A version conflict
+/// is told in the client's words from the versions it carries: 409 already_exists when the
+/// command `creates` and the stream has events, 404 when it `must_exist` and has none;
+/// anything else as to_api_error.
+http::api_error to_command_error(const annal::error& e, const std::string& entity, bool creates,
+                                 bool must_exist);
+
 /// A fresh order id: derived from the idempotency key when there is one (so that a
 /// retried request addresses the same order), random otherwise.
 std::string new_order_id(const std::string& idempotency_key);
