@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <typeindex>
@@ -93,18 +94,16 @@ public:
     if (corrupt)
       return make_error(errc::corrupt, "event of type '" + std::string{type}
                                          + "' failed its checksum");
-    std::string_view name;
-    uint32_t current = 0;
-    if (auto n = names_.find(std::type_index{typeid(T)}); n != names_.end()) {
-      name = n->second;
-      current = find(name)->current_version;
-    } else if constexpr (detail::has_event_type<T>::value) {
-      name = event_traits<T>::name;
-      current = event_traits<T>::schema_version;
-    } else {
+    auto named = name_of<T>();
+    if (!named)
       return make_error(errc::unknown_event_type, "the type to decode '" + std::string{type}
                                                     + "' into is not registered");
-    }
+    std::string_view name = *named;
+    uint32_t current = 0;
+    if (auto e = find(name))
+      current = e->current_version;
+    else if constexpr (detail::has_event_type<T>::value)
+      current = event_traits<T>::schema_version;
     if (type != name)
       return make_error(errc::unknown_event_type,
                         "expected '" + std::string{name} + "', got '" + std::string{type} + "'");
@@ -114,6 +113,18 @@ public:
     if (!bytes)
       return std::move(bytes).error();
     return from_bytes<T>(*bytes);
+  }
+
+  /// The stored type name of T: the one it was registered under (add<T>(name, version)),
+  /// else event_traits<T>::name; none when T has neither.
+  template <class T>
+  std::optional<std::string_view> name_of() const {
+    if (auto n = names_.find(std::type_index{typeid(T)}); n != names_.end())
+      return std::string_view{n->second};
+    if constexpr (detail::has_event_type<T>::value)
+      return event_traits<T>::name;
+    else
+      return std::nullopt;
   }
 
   /// Renders any registered event's payload as JSON (after upcasting). Errors as upcast(),
