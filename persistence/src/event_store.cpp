@@ -10,6 +10,7 @@
 #include "envelope_codec.hpp"
 #include "shard.hpp"
 #include "event_store_impl.hpp"
+#include "meta_keys.hpp"
 #include "snapshot_codec.hpp"
 #include "stream_record.hpp"
 
@@ -19,10 +20,6 @@ using detail::as_val;
 using detail::as_view;
 
 namespace {
-
-constexpr std::string_view last_position_key = "last_position";
-constexpr std::string_view format_key = "format_version";
-constexpr std::string_view node_id_key = "node_id";
 
 std::string random_node_id() {
   std::random_device rd;
@@ -34,12 +31,9 @@ std::string random_node_id() {
   return id;
 }
 
-constexpr std::string_view shard_count_key = "shard_count";
-constexpr std::string_view indexed_through_key = "indexed_through";
-
 result<uint32_t> load_format(detail::lmdb_env& env) {
   return env.read([&](const detail::txn& t) -> result<uint32_t> {
-    MDB_val k = as_val(format_key), v;
+    MDB_val k = as_val(meta_key::format), v;
     int rc = t.get(env.dbi(meta_table), k, v);
     if (rc == MDB_NOTFOUND)
       return uint32_t{0};
@@ -62,21 +56,21 @@ status init_meta(detail::lmdb_env& env, uint16_t shard_count) {
   return env.write([&](detail::txn& t) -> status {
     char fmt[4];
     detail::store_le<uint32_t>(fmt, journal_format_version);
-    MDB_val k = as_val(format_key), v{4, fmt};
+    MDB_val k = as_val(meta_key::format), v{4, fmt};
     if (int rc = t.put(env.dbi(meta_table), k, v); rc != 0)
       return detail::lmdb_error(rc, "write format version");
     auto id = random_node_id();
-    MDB_val nk = as_val(node_id_key), nv = as_val(id);
+    MDB_val nk = as_val(meta_key::node_id), nv = as_val(id);
     if (int rc = t.put(env.dbi(meta_table), nk, nv); rc != 0)
       return detail::lmdb_error(rc, "write node id");
     char count[2];
     detail::store_le<uint16_t>(count, shard_count);
-    MDB_val sk = as_val(shard_count_key), sv{2, count};
+    MDB_val sk = as_val(meta_key::shard_count), sv{2, count};
     if (int rc = t.put(env.dbi(meta_table), sk, sv); rc != 0)
       return detail::lmdb_error(rc, "write shard count");
     char zero[8];
     detail::store_be64(zero, 0);
-    MDB_val ik = as_val(indexed_through_key), iv{8, zero};
+    MDB_val ik = as_val(meta_key::indexed_through), iv{8, zero};
     if (int rc = t.put(env.dbi(meta_table), ik, iv); rc != 0)
       return detail::lmdb_error(rc, "write indexed_through");
     return {};
@@ -85,7 +79,7 @@ status init_meta(detail::lmdb_env& env, uint16_t shard_count) {
 
 result<uint16_t> load_shard_count(detail::lmdb_env& env) {
   return env.read([&](const detail::txn& t) -> result<uint16_t> {
-    MDB_val k = as_val(shard_count_key), v;
+    MDB_val k = as_val(meta_key::shard_count), v;
     int rc = t.get(env.dbi(meta_table), k, v);
     if (rc == MDB_NOTFOUND)
       return uint16_t{0};
@@ -173,7 +167,7 @@ result<global_position> lmdb_event_store::impl::load_last_position(const detail:
     else if (rc != 0 && rc != MDB_NOTFOUND)
       return detail::lmdb_error(rc, "read the newest event");
   }
-  MDB_val k = as_val(last_position_key), v;
+  MDB_val k = as_val(meta_key::last_position), v;
   int rc = t.get(dbi(meta_table), k, v);
   if (rc == MDB_NOTFOUND)
     return newest;
@@ -187,7 +181,7 @@ result<global_position> lmdb_event_store::impl::load_last_position(const detail:
 status lmdb_event_store::impl::store_last_position(detail::txn& t, global_position p) {
   char buf[8];
   detail::store_be64(buf, p);
-  MDB_val k = as_val(last_position_key), v{8, buf};
+  MDB_val k = as_val(meta_key::last_position), v{8, buf};
   if (int rc = t.put(dbi(meta_table), k, v); rc != 0)
     return detail::lmdb_error(rc, "write last position");
   return {};

@@ -10,6 +10,7 @@
 #include "crash_point.hpp"
 #include "envelope_codec.hpp"
 #include "event_store_impl.hpp"
+#include "meta_keys.hpp"
 
 namespace annal {
 
@@ -17,8 +18,6 @@ using detail::as_val;
 using detail::as_view;
 
 namespace {
-
-constexpr std::string_view indexed_through_key = "indexed_through";
 
 // Calls `fn(stream_id, run)` for each event of `events` in (after, through], as one-event
 // runs, coalescing consecutive events of one stream. A record whose header does not parse
@@ -60,7 +59,7 @@ void append_run(std::vector<detail::index_run>& runs, const detail::index_run& r
 
 result<global_position> lmdb_event_store::impl::load_indexed_through(const detail::txn& t,
                                                                 global_position last) const {
-  MDB_val k = as_val(indexed_through_key), v;
+  MDB_val k = as_val(meta_key::indexed_through), v;
   int rc = t.get(dbi(meta_table), k, v);
   if (rc == MDB_NOTFOUND)
     return last; // format 2: every append wrote its index entry
@@ -194,7 +193,7 @@ status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ct
   detail::crash_point("merge.written");
   char mark[8];
   detail::store_be64(mark, ctx.last);
-  MDB_val k = as_val(indexed_through_key), v{8, mark};
+  MDB_val k = as_val(meta_key::indexed_through), v{8, mark};
   if (int rc = t.put(dbi(meta_table), k, v); rc != 0)
     return detail::lmdb_error(rc, "write indexed_through");
   return {};

@@ -17,6 +17,7 @@
 #include "crash_point.hpp"
 #include "envelope_codec.hpp"
 #include "event_store_impl.hpp"
+#include "meta_keys.hpp"
 #include "shard.hpp"
 
 namespace annal {
@@ -26,10 +27,6 @@ using detail::as_view;
 
 namespace {
 
-constexpr std::string_view format_key = "format_version";
-constexpr std::string_view shard_count_key = "shard_count";
-constexpr std::string_view indexed_through_key = "indexed_through";
-constexpr std::string_view upgrade_key = "upgrade_through";
 constexpr std::size_t default_batch_events = 65536;
 
 // Events per upgrade transaction; tests shrink it (ANNAL_JOURNAL_UPGRADE_BATCH) to kill an
@@ -56,7 +53,7 @@ struct upgrade_state {
 
 result<upgrade_state> load_state(const detail::txn& t, MDB_dbi meta, uint16_t wanted_shards) {
   upgrade_state s;
-  MDB_val k = as_val(format_key), v;
+  MDB_val k = as_val(meta_key::format), v;
   int rc = t.get(meta, k, v);
   if (rc != 0 || v.mv_size != 4)
     return make_error(errc::corrupt, "no journal format record");
@@ -66,7 +63,7 @@ result<upgrade_state> load_state(const detail::txn& t, MDB_dbi meta, uint16_t wa
     s.shard_count = wanted_shards;
     return s;
   }
-  MDB_val uk = as_val(upgrade_key), uv;
+  MDB_val uk = as_val(meta_key::upgrade_through), uv;
   rc = t.get(meta, uk, uv);
   if (rc == MDB_NOTFOUND)
     return s;
@@ -74,7 +71,7 @@ result<upgrade_state> load_state(const detail::txn& t, MDB_dbi meta, uint16_t wa
     return make_error(errc::corrupt, "malformed upgrade_through record");
   s.needed = s.started = true;
   s.through = detail::load_be64(static_cast<const char*>(uv.mv_data));
-  MDB_val sk = as_val(shard_count_key), sv;
+  MDB_val sk = as_val(meta_key::shard_count), sv;
   if (t.get(meta, sk, sv) != 0 || sv.mv_size != 2)
     return make_error(errc::corrupt, "an upgrade in progress lacks its shard count");
   s.shard_count = detail::load_le<uint16_t>(static_cast<const char*>(sv.mv_data));
@@ -117,9 +114,9 @@ status lmdb_event_store::impl::upgrade_format(
       detail::store_le<uint16_t>(count, state->shard_count);
       detail::store_be64(indexed, *last);
       detail::store_be64(zero, 0);
-      for (int rc : {put_meta(t, meta, format_key, fmt, 4), put_meta(t, meta, shard_count_key, count, 2),
-                     put_meta(t, meta, indexed_through_key, indexed, 8),
-                     put_meta(t, meta, upgrade_key, zero, 8)})
+      for (int rc : {put_meta(t, meta, meta_key::format, fmt, 4), put_meta(t, meta, meta_key::shard_count, count, 2),
+                     put_meta(t, meta, meta_key::indexed_through, indexed, 8),
+                     put_meta(t, meta, meta_key::upgrade_through, zero, 8)})
         if (rc != 0)
           return detail::lmdb_error(rc, "start the upgrade");
       return {};
@@ -135,7 +132,7 @@ status lmdb_event_store::impl::upgrade_format(
     bool finished = false;
     uint64_t batch_done = 0;
     auto ok = lmdb.write([&](detail::txn& t) -> status {
-      MDB_val uk = as_val(upgrade_key), uv;
+      MDB_val uk = as_val(meta_key::upgrade_through), uv;
       if (int rc = t.get(meta, uk, uv); rc != 0 || uv.mv_size != 8)
         return make_error(errc::corrupt, "the upgrade lost its upgrade_through record");
       auto through = detail::load_be64(static_cast<const char*>(uv.mv_data));
@@ -203,14 +200,14 @@ status lmdb_event_store::impl::upgrade_format(
       }
       finished = batch_done < per_batch;
       if (finished) {
-        MDB_val k = as_val(upgrade_key);
+        MDB_val k = as_val(meta_key::upgrade_through);
         if (int rc = t.del(meta, k); rc != 0)
           return detail::lmdb_error(rc, "finish the upgrade");
         return {};
       }
       char mark[8];
       detail::store_be64(mark, last_seen);
-      if (int rc = put_meta(t, meta, upgrade_key, mark, 8); rc != 0)
+      if (int rc = put_meta(t, meta, meta_key::upgrade_through, mark, 8); rc != 0)
         return detail::lmdb_error(rc, "write upgrade_through");
       return {};
     });

@@ -5,13 +5,13 @@
 
 namespace shop::http::detail {
 
-namespace {
-
 std::optional<api_error> check_id(const std::string& id, const char* what) {
   if (!valid_id(id))
     return bad_request(std::string{what} + " must be 1-64 characters of [A-Za-z0-9._-]");
   return std::nullopt;
 }
+
+namespace {
 
 // The lines of an order: 1..max_order_lines objects {sku, quantity}; a repeated sku is
 // merged into its first line.

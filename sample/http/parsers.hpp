@@ -3,6 +3,7 @@
 // parameters (queries), and returns the typed request or the error.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace shop::http::detail {
 
 /// Path parameters in route order, e.g. {"sku-1"} for /products/{sku}/price.
 using captures = std::vector<std::string>;
+
+/// An error naming `what` when `id` is not a valid aggregate id (command_parsers.cpp).
+std::optional<api_error> check_id(const std::string& id, const char* what);
 
 // -- commands (command_parsers.cpp) ---------------------------------------------------------
 parse_result parse_create_product(const json& body, command_meta meta, const captures& c);

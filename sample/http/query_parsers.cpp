@@ -24,12 +24,6 @@ std::optional<api_error> read_query_meta(const request_view& req, query_meta& q)
   return read_param(req, "min_position", q.min_position);
 }
 
-std::optional<api_error> check_id(const std::string& id, const char* what) {
-  if (!valid_id(id))
-    return bad_request(std::string{what} + " must be 1-64 characters of [A-Za-z0-9._-]");
-  return std::nullopt;
-}
-
 std::optional<api_error> read_limit(const request_view& req, uint64_t& limit) {
   limit = default_event_page;
   if (auto e = read_param(req, "limit", limit))

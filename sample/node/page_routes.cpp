@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "json_response.hpp"
 #include "shop/domain/inventory.hpp"
 #include "shop/domain/order.hpp"
 #include "shop/domain/product.hpp"
@@ -38,11 +39,6 @@ npm --prefix web run build</pre>
 <p>or start the node with <code>--web-root DIR</code> naming a folder that holds them.</p>
 </body></html>
 )";
-
-http_response ok_json(const json& body) {
-  return http_response{200, body.dump(-1, ' ', false, json::error_handler_t::replace),
-                       "application/json", false};
-}
 
 http_response error(const http::api_error& e) {
   return shop_service::error_response(e);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 
+#include "json_response.hpp"
 #include "shop/domain/order.hpp"
 #include "shop/node/render.hpp"
 #include "shop/node/shop_service.hpp"
@@ -17,13 +18,6 @@ using namespace shop::http;
 using nlohmann::json;
 
 namespace {
-
-http_response ok_json(const json& body) {
-  // Replace rather than throw on invalid UTF-8 (stored text is validated, but a response
-  // must never fail).
-  return http_response{200, body.dump(-1, ' ', false, json::error_handler_t::replace),
-                       "application/json", false};
-}
 
 // The error of a read-model read.
 http_response read_error(const annal::error& e) {

@@ -88,6 +88,12 @@ cli_run run_program(const std::string& program, const std::vector<std::string>& 
   return r;
 }
 
+cli_run run_shop_node(const std::string& data_dir, std::chrono::seconds timeout) {
+  return run_program(SHOP_NODE_BINARY, {"--data", data_dir, "--http", "127.0.0.1:0",
+                                        "--scheduler.max-threads=2"},
+                     timeout);
+}
+
 annal_process::annal_process(const std::vector<std::string>& args)
   : annal_process(ANNAL_CLI, args) {}
 

@@ -33,6 +33,10 @@ cli_run run_annal(const std::vector<std::string>& args,
 cli_run run_program(const std::string& program, const std::vector<std::string>& args,
                     std::chrono::seconds timeout = std::chrono::seconds(60));
 
+/// Runs the shop node on `data_dir` (HTTP on a free loopback port, 2 scheduler threads) until
+/// it exits or `timeout` passes: for a node that must refuse to start.
+cli_run run_shop_node(const std::string& data_dir, std::chrono::seconds timeout);
+
 /// A running `annal` (e.g. tail), or another program. Killed on destruction if still running.
 class annal_process {
 public:

@@ -67,12 +67,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-cli_run start_node(const temp_dir& data) {
-  return run_program(SHOP_NODE_BINARY, {"--data", data.path().string(), "--http", "127.0.0.1:0",
-                                        "--scheduler.max-threads=2"},
-                     std::chrono::seconds(60));
-}
-
 void require_verify_reports(const temp_dir& data, const std::string& store, bool structural) {
   auto r = run_annal({"--data", data.path().string(), "--json", "verify"});
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
@@ -92,7 +86,7 @@ void require_verify_reports(const temp_dir& data, const std::string& store, bool
 }
 
 void require_node_refuses(const temp_dir& data, const std::string& store) {
-  auto r = start_node(data);
+  auto r = run_shop_node(data.path().string(), std::chrono::seconds(60));
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.signal == 0);
   REQUIRE(r.exit_code == 1);

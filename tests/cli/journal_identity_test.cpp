@@ -19,12 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-cli_run start_node(const temp_dir& data) {
-  return run_program(SHOP_NODE_BINARY, {"--data", data.path().string(), "--http", "127.0.0.1:0",
-                                        "--scheduler.max-threads=2"},
-                     std::chrono::seconds(30));
-}
-
 std::unique_ptr<runtime> open_shop(const temp_dir& data) {
   runtime_config cfg;
   cfg.data_dir = data.path();
@@ -46,7 +40,7 @@ TEST_CASE("read models beside a deleted journal are refused at start, and rebuil
   REQUIRE(last > 5);
   std::filesystem::remove_all(data / "journal");
 
-  auto node = start_node(data);
+  auto node = run_shop_node(data.path().string(), std::chrono::seconds(30));
   INFO("node stderr: " << node.err);
   REQUIRE(node.signal == 0);
   REQUIRE(node.exit_code == 1);

@@ -26,5 +26,6 @@ build_and_run() {
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 build_and_run find_package -DCMAKE_PREFIX_PATH="$work/prefix"
-build_and_run add_subdirectory -DANNAL_SOURCE_DIR="$src"
+# Batched (unity) compiles: this variant builds the libraries from source once more.
+build_and_run add_subdirectory -DANNAL_SOURCE_DIR="$src" -DANNAL_UNITY_BUILD=ON
 echo "check.sh: both consumers built and ran the example" >&2

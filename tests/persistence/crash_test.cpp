@@ -112,9 +112,9 @@ child_outcome run_and_kill(const std::filesystem::path& dir, uint64_t seed,
   const std::string seed_arg = std::to_string(seed);
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
     ::dup2(fds[1], STDOUT_FILENO); // the duplicate does not inherit O_CLOEXEC
     ::execl(exe.c_str(), exe.c_str(), dir_arg.c_str(), seed_arg.c_str(),
             static_cast<char*>(nullptr));
@@ -139,11 +139,11 @@ child_outcome run_and_kill(const std::filesystem::path& dir, uint64_t seed,
     }
   }};
   std::this_thread::sleep_for(run_for);
-  ::kill(pid, SIGKILL); // the child is not reaped yet, so its pid cannot have been reused
+  ::kill(child, SIGKILL); // the child is not reaped yet, so its pid cannot have been reused
   reader.join();
   ::close(fds[0]);
   child_outcome out;
-  while (::waitpid(pid, &out.wait_status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(child, &out.wait_status, 0) < 0 && errno == EINTR) {
   }
 
   // Only complete lines count: the kill may cut the last one (it cannot, as each line is

@@ -17,7 +17,7 @@ using namespace annal;
 
 namespace {
 
-std::unique_ptr<read_model_store> open_rm(const std::filesystem::path& dir,
+std::unique_ptr<read_model_store> open_group_store(const std::filesystem::path& dir,
                                           std::size_t initial_map = std::size_t{64} << 20) {
   store_options o;
   o.dir = dir;
@@ -60,7 +60,7 @@ std::string key_of(int thread, int i) {
 TEST_CASE("concurrent read-model writes share commits, and each write is durable when it returns",
           "[read_models][storage]") {
   test::temp_dir dir;
-  auto rm = open_rm(dir.path());
+  auto rm = open_group_store(dir.path());
   auto table = rm->table("rows");
   REQUIRE(table);
   const int threads = 8, per_thread = 40;
@@ -88,7 +88,7 @@ TEST_CASE("concurrent read-model writes share commits, and each write is durable
 TEST_CASE("a failing or throwing read-model write undoes only its own writes in a shared commit",
           "[read_models][storage]") {
   test::temp_dir dir;
-  auto rm = open_rm(dir.path());
+  auto rm = open_group_store(dir.path());
   auto table = rm->table("rows");
   REQUIRE(table);
   const int threads = 8, per_thread = 30;
@@ -133,7 +133,7 @@ TEST_CASE("a failing or throwing read-model write undoes only its own writes in 
 
 TEST_CASE("shared read-model commits grow the map and keep every write", "[read_models][storage]") {
   test::temp_dir dir;
-  auto rm = open_rm(dir.path(), std::size_t{1} << 20); // 1 MiB: several doublings below
+  auto rm = open_group_store(dir.path(), std::size_t{1} << 20); // 1 MiB: several doublings below
   auto table = rm->table("rows");
   REQUIRE(table);
   const int threads = 6, per_thread = 60;

@@ -9,14 +9,6 @@
 using namespace shop::test;
 using nlohmann::json;
 
-namespace {
-
-uint64_t position_of(const reply& r) {
-  return r.json["position"].get<uint64_t>();
-}
-
-} // namespace
-
 TEST_CASE("min_position reads your own writes at once", "[shop][contract][query]") {
   shop_fixture f;
   auto c = f.client();
@@ -24,12 +16,12 @@ TEST_CASE("min_position reads your own writes at once", "[shop][contract][query]
   for (int i = 1; i <= 25; ++i) {
     auto r = c.restock("pen", 1);
     REQUIRE(r.status == 200);
-    auto level = c.get("/inventory/pen?min_position=" + std::to_string(position_of(r)));
+    auto level = c.get("/inventory/pen?min_position=" + std::to_string(r.position()));
     REQUIRE(level.status == 200);
     CHECK(level.json["on_hand"] == i); // no polling: the read waited for the write
     auto p = c.post("/products/pen/price", {{"price_cents", 100 + i}});
     REQUIRE(p.status == 200);
-    CHECK(c.get("/products/pen?min_position=" + std::to_string(position_of(p))).json["price_cents"] == 100 + i);
+    CHECK(c.get("/products/pen?min_position=" + std::to_string(p.position())).json["price_cents"] == 100 + i);
   }
 }
 
@@ -69,7 +61,7 @@ TEST_CASE("an order can be read as of any of its versions", "[shop][contract][qu
   CHECK(c.get("/orders/o-1?at_version=x").status == 400);
   CHECK(c.get("/orders/o-2?at_version=1").status == 404);
   // The latest, from the read model, matches the latest version loaded from the journal.
-  auto now = c.order("o-1", position_of(paid));
+  auto now = c.order("o-1", paid.position());
   auto at3 = c.get("/orders/o-1?at_version=3");
   CHECK(now.json == at3.json);
 }
@@ -126,7 +118,7 @@ TEST_CASE("projections, health and metrics report on the node", "[shop][contract
   CHECK(health.json["status"] == "ok");
   CHECK(health.json["position"].get<uint64_t>() >= 2);
 
-  REQUIRE(c.get("/inventory/pen?min_position=" + std::to_string(position_of(r))).status == 200);
+  REQUIRE(c.get("/inventory/pen?min_position=" + std::to_string(r.position())).status == 200);
   auto p = c.get("/projections");
   REQUIRE(p.status == 200);
   std::set<std::string> names;

@@ -31,23 +31,6 @@ struct ack {
 
 const std::vector<std::string> skus = {"a", "b", "c"};
 
-// Every OrderPlaced in the global log: acknowledged or not, each order is fulfilment's.
-std::vector<std::string> all_orders(shop_client& c) {
-  std::vector<std::string> out;
-  uint64_t after = 0;
-  for (;;) {
-    auto page = c.get("/events?after=" + std::to_string(after) + "&limit=1000");
-    REQUIRE(page.status == 200);
-    const auto& evs = page.json["events"];
-    for (const auto& e : evs)
-      if (e["type"] == "OrderPlaced")
-        out.push_back(e["data"]["order_id"].get<std::string>());
-    if (evs.empty())
-      return out;
-    after = evs.back()["position"].get<uint64_t>();
-  }
-}
-
 // Every row of every shop table, by table and key.
 using table_dump = std::map<std::string, std::map<std::string, std::string>>;
 
@@ -167,7 +150,9 @@ TEST_CASE("kill -9 under load loses no acknowledged command and read models equa
     CHECK(e.json["events"][0]["position"] == a.position);
     CHECK(e.json["events"][0]["type"] == a.type);
   }
-  auto orders = all_orders(c);
+  auto placed = c.placed_order_ids();
+  REQUIRE(placed);
+  auto orders = *placed;
   REQUIRE(await_quiet(c, orders));
   auto broken = check_invariants(c, skus, orders);
   for (const auto& b : broken)

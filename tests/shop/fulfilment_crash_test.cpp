@@ -34,7 +34,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> skus = {"k0", "k1", "k2"};
+const std::vector<std::string> crash_skus = {"k0", "k1", "k2"};
 
 std::string status_of(shop_client& c, const std::string& id) {
   auto o = c.order(id);
@@ -52,24 +52,6 @@ bool caught_up(shop_client& c) {
   return true;
 }
 
-// Every order in the journal, acknowledged or not (each is fulfilment's).
-std::vector<std::string> all_orders(shop_client& c) {
-  std::vector<std::string> out;
-  uint64_t after = 0;
-  for (int pages = 0; pages < 10000; ++pages) {
-    auto page = c.get("/events?after=" + std::to_string(after) + "&limit=1000");
-    REQUIRE(page.status == 200);
-    const auto& evs = page.json["events"];
-    for (const auto& e : evs)
-      if (e["type"] == "OrderPlaced")
-        out.push_back(e["data"]["order_id"].get<std::string>());
-    if (evs.empty())
-      break;
-    after = evs.back()["position"].get<uint64_t>();
-  }
-  return out;
-}
-
 // The scripted life of four orders, covering every fulfilment step: A is rejected (k1 is
 // short), B is confirmed, paid and shipped, C is confirmed and cancelled, D is confirmed
 // and cancelled by the payment timeout. Each stage waits for fulfilment, or returns false
@@ -81,7 +63,7 @@ public:
   bool paused() const { return std::filesystem::exists(marker_); }
 
   bool run() {
-    for (const auto& sku : skus)
+    for (const auto& sku : crash_skus)
       REQUIRE(c_.create_product(sku, "Item " + sku, 100).status == 201);
     REQUIRE(c_.restock("k0", 10).status == 200);
     REQUIRE(c_.restock("k1", 2).status == 200);
@@ -221,7 +203,7 @@ TEST_CASE("fulfilment killed at every step boundary never confirms or ships an o
     script s{c, marker};
     if (s.run()) {
       ran_through = true; // the script has fewer than n fault points: all were visited
-      auto broken = check_invariants(c, skus, {"A", "B", "C", "D"});
+      auto broken = check_invariants(c, crash_skus, {"A", "B", "C", "D"});
       CHECK(broken.empty());
       CHECK(unbacked_confirmations(c).empty());
       break;
@@ -229,15 +211,17 @@ TEST_CASE("fulfilment killed at every step boundary never confirms or ships an o
     ++boundaries;
     auto point = read_file(marker);
     // The world moves on at the boundary: stock arrives for every sku.
-    for (const auto& sku : skus)
+    for (const auto& sku : crash_skus)
       REQUIRE(c.restock(sku, 5).status == 200);
     node->kill9();
     node = std::make_unique<node_process>(dir / "data", std::vector<std::string>{"--payment-timeout", "2s"});
     shop_client after{node->host(), node->port()};
-    auto orders = all_orders(after);
+    auto placed = after.placed_order_ids();
+    REQUIRE(placed);
+    auto orders = *placed;
     INFO("killed at fault point " << n << " (" << point << "); node log:\n" << node->log());
     REQUIRE(settled(after, orders));
-    auto broken = check_invariants(after, skus, orders);
+    auto broken = check_invariants(after, crash_skus, orders);
     for (auto& b : unbacked_confirmations(after))
       broken.push_back(std::move(b));
     for (const auto& b : broken)
@@ -256,7 +240,7 @@ TEST_CASE("fulfilment stays exact across random kill -9 under a concurrent workl
   auto node = std::make_unique<node_process>(dir / "data");
   {
     shop_client c{node->host(), node->port()};
-    for (const auto& sku : skus) {
+    for (const auto& sku : crash_skus) {
       REQUIRE(c.create_product(sku, "Item " + sku, 100).status == 201);
       REQUIRE(c.restock(sku, 20).status == 200);
     }
@@ -275,9 +259,9 @@ TEST_CASE("fulfilment stays exact across random kill -9 under a concurrent workl
           auto pick = r() % 10;
           if (pick < 5 || mine.empty()) {
             auto id = "r" + std::to_string(round) + "-" + std::to_string(t) + "-" + std::to_string(i);
-            std::vector<std::pair<std::string, int64_t>> lines{{skus[r() % 3], 1 + r() % 4}};
+            std::vector<std::pair<std::string, int64_t>> lines{{crash_skus[r() % 3], 1 + r() % 4}};
             if (r() % 2)
-              lines.emplace_back(skus[r() % 3], 1 + r() % 4);
+              lines.emplace_back(crash_skus[r() % 3], 1 + r() % 4);
             if (lines.size() == 2 && lines[0].first == lines[1].first)
               lines.pop_back();
             if (w.place_order("c" + std::to_string(t), lines, id).status == 201)
@@ -292,7 +276,7 @@ TEST_CASE("fulfilment stays exact across random kill -9 under a concurrent workl
           } else if (pick < 8) {
             (void)w.post("/orders/" + mine[r() % mine.size()] + "/cancel", json::object());
           } else {
-            (void)w.restock(skus[r() % 3], 1 + r() % 3);
+            (void)w.restock(crash_skus[r() % 3], 1 + r() % 3);
           }
         }
       });
@@ -303,10 +287,12 @@ TEST_CASE("fulfilment stays exact across random kill -9 under a concurrent workl
       w.join();
     node = std::make_unique<node_process>(dir / "data");
     shop_client c{node->host(), node->port()};
-    auto orders = all_orders(c);
+    auto placed = c.placed_order_ids();
+    REQUIRE(placed);
+    auto orders = *placed;
     INFO("round " << round << ", " << orders.size() << " orders");
     REQUIRE(await_quiet(c, orders, 120s));
-    auto broken = check_invariants(c, skus, orders);
+    auto broken = check_invariants(c, crash_skus, orders);
     for (auto& b : unbacked_confirmations(c))
       broken.push_back(std::move(b));
     for (const auto& b : broken)

@@ -9,10 +9,6 @@ using nlohmann::json;
 
 namespace {
 
-uint64_t position_of(const reply& r) {
-  return r.json["position"].get<uint64_t>();
-}
-
 json inventory_at(shop_client& c, const std::string& sku, uint64_t min_position = 0) {
   return c.get("/inventory/" + sku + "?min_position=" + std::to_string(min_position)).json;
 }
@@ -32,7 +28,7 @@ TEST_CASE("an order is confirmed, paid and shipped", "[shop][contract][lifecycle
   CHECK(placed.json["order_id"] == "o-1");
   CHECK(placed.json["version"] == 1);
   // Read your own write: the order is there at once, with catalog prices.
-  auto read = c.order("o-1", position_of(placed));
+  auto read = c.order("o-1", placed.position());
   REQUIRE(read.status == 200);
   CHECK(read.json["customer_id"] == "ann");
   CHECK(read.json["total_cents"] == 2 * 250 + 3 * 100);
@@ -55,21 +51,21 @@ TEST_CASE("an order is confirmed, paid and shipped", "[shop][contract][lifecycle
   REQUIRE(paid.status == 200);
   CHECK(paid.json["order_id"] == "o-1");
   CHECK(paid.json["version"] == 3);
-  auto sales = c.get("/reports/sales?min_position=" + std::to_string(position_of(paid)));
+  auto sales = c.get("/reports/sales?min_position=" + std::to_string(paid.position()));
   CHECK(sales.json == json{{"skus", json::array({{{"sku", "ink"}, {"units", 3}, {"revenue_cents", 300}},
                                                  {{"sku", "pen"}, {"units", 2}, {"revenue_cents", 500}}})}});
   CHECK(c.post("/orders/o-1/cancel", json::object()).error() == "rejected"); // paid
 
   auto shipped = c.post_raw("/orders/o-1/ship", "", "");
   REQUIRE(shipped.status == 200);
-  CHECK(c.order("o-1", position_of(shipped)).json["status"] == "shipped");
+  CHECK(c.order("o-1", shipped.position()).json["status"] == "shipped");
   // Fulfilment ships the stock: on hand and reserved both drop.
   CHECK(eventually([&] {
     auto pen = inventory_at(c, "pen");
     return pen["on_hand"] == 8 && pen["reserved"] == 0 && pen["available"] == 8;
   }));
   CHECK(c.post("/orders/o-1/ship", json::object()).error() == "rejected");
-  auto list = c.get("/customers/ann/orders?min_position=" + std::to_string(position_of(shipped)));
+  auto list = c.get("/customers/ann/orders?min_position=" + std::to_string(shipped.position()));
   CHECK(list.json == json{{"orders", json::array({{{"order_id", "o-1"}, {"status", "shipped"}, {"total_cents", 800}}})}});
   // Shipped orders still count as sales.
   CHECK(c.get("/reports/sales").json["skus"][1]["units"] == 2);
@@ -107,7 +103,7 @@ TEST_CASE("a cancelled order releases its reservations", "[shop][contract][lifec
   CHECK(eventually([&] { return inventory_at(c, "pen")["reserved"] == 4; }));
   auto cancelled = c.post("/orders/o-3/cancel", {{"reason", "changed my mind"}});
   REQUIRE(cancelled.status == 200);
-  auto o = c.order("o-3", position_of(cancelled));
+  auto o = c.order("o-3", cancelled.position());
   CHECK(o.json["status"] == "cancelled");
   CHECK(o.json["reason"] == "changed my mind");
   CHECK(eventually([&] { return inventory_at(c, "pen")["available"] == 5; }));
@@ -137,5 +133,5 @@ TEST_CASE("orders need catalog skus and fresh ids", "[shop][contract][lifecycle]
   REQUIRE(priced.status == 200);
   auto o6 = c.place_order("dan", {{"pen", 1}}, "o-6");
   REQUIRE(o6.status == 201);
-  CHECK(c.order("o-6", position_of(o6)).json["total_cents"] == 999);
+  CHECK(c.order("o-6", o6.position()).json["total_cents"] == 999);
 }

@@ -43,7 +43,7 @@ const char* status_of(global_position checkpoint, global_position head, bool has
   return checkpoint < head ? "behind" : "ahead of the journal";
 }
 
-outcome<exit_code> run(context& ctx) {
+outcome<exit_code> run_projections(context& ctx) {
   auto folder = find_data_folder(ctx.data);
   if (!folder)
     return folder.error();
@@ -113,7 +113,7 @@ outcome<exit_code> run(context& ctx) {
 void add_projections_command(CLI::App& app, runner& chosen) {
   auto* cmd = app.add_subcommand("projections", "checkpoints, lag behind the journal and parked "
                                                 "events of every projection and process manager");
-  cmd->callback([&chosen] { chosen = run; });
+  cmd->callback([&chosen] { chosen = run_projections; });
 }
 
 } // namespace annal::cli

@@ -50,7 +50,7 @@ void add_size(record& r, const std::string& name, uint64_t bytes) {
   r.number(name, bytes).json_only().text(name, format_bytes(bytes)).table_only();
 }
 
-outcome<exit_code> run(context& ctx) {
+outcome<exit_code> run_stats(context& ctx) {
   auto folder = find_data_folder(ctx.data);
   if (!folder)
     return folder.error();
@@ -126,7 +126,7 @@ outcome<exit_code> run(context& ctx) {
 void add_stats_command(CLI::App& app, runner& chosen) {
   auto* cmd = app.add_subcommand("stats", "counts and sizes: events, streams per category, "
                                           "snapshots, store and map use, last position");
-  cmd->callback([&chosen] { chosen = run; });
+  cmd->callback([&chosen] { chosen = run_stats; });
 }
 
 } // namespace annal::cli

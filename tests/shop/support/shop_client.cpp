@@ -164,4 +164,22 @@ std::string shop_client::await_decided(const std::string& id) {
   return status;
 }
 
+std::optional<std::vector<std::string>> shop_client::placed_order_ids() {
+  std::vector<std::string> out;
+  uint64_t after = 0;
+  for (int pages = 0; pages < 100000; ++pages) {
+    auto page = get("/events?after=" + std::to_string(after) + "&limit=1000");
+    if (page.status != 200)
+      return std::nullopt;
+    const auto& evs = page.json["events"];
+    for (const auto& e : evs)
+      if (e["type"] == "OrderPlaced")
+        out.push_back(e["data"]["order_id"].get<std::string>());
+    if (evs.empty())
+      break;
+    after = evs.back()["position"].get<uint64_t>();
+  }
+  return out;
+}
+
 } // namespace shop::test

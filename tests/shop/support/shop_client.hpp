@@ -6,7 +6,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace shop::test {
 
@@ -20,6 +22,8 @@ struct reply {
 
   /// The error code of an error body ("" otherwise).
   std::string error() const;
+  /// The global position an acknowledged command's body names.
+  uint64_t position() const { return json["position"].get<uint64_t>(); }
   bool ok() const noexcept { return status >= 200 && status < 300; }
 };
 
@@ -52,6 +56,9 @@ public:
   reply order(const std::string& id, uint64_t min_position = 0);
   /// Polls the order until its status is not "placed" (fulfilment has decided), up to 30 s.
   std::string await_decided(const std::string& id);
+  /// The id of every OrderPlaced in the global log, acknowledged or not (each is
+  /// fulfilment's), read page by page; none when a page cannot be read.
+  std::optional<std::vector<std::string>> placed_order_ids();
 
 private:
   struct connection;
