@@ -14,6 +14,10 @@
 
 #include "journal_test_support.hpp"
 
+// The cases live in a namespace of their own: with unity builds several test files share
+// one translation unit, and the helpers must not leak into the others.
+namespace journal_tck_cases {
+
 using namespace annal;
 using namespace journal_test;
 using Catch::Matchers::Contains;
@@ -877,3 +881,5 @@ TEST_CASE_METHOD(journal_fixture, "stats count events, streams and snapshots",
   CHECK(after->events == 4);
   CHECK(after->last_position == 7);
 }
+
+} // namespace journal_tck_cases

@@ -12,6 +12,10 @@
 
 #include "journal_test_support.hpp"
 
+// The cases live in a namespace of their own: with unity builds several test files share
+// one translation unit, and the helpers must not leak into the others.
+namespace lmdb_journal_cases {
+
 using namespace annal;
 using namespace journal_test;
 
@@ -366,3 +370,5 @@ TEST_CASE_METHOD(journal_fixture, "a backup opens as a store holding the same ev
   REQUIRE_FALSE(refused);
   CHECK(refused.code() == errc::bad_request);
 }
+
+} // namespace lmdb_journal_cases

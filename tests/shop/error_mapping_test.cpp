@@ -7,6 +7,9 @@
 
 #include "shop/node/shop_service.hpp"
 
+// A namespace of its own: unity builds put several test files in one translation unit.
+namespace error_mapping_cases {
+
 using annal::errc;
 using annal::expected_version;
 using shop::node::to_api_error;
@@ -75,3 +78,5 @@ TEST_CASE("a command's version conflict is answered from the versions it carries
   auto refused = to_command_error(annal::make_error(errc::rejected, "paid already"), "order 'o1'", false, true);
   CHECK(refused.code == "rejected");
 }
+
+} // namespace error_mapping_cases

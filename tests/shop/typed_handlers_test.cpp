@@ -12,6 +12,9 @@
 #include "shop/domain/order.hpp"
 #include "shop/domain/product.hpp"
 
+// A namespace of its own: unity builds put several test files in one translation unit.
+namespace typed_handlers_cases {
+
 using namespace annal;
 
 namespace {
@@ -74,3 +77,5 @@ TEST_CASE("typed handlers decode every event type of the shop's aggregates", "[s
   check_every_event_decodes<shop::inventory>();
   check_every_event_decodes<shop::order>();
 }
+
+} // namespace typed_handlers_cases
