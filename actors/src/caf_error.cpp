@@ -13,14 +13,41 @@ caf::atom_value error_category() noexcept {
 }
 
 caf::error to_caf_error(const error& e) {
+  if (e.conflict) { // the versions travel as numbers: a caller decides on them, not on text
+    auto kind = static_cast<uint8_t>(e.conflict->expected.which());
+    return caf::error{static_cast<uint8_t>(e.code), error_category(),
+                      caf::make_message(e.message, kind, e.conflict->expected.version(),
+                                        e.conflict->actual)};
+  }
   return caf::error{static_cast<uint8_t>(e.code), error_category(), caf::make_message(e.message)};
 }
 
+namespace {
+
+expected_version expectation_of(uint8_t kind, stream_version v) {
+  switch (static_cast<expected_version::kind>(kind)) {
+    case expected_version::kind::no_stream: return expected_version::no_stream();
+    case expected_version::kind::stream_exists: return expected_version::stream_exists();
+    case expected_version::kind::exact: return expected_version::exact(v);
+    case expected_version::kind::any: break;
+  }
+  return expected_version::any();
+}
+
+} // namespace
+
 error from_caf_error(const caf::error& e) {
   if (e.category() == error_category()) {
+    const auto& ctx = e.context();
+    if (ctx.match_elements<std::string, uint8_t, uint64_t, uint64_t>()) {
+      auto out = make_error(static_cast<errc>(e.code()), ctx.get_as<std::string>(0));
+      out.conflict = version_conflict{expectation_of(ctx.get_as<uint8_t>(1), ctx.get_as<uint64_t>(2)),
+                                      ctx.get_as<uint64_t>(3)};
+      return out;
+    }
     std::string msg;
-    if (e.context().match_elements<std::string>())
-      msg = e.context().get_as<std::string>(0);
+    if (ctx.match_elements<std::string>())
+      msg = ctx.get_as<std::string>(0);
     return make_error(static_cast<errc>(e.code()), std::move(msg));
   }
   if (e.category() == caf::atom("system")) {
@@ -40,7 +67,7 @@ error from_caf_error(const caf::error& e) {
 void register_error_category(caf::actor_system_config& cfg) {
   cfg.add_error_category(error_category(), [](uint8_t code, caf::atom_value, const caf::message& ctx) {
     std::string out{to_string(static_cast<errc>(code))};
-    if (ctx.match_elements<std::string>())
+    if (ctx.size() > 0 && ctx.match_element<std::string>(0))
       out += ": " + ctx.get_as<std::string>(0);
     return out;
   });

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "annal/call_user_code.hpp"
+
 namespace annal {
 
 status clear_parked(read_model_txn& t, table_id parked, std::string_view projection) {
@@ -45,14 +47,7 @@ public:
       return {};
     return store_.write([&](read_model_txn& t) -> status {
       for (const auto& e : events) {
-        status ok;
-        try {
-          ok = handler_(t, e);
-        } catch (const std::exception& ex) {
-          ok = make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
-        } catch (...) {
-          ok = make_error(errc::rejected, "handler threw a non-standard exception");
-        }
+        auto ok = call_user_code("handler", [&] { return handler_(t, e); });
         if (!ok) {
           failed_at = e.position;
           return ok;

@@ -167,4 +167,48 @@ void projection_monitor::reset_position() {
   position_.store(0, std::memory_order_release);
 }
 
+std::function<bool()> notify_when_all(std::vector<std::shared_ptr<projection_monitor>> monitors,
+                                      global_position position,
+                                      std::function<void(std::optional<std::size_t>)> done) {
+  struct all_state {
+    std::vector<std::shared_ptr<projection_monitor>> monitors;
+    std::function<void(std::optional<std::size_t>)> done;
+    std::atomic<std::size_t> left{0};
+    std::atomic<bool> decided{false};
+    std::mutex mx; // guards tickets
+    std::vector<projection_monitor::wait_ticket> tickets;
+  };
+  auto st = std::make_shared<all_state>();
+  st->monitors = std::move(monitors);
+  st->done = std::move(done);
+  st->left = st->monitors.size();
+  st->tickets.resize(st->monitors.size(), 0);
+  if (st->monitors.empty()) {
+    st->decided = true;
+    st->done(std::nullopt);
+    return [] { return false; };
+  }
+  for (std::size_t i = 0; i < st->monitors.size(); ++i) {
+    auto ticket = st->monitors[i]->notify_when(position, [st, i](bool reached) {
+      if (!reached) {
+        if (!st->decided.exchange(true))
+          st->done(i);
+      } else if (st->left.fetch_sub(1) == 1 && !st->decided.exchange(true)) {
+        st->done(std::nullopt);
+      }
+    });
+    std::lock_guard<std::mutex> guard{st->mx};
+    st->tickets[i] = ticket;
+  }
+  return [st] {
+    if (st->decided.exchange(true))
+      return false;
+    std::lock_guard<std::mutex> guard{st->mx};
+    for (std::size_t i = 0; i < st->monitors.size(); ++i)
+      if (st->tickets[i] != 0)
+        st->monitors[i]->cancel(st->tickets[i]);
+    return true;
+  };
+}
+
 } // namespace annal

@@ -17,6 +17,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::timeout: return "timeout";
     case errc::unavailable: return "unavailable";
     case errc::overloaded: return "overloaded";
+    case errc::handler_fault: return "handler_fault";
   }
   return "unknown_error";
 }
@@ -32,6 +33,13 @@ bool is_transient(errc code) noexcept {
     default:
       return false;
   }
+}
+
+error make_conflict(const std::string& subject, expected_version expected, stream_version actual) {
+  return error{errc::conflict,
+               subject + ": expected version " + expected.to_string() + ", actual version "
+                 + std::to_string(actual),
+               version_conflict{expected, actual}};
 }
 
 std::string error::to_string() const {

@@ -95,7 +95,7 @@ result<uint16_t> load_shard_count(detail::lmdb_env& env) {
 
 // -- impl helpers -------------------------------------------------------------------------
 
-status event_store::impl::load_record(const detail::txn& t, std::string_view stream_id,
+status lmdb_event_store::impl::load_record(const detail::txn& t, std::string_view stream_id,
                                       stream_info& out, bool* exists) const {
   out = stream_info{};
   out.stream_id.assign(stream_id);
@@ -112,7 +112,7 @@ status event_store::impl::load_record(const detail::txn& t, std::string_view str
   return {};
 }
 
-status event_store::impl::load_stream(const detail::txn& t, detail::read_marks& m,
+status lmdb_event_store::impl::load_stream(const detail::txn& t, detail::read_marks& m,
                                       std::string_view stream_id, stream_info& out,
                                       std::vector<detail::index_run>& tail, bool& stale,
                                       detail::cursor* index) const {
@@ -143,7 +143,7 @@ status event_store::impl::load_stream(const detail::txn& t, detail::read_marks& 
   return {};
 }
 
-status event_store::impl::store_stream(detail::txn& t, const stream_info& s) {
+status lmdb_event_store::impl::store_stream(detail::txn& t, const stream_info& s) {
   char buf[detail::stream_record_size];
   detail::encode_stream_record(buf, s);
   MDB_val k = as_val(s.stream_id), v{sizeof(buf), buf};
@@ -152,7 +152,7 @@ status event_store::impl::store_stream(detail::txn& t, const stream_info& s) {
   return {};
 }
 
-result<global_position> event_store::impl::load_last_position(const detail::txn& t) const {
+result<global_position> lmdb_event_store::impl::load_last_position(const detail::txn& t) const {
   // The newest event's key, or the high-water mark kept when deletions removed the newest
   // events (positions are never reused), whichever is larger.
   global_position newest = 0;
@@ -178,7 +178,7 @@ result<global_position> event_store::impl::load_last_position(const detail::txn&
   return std::max(newest, detail::load_be64(static_cast<const char*>(v.mv_data)));
 }
 
-status event_store::impl::store_last_position(detail::txn& t, global_position p) {
+status lmdb_event_store::impl::store_last_position(detail::txn& t, global_position p) {
   char buf[8];
   detail::store_be64(buf, p);
   MDB_val k = as_val(meta_key::last_position), v{8, buf};
@@ -187,7 +187,7 @@ status event_store::impl::store_last_position(detail::txn& t, global_position p)
   return {};
 }
 
-result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& index,
+result<append_result> lmdb_event_store::impl::apply(detail::txn& t, detail::cursor& index,
                                                detail::write_ctx& ctx, const stream_append& a,
                                                timestamp_ns now) {
   if (auto ok = detail::validate_append(a, options()); !ok)
@@ -213,9 +213,7 @@ result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& i
   if (found && newest.last_version() > s.head)
     s.head = newest.last_version();
   if (!a.expected.matches(s.head))
-    return make_error(errc::conflict, "stream '" + a.stream_id + "': expected version "
-                                        + a.expected.to_string() + ", actual version "
-                                        + std::to_string(s.head));
+    return make_conflict("stream '" + a.stream_id + "'", a.expected, s.head);
   append_result r{a.stream_id, s.head, 0, 0};
   if (a.events.empty())
     return r;
@@ -275,15 +273,15 @@ result<append_result> event_store::impl::apply(detail::txn& t, detail::cursor& i
 
 // -- event_store ----------------------------------------------------------------------------
 
-event_store::event_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-event_store::~event_store() {
+lmdb_event_store::lmdb_event_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+lmdb_event_store::~lmdb_event_store() {
   if (impl_ && !impl_->options().read_only && impl_->mem.run_count() > 0) {
     std::lock_guard<std::mutex> guard{impl_->writer};
     (void)impl_->merge_locked(); // the runs are rebuilt from the events at the next open
   }
 }
 
-status event_store::merge_index() {
+status lmdb_event_store::merge_index() {
   if (impl_->options().read_only)
     return {};
   std::lock_guard<std::mutex> guard{impl_->writer};
@@ -295,7 +293,7 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
     options, {"events", "stream_index", "streams", "snapshots", "meta"}, 1, {"checkpoints"});
   if (!env)
     return std::move(env).error();
-  auto p = std::make_unique<impl>();
+  auto p = std::make_unique<lmdb_event_store::impl>();
   p->env = std::move(*env);
   p->merge_runs = options.index_merge_runs;
   // Tests run whole suites with merges at every commit (1) or every few (3) through this.
@@ -333,7 +331,7 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
       return std::move(count).error();
     p->shard_count = *count;
   }
-  return std::unique_ptr<event_store>{new event_store(std::move(p))};
+  return std::unique_ptr<event_store>{new lmdb_event_store(std::move(p))};
 }
 
 status event_store::upgrade(const store_options& options,
@@ -348,7 +346,7 @@ status event_store::upgrade(const store_options& options,
       o, {"events", "stream_index", "streams", "snapshots", "meta"}, 1, {"checkpoints"});
     if (!env)
       return std::move(env).error();
-    impl p;
+    lmdb_event_store::impl p;
     p.env = std::move(*env);
     auto format = load_format(*p.env);
     if (!format)
@@ -369,7 +367,7 @@ status event_store::upgrade(const store_options& options,
   return {};
 }
 
-result<append_result> event_store::append(std::string_view stream_id, expected_version expected,
+result<append_result> lmdb_event_store::append(std::string_view stream_id, expected_version expected,
                                           std::vector<new_event> events) {
   std::vector<stream_append> one;
   one.push_back(stream_append{std::string{stream_id}, expected, std::move(events)});
@@ -379,7 +377,7 @@ result<append_result> event_store::append(std::string_view stream_id, expected_v
   return std::move(r->front());
 }
 
-result<std::vector<append_result>> event_store::append(std::vector<stream_append> appends) {
+result<std::vector<append_result>> lmdb_event_store::append(std::vector<stream_append> appends) {
   // Any write error (including a failed expectation) aborts the single transaction,
   // which makes the multi-stream append atomic.
   auto now = now_ns();
@@ -448,7 +446,7 @@ void collect_committed(write_batch& batch, const batch_outcome& out,
 
 } // namespace
 
-result<batch_outcome> event_store::commit(write_batch& batch, bool collect) {
+result<batch_outcome> lmdb_event_store::commit(write_batch& batch, bool collect) {
   auto now = now_ns();
   std::lock_guard<std::mutex> guard{impl_->writer};
   detail::write_ctx done;
@@ -486,15 +484,15 @@ result<batch_outcome> event_store::commit(write_batch& batch, bool collect) {
   return outcome;
 }
 
-status event_store::flush() {
+status lmdb_event_store::flush() {
   return impl_->env->sync();
 }
 
-const store_options& event_store::options() const noexcept {
+const store_options& lmdb_event_store::options() const noexcept {
   return impl_->options();
 }
 
-void* event_store::native_handle() noexcept {
+void* lmdb_event_store::native_handle() noexcept {
   return impl_->env->native();
 }
 

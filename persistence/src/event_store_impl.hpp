@@ -15,6 +15,7 @@
 
 #include "annal/event_store.hpp"
 #include "lmdb_env.hpp"
+#include "lmdb_event_store.hpp"
 #include "memtable.hpp"
 #include "stream_index_codec.hpp"
 
@@ -56,7 +57,7 @@ struct read_marks {
 
 } // namespace detail
 
-struct event_store::impl {
+struct lmdb_event_store::impl {
   std::unique_ptr<detail::lmdb_env> env;
   MDB_dbi shards_dbi = 0;
   bool has_shards = false;     // false: a format-2 store opened read-only
@@ -159,7 +160,7 @@ struct event_store::impl {
 };
 
 template <class F>
-auto event_store::impl::read_indexed(F&& fn)
+auto lmdb_event_store::impl::read_indexed(F&& fn)
   -> decltype(fn(std::declval<const detail::txn&>(), std::declval<detail::read_marks&>(),
                  std::declval<bool&>())) {
   using result_type = decltype(fn(std::declval<const detail::txn&>(),

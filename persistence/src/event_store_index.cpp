@@ -57,7 +57,7 @@ void append_run(std::vector<detail::index_run>& runs, const detail::index_run& r
 
 } // namespace
 
-result<global_position> event_store::impl::load_indexed_through(const detail::txn& t,
+result<global_position> lmdb_event_store::impl::load_indexed_through(const detail::txn& t,
                                                                 global_position last) const {
   MDB_val k = as_val(meta_key::indexed_through), v;
   int rc = t.get(dbi(meta_table), k, v);
@@ -70,7 +70,7 @@ result<global_position> event_store::impl::load_indexed_through(const detail::tx
   return std::min(last, detail::load_be64(static_cast<const char*>(v.mv_data)));
 }
 
-status event_store::impl::begin_read(const detail::txn& t, detail::read_marks& m) const {
+status lmdb_event_store::impl::begin_read(const detail::txn& t, detail::read_marks& m) const {
   auto last = load_last_position(t);
   if (!last)
     return std::move(last).error();
@@ -82,7 +82,7 @@ status event_store::impl::begin_read(const detail::txn& t, detail::read_marks& m
   return {};
 }
 
-status event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
+status lmdb_event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
                                     std::string_view stream_id,
                                     std::vector<detail::index_run>& out, bool& stale) const {
   out.clear();
@@ -132,7 +132,7 @@ status event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
   return {};
 }
 
-status event_store::impl::begin_write(detail::txn& t, detail::write_ctx& ctx) {
+status lmdb_event_store::impl::begin_write(detail::txn& t, detail::write_ctx& ctx) {
   detail::read_marks marks;
   if (auto ok = begin_read(t, marks); !ok)
     return ok;
@@ -158,7 +158,7 @@ status event_store::impl::begin_write(detail::txn& t, detail::write_ctx& ctx) {
   return {};
 }
 
-status event_store::impl::finish_write(detail::txn& t, detail::write_ctx& ctx) {
+status lmdb_event_store::impl::finish_write(detail::txn& t, detail::write_ctx& ctx) {
   for (std::size_t shard = 0; shard < ctx.shard_state.size(); ++shard) {
     if (ctx.shard_state[shard] != 2)
       continue;
@@ -172,11 +172,11 @@ status event_store::impl::finish_write(detail::txn& t, detail::write_ctx& ctx) {
   return {};
 }
 
-void event_store::impl::published(detail::write_ctx& ctx) {
+void lmdb_event_store::impl::published(detail::write_ctx& ctx) {
   mem.publish(ctx.runs, ctx.last);
 }
 
-status event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ctx) {
+status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ctx) {
   auto runs = mem.sorted();
   detail::cursor c{t, dbi(stream_index_table)};
   if (!c.ok())
@@ -199,7 +199,7 @@ status event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ct
   return {};
 }
 
-status event_store::impl::merge_locked() {
+status lmdb_event_store::impl::merge_locked() {
   if (options().read_only)
     return {};
   detail::crash_point("merge.begin");
@@ -220,13 +220,13 @@ status event_store::impl::merge_locked() {
   return {};
 }
 
-status event_store::impl::merge_if_full() {
+status lmdb_event_store::impl::merge_if_full() {
   if (mem.run_count() < merge_runs)
     return {};
   return merge_locked();
 }
 
-status event_store::impl::rebuild_memtable() {
+status lmdb_event_store::impl::rebuild_memtable() {
   auto started = std::chrono::steady_clock::now();
   uint64_t events = 0;
   auto rebuilt = env->read([&](const detail::txn& t) -> status {

@@ -11,7 +11,7 @@ namespace annal {
 using detail::as_val;
 using detail::as_view;
 
-status event_store::impl::load_stream_merged(const detail::txn& t, std::string_view stream_id,
+status lmdb_event_store::impl::load_stream_merged(const detail::txn& t, std::string_view stream_id,
                                              stream_info& out) const {
   if (auto ok = load_record(t, stream_id, out); !ok)
     return ok;
@@ -26,7 +26,7 @@ status event_store::impl::load_stream_merged(const detail::txn& t, std::string_v
   return {};
 }
 
-status event_store::impl::erase_events(detail::txn& t, std::string_view stream_id,
+status lmdb_event_store::impl::erase_events(detail::txn& t, std::string_view stream_id,
                                        stream_version through) {
   // The deletion may remove the newest events: keep their position as a high-water mark so
   // that positions are never handed out twice.
@@ -74,7 +74,7 @@ status event_store::impl::erase_events(detail::txn& t, std::string_view stream_i
   return {};
 }
 
-status event_store::impl::change_stream(
+status lmdb_event_store::impl::change_stream(
   std::string_view stream_id, const std::function<status(detail::txn&, stream_info&)>& change) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return ok;
@@ -99,7 +99,7 @@ status event_store::impl::change_stream(
   return done;
 }
 
-status event_store::truncate_stream(std::string_view stream_id, stream_version through) {
+status lmdb_event_store::truncate_stream(std::string_view stream_id, stream_version through) {
   return impl_->change_stream(stream_id, [&](detail::txn& t, stream_info& s) -> status {
     auto upto = std::min(through, s.head);
     if (upto <= s.truncated_through)
@@ -111,7 +111,7 @@ status event_store::truncate_stream(std::string_view stream_id, stream_version t
   });
 }
 
-status event_store::delete_stream(std::string_view stream_id) {
+status lmdb_event_store::delete_stream(std::string_view stream_id) {
   return impl_->change_stream(stream_id, [&](detail::txn& t, stream_info& s) -> status {
     if (s.head == 0)
       return make_error(errc::not_found, "no stream '" + s.stream_id + "'");
@@ -126,7 +126,7 @@ status event_store::delete_stream(std::string_view stream_id) {
   });
 }
 
-result<store_stats> event_store::stats() {
+result<store_stats> lmdb_event_store::stats() {
   return impl_->env->read([&](const detail::txn& t) -> result<store_stats> {
     store_stats out;
     MDB_stat st;
@@ -154,7 +154,7 @@ result<store_stats> event_store::stats() {
   });
 }
 
-status event_store::backup(const std::filesystem::path& dest) {
+status lmdb_event_store::backup(const std::filesystem::path& dest) {
   // Merged first, so that the copy opens without re-indexing a tail (it would anyway).
   if (auto ok = merge_index(); !ok)
     return ok;

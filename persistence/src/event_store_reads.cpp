@@ -72,7 +72,7 @@ result<std::vector<recorded_event>> collect(
 
 } // namespace
 
-result<uint64_t> event_store::read_stream(std::string_view stream_id, stream_range range,
+result<uint64_t> lmdb_event_store::read_stream(std::string_view stream_id, stream_range range,
                                           const event_visitor& visit) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();
@@ -125,12 +125,12 @@ result<uint64_t> event_store::read_stream(std::string_view stream_id, stream_ran
     });
 }
 
-result<std::vector<recorded_event>> event_store::read_stream(std::string_view stream_id,
+result<std::vector<recorded_event>> lmdb_event_store::read_stream(std::string_view stream_id,
                                                              stream_range range) {
   return collect([&](const event_visitor& v) { return read_stream(stream_id, range, v); });
 }
 
-result<std::vector<recorded_event>> event_store::read_stream_backward(std::string_view stream_id,
+result<std::vector<recorded_event>> lmdb_event_store::read_stream_backward(std::string_view stream_id,
                                                                       stream_version from,
                                                                       uint64_t max_count) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
@@ -185,7 +185,7 @@ result<std::vector<recorded_event>> event_store::read_stream_backward(std::strin
     });
 }
 
-result<uint64_t> event_store::read_all(global_position after, uint64_t max_count,
+result<uint64_t> lmdb_event_store::read_all(global_position after, uint64_t max_count,
                                        const event_visitor& visit) {
   return impl_->env->read([&](const detail::txn& t) -> result<uint64_t> {
     uint64_t n = 0;
@@ -212,7 +212,7 @@ result<uint64_t> event_store::read_all(global_position after, uint64_t max_count
   });
 }
 
-result<uint64_t> event_store::read_all_batch(global_position after, uint64_t max_count,
+result<uint64_t> lmdb_event_store::read_all_batch(global_position after, uint64_t max_count,
                                              const event_batch_visitor& visit) {
   return impl_->env->read([&](const detail::txn& t) -> result<uint64_t> {
     std::vector<event_view> batch;
@@ -239,7 +239,7 @@ result<uint64_t> event_store::read_all_batch(global_position after, uint64_t max
   });
 }
 
-result<event_chunk> event_store::read_chunk(global_position after, uint64_t max_count,
+result<event_chunk> lmdb_event_store::read_chunk(global_position after, uint64_t max_count,
                                            const std::function<bool(const event_view&)>& keep) {
   event_chunk chunk;
   auto n = read_all_batch(after, max_count, [&](const std::vector<event_view>& all) -> status {
@@ -264,12 +264,12 @@ result<event_chunk> event_store::read_chunk(global_position after, uint64_t max_
   return chunk;
 }
 
-result<std::vector<recorded_event>> event_store::read_all(global_position after,
+result<std::vector<recorded_event>> lmdb_event_store::read_all(global_position after,
                                                           uint64_t max_count) {
   return collect([&](const event_visitor& v) { return read_all(after, max_count, v); });
 }
 
-result<stream_info> event_store::stream_head(std::string_view stream_id) {
+result<stream_info> lmdb_event_store::stream_head(std::string_view stream_id) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();
   return impl_->read_indexed(
@@ -282,7 +282,7 @@ result<stream_info> event_store::stream_head(std::string_view stream_id) {
     });
 }
 
-result<std::vector<stream_info>> event_store::list_streams(std::string_view prefix,
+result<std::vector<stream_info>> lmdb_event_store::list_streams(std::string_view prefix,
                                                            std::string_view after,
                                                            uint64_t limit) {
   using out_type = result<std::vector<stream_info>>;
@@ -314,7 +314,7 @@ result<std::vector<stream_info>> event_store::list_streams(std::string_view pref
   });
 }
 
-result<global_position> event_store::last_position() {
+result<global_position> lmdb_event_store::last_position() {
   return impl_->env->read(
     [&](const detail::txn& t) { return impl_->load_last_position(t); });
 }

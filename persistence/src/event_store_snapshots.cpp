@@ -45,7 +45,7 @@ int walk_newest_first(detail::cursor& c, std::string_view stream_id, F&& fn) {
 
 } // namespace
 
-status event_store::impl::put_snapshot(detail::txn& t, const snapshot_record& s) {
+status lmdb_event_store::impl::put_snapshot(detail::txn& t, const snapshot_record& s) {
   if (auto ok = validate_snapshot(s, options()); !ok)
     return ok;
   snapshot_record stamped = s;
@@ -82,11 +82,11 @@ status event_store::impl::put_snapshot(detail::txn& t, const snapshot_record& s)
   return {};
 }
 
-status event_store::save_snapshot(snapshot_record snapshot) {
+status lmdb_event_store::save_snapshot(snapshot_record snapshot) {
   return impl_->env->write([&](detail::txn& t) { return impl_->put_snapshot(t, snapshot); });
 }
 
-result<std::optional<snapshot_record>> event_store::load_snapshot(std::string_view stream_id,
+result<std::optional<snapshot_record>> lmdb_event_store::load_snapshot(std::string_view stream_id,
                                                                   snapshot_bounds bounds) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();
@@ -119,7 +119,7 @@ result<std::optional<snapshot_record>> event_store::load_snapshot(std::string_vi
   });
 }
 
-status event_store::delete_snapshot(std::string_view stream_id, stream_version version) {
+status lmdb_event_store::delete_snapshot(std::string_view stream_id, stream_version version) {
   snapshot_bounds b;
   b.min_version = b.max_version = version;
   auto r = delete_snapshots(stream_id, b);
@@ -128,7 +128,7 @@ status event_store::delete_snapshot(std::string_view stream_id, stream_version v
   return {};
 }
 
-result<uint64_t> event_store::impl::erase_snapshots(detail::txn& t, std::string_view stream_id,
+result<uint64_t> lmdb_event_store::impl::erase_snapshots(detail::txn& t, std::string_view stream_id,
                                                     const snapshot_bounds& bounds) {
   std::vector<stream_version> doomed;
   {
@@ -150,7 +150,7 @@ result<uint64_t> event_store::impl::erase_snapshots(detail::txn& t, std::string_
   return uint64_t{doomed.size()};
 }
 
-result<uint64_t> event_store::delete_snapshots(std::string_view stream_id,
+result<uint64_t> lmdb_event_store::delete_snapshots(std::string_view stream_id,
                                                snapshot_bounds bounds) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();

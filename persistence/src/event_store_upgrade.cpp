@@ -80,7 +80,7 @@ result<upgrade_state> load_state(const detail::txn& t, MDB_dbi meta, uint16_t wa
 
 } // namespace
 
-status event_store::impl::upgrade_format(
+status lmdb_event_store::impl::upgrade_format(
   const std::function<void(uint64_t, uint64_t)>& progress) {
   auto& s = *this;
   auto& lmdb = *s.env;

@@ -57,6 +57,8 @@ status read_identity(MDB_txn* txn, MDB_dbi dbi, std::string_view id_name,
 result<journal_identity> identity_of(event_store& journal) {
   journal_identity out;
   auto* env = static_cast<MDB_env*>(journal.native_handle());
+  if (env == nullptr)
+    return make_error(errc::bad_request, "only an LMDB journal has an identity to bind to");
   MDB_txn* txn = nullptr;
   int begun = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
   // A running node grew the map since this process mapped it (verify beside a node):

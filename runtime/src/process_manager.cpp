@@ -2,6 +2,7 @@
 // one event (handler, replies, continuations) on the manager's thread.
 #include "annal/process_manager.hpp"
 
+#include "annal/call_user_code.hpp"
 #include "annal/fault_points.hpp"
 #include "annal/runtime.hpp"
 #include "process_run.hpp"
@@ -9,19 +10,6 @@
 namespace annal {
 
 namespace {
-
-// Calls user code; what it throws becomes an error value (it must not unwind the
-// manager's thread).
-template <class F>
-status guarded(F&& fn) noexcept {
-  try {
-    return fn();
-  } catch (const std::exception& ex) {
-    return make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
-  } catch (...) {
-    return make_error(errc::rejected, "handler threw a non-standard exception");
-  }
-}
 
 std::string correlation_of(const event_view& e) {
   return e.correlation_id.empty() ? std::string{e.stream_id} : std::string{e.correlation_id};
@@ -166,7 +154,7 @@ void event_run::fail(error e) {
 void event_run::start(const process_handler& handler) {
   started = true;
   process_context ctx{*this, ""};
-  auto ok = guarded([&] { return handler(ctx, *event); });
+  auto ok = call_user_code("handler", [&] { return handler(ctx, *event); });
   if (!ok)
     fail(std::move(ok).error());
   for (const auto& c : waiting)
@@ -204,7 +192,7 @@ void event_run::run_ready() {
       for (auto s : c.slots)
         taken[s] = true;
       process_context ctx{*this, c.scope};
-      auto ok = guarded([&]() -> status {
+      auto ok = call_user_code("continuation", [&]() -> status {
         if (c.one)
           return c.one(ctx, *replies[c.slots.front()]);
         std::vector<command_result> rs;

@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "annal/event_handlers.hpp"
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
 #include "shop/domain/order.hpp"
@@ -35,21 +36,34 @@ bool is_fulfilment_manager(std::string_view name) {
   return true;
 }
 
-struct dispatcher {
-  annal::process_context& ctx;
-  const detail::step_context& s;
-  const annal::event_view& e;
-  std::chrono::milliseconds timeout;
-
-  annal::status operator()(const order_placed&) const { return detail::on_order_placed(ctx, s); }
-  annal::status operator()(const order_confirmed&) const {
-    return detail::on_order_confirmed(ctx, s, e.timestamp, timeout);
-  }
-  annal::status operator()(const order_rejected&) const { return {}; }
-  annal::status operator()(const order_paid&) const { return detail::on_order_paid(ctx, s); }
-  annal::status operator()(const order_shipped&) const { return detail::on_order_shipped(ctx, s); }
-  annal::status operator()(const order_cancelled&) const { return detail::on_order_cancelled(ctx, s); }
-};
+// The steps of one manager, by order event (order_rejected needs none: nothing was reserved).
+annal::event_handlers<annal::process_context> order_steps(const annal::event_registry& reg,
+                                                          const std::string& manager,
+                                                          std::chrono::milliseconds timeout) {
+  using annal::event_context;
+  using annal::process_context;
+  // The order, and the prefix of the ids of the commands this event causes.
+  auto step = [manager](const event_context& c) {
+    return detail::step_context{std::string{c.aggregate_id},
+                                manager + "/" + std::to_string(c.event.position) + "/"};
+  };
+  return annal::event_handlers<process_context>{reg}
+    .on<order_placed>([step](process_context& ctx, const event_context& c, const order_placed&) {
+      return detail::on_order_placed(ctx, step(c));
+    })
+    .on<order_confirmed>([step, timeout](process_context& ctx, const event_context& c, const order_confirmed&) {
+      return detail::on_order_confirmed(ctx, step(c), c.event.timestamp, timeout);
+    })
+    .on<order_paid>([step](process_context& ctx, const event_context& c, const order_paid&) {
+      return detail::on_order_paid(ctx, step(c));
+    })
+    .on<order_shipped>([step](process_context& ctx, const event_context& c, const order_shipped&) {
+      return detail::on_order_shipped(ctx, step(c));
+    })
+    .on<order_cancelled>([step](process_context& ctx, const event_context& c, const order_cancelled&) {
+      return detail::on_order_cancelled(ctx, step(c));
+    });
+}
 
 } // namespace
 
@@ -76,26 +90,18 @@ annal::status add_fulfilment(annal::runtime& rt, fulfilment_options options) {
     pm.options.chunk_events = 256;
     // Events of one order in order (the default: by stream), different orders at once.
     pm.max_concurrent_events = 256;
-    auto name = pm.options.name;
-    auto n = options.partitions;
-    auto timeout = options.payment_timeout;
-    pm.handle = [&rt, name, k, n, timeout](annal::process_context& ctx,
-                                           const annal::event_view& e) -> annal::status {
-      auto stream = e.stream_id;
-      auto order_id = std::string{stream.substr(order::category.size() + 1)};
-      if (n > 1 && stable_hash(order_id) % n != k)
+    auto steps = order_steps(rt.registry(), pm.options.name, options.payment_timeout);
+    pm.handle = [steps, name = pm.options.name, k, n = options.partitions](
+                  annal::process_context& ctx, const annal::event_view& e) -> annal::status {
+      auto c = annal::event_context::of(e);
+      if (n > 1 && stable_hash(c.aggregate_id) % n != k)
         return {};
-      auto ev = annal::aggregate_traits<order>::decode(rt.registry(), e.type, e.schema_version,
-                                                       e.payload, e.corrupt);
-      if (!ev)
-        return std::move(ev).error();
-      detail::step_context s{order_id, name + "/" + std::to_string(e.position) + "/"};
-      auto ok = std::visit(dispatcher{ctx, s, e, timeout}, *ev);
+      auto ok = steps(ctx, e);
       if (!ok) // the process manager retries the event (with backoff, or after a restart)
         annal::log(ok.error().code == annal::errc::unavailable ? annal::log_level::info
                                                                : annal::log_level::warning,
-                   name + ": " + std::string{e.type} + " of order " + order_id + " at "
-                     + std::to_string(e.position) + " failed, will retry: " + ok.error().to_string());
+                   name + ": " + std::string{e.type} + " of order " + std::string{c.aggregate_id}
+                     + " at " + std::to_string(e.position) + " failed, will retry: " + ok.error().to_string());
       return ok;
     };
     if (auto ok = rt.add_process_manager(std::move(pm)); !ok)

@@ -44,17 +44,9 @@ void shop_service::execute(const command_plan& plan, const std::string& id, type
       json body = {{plan.id_field, id}, {"version", r->version}, {"position", r->position}};
       return done(http_response{plan.success_status, body.dump(), "application/json", r->duplicate});
     }
-    api_error err = to_api_error(r.error());
-    if (r.error().code == annal::errc::conflict) {
-      // The expectation failed: say which one, in the client's words.
-      auto stream = annal::aggregate_traits<A>::stream_id(id);
-      auto head = rt_.store().stream_head(stream);
-      bool exists = head && head->head > 0;
-      if (!if_match && plan.expect == expectation::create)
-        err = conflict("already_exists", std::string{A::category} + " '" + id + "' exists already");
-      else if (!exists && plan.expect == expectation::exists)
-        err = not_found("no " + std::string{A::category} + " '" + id + "'");
-    }
+    auto err = to_command_error(r.error(), std::string{A::category} + " '" + id + "'",
+                                !if_match && plan.expect == expectation::create,
+                                plan.expect == expectation::exists);
     record(err.code);
     done(error_response(err));
   };

@@ -56,8 +56,7 @@ void shop_service::get_product(const get_product_request& r, const executor& ex,
 
 void shop_service::get_inventory(const get_inventory_request& r, const executor& ex, responder done) {
   // A product never restocked has no stock row: the catalog says whether it exists, so
-  // it must reflect min_position too. Both waits share one budget of query_timeout.
-  auto started = std::chrono::steady_clock::now();
+  // it must reflect min_position too: one wait for both.
   auto answer = [this, sku = r.sku] {
     bool product_known = false;
     auto v = read_in<std::optional<inventory_view>>(
@@ -79,19 +78,10 @@ void shop_service::get_inventory(const get_inventory_request& r, const executor&
       return ok_json(to_json(inventory_view{sku, 0, 0}));
     return error_response(not_found("no product '" + sku + "'"));
   };
-  auto min = r.query.min_position;
-  await_projection(catalog_projection, min, query_timeout, ex,
-                   [this, ex, min, started, done, answer](std::optional<api_error> e) {
-                     if (e)
-                       return done(error_response(*e));
-                     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now() - started);
-                     auto left = std::max(query_timeout - spent, std::chrono::milliseconds{0});
-                     await_projection(inventory_projection, min, left, ex,
-                                      [done, answer](std::optional<api_error> e2) {
-                                        done(e2 ? error_response(*e2) : answer());
-                                      });
-                   });
+  await_projections({catalog_projection, inventory_projection}, r.query.min_position, query_timeout,
+                    ex, [done, answer](std::optional<api_error> e) {
+                      done(e ? error_response(*e) : answer());
+                    });
 }
 
 void shop_service::get_order(const get_order_request& r, const executor& ex, responder done) {

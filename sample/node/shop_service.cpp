@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <future>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -70,42 +71,63 @@ http_response shop_service::error_response(const api_error& e) {
   return http_response{e.status, error_body(e), "application/json", false};
 }
 
-void shop_service::await_projection(const std::string& name, annal::global_position min_position,
-                                    std::chrono::milliseconds timeout, const executor& ex,
-                                    wait_done then) {
-  auto monitor = rt_.projection_monitor_of(name);
-  if (!monitor)
-    return then(to_api_error(monitor.error()));
-  if (min_position == 0 || (*monitor)->position() >= min_position)
+void shop_service::await_projections(std::vector<std::string> names,
+                                     annal::global_position min_position,
+                                     std::chrono::milliseconds timeout, const executor& ex,
+                                     wait_done then) {
+  std::vector<std::shared_ptr<annal::projection_monitor>> monitors;
+  bool reached = true;
+  for (const auto& name : names) {
+    auto monitor = rt_.projection_monitor_of(name);
+    if (!monitor)
+      return then(to_api_error(monitor.error()));
+    reached = reached && (*monitor)->position() >= min_position;
+    monitors.push_back(std::move(*monitor));
+  }
+  if (min_position == 0 || reached)
     return then(std::nullopt);
-  // Decided once: by the monitor (reached, faulted, stopped) or by the timer.
+  // Decided once: by the monitors (all reached, one faulted or stopped) or by the timer.
   struct wait_state {
     explicit wait_state(const executor& ex) : timer(ex) {}
     std::atomic<bool> decided{false};
     boost::asio::steady_timer timer;
-    annal::projection_monitor::wait_ticket ticket = 0;
+    std::function<bool()> cancel;
+    std::mutex mx; // guards cancel (set after the wait may already have been decided)
   };
   auto st = std::make_shared<wait_state>(ex);
-  auto mon = *monitor;
+  // The first model not at min_position yet: the one a timeout names.
+  auto lagging = [monitors, names, min_position] {
+    for (std::size_t i = 0; i < monitors.size(); ++i)
+      if (monitors[i]->position() < min_position)
+        return names[i];
+    return names.front();
+  };
   st->timer.expires_after(timeout);
-  st->timer.async_wait([this, st, mon, name, min_position, then](const boost::system::error_code& ec) {
+  st->timer.async_wait([this, st, lagging, min_position, then](const boost::system::error_code& ec) {
     if (ec || st->decided.exchange(true))
       return;
-    mon->cancel(st->ticket);
-    then(wait_error(name, min_position, true));
+    {
+      std::lock_guard<std::mutex> guard{st->mx};
+      if (st->cancel)
+        st->cancel();
+    }
+    then(wait_error(lagging(), min_position, true));
   });
-  // Runs on the projection's actor (or here): it only hands the outcome to `ex`.
-  st->ticket = mon->notify_when(min_position, [this, st, ex, name, min_position, then](bool reached) {
-    if (st->decided.exchange(true))
-      return;
-    boost::asio::post(ex, [this, st, name, min_position, then, reached] {
-      st->timer.cancel();
-      if (reached)
-        then(std::nullopt);
-      else
-        then(wait_error(name, min_position, false));
+  // Runs on a projection's actor (or here): it only hands the outcome to `ex`.
+  auto cancel = annal::notify_when_all(
+    monitors, min_position, [this, st, ex, names, min_position, then](std::optional<std::size_t> failed) {
+      if (st->decided.exchange(true))
+        return;
+      boost::asio::post(ex, [this, st, names, min_position, then, failed] {
+        st->timer.cancel();
+        if (!failed)
+          then(std::nullopt);
+        else
+          then(wait_error(names[*failed], min_position, false));
+      });
     });
-  });
+  std::lock_guard<std::mutex> guard{st->mx};
+  st->cancel = std::move(cancel);
 }
 
 api_error shop_service::wait_error(const std::string& name, annal::global_position min_position,
@@ -126,7 +148,7 @@ api_error shop_service::wait_error(const std::string& name, annal::global_positi
 
 void shop_service::after(const std::string& name, annal::global_position min_position,
                          const executor& ex, responder done, std::function<http_response()> answer) {
-  await_projection(name, min_position, query_timeout, ex,
+  await_projections({name}, min_position, query_timeout, ex,
                    [done = std::move(done), answer = std::move(answer)](std::optional<api_error> e) {
                      done(e ? error_response(*e) : answer());
                    });
@@ -148,8 +170,18 @@ api_error to_api_error(const annal::error& e) {
     case errc::io_error:
     case errc::corrupt:
     case errc::unknown_event_type: return {500, "internal", e.to_string()};
+    case errc::handler_fault: return {500, "handler_fault", "a bug in the shop's code: " + e.message};
   }
   return {500, "internal", e.to_string()};
+}
+
+api_error to_command_error(const annal::error& e, const std::string& entity, bool creates,
+                           bool must_exist) {
+  if (e.conflict && creates && e.conflict->actual > 0)
+    return conflict("already_exists", entity + " exists already");
+  if (e.conflict && must_exist && e.conflict->actual == 0)
+    return not_found("no " + entity);
+  return to_api_error(e);
 }
 
 namespace {

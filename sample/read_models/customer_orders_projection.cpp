@@ -1,8 +1,6 @@
 #include "projections.hpp"
 
-#include "row_codec.hpp"
 #include "shop/domain/order.hpp"
-#include "shop/read_models/views.hpp"
 
 namespace shop::detail {
 
@@ -22,39 +20,35 @@ struct status_after {
 
 annal::durable_projection make_customer_orders_projection(const annal::event_registry& reg,
                                                           const read_model_tables& tables) {
+  auto list = tables.customer_orders;
+  auto keys = tables.customer_order_keys;
   annal::durable_projection p;
   p.options = read_model_options(customer_orders_projection, "order");
   p.tables = {customer_orders_table, customer_order_keys_table};
-  auto list = tables.customer_orders;
-  auto keys = tables.customer_order_keys;
-  p.apply = [&reg, list, keys](annal::read_model_txn& t, const annal::event_view& e) -> annal::status {
-    auto ev = decode_event<order>(reg, e);
-    if (!ev)
-      return std::move(ev).error();
-    auto id = entity_id(e.stream_id);
-    if (auto* placed = std::get_if<order_placed>(&*ev)) {
-      // Keyed by the placement's position: a customer's orders list oldest first.
-      std::string key = placed->customer_id;
-      key.push_back('\0');
-      key += big_endian(e.position);
-      if (auto ok = t.put(keys, id, key); !ok)
-        return ok;
-      return put_row(t, list, key, customer_order_view{id, order_status::placed, placed->total_cents});
-    }
-    auto key = t.get(keys, id);
-    if (!key)
-      return std::move(key).error();
-    if (!*key)
-      return annal::make_error(annal::errc::corrupt, "event of unknown order " + id);
-    std::string k{**key}; // the view dies with the next write
-    auto row = get_row<customer_order_view>(t, list, k);
-    if (!row)
-      return std::move(row).error();
-    if (!*row)
-      return annal::make_error(annal::errc::corrupt, "order " + id + " is missing from its customer's list");
-    (*row)->status = std::visit(status_after{}, *ev);
-    return put_row(t, list, k, **row);
-  };
+  p.apply = annal::event_handlers<annal::read_model_txn>{reg}.on_each<order::event>(
+    [list, keys](annal::read_model_txn& t, const annal::event_context& c, const auto& e) -> annal::status {
+      std::string id{c.aggregate_id};
+      if constexpr (std::is_same_v<std::decay_t<decltype(e)>, order_placed>) {
+        // Keyed by the placement's position: a customer's orders list oldest first.
+        customer_order_key key{e.customer_id, c.event.position};
+        if (auto ok = keys.put(t, id, key); !ok)
+          return ok;
+        return list.put(t, key, customer_order_view{id, order_status::placed, e.total_cents});
+      } else {
+        auto key = keys.get(t, id);
+        if (!key)
+          return std::move(key).error();
+        if (!*key)
+          return annal::make_error(annal::errc::corrupt, "event of unknown order " + id);
+        auto row = list.get(t, **key);
+        if (!row)
+          return std::move(row).error();
+        if (!*row)
+          return annal::make_error(annal::errc::corrupt, "order " + id + " is missing from its customer's list");
+        (*row)->status = status_after{}(e);
+        return list.put(t, **key, **row);
+      }
+    });
   return p;
 }
 

@@ -1,8 +1,6 @@
 #include "projections.hpp"
 
-#include "row_codec.hpp"
 #include "shop/domain/inventory.hpp"
-#include "shop/read_models/views.hpp"
 
 namespace shop::detail {
 
@@ -24,22 +22,20 @@ struct level_change {
 
 annal::durable_projection make_inventory_projection(const annal::event_registry& reg,
                                                     const read_model_tables& tables) {
+  auto table = tables.inventory;
   annal::durable_projection p;
   p.options = read_model_options(inventory_projection, "inventory");
   p.tables = {inventory_table};
-  auto table = tables.inventory;
-  p.apply = [&reg, table](annal::read_model_txn& t, const annal::event_view& e) -> annal::status {
-    auto ev = decode_event<inventory>(reg, e);
-    if (!ev)
-      return std::move(ev).error();
-    auto sku = entity_id(e.stream_id);
-    auto row = get_row<inventory_view>(t, table, sku);
-    if (!row)
-      return std::move(row).error();
-    inventory_view v = *row ? std::move(**row) : inventory_view{sku, 0, 0};
-    std::visit(level_change{v}, *ev);
-    return put_row(t, table, sku, v);
-  };
+  p.apply = annal::event_handlers<annal::read_model_txn>{reg}.on_each<inventory::event>(
+    [table](annal::read_model_txn& t, const annal::event_context& c, const auto& e) -> annal::status {
+      std::string sku{c.aggregate_id};
+      auto row = table.get(t, sku);
+      if (!row)
+        return std::move(row).error();
+      inventory_view v = *row ? std::move(**row) : inventory_view{sku, 0, 0};
+      level_change{v}(e);
+      return table.put(t, sku, v);
+    });
   return p;
 }
 

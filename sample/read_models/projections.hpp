@@ -1,9 +1,10 @@
 // Internal: the durable projections behind the shop's read models, one per file. Each
-// reads the events of one category, decodes them with `reg` (which must outlive the
-// projection) and writes only its own tables.
+// reads the events of one category through typed handlers (annal::event_handlers, which
+// decode with `reg`: it must outlive the projection) and writes only its own tables.
 #pragma once
 
 #include "annal/durable_projection.hpp"
+#include "annal/event_handlers.hpp"
 #include "annal/event_registry.hpp"
 #include "shop/read_models/tables.hpp"
 

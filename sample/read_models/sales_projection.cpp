@@ -1,48 +1,49 @@
 #include "projections.hpp"
 
-#include "row_codec.hpp"
 #include "shop/domain/order.hpp"
-#include "shop/read_models/views.hpp"
 
 namespace shop::detail {
 
 annal::durable_projection make_sales_projection(const annal::event_registry& reg,
                                                 const read_model_tables& tables) {
+  using annal::event_context;
+  using annal::read_model_txn;
+  using annal::status;
+  auto sales = tables.sales;
+  auto pending = tables.sales_pending;
+  // The lines wait in `pending` until the order is paid: a sale counts once paid, and
+  // stays counted when the order ships.
+  auto forget = [pending](read_model_txn& t, const event_context& c, const auto&) {
+    return pending.erase(t, std::string{c.aggregate_id});
+  };
   annal::durable_projection p;
   p.options = read_model_options(sales_projection, "order");
   p.tables = {sales_table, sales_pending_table};
-  auto sales = tables.sales;
-  auto pending = tables.sales_pending;
-  p.apply = [&reg, sales, pending](annal::read_model_txn& t, const annal::event_view& e) -> annal::status {
-    auto ev = decode_event<order>(reg, e);
-    if (!ev)
-      return std::move(ev).error();
-    auto id = entity_id(e.stream_id);
-    // The lines wait in `pending` until the order is paid: a sale counts once paid, and
-    // stays counted when the order ships.
-    if (auto* placed = std::get_if<order_placed>(&*ev))
-      return put_row(t, pending, id, placed->lines);
-    if (std::holds_alternative<order_rejected>(*ev) || std::holds_alternative<order_cancelled>(*ev))
-      return t.erase(pending, id);
-    if (!std::holds_alternative<order_paid>(*ev))
-      return {};
-    auto lines = get_row<std::vector<order_line>>(t, pending, id);
-    if (!lines)
-      return std::move(lines).error();
-    if (!*lines)
-      return annal::make_error(annal::errc::corrupt, "payment of unknown order " + id);
-    for (const auto& l : **lines) {
-      auto row = get_row<sales_view>(t, sales, l.sku);
-      if (!row)
-        return std::move(row).error();
-      sales_view v = *row ? std::move(**row) : sales_view{l.sku, 0, 0};
-      v.units += l.quantity;
-      v.revenue_cents += l.quantity * l.price_cents;
-      if (auto ok = put_row(t, sales, l.sku, v); !ok)
-        return ok;
-    }
-    return t.erase(pending, id);
-  };
+  p.apply = annal::event_handlers<read_model_txn>{reg}
+              .on<order_placed>([pending](read_model_txn& t, const event_context& c, const order_placed& e) {
+                return pending.put(t, std::string{c.aggregate_id}, e.lines);
+              })
+              .on<order_rejected>(forget)
+              .on<order_cancelled>(forget)
+              .on<order_paid>([sales, pending](read_model_txn& t, const event_context& c, const order_paid&) -> status {
+                std::string id{c.aggregate_id};
+                auto lines = pending.get(t, id);
+                if (!lines)
+                  return std::move(lines).error();
+                if (!*lines)
+                  return annal::make_error(annal::errc::corrupt, "payment of unknown order " + id);
+                for (const auto& l : **lines) {
+                  auto row = sales.get(t, l.sku);
+                  if (!row)
+                    return std::move(row).error();
+                  sales_view v = *row ? std::move(**row) : sales_view{l.sku, 0, 0};
+                  v.units += l.quantity;
+                  v.revenue_cents += l.quantity * l.price_cents;
+                  if (auto ok = sales.put(t, l.sku, v); !ok)
+                    return ok;
+                }
+                return pending.erase(t, id);
+              });
   return p;
 }
 

@@ -361,7 +361,7 @@ TEST_CASE_METHOD(det_fixture, "after a throwing evolve on an idle instance the n
   caf::anon_send(inst, command<bank::account>("z", bank::poison{}, 0));
   sched.run();
   REQUIRE(replies.size() == 1);
-  CHECK(replies[0].result.code() == errc::rejected);
+  CHECK(replies[0].result.code() == errc::handler_fault);
   caf::anon_send(inst, command<bank::account>("z", bank::open{"zed"}, 1));
   sched.run();
   auto& st = state_of<instance_state<bank::account>>(inst);

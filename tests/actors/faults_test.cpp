@@ -163,7 +163,8 @@ TEST_CASE("a journal failure of a brand-new instance's first append leaves it un
   CHECK(again->version == 1);
 }
 
-TEST_CASE("an exception in evolve is contained while other appends are in flight", "[aggregate][faults]") {
+TEST_CASE("an exception in evolve is a handler fault, contained while other appends are in flight",
+          "[aggregate][faults]") {
   test::temp_dir dir;
   auto ctl = std::make_shared<test::commit_control>();
   log_capture logs;
@@ -178,7 +179,7 @@ TEST_CASE("an exception in evolve is contained while other appends are in flight
   REQUIRE(ready_within(poison, 10s));
   auto pr = test::get_within(poison);
   REQUIRE_FALSE(pr);
-  CHECK(pr.error().code == errc::rejected);
+  CHECK(pr.error().code == errc::handler_fault);
   CHECK(pr.error().message.find("evolve threw") != std::string::npos);
   ctl->release();
   REQUIRE(ready_within(d1, 10s));
@@ -196,7 +197,7 @@ TEST_CASE("an exception in evolve is contained while other appends are in flight
   CHECK(logs.count(log_level::error, "evolve threw") == 1);
 }
 
-TEST_CASE("an exception in evolve is contained: the instance rebuilds and keeps serving",
+TEST_CASE("an exception in evolve is a handler fault: the instance rebuilds and keeps serving",
           "[aggregate][faults]") {
   test::temp_dir dir;
   log_capture logs;
@@ -209,7 +210,7 @@ TEST_CASE("an exception in evolve is contained: the instance rebuilds and keeps 
 
   auto pr = test::get_within(rt->send<account>("a", bank::poison{}));
   REQUIRE_FALSE(pr);
-  CHECK(pr.error().code == errc::rejected);
+  CHECK(pr.error().code == errc::handler_fault);
   CHECK(pr.error().message.find("evolve threw") != std::string::npos);
   CHECK(head_of(rt->store(), "account-a") == 2);
   CHECK(last_pos(rt->store()) == pos);

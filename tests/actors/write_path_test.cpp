@@ -74,7 +74,8 @@ TEST_CASE("a rejected command persists nothing", "[aggregate]") {
   CHECK(next->position == pos + 1);
 }
 
-TEST_CASE("a command whose decide throws is rejected and changes nothing", "[aggregate]") {
+TEST_CASE("a command whose decide throws is a handler fault, not a rejection, and changes nothing",
+          "[aggregate][errors]") {
   test::temp_dir dir;
   auto rt = test::start_runtime<account>(config_in(dir));
   REQUIRE(rt);
@@ -82,7 +83,8 @@ TEST_CASE("a command whose decide throws is rejected and changes nothing", "[agg
 
   auto fresh = test::get_within(rt->send<account>("x", bank::explode{}));
   REQUIRE_FALSE(fresh);
-  CHECK(fresh.error().code == errc::rejected);
+  CHECK(fresh.error().code == errc::handler_fault);
+  CHECK(fresh.error().message.find("decide threw") != std::string::npos);
   CHECK(fresh.error().message.find("boom") != std::string::npos);
   CHECK(head_of(store, "account-x") == 0);
 
@@ -92,7 +94,7 @@ TEST_CASE("a command whose decide throws is rejected and changes nothing", "[agg
   for (int i = 0; i < 3; ++i) {
     auto r = test::get_within(rt->send<account>("x", bank::explode{}));
     REQUIRE_FALSE(r);
-    CHECK(r.error().code == errc::rejected);
+    CHECK(r.error().code == errc::handler_fault);
   }
   CHECK(head_of(store, "account-x") == 2);
   CHECK(last_pos(store) == pos);
@@ -202,14 +204,18 @@ TEST_CASE("a command is acknowledged only after its events are durable", "[aggre
   }
 }
 
-TEST_CASE("an expected version must match or the command fails as a conflict", "[aggregate]") {
+TEST_CASE("an expected version must match or the command fails as a conflict naming both versions",
+          "[aggregate][errors]") {
   test::temp_dir dir;
   auto rt = test::start_runtime<account>(config_in(dir));
   REQUIRE(rt);
   auto& store = rt->store();
 
   auto none_yet = test::get_within(rt->send<account>("e", bank::open{"o"}, expecting(expected_version::stream_exists())));
-  CHECK(none_yet.code() == errc::conflict);
+  REQUIRE(none_yet.code() == errc::conflict);
+  REQUIRE(none_yet.error().conflict);
+  CHECK(none_yet.error().conflict->expected == expected_version::stream_exists());
+  CHECK(none_yet.error().conflict->actual == 0);
   CHECK(head_of(store, "account-e") == 0);
 
   auto o = test::get_within(rt->send<account>("e", bank::open{"o"}, expecting(expected_version::no_stream())));
@@ -224,8 +230,10 @@ TEST_CASE("an expected version must match or the command fails as a conflict", "
   REQUIRE_FALSE(stale);
   CHECK(stale.error().code == errc::conflict);
   CHECK(stale.error().message.find("expected version 1") != std::string::npos);
+  CHECK(stale.error().conflict == version_conflict{expected_version::exact(1), 2});
   auto ahead = test::get_within(rt->send<account>("e", bank::deposit{5}, expecting(expected_version::exact(7))));
   CHECK(ahead.code() == errc::conflict);
+  CHECK(ahead.error().conflict == version_conflict{expected_version::exact(7), 2});
   auto no_stream = test::get_within(rt->send<account>("e", bank::deposit{5}, expecting(expected_version::no_stream())));
   CHECK(no_stream.code() == errc::conflict);
   CHECK(head_of(store, "account-e") == 2);
@@ -416,6 +424,10 @@ TEST_CASE("actors requesting commands from router<A>() get a command_reply or an
   CHECK(w.error().message.find("insufficient funds") != std::string::npos);
   auto c = ask(bank::deposit{1}, expecting(expected_version::exact(1)));
   CHECK(c.code() == errc::conflict);
+  // The versions cross the actor boundary as values, not only as text.
+  CHECK(c.error().conflict == version_conflict{expected_version::exact(1), 2});
+  auto x = ask(bank::explode{});
+  CHECK(x.code() == errc::handler_fault);
   command_options id;
   id.command_id = "x";
   auto first = ask(bank::deposit{1}, id);

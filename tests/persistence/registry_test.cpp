@@ -504,3 +504,50 @@ TEST_CASE("a type registers under an explicit name and version and re-registerin
   REQUIRE(cv3);
   CHECK(*cv3 == 3);
 }
+
+namespace {
+
+// A type that names itself nowhere: only the registry knows its name and version.
+struct legacy_price_set {
+  int64_t cents = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(CEREAL_NVP(cents));
+  }
+};
+
+} // namespace
+
+TEST_CASE("decode<T> honours the name and version T was registered under", "[registry]") {
+  event_registry reg;
+  // A type with traits of its own, registered under another name and version.
+  reg.add<order_placed>("shop.order_placed", 3);
+  auto own = reg.decode<order_placed>(recorded("shop.order_placed", 3, bytes_of(order_placed{"o1", 5, {}})));
+  REQUIRE(own);
+  CHECK(own->order_id == "o1");
+  auto by_traits_name = reg.decode<order_placed>(recorded("OrderPlaced", 1, bytes_of(order_placed{})));
+  REQUIRE_FALSE(by_traits_name);
+  CHECK(by_traits_name.error().code == errc::unknown_event_type);
+  // An older version goes through the upcasters of the registered name.
+  reg.add_upcaster("shop.order_placed", 2, [](std::string_view b) -> result<std::string> {
+    auto old = from_bytes<order_placed>(b);
+    if (!old)
+      return std::move(old).error();
+    old->order_id += "-upcast";
+    return to_bytes(*old);
+  });
+  auto upcast = reg.decode<order_placed>(recorded("shop.order_placed", 2, bytes_of(order_placed{"o2", 1, {}})));
+  REQUIRE(upcast);
+  CHECK(upcast->order_id == "o2-upcast");
+
+  // A type without event_traits decodes once registered, from a view too.
+  reg.add<legacy_price_set>("legacy.price_set", 1);
+  auto rec = recorded("legacy.price_set", 1, bytes_of(legacy_price_set{250}));
+  auto legacy = reg.decode<legacy_price_set>(rec.view());
+  REQUIRE(legacy);
+  CHECK(legacy->cents == 250);
+  event_registry empty;
+  auto unregistered = empty.decode<legacy_price_set>(rec);
+  REQUIRE_FALSE(unregistered);
+  CHECK(unregistered.error().code == errc::unknown_event_type);
+}

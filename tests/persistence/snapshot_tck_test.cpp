@@ -1,6 +1,7 @@
 // Snapshot store TCK, modelled on the Akka persistence plugin TCK (SnapshotStoreSpec).
 // Most cases start from one stream, "s-1", with snapshots saved at versions 11..15, each
-// with an explicit, distinct and increasing timestamp; retention is off (keep all).
+// with an explicit, distinct and increasing timestamp; retention is off (keep all). Run
+// against every store implementation (FOR_EACH_STORE); reopening is the LMDB store's own.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -9,10 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "annal/event_store.hpp"
-#include "temp_dir.hpp"
+#include "journal_test_support.hpp"
 
 using namespace annal;
+using journal_test::current_kind;
+using journal_test::store_kind;
 
 namespace {
 
@@ -44,9 +46,7 @@ std::unique_ptr<event_store> open_snapshot_store(const std::filesystem::path& di
   store_options o;
   o.dir = dir;
   o.snapshots_to_keep = keep;
-  auto r = event_store::open(o);
-  REQUIRE(r);
-  return std::move(*r);
+  return journal_test::open_store(o);
 }
 
 std::optional<snapshot_record> load(event_store& s, std::string_view id,
@@ -93,12 +93,15 @@ struct snapshot_fixture {
   test::temp_dir dir;
   std::unique_ptr<event_store> store;
 
-  snapshot_fixture() {
-    store = open_snapshot_store(dir.path() / "store", 0);
-    for (stream_version v = 11; v <= 15; ++v)
-      REQUIRE(store->save_snapshot(make_snapshot(sid, v, ts_of(v), state_of(v))));
+  // Opened on first use, after FOR_EACH_STORE chose the kind.
+  event_store& s() {
+    if (!store) {
+      store = open_snapshot_store(dir.path() / "store", 0);
+      for (stream_version v = 11; v <= 15; ++v)
+        REQUIRE(store->save_snapshot(make_snapshot(sid, v, ts_of(v), state_of(v))));
+    }
+    return *store;
   }
-  event_store& s() { return *store; }
 };
 
 using V = std::vector<stream_version>;
@@ -107,6 +110,7 @@ using V = std::vector<stream_version>;
 
 TEST_CASE_METHOD(snapshot_fixture, "no snapshot is found for an unknown stream",
                  "[snapshot][tck]") {
+  FOR_EACH_STORE();
   CHECK_FALSE(load(s(), "unknown"));
   // A stream whose id extends the fixture's id shares no snapshots with it.
   CHECK_FALSE(load(s(), "s-10"));
@@ -115,6 +119,7 @@ TEST_CASE_METHOD(snapshot_fixture, "no snapshot is found for an unknown stream",
 
 TEST_CASE_METHOD(snapshot_fixture, "no snapshot is found when the bounds exclude them all",
                  "[snapshot][tck]") {
+  FOR_EACH_STORE();
   CHECK_FALSE(load(s(), sid, up_to_version(7)));
   CHECK_FALSE(load(s(), sid, up_to_version(10)));
   CHECK_FALSE(load(s(), sid, up_to_time(ts_of(11) - 1)));
@@ -127,6 +132,7 @@ TEST_CASE_METHOD(snapshot_fixture, "no snapshot is found when the bounds exclude
 }
 
 TEST_CASE_METHOD(snapshot_fixture, "the newest snapshot is loaded", "[snapshot][tck]") {
+  FOR_EACH_STORE();
   auto found = load(s(), sid);
   REQUIRE(found);
   CHECK(found->stream_id == sid);
@@ -139,6 +145,7 @@ TEST_CASE_METHOD(snapshot_fixture, "the newest snapshot is loaded", "[snapshot][
 
 TEST_CASE_METHOD(snapshot_fixture, "the newest snapshot at or below a version is loaded",
                  "[snapshot][tck]") {
+  FOR_EACH_STORE();
   auto found = load(s(), sid, up_to_version(13));
   REQUIRE(found);
   CHECK(found->version == 13);
@@ -151,6 +158,7 @@ TEST_CASE_METHOD(snapshot_fixture, "the newest snapshot at or below a version is
 TEST_CASE_METHOD(snapshot_fixture,
                  "the newest snapshot within a version and a timestamp bound is loaded",
                  "[snapshot][tck]") {
+  FOR_EACH_STORE();
   snapshot_bounds b;
   b.max_version = 14;
   b.max_timestamp = ts_of(12);
@@ -175,6 +183,7 @@ TEST_CASE_METHOD(snapshot_fixture,
 }
 
 TEST_CASE_METHOD(snapshot_fixture, "a snapshot is deleted by version", "[snapshot][tck]") {
+  FOR_EACH_STORE();
   REQUIRE(s().delete_snapshot(sid, 15));
   CHECK(loaded_version(s(), sid) == 14);
   REQUIRE(s().delete_snapshot(sid, 13));
@@ -188,6 +197,7 @@ TEST_CASE_METHOD(snapshot_fixture, "a snapshot is deleted by version", "[snapsho
 
 TEST_CASE_METHOD(snapshot_fixture, "every snapshot within bounds is deleted and counted",
                  "[snapshot][tck]") {
+  FOR_EACH_STORE();
   snapshot_bounds middle;
   middle.min_version = 12;
   middle.max_version = 14;
@@ -216,6 +226,7 @@ TEST_CASE_METHOD(snapshot_fixture, "every snapshot within bounds is deleted and 
 
 TEST_CASE_METHOD(snapshot_fixture, "deleting snapshots leaves other streams alone",
                  "[snapshot]") {
+  FOR_EACH_STORE();
   REQUIRE(s().save_snapshot(make_snapshot("s-10", 12, ts_of(12), "other")));
   REQUIRE(s().save_snapshot(make_snapshot("s-0", 12, ts_of(12), "other")));
   auto n = s().delete_snapshots(sid, snapshot_bounds{});
@@ -228,6 +239,7 @@ TEST_CASE_METHOD(snapshot_fixture, "deleting snapshots leaves other streams alon
 
 TEST_CASE_METHOD(snapshot_fixture, "saving again at the same version overwrites",
                  "[snapshot][tck]") {
+  FOR_EACH_STORE();
   auto replacement = make_snapshot(sid, 13, ts_of(13) + 10, "new-13");
   replacement.type = "OtherState";
   replacement.schema_version = 5;
@@ -246,6 +258,7 @@ TEST_CASE_METHOD(snapshot_fixture, "saving again at the same version overwrites"
 }
 
 TEST_CASE_METHOD(snapshot_fixture, "a 10 kB snapshot round-trips byte-exact", "[snapshot][tck]") {
+  FOR_EACH_STORE();
   std::string state(10 * 1024, '\0');
   for (std::size_t i = 0; i < state.size(); ++i)
     state[i] = static_cast<char>((i * 131 + 7) & 0xff);
@@ -258,6 +271,7 @@ TEST_CASE_METHOD(snapshot_fixture, "a 10 kB snapshot round-trips byte-exact", "[
 }
 
 TEST_CASE("a snapshot with timestamp 0 is stamped when saved", "[snapshot]") {
+  FOR_EACH_STORE();
   test::temp_dir dir;
   auto s = open_snapshot_store(dir.path(), 0);
   auto before = now_ns();
@@ -270,13 +284,13 @@ TEST_CASE("a snapshot with timestamp 0 is stamped when saved", "[snapshot]") {
 }
 
 TEST_CASE("invalid snapshots are refused with bad_request", "[snapshot]") {
+  FOR_EACH_STORE();
   test::temp_dir dir;
   store_options o;
   o.dir = dir.path();
   o.max_payload_size = 100;
-  auto opened = event_store::open(o);
-  REQUIRE(opened);
-  auto& s = **opened;
+  auto opened = journal_test::open_store(o);
+  auto& s = *opened;
   auto refused = [&](snapshot_record r) {
     auto ok = s.save_snapshot(std::move(r));
     REQUIRE_FALSE(ok);
@@ -296,6 +310,7 @@ TEST_CASE("invalid snapshots are refused with bad_request", "[snapshot]") {
 }
 
 TEST_CASE("retention keeps only the newest K snapshots of each stream", "[snapshot][tck]") {
+  FOR_EACH_STORE();
   test::temp_dir dir;
   auto s = open_snapshot_store(dir.path(), 2);
   CHECK(s->options().snapshots_to_keep == 2);
@@ -318,6 +333,7 @@ TEST_CASE("retention keeps only the newest K snapshots of each stream", "[snapsh
 }
 
 TEST_CASE("retention 0 keeps every snapshot", "[snapshot][tck]") {
+  FOR_EACH_STORE();
   test::temp_dir dir;
   auto s = open_snapshot_store(dir.path(), 0);
   V all;
@@ -332,18 +348,19 @@ TEST_CASE("retention 0 keeps every snapshot", "[snapshot][tck]") {
 }
 
 TEST_CASE("by default the store keeps the newest 3 snapshots", "[snapshot]") {
+  FOR_EACH_STORE();
   test::temp_dir dir;
   store_options o;
   o.dir = dir.path();
-  auto opened = event_store::open(o);
-  REQUIRE(opened);
-  auto& s = **opened;
+  auto opened = journal_test::open_store(o);
+  auto& s = *opened;
   for (stream_version v = 1; v <= 6; ++v)
     REQUIRE(s.save_snapshot(make_snapshot("r-1", v, ts_of(v), state_of(v))));
   CHECK(stored_versions(s, "r-1") == V{4, 5, 6});
 }
 
 TEST_CASE("snapshots survive reopening the store", "[snapshot][tck]") {
+  current_kind = store_kind::lmdb; // reopening a folder: the LMDB store only
   test::temp_dir dir;
   std::string big(4096, 'z');
   {

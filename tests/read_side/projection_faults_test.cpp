@@ -189,6 +189,8 @@ TEST_CASE("a faulted projection is isolated: retries, faulted at the event with 
   auto faulted = info_of(rt, "flaky");
   CHECK(faulted.faulted_at == poison1);
   CHECK_THAT(faulted.error, Catch::Contains("poison deposit at " + std::to_string(poison1)));
+  // A throwing handler is a fault of its code, not a domain refusal.
+  CHECK_THAT(faulted.error, Catch::StartsWith("handler_fault: handler threw"));
   CHECK(faulted.position < poison1);
   CHECK(faulted.lag_events > 0);
   CHECK(poison_attempts.load() == 3);

@@ -231,7 +231,7 @@ TEST_CASE("every projection sees exactly its filter's events once and in order a
     };
     auto sink = rt.add_projection(mp);
     REQUIRE(sink);
-    m.sink = *sink;
+    m.sink = sink->sink();
   }
 
   // Writers keep sending while the projections start, catch up and switch to live; once

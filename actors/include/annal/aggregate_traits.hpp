@@ -22,6 +22,7 @@
 #include <variant>
 
 #include "annal/decision.hpp"
+#include "annal/detail/aggregate_contract.hpp"
 #include "annal/event_registry.hpp"
 #include "annal/event_traits.hpp"
 #include "annal/serialization.hpp"
@@ -70,9 +71,11 @@ void register_alternatives(event_registry& reg, std::index_sequence<Is...>) {
 
 } // namespace detail
 
-/// Uniform access to an aggregate definition A.
+/// Uniform access to an aggregate definition A (which it checks against the contract above
+/// at compile time, naming what is missing).
 template <class A>
-struct aggregate_traits {
+struct aggregate_traits : private detail::aggregate_contract<A>,
+                          private detail::aggregate_events_contract<A> {
   using state_type = typename A::state;
   using command_type = typename A::command;
   using event_type = typename A::event;

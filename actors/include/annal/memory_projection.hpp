@@ -3,6 +3,7 @@
 // actor applies batches under the exclusive lock.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "annal/call_user_code.hpp"
 #include "annal/projection.hpp"
 
 namespace annal {
@@ -55,14 +57,7 @@ public:
                global_position& failed_at) override {
     std::unique_lock<std::shared_mutex> lock{mx_};
     for (const auto& e : events) {
-      status ok;
-      try {
-        ok = handler_(model_, e);
-      } catch (const std::exception& ex) {
-        ok = make_error(errc::rejected, std::string{"handler threw: "} + ex.what());
-      } catch (...) {
-        ok = make_error(errc::rejected, "handler threw a non-standard exception");
-      }
+      auto ok = call_user_code("handler", [&] { return handler_(model_, e); });
       if (!ok) {
         failed_at = e.position;
         position_ = e.position - 1; // everything before the failing event is applied
@@ -98,6 +93,40 @@ private:
   std::optional<global_position> position_; // none until the first apply or store
   memory_handler<Model> handler_;
   std::vector<std::pair<global_position, error>> parked_;
+};
+
+/// A typed handle on a registered in-memory projection (what runtime::add_projection
+/// returns): queries reach its model without a name lookup or a run-time type check.
+/// A value; valid while the runtime that made it lives. Thread safety: any thread.
+template <class Model>
+class memory_view {
+public:
+  /// Waits until the projection reached a position (runtime::await_projection).
+  using awaiter = std::function<status(global_position, std::chrono::milliseconds)>;
+
+  memory_view(std::shared_ptr<memory_sink<Model>> sink, awaiter await)
+    : sink_(std::move(sink)), await_(std::move(await)) {}
+
+  /// Runs `fn(const Model&)` once the model reflects `min_position` (0: at once), waiting
+  /// at most `timeout`; returns fn's result. Errors: those of runtime::await_projection
+  /// (timeout, unavailable when the projection is faulted or stopped).
+  template <class F>
+  auto query(F&& fn, global_position min_position = 0,
+             std::chrono::milliseconds timeout = std::chrono::seconds(5)) const
+    -> result<decltype(fn(std::declval<const Model&>()))> {
+    if (min_position > 0)
+      if (auto ok = await_(min_position, timeout); !ok)
+        return std::move(ok).error();
+    return sink_->read(std::forward<F>(fn));
+  }
+
+  /// The sink itself (its position and parked events; read() without waiting).
+  const std::shared_ptr<memory_sink<Model>>& sink() const noexcept { return sink_; }
+  memory_sink<Model>* operator->() const noexcept { return sink_.get(); }
+
+private:
+  std::shared_ptr<memory_sink<Model>> sink_;
+  awaiter await_;
 };
 
 } // namespace annal

@@ -100,7 +100,8 @@ public:
 
   /// Applies `events` (filtered, in order) and makes `through` the new position, all or
   /// nothing. On failure sets `failed_at` to the position of the event that failed (0 if
-  /// none in particular). Events whose positions are in `skip` are passed over.
+  /// none in particular). Skipped (parked) events never reach the sink: the projection
+  /// leaves them out of `events`.
   virtual status apply(const std::vector<event_view>& events, global_position through,
                        global_position& failed_at) = 0;
 

@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -84,5 +86,14 @@ private:
   std::unordered_map<wait_ticket, std::multimap<global_position, waiter>::iterator> tickets_;
   wait_ticket next_ticket_ = 1;
 };
+
+/// Waits on several projections at once: calls `done(std::nullopt)` once every monitor of
+/// `monitors` has applied everything up to `position`, or `done(i)` when monitor i is
+/// faulted or stopped first. `done` runs once, at once or on a projection's actor (keep it
+/// short). Deadlines are the caller's: call the returned cancel when yours passes (true
+/// when `done` had not run; it never will).
+std::function<bool()> notify_when_all(std::vector<std::shared_ptr<projection_monitor>> monitors,
+                                      global_position position,
+                                      std::function<void(std::optional<std::size_t>)> done);
 
 } // namespace annal

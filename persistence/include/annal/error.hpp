@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "annal/expected_version.hpp"
 
 namespace annal {
 
@@ -36,6 +39,9 @@ enum class errc : uint8_t {
   unavailable,
   /// A bounded queue is full: back off and retry.
   overloaded,
+  /// User code (decide, evolve, a projection or process-manager handler) threw: a bug in
+  /// that code, not a domain refusal; do not retry unchanged, fix the code.
+  handler_fault,
 };
 
 /// Returns the stable snake_case name of `code` (e.g. "conflict").
@@ -46,22 +52,39 @@ std::string_view to_string(errc code) noexcept;
 /// or damaged stream, an unregistered type).
 bool is_transient(errc code) noexcept;
 
+/// What a failed version expectation (errc::conflict) expected and what it found.
+struct version_conflict {
+  expected_version expected;
+  /// The stream's head version when the expectation was checked (0: no stream).
+  stream_version actual = 0;
+
+  friend bool operator==(const version_conflict& a, const version_conflict& b) {
+    return a.expected == b.expected && a.actual == b.actual;
+  }
+};
+
 /// An error code plus a human-readable message naming what failed.
 struct error {
   errc code = errc::io_error;
   std::string message;
+  /// Set on errc::conflict from a version check: lets a caller choose its answer (e.g.
+  /// "exists already" for actual > 0 under no_stream) without re-reading the stream.
+  std::optional<version_conflict> conflict;
 
   /// Renders as "code: message".
   std::string to_string() const;
 
   friend bool operator==(const error& a, const error& b) {
-    return a.code == b.code && a.message == b.message;
+    return a.code == b.code && a.message == b.message && a.conflict == b.conflict;
   }
 };
 
 /// Builds an error from a code and a message.
 inline error make_error(errc code, std::string message) {
-  return error{code, std::move(message)};
+  return error{code, std::move(message), std::nullopt};
 }
+
+/// Builds the errc::conflict of a failed version check, its message naming `subject`.
+error make_conflict(const std::string& subject, expected_version expected, stream_version actual);
 
 } // namespace annal

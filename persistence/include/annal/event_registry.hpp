@@ -4,8 +4,10 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <typeindex>
 
 #include "annal/event_traits.hpp"
 #include "annal/recorded_event.hpp"
@@ -28,9 +30,11 @@ public:
     add<T>(std::string{event_traits<T>::name}, event_traits<T>::schema_version);
   }
 
-  /// Registers T under `name` at `schema_version`.
+  /// Registers T under `name` at `schema_version`; decode<T> then expects that name and
+  /// upcasts to that version (T needs no event_traits).
   template <class T>
   void add(std::string name, uint32_t schema_version) {
+    names_[std::type_index{typeid(T)}] = name;
     entry& e = entries_[name];
     e.current_version = schema_version;
     e.render_json = [](std::string_view bytes) -> result<std::string> {
@@ -68,10 +72,18 @@ public:
   /// version newer than registered), corrupt (an upcaster could not decode).
   result<std::string> upcast(std::string_view name, uint32_t version, std::string payload) const;
 
-  /// Decodes the payload of `e` as a T (upcasting first). Errors: corrupt (damaged event
-  /// or undecodable payload), unknown_event_type (e.type is not T's registered name).
+  /// Decodes the payload of `e` as a T (upcasting first). T's name and version are those
+  /// it was registered with (add<T>(name, version)), else its event_traits. Errors: corrupt
+  /// (damaged event or undecodable payload), unknown_event_type (e.type is not T's name,
+  /// or T is neither registered nor has event_traits).
   template <class T>
   result<T> decode(const recorded_event& e) const {
+    return decode<T>(e.type, e.schema_version, e.payload, e.corrupt);
+  }
+
+  /// As decode(recorded_event), from a view (copy nothing but the decoded value).
+  template <class T>
+  result<T> decode(const event_view& e) const {
     return decode<T>(e.type, e.schema_version, e.payload, e.corrupt);
   }
 
@@ -82,16 +94,37 @@ public:
     if (corrupt)
       return make_error(errc::corrupt, "event of type '" + std::string{type}
                                          + "' failed its checksum");
-    if (type != event_traits<T>::name)
+    auto named = name_of<T>();
+    if (!named)
+      return make_error(errc::unknown_event_type, "the type to decode '" + std::string{type}
+                                                    + "' into is not registered");
+    std::string_view name = *named;
+    uint32_t current = 0;
+    if (auto e = find(name))
+      current = e->current_version;
+    else if constexpr (detail::has_event_type<T>::value)
+      current = event_traits<T>::schema_version;
+    if (type != name)
       return make_error(errc::unknown_event_type,
-                        "expected '" + std::string{event_traits<T>::name} + "', got '"
-                          + std::string{type} + "'");
-    if (version == event_traits<T>::schema_version)
+                        "expected '" + std::string{name} + "', got '" + std::string{type} + "'");
+    if (version == current)
       return from_bytes<T>(payload);
     auto bytes = upcast(type, version, std::string{payload});
     if (!bytes)
       return std::move(bytes).error();
     return from_bytes<T>(*bytes);
+  }
+
+  /// The stored type name of T: the one it was registered under (add<T>(name, version)),
+  /// else event_traits<T>::name; none when T has neither.
+  template <class T>
+  std::optional<std::string_view> name_of() const {
+    if (auto n = names_.find(std::type_index{typeid(T)}); n != names_.end())
+      return std::string_view{n->second};
+    if constexpr (detail::has_event_type<T>::value)
+      return event_traits<T>::name;
+    else
+      return std::nullopt;
   }
 
   /// Renders any registered event's payload as JSON (after upcasting). Errors as upcast(),
@@ -107,6 +140,7 @@ private:
   };
   const entry* find(std::string_view name) const;
   std::map<std::string, entry, std::less<>> entries_;
+  std::map<std::type_index, std::string> names_; // the name each C++ type was added under
 };
 
 } // namespace annal

@@ -1,8 +1,10 @@
-// The event journal and snapshot store on LMDB: the durable heart of Annal.
+// The event journal and snapshot store: one contract (this interface, pinned by the
+// conformance suite tests/persistence/journal_tck_test.cpp) with two implementations —
+// the durable one on LMDB (event_store::open) and one in memory for fast tests
+// (memory_event_store.hpp).
 //
 // Thread safety: an event_store is safe to use from many threads at once. Writes are
-// serialized by LMDB's writer lock; reads use their own read transactions and run
-// concurrently with the writer. The one exception: growing the map needs every
+// serialized; reads run concurrently with the writer. On LMDB, growing the map needs every
 // transaction of the process ended, so a write that must grow it waits for the reads in
 // progress (keep visitors short; catch-up readers read in chunks). Errors are returned as
 // values; no exception escapes, not even one thrown by a visitor (it becomes io_error).
@@ -62,9 +64,11 @@ using event_visitor = std::function<bool(const event_view&)>;
 /// call); an error it returns is returned by the read.
 using event_batch_visitor = std::function<status(const std::vector<event_view>&)>;
 
+/// The store contract. Calls are virtual per call (the journal writer calls commit once per
+/// group commit, never per event).
 class event_store {
 public:
-  /// Opens (creating when missing) the store in options.dir. Fails with io_error when the
+  /// Opens (creating when missing) the LMDB store in options.dir. Fails with io_error when the
   /// folder cannot be used, corrupt when it holds no Annal journal or one of a newer format.
   /// A journal of format 2 opened for writing is upgraded to format 3 first (see upgrade).
   static result<std::unique_ptr<event_store>> open(const store_options& options);
@@ -75,7 +79,7 @@ public:
   static status upgrade(const store_options& options,
                         const std::function<void(uint64_t, uint64_t)>& progress = {});
 
-  ~event_store();
+  virtual ~event_store() = default;
   event_store(const event_store&) = delete;
   event_store& operator=(const event_store&) = delete;
 
@@ -84,124 +88,123 @@ public:
   /// Appends `events` to `stream_id` if its head matches `expected`. Errors: conflict
   /// (names stream, expected and actual version), stream_deleted, bad_request (invalid
   /// id, type or oversized payload), storage_full, io_error. Nothing is written on error.
-  result<append_result> append(std::string_view stream_id, expected_version expected,
-                               std::vector<new_event> events);
+  virtual result<append_result> append(std::string_view stream_id, expected_version expected,
+                               std::vector<new_event> events) = 0;
 
   /// Appends to several streams in ONE transaction: all succeed or nothing is written.
   /// Errors as for append(); the first failing expectation fails the whole call.
-  result<std::vector<append_result>> append(std::vector<stream_append> appends);
+  virtual result<std::vector<append_result>> append(std::vector<stream_append> appends) = 0;
 
   /// Group commit: writes every append of `batch` whose expectation holds, plus the
   /// snapshots, in one transaction and one fsync. An append that fails its checks is
   /// skipped with its own error and does not affect the others. When `collect` is true,
   /// the committed events are moved out of `batch` into the outcome. A batch-wide failure
   /// (storage_full, io_error) is returned as the error and nothing is written.
-  result<batch_outcome> commit(write_batch& batch, bool collect = false);
+  virtual result<batch_outcome> commit(write_batch& batch, bool collect = false) = 0;
 
   // -- reads ----------------------------------------------------------------------------
 
   /// Events of `stream_id` within `range`, oldest first. Unknown stream: empty.
   /// Errors: stream_deleted, io_error. A damaged event is returned with corrupt = true.
-  result<std::vector<recorded_event>> read_stream(std::string_view stream_id,
-                                                  stream_range range = {});
+  virtual result<std::vector<recorded_event>> read_stream(std::string_view stream_id,
+                                                          stream_range range = {}) = 0;
 
   /// Events of `stream_id` from version `from` (0 = the head) down, newest first, at
   /// most `max_count`.
-  result<std::vector<recorded_event>> read_stream_backward(std::string_view stream_id,
+  virtual result<std::vector<recorded_event>> read_stream_backward(std::string_view stream_id,
                                                            stream_version from,
-                                                           uint64_t max_count);
+                                                           uint64_t max_count) = 0;
 
   /// Events of the global log with positions > `after`, in order, at most `max_count`.
-  result<std::vector<recorded_event>> read_all(global_position after, uint64_t max_count);
+  virtual result<std::vector<recorded_event>> read_all(global_position after, uint64_t max_count) = 0;
 
   /// Zero-copy read of the global log after `after`: calls `visit` for up to `max_count`
   /// events inside one read transaction; returns how many were visited.
-  result<uint64_t> read_all(global_position after, uint64_t max_count,
-                            const event_visitor& visit);
+  virtual result<uint64_t> read_all(global_position after, uint64_t max_count,
+                            const event_visitor& visit) = 0;
 
   /// Zero-copy read of up to `max_count` events after `after`, handed to `visit` as one
   /// vector inside the read transaction. Returns how many events were read.
   /// REQUIRES: `visit` neither waits for anything (another actor, a lock, a reply) nor
   /// runs long: the open transaction blocks the map's growth for every writer of the
   /// process. Catch-up readers that apply what they read use read_chunk instead.
-  result<uint64_t> read_all_batch(global_position after, uint64_t max_count,
-                                  const event_batch_visitor& visit);
+  virtual result<uint64_t> read_all_batch(global_position after, uint64_t max_count,
+                                  const event_batch_visitor& visit) = 0;
 
   /// Reads up to `max_count` events after `after` and copies those `keep` accepts into
   /// the returned chunk, whose events stay valid after the read transaction has ended.
   /// `keep` runs inside the transaction: it must be quick and must not wait.
-  result<event_chunk> read_chunk(global_position after, uint64_t max_count,
-                                 const std::function<bool(const event_view&)>& keep);
+  virtual result<event_chunk> read_chunk(global_position after, uint64_t max_count,
+                                 const std::function<bool(const event_view&)>& keep) = 0;
 
   /// Zero-copy read of a stream (versions in `range`, oldest first).
-  result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
-                               const event_visitor& visit);
+  virtual result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
+                               const event_visitor& visit) = 0;
 
   /// The stream's head record; an unknown stream has head 0. Never replays events.
-  result<stream_info> stream_head(std::string_view stream_id);
+  virtual result<stream_info> stream_head(std::string_view stream_id) = 0;
 
   /// Streams whose ids start with `prefix`, in id order, after id `after` (exclusive; ""
   /// starts at the beginning), at most `limit`. Deleted streams are included (flagged).
-  result<std::vector<stream_info>> list_streams(std::string_view prefix,
-                                                std::string_view after, uint64_t limit);
+  virtual result<std::vector<stream_info>> list_streams(std::string_view prefix,
+                                                std::string_view after, uint64_t limit) = 0;
 
   /// Position of the newest event ever committed (0 for an empty store).
-  result<global_position> last_position();
+  virtual result<global_position> last_position() = 0;
 
   // -- stream maintenance ---------------------------------------------------------------
 
   /// Deletes the events of `stream_id` with versions <= `through` (clamped to the head).
   /// The head version never goes down; later appends continue the numbering.
-  status truncate_stream(std::string_view stream_id, stream_version through);
+  virtual status truncate_stream(std::string_view stream_id, stream_version through) = 0;
 
   /// Deletes the stream's events and snapshots and tombstones it: later reads fail with
   /// stream_deleted and appends are refused. Errors: not_found, stream_deleted.
-  status delete_stream(std::string_view stream_id);
+  virtual status delete_stream(std::string_view stream_id) = 0;
 
   // -- snapshots ------------------------------------------------------------------------
 
   /// Saves a snapshot (overwriting one at the same version) and deletes the oldest ones
   /// beyond options.snapshots_to_keep. Errors: bad_request, storage_full, io_error.
-  status save_snapshot(snapshot_record snapshot);
+  virtual status save_snapshot(snapshot_record snapshot) = 0;
 
   /// The newest snapshot of `stream_id` within `bounds`, or none. A damaged snapshot
   /// yields errc::corrupt (callers fall back to a full replay).
-  result<std::optional<snapshot_record>> load_snapshot(std::string_view stream_id,
-                                                       snapshot_bounds bounds = {});
+  virtual result<std::optional<snapshot_record>> load_snapshot(std::string_view stream_id,
+                                                               snapshot_bounds bounds = {}) = 0;
 
   /// Deletes the snapshot at `version` if there is one.
-  status delete_snapshot(std::string_view stream_id, stream_version version);
+  virtual status delete_snapshot(std::string_view stream_id, stream_version version) = 0;
 
   /// Deletes every snapshot of `stream_id` within `bounds`; returns how many.
-  result<uint64_t> delete_snapshots(std::string_view stream_id, snapshot_bounds bounds);
+  virtual result<uint64_t> delete_snapshots(std::string_view stream_id, snapshot_bounds bounds) = 0;
 
   // -- environment ----------------------------------------------------------------------
 
   /// Forces buffered commits to disk (useful in no_sync mode).
-  status flush();
+  virtual status flush() = 0;
 
-  /// Merges the in-memory index of recent appends into the stored stream index now (it
-  /// also happens every options().index_merge_runs appends, before a truncation, deletion
-  /// or backup, and at close). No-op when read-only.
-  status merge_index();
+  /// LMDB: merges the in-memory index of recent appends into the stored stream index now
+  /// (it also happens every options().index_merge_runs appends, before a truncation,
+  /// deletion or backup, and at close). No-op when read-only, and for other stores.
+  virtual status merge_index() { return {}; }
 
-  /// Counts and sizes of the store (walks the streams table; O(streams)).
-  result<store_stats> stats();
+  /// Counts and sizes of the store (O(streams); sizes are 0 for a store without a file).
+  virtual result<store_stats> stats() = 0;
 
   /// The options the store was opened with.
-  const store_options& options() const noexcept;
+  virtual const store_options& options() const noexcept = 0;
 
-  /// Copies a consistent, compacted image of the store into the empty folder `dest`
-  /// while it keeps serving (mdb_env_copy2 with MDB_CP_COMPACT).
-  status backup(const std::filesystem::path& dest);
+  /// LMDB: copies a consistent, compacted image of the store into the empty folder `dest`
+  /// while it keeps serving (mdb_env_copy2 with MDB_CP_COMPACT). Other stores: bad_request.
+  virtual status backup(const std::filesystem::path& dest);
 
-  /// The underlying LMDB environment (MDB_env*), for tools and tests that inspect it.
-  void* native_handle() noexcept;
+  /// LMDB: the underlying environment (MDB_env*), for tools and tests that inspect it.
+  /// Other stores: nullptr.
+  virtual void* native_handle() noexcept { return nullptr; }
 
-private:
-  struct impl;
-  explicit event_store(std::unique_ptr<impl> p);
-  std::unique_ptr<impl> impl_;
+protected:
+  event_store() = default;
 };
 
 } // namespace annal

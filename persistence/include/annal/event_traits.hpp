@@ -25,16 +25,38 @@ struct has_schema_version<T, std::void_t<decltype(T::schema_version)>> : std::tr
 
 } // namespace detail
 
-/// Stable name and current schema version of an event or state type.
+namespace detail {
+
+// The default traits, from T's static members; empty when T has no event_type (so that
+// has_event_type below can tell).
+template <class T, class = void>
+struct default_event_traits {};
 template <class T>
-struct event_traits {
+struct default_event_traits<T, std::void_t<decltype(T::event_type)>> {
   static constexpr std::string_view name = T::event_type;
   static constexpr uint32_t schema_version = [] {
-    if constexpr (detail::has_schema_version<T>::value)
+    if constexpr (has_schema_version<T>::value)
       return static_cast<uint32_t>(T::schema_version);
     else
       return uint32_t{1};
   }();
 };
+
+} // namespace detail
+
+/// Stable name (`name`) and current schema version (`schema_version`) of an event or
+/// state type.
+template <class T>
+struct event_traits : detail::default_event_traits<T> {};
+
+namespace detail {
+
+// True when event_traits<T> names T (T has event_type, or event_traits<T> is specialized).
+template <class T, class = void>
+struct has_event_type : std::false_type {};
+template <class T>
+struct has_event_type<T, std::void_t<decltype(event_traits<T>::name)>> : std::true_type {};
+
+} // namespace detail
 
 } // namespace annal

@@ -137,9 +137,10 @@ public:
   /// io_error (opening its tables).
   status add_projection(durable_projection spec);
 
-  /// Registers an in-memory projection; the returned sink answers queries.
+  /// Registers an in-memory projection; the returned typed handle answers queries
+  /// (memory_view::query), no name or type check needed.
   template <class Model>
-  result<std::shared_ptr<memory_sink<Model>>> add_projection(memory_projection<Model> spec);
+  result<memory_view<Model>> add_projection(memory_projection<Model> spec);
 
   /// Registers a process manager.
   status add_process_manager(process_manager spec);
@@ -158,8 +159,9 @@ public:
   template <class R, class F>
   result<R> query(const std::string& name, F&& fn, query_options q = {});
 
-  /// Runs `fn(const Model&)` against an in-memory projection once it reached
-  /// q.min_position; returns fn's result (wrapped in result<>).
+  /// Runs `fn(const Model&)` against an in-memory projection found by name once it
+  /// reached q.min_position; returns fn's result (wrapped in result<>). Errors: bad_request
+  /// when the model type differs. The handle from add_projection needs neither.
   template <class Model, class F>
   auto query_memory(const std::string& name, F&& fn, query_options q = {})
     -> result<decltype(fn(std::declval<const Model&>()))>;
@@ -315,11 +317,14 @@ std::future<command_result> runtime::send(std::string id, typename A::command cm
 }
 
 template <class Model>
-result<std::shared_ptr<memory_sink<Model>>> runtime::add_projection(memory_projection<Model> spec) {
+result<memory_view<Model>> runtime::add_projection(memory_projection<Model> spec) {
   auto sink = std::make_shared<memory_sink<Model>>(std::move(spec.apply));
+  auto name = spec.options.name;
   if (auto ok = add_sink(std::move(spec.options), sink); !ok)
     return std::move(ok).error();
-  return sink;
+  return memory_view<Model>{std::move(sink), [this, name](global_position p, std::chrono::milliseconds t) {
+                              return await_projection(name, p, t);
+                            }};
 }
 
 template <class R, class F>

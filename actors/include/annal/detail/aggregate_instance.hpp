@@ -5,9 +5,9 @@
 // events go to the journal writer at once (pipelining), and its reply waits until the
 // writer reports the append durable. If an append fails, every command in flight fails
 // with that error and the instance rehydrates from the journal before taking more, so its
-// state always equals the journal's. An exception in decide is a rejection; one in
+// state always equals the journal's. An exception in decide changes nothing; one in
 // evolve discards the instance's state, which is rebuilt from the journal before the next
-// command runs.
+// command runs. Either throw answers errc::handler_fault (a bug, not a domain refusal).
 #pragma once
 
 #include <caf/all.hpp>
@@ -19,6 +19,7 @@
 #include <string>
 
 #include "annal/aggregate_traits.hpp"
+#include "annal/call_user_code.hpp"
 #include "annal/detail/aggregate_context.hpp"
 #include "annal/detail/aggregate_loader.hpp"
 #include "annal/detail/atoms.hpp"
@@ -196,17 +197,10 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
   if (answer_duplicate(self, id, reply))
     return;
   if (!cmd.options.expected.matches(st.version))
-    return reply.deliver(instance_error(self, errc::conflict,
-                                        "expected version " + cmd.options.expected.to_string()
-                                          + ", actual version " + std::to_string(st.version)));
+    return reply.deliver(make_conflict(st.stream_id, cmd.options.expected, st.version));
   decision<typename A::event> d;
-  try {
-    d = traits::decide(*st.tentative, cmd.command);
-  } catch (const std::exception& e) {
-    d = reject(std::string{"decide threw: "} + e.what());
-  } catch (...) {
-    d = reject("decide threw a non-standard exception");
-  }
+  if (auto ok = call_user_code("decide", [&] { d = traits::decide(*st.tentative, cmd.command); }); !ok)
+    return reply.deliver(instance_error(self, errc::handler_fault, ok.error().message));
   if (d.rejected()) {
     auto err = instance_error(self, errc::rejected, d.reason());
     st.recent.remember(id, err);
@@ -223,14 +217,15 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
   stream_append app{st.stream_id, expected_version::exact(st.version), {}};
   if (!encode_events(self, cmd, d.events(), app, reply))
     return;
-  try {
+  auto evolved = call_user_code("evolve", [&] {
     for (const auto& ev : d.events())
       traits::apply(*st.tentative, ev);
-  } catch (const std::exception& e) {
-    log(log_level::error, st.stream_id + ": evolve threw (" + e.what()
-                            + "); the instance rebuilds its state from the journal");
+  });
+  if (!evolved) {
+    log(log_level::error, st.stream_id + ": " + evolved.error().message
+                            + "; the instance rebuilds its state from the journal");
     st.reload_pending = true;
-    return reply.deliver(instance_error(self, errc::rejected, std::string{"evolve threw: "} + e.what()));
+    return reply.deliver(instance_error(self, errc::handler_fault, evolved.error().message));
   }
   st.version += app.events.size();
   std::optional<snapshot_record> snap;
@@ -408,13 +403,6 @@ void start_load(instance_actor<A>* self) {
   });
 }
 
-template <class A>
-reply_handle make_reply(instance_actor<A>* self, command_envelope<A>& cmd) {
-  if (cmd.on_reply)
-    return reply_handle{std::move(cmd.on_reply), {}};
-  return reply_handle{nullptr, self->make_response_promise()};
-}
-
 /// The behavior of the instance whose stream is `stream_id`.
 template <class A>
 caf::behavior aggregate_instance(instance_actor<A>* self,
@@ -425,7 +413,7 @@ caf::behavior aggregate_instance(instance_actor<A>* self,
   self->state.recent = recent_commands{self->state.ctx->options.recent_command_ids};
   start_load(self);
   return {
-    [=](command_envelope<A>& cmd) { accept(self, cmd, make_reply(self, cmd)); },
+    [=](command_envelope<A>& cmd) { accept(self, cmd, reply_to(self, cmd)); },
     [=](appended_atom, append_outcomes& outcomes) { on_appended(self, outcomes); },
     [=](loaded_atom, loaded_state<A>& ls) { on_loaded(self, ls); },
     [=](loaded_atom, const load_failure& f) { on_load_failed(self, f.reason); },

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "annal/aggregate_traits.hpp"
+#include "annal/call_user_code.hpp"
 #include "annal/event_store.hpp"
 #include "annal/log.hpp"
 
@@ -119,11 +120,10 @@ result<loaded_state<A>> load_aggregate(event_store& store, const event_registry&
                                                 + ev.error().message);
         return false;
       }
-      try {
-        traits::apply(out.state, *ev);
-      } catch (const std::exception& ex) {
-        failure = make_error(errc::corrupt, "evolve threw on " + stream_id + " v"
-                                              + std::to_string(e.version) + ": " + ex.what());
+      // A stored event evolve cannot take: the stream cannot be loaded (not a retry matter).
+      if (auto ok = call_user_code("evolve", [&] { traits::apply(out.state, *ev); }); !ok) {
+        failure = make_error(errc::corrupt, stream_id + " v" + std::to_string(e.version) + ": "
+                                              + ok.error().message);
         return false;
       }
       out.version = e.version;

@@ -80,24 +80,10 @@ typename router_state<A>::entry& activate(router_actor<A>* self, const std::stri
 }
 
 template <class A>
-reply_handle make_reply_for(router_actor<A>* self, command_envelope<A>& cmd) {
-  if (cmd.on_reply)
-    return reply_handle{std::move(cmd.on_reply), {}};
-  return reply_handle{nullptr, self->make_response_promise()};
-}
-
-template <class Parked>
-reply_handle make_reply_for_parked(Parked& p) {
-  if (p.cmd.on_reply)
-    return reply_handle{std::move(p.cmd.on_reply), {}};
-  return reply_handle{nullptr, p.promise};
-}
-
-template <class A>
 void route(router_actor<A>* self, command_envelope<A>& cmd) {
   auto& st = self->state;
   auto reply_now = [&](error err) {
-    make_reply_for(self, cmd).deliver(std::move(err));
+    reply_to(self, cmd).deliver(std::move(err));
   };
   if (st.draining)
     return reply_now(make_error(errc::unavailable, "the runtime is stopping"));
@@ -136,7 +122,7 @@ void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
   }
   if (e.parked.empty() || st.draining) {
     for (auto& p : e.parked)
-      make_reply_for_parked(p).deliver(make_error(errc::unavailable, "the runtime is stopping"));
+      reply_to(p.cmd, p.promise).deliver(make_error(errc::unavailable, "the runtime is stopping"));
     st.instances.erase(i);
   } else {
     auto parked = std::move(e.parked);

@@ -10,7 +10,7 @@ struct api_error {
   int status = 500;
   /// bad_request, unauthorized, not_found, rejected, version_conflict, already_exists,
   /// payload_too_large, unsupported_media_type, unavailable, storage_full,
-  /// projection_lagging, timeout, internal.
+  /// projection_lagging, timeout, handler_fault, internal.
   std::string code;
   std::string message;
 };

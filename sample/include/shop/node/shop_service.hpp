@@ -105,11 +105,12 @@ private:
   http_response get_health();
   http_response get_metrics();
 
-  /// Calls `then` once projection `name` reflects `min_position` (at once when it does
-  /// already), or with the error when `timeout` passes first (504 projection_lagging) or
-  /// the projection faults or stops (503; 507 storage_full when that is its fault).
-  void await_projection(const std::string& name, annal::global_position min_position,
-                        std::chrono::milliseconds timeout, const executor& ex, wait_done then);
+  /// Calls `then` once every projection of `names` reflects `min_position` (at once when
+  /// they do already), or with the error when `timeout` passes first (504
+  /// projection_lagging) or one faults or stops (503; 507 storage_full when that is its
+  /// fault). One deadline for all (annal::notify_when_all).
+  void await_projections(std::vector<std::string> names, annal::global_position min_position,
+                         std::chrono::milliseconds timeout, const executor& ex, wait_done then);
   /// The error of a wait that failed: `timed_out`, or the projection faulted or stopped.
   http::api_error wait_error(const std::string& name, annal::global_position min_position,
                              bool timed_out);
@@ -133,6 +134,13 @@ private:
 /// version_conflict, storage_full -> 507, timeout -> 504, unavailable and overloaded ->
 /// 503, io_error and corrupt -> 500 internal, ...).
 http::api_error to_api_error(const annal::error& e);
+
+/// The API error of a failed command on `entity` (e.g. "order 'o-1'"). A version conflict
+/// is told in the client's words from the versions it carries: 409 already_exists when the
+/// command `creates` and the stream has events, 404 when it `must_exist` and has none;
+/// anything else as to_api_error.
+http::api_error to_command_error(const annal::error& e, const std::string& entity, bool creates,
+                                 bool must_exist);
 
 /// A fresh order id: derived from the idempotency key when there is one (so that a
 /// retried request addresses the same order), random otherwise.

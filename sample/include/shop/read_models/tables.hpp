@@ -2,7 +2,13 @@
 // belongs to exactly one projection, which clears it when it is rebuilt.
 #pragma once
 
-#include "annal/read_model_store.hpp"
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "annal/read_model_table.hpp"
+#include "shop/read_models/views.hpp"
 
 namespace shop {
 
@@ -22,15 +28,20 @@ inline constexpr const char* customer_order_keys_table = "shop.customer_order_ke
 inline constexpr const char* sales_table = "shop.sales";                      // [sales] sku -> sales_view
 inline constexpr const char* sales_pending_table = "shop.sales_pending";      // [sales] order id -> lines of unpaid orders
 
-/// Handles of every table.
+/// (customer, position of the order's placement): customer_orders lists a customer's
+/// orders oldest first.
+using customer_order_key = std::pair<std::string, uint64_t>;
+
+/// Every table, typed by key and row (rows are cereal binary; keys sort by value).
 struct read_model_tables {
-  annal::table_id catalog = 0;
-  annal::table_id inventory = 0;
-  annal::table_id orders = 0;
-  annal::table_id customer_orders = 0;
-  annal::table_id customer_order_keys = 0;
-  annal::table_id sales = 0;
-  annal::table_id sales_pending = 0;
+  annal::read_model_table<std::string, product_view> catalog;
+  annal::read_model_table<std::string, inventory_view> inventory;
+  annal::read_model_table<std::string, order_view> orders;
+  annal::read_model_table<customer_order_key, customer_order_view> customer_orders;
+  annal::read_model_table<std::string, customer_order_key, annal::key_rows<customer_order_key>>
+    customer_order_keys;
+  annal::read_model_table<std::string, sales_view> sales;
+  annal::read_model_table<std::string, std::vector<order_line>> sales_pending;
 };
 
 /// Opens (creating unless the store is read-only) every table. Errors: those of
