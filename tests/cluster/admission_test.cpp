@@ -21,7 +21,7 @@ using namespace annal::cluster;
 
 namespace {
 
-const std::string secret = "admission-test-secret-0123456789";
+const std::string admission_secret = "admission-test-secret-0123456789";
 
 struct captured_log {
   std::mutex mx;
@@ -47,7 +47,7 @@ TEST_CASE("the endpoint refuses commands and wrong proofs from a peer that has n
   annal::test::temp_dir dir;
   auto pa = annal::test::free_port();
   auto pb = annal::test::free_port();
-  ::setenv("ANNAL_TEST_ADMISSION_SECRET", secret.c_str(), 1);
+  ::setenv("ANNAL_TEST_ADMISSION_SECRET", admission_secret.c_str(), 1);
   auto cfg = parse_cluster_config(R"({"secret_env": "ANNAL_TEST_ADMISSION_SECRET", "members": [
       {"id": "a", "host": "127.0.0.1", "port": )" + std::to_string(pa) + R"(},
       {"id": "b", "host": "127.0.0.1", "port": )" + std::to_string(pb) + "}]}", "a");
@@ -103,5 +103,5 @@ TEST_CASE("the endpoint refuses commands and wrong proofs from a peer that has n
   auto text = logs.get();
   CHECK(text.find("refused peer 'b'") != std::string::npos);
   CHECK(text.find("refused a command") != std::string::npos);
-  CHECK(text.find(secret) == std::string::npos);
+  CHECK(text.find(admission_secret) == std::string::npos);
 }

@@ -13,7 +13,7 @@ using namespace annal::cluster;
 
 namespace {
 
-const std::string secret = "0123456789abcdef-cluster-secret";
+const std::string config_secret = "0123456789abcdef-cluster-secret";
 
 std::string three_members(const std::string& secret_line) {
   return R"({"members": [{"id": "c", "host": "127.0.0.1", "port": 7003},
@@ -26,7 +26,7 @@ std::string three_members(const std::string& secret_line) {
 
 TEST_CASE("the initial shard map is the same on every node and spreads shards round robin by sorted id",
           "[cluster][config]") {
-  ::setenv("ANNAL_TEST_CLUSTER_SECRET", secret.c_str(), 1);
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
   auto text = three_members(R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")");
   auto a = parse_cluster_config(text, "a");
   auto c = parse_cluster_config(text, "c");
@@ -34,7 +34,7 @@ TEST_CASE("the initial shard map is the same on every node and spreads shards ro
   REQUIRE(c);
   REQUIRE(a->shards.shard_count() == 64);
   CHECK(a->forward_timeout == std::chrono::milliseconds{1000});
-  CHECK(a->secret == secret);
+  CHECK(a->secret == config_secret);
   for (uint16_t s = 0; s < 64; ++s) {
     CHECK(a->shards.owner(s) == c->shards.owner(s));
     CHECK(a->shards.owner(s).node == std::string(1, static_cast<char>('a' + s % 3)));
@@ -46,7 +46,7 @@ TEST_CASE("the initial shard map is the same on every node and spreads shards ro
 }
 
 TEST_CASE("shard overrides set an owner and an epoch; bad ones are refused", "[cluster][config]") {
-  ::setenv("ANNAL_TEST_CLUSTER_SECRET", secret.c_str(), 1);
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
   auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
   auto ok = parse_cluster_config(
     three_members(env + R"(, "shard_count": 8, "shards": {"3": {"owner": "a", "epoch": 7}})"), "b");
@@ -66,10 +66,10 @@ TEST_CASE("the secret comes from a file or an environment variable and is never 
           "[cluster][config]") {
   annal::test::temp_dir dir;
   auto file = dir / "secret";
-  std::ofstream{file} << secret << "\n";
+  std::ofstream{file} << config_secret << "\n";
   auto from_file = parse_cluster_config(three_members(R"("secret_file": ")" + file.string() + "\""), "a");
   REQUIRE(from_file);
-  CHECK(from_file->secret == secret); // the newline of `echo secret > file` is not part of it
+  CHECK(from_file->secret == config_secret); // the newline of `echo secret > file` is not part of it
 
   std::ofstream{dir / "short"} << "tooshort";
   auto too_short = parse_cluster_config(three_members(R"("secret_file": ")" + (dir / "short").string() + "\""), "a");
@@ -85,7 +85,7 @@ TEST_CASE("the secret comes from a file or an environment variable and is never 
 }
 
 TEST_CASE("members must be unique and the node must be one of them", "[cluster][config]") {
-  ::setenv("ANNAL_TEST_CLUSTER_SECRET", secret.c_str(), 1);
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
   auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
   CHECK_FALSE(parse_cluster_config(three_members(env), "d"));
   CHECK_FALSE(parse_cluster_config(R"({"members": [{"id": "a", "host": "127.0.0.1", "port": 1},
