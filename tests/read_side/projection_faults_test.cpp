@@ -26,7 +26,7 @@ namespace {
 
 constexpr int64_t poison_amount = 13;
 
-std::unique_ptr<runtime> open_runtime(const std::filesystem::path& dir) {
+std::unique_ptr<runtime> open_faults_runtime(const std::filesystem::path& dir) {
   runtime_config cfg;
   cfg.data_dir = dir;
   cfg.mode = durability::no_sync;
@@ -36,7 +36,7 @@ std::unique_ptr<runtime> open_runtime(const std::filesystem::path& dir) {
   return std::move(*rt);
 }
 
-int64_t amount_of(runtime& rt, const event_view& e) {
+int64_t amount_in(runtime& rt, const event_view& e) {
   auto d = rt.registry().decode<bank::deposited>(e.type, e.schema_version, e.payload, e.corrupt);
   if (!d)
     throw std::runtime_error("undecodable deposit: " + d.error().to_string());
@@ -46,7 +46,7 @@ int64_t amount_of(runtime& rt, const event_view& e) {
 // A durable "deposit ledger": "p"+be64(position) -> application count, "s"+stream -> sum.
 durable_handler ledger_handler(runtime& rt, table_id t, std::function<void(const event_view&, int64_t)> hook) {
   return [&rt, t, hook](read_model_txn& tx, const event_view& e) -> status {
-    auto amount = amount_of(rt, e);
+    auto amount = amount_in(rt, e);
     if (hook)
       hook(e, amount); // may throw
     auto pkey = "p" + be64(e.position);
@@ -120,7 +120,7 @@ TEST_CASE("a faulted projection is isolated: retries, faulted at the event with 
           "restart, skip, skip policy, rebuild equals the incremental model",
           "[projection][faults]") {
   test::temp_dir dir;
-  auto rt_ptr = open_runtime(dir.path());
+  auto rt_ptr = open_faults_runtime(dir.path());
   auto& rt = *rt_ptr;
 
   // "flaky": fails on poison deposits while fail_flaky is set, counting its attempts.
@@ -160,7 +160,7 @@ TEST_CASE("a faulted projection is isolated: retries, faulted at the event with 
   skipper.options.max_retries = 1;
   skipper.options.backoff = 5ms;
   skipper.apply = [&rt](mem_ledger& m, const event_view& e) -> status {
-    auto amount = amount_of(rt, e);
+    auto amount = amount_in(rt, e);
     if (amount == poison_amount)
       return make_error(errc::rejected, "skipper refuses poison");
     m.amounts[e.position] = amount;
@@ -298,7 +298,7 @@ TEST_CASE("a faulted projection is isolated: retries, faulted at the event with 
 
 TEST_CASE("a rebuild reports its progress and ends live with the same model", "[projection][rebuild]") {
   test::temp_dir dir;
-  auto rt_ptr = open_runtime(dir.path());
+  auto rt_ptr = open_faults_runtime(dir.path());
   auto& rt = *rt_ptr;
   REQUIRE(test::append_direct(rt.store(), "account-r", std::vector<bank::opened>{{"r"}}));
   for (int i = 0; i < 40; ++i) {
@@ -367,7 +367,7 @@ TEST_CASE("a rebuild reports its progress and ends live with the same model", "[
 TEST_CASE("a rebuild runs while commands and the other projections go on",
           "[projection][rebuild]") {
   test::temp_dir dir;
-  auto rt_ptr = open_runtime(dir.path());
+  auto rt_ptr = open_faults_runtime(dir.path());
   auto& rt = *rt_ptr;
   REQUIRE(test::append_direct(rt.store(), "account-r", std::vector<bank::opened>{{"r"}}));
   for (int i = 0; i < 40; ++i) {
@@ -433,7 +433,7 @@ TEST_CASE("read-your-writes: a query at a just-acknowledged position sees the co
           "a far-future position times out",
           "[projection][query]") {
   test::temp_dir dir;
-  auto rt_ptr = open_runtime(dir.path());
+  auto rt_ptr = open_faults_runtime(dir.path());
   auto& rt = *rt_ptr;
   auto t = rt.read_models().table("counts");
   REQUIRE(t);
@@ -557,7 +557,7 @@ TEST_CASE("an event skipped by an operator stays skipped after a restart", "[pro
   };
   global_position poison = 0;
   {
-    auto rt = open_runtime(dir.path());
+    auto rt = open_faults_runtime(dir.path());
     add(*rt);
     REQUIRE(rt->start());
     REQUIRE(test::all_live(*rt));
@@ -571,7 +571,7 @@ TEST_CASE("an event skipped by an operator stays skipped after a restart", "[pro
     REQUIRE(rt->stop());
   }
   CHECK(poison_calls.load() == 1);
-  auto rt = open_runtime(dir.path());
+  auto rt = open_faults_runtime(dir.path());
   add(*rt);
   REQUIRE(rt->start());
   CHECK(rt->await_projection("stubborn", poison, 5s));
@@ -584,7 +584,7 @@ TEST_CASE("with the skip policy an event failing during catch-up is parked once,
           "handler's error",
           "[projection][faults]") {
   test::temp_dir dir;
-  auto rt_ptr = open_runtime(dir.path());
+  auto rt_ptr = open_faults_runtime(dir.path());
   auto& rt = *rt_ptr;
   // In the journal before the projection starts: it meets the poison while catching up.
   REQUIRE(test::append_direct(rt.store(), "account-c", std::vector<bank::opened>{{"c"}}));
