@@ -1,5 +1,7 @@
 #include "annal/projection_monitor.hpp"
 
+#include <utility>
+
 namespace annal {
 
 const char* to_string(projection_state s) noexcept {
@@ -167,46 +169,78 @@ void projection_monitor::reset_position() {
   position_.store(0, std::memory_order_release);
 }
 
+namespace {
+
+// The shared state of one notify_when_all wait.
+struct all_state {
+  std::vector<std::shared_ptr<projection_monitor>> monitors;
+  std::function<void(std::optional<std::size_t>)> done;
+  std::atomic<std::size_t> left{0};
+  std::atomic<bool> decided{false};
+  std::mutex mx; // guards tickets
+  std::vector<projection_monitor::wait_ticket> tickets;
+};
+
+// Cancels the waits still registered, so that no monitor keeps the state (and through
+// `done`, the caller's objects) alive once the wait is decided: the caller usually holds
+// the cancel function, which holds the state, whose `done` holds the caller.
+void release(all_state& st) {
+  std::vector<std::pair<projection_monitor*, projection_monitor::wait_ticket>> pending;
+  {
+    std::lock_guard<std::mutex> guard{st.mx};
+    for (std::size_t i = 0; i < st.tickets.size(); ++i)
+      if (st.tickets[i] != 0)
+        pending.emplace_back(st.monitors[i].get(), std::exchange(st.tickets[i], 0));
+  }
+  for (auto& [monitor, ticket] : pending)
+    monitor->cancel(ticket);
+  st.done = nullptr; // only the thread that decided gets here
+}
+
+// Decides the wait once: `done(outcome)` runs, then nothing of the caller is held.
+void finish(const std::shared_ptr<all_state>& st, std::optional<std::size_t> outcome) {
+  if (st->decided.exchange(true))
+    return;
+  auto done = std::move(st->done);
+  release(*st);
+  done(outcome);
+}
+
+} // namespace
+
 std::function<bool()> notify_when_all(std::vector<std::shared_ptr<projection_monitor>> monitors,
                                       global_position position,
                                       std::function<void(std::optional<std::size_t>)> done) {
-  struct all_state {
-    std::vector<std::shared_ptr<projection_monitor>> monitors;
-    std::function<void(std::optional<std::size_t>)> done;
-    std::atomic<std::size_t> left{0};
-    std::atomic<bool> decided{false};
-    std::mutex mx; // guards tickets
-    std::vector<projection_monitor::wait_ticket> tickets;
-  };
   auto st = std::make_shared<all_state>();
   st->monitors = std::move(monitors);
   st->done = std::move(done);
   st->left = st->monitors.size();
   st->tickets.resize(st->monitors.size(), 0);
   if (st->monitors.empty()) {
-    st->decided = true;
-    st->done(std::nullopt);
+    finish(st, std::nullopt);
     return [] { return false; };
   }
-  for (std::size_t i = 0; i < st->monitors.size(); ++i) {
+  for (std::size_t i = 0; i < st->monitors.size() && !st->decided; ++i) {
     auto ticket = st->monitors[i]->notify_when(position, [st, i](bool reached) {
-      if (!reached) {
-        if (!st->decided.exchange(true))
-          st->done(i);
-      } else if (st->left.fetch_sub(1) == 1 && !st->decided.exchange(true)) {
-        st->done(std::nullopt);
-      }
+      if (!reached)
+        finish(st, i);
+      else if (st->left.fetch_sub(1) == 1)
+        finish(st, std::nullopt);
     });
-    std::lock_guard<std::mutex> guard{st->mx};
-    st->tickets[i] = ticket;
+    bool late = false;
+    {
+      std::lock_guard<std::mutex> guard{st->mx};
+      late = st->decided; // decided meanwhile: release() has run and will not see this one
+      if (!late)
+        st->tickets[i] = ticket;
+    }
+    if (late && ticket != 0)
+      st->monitors[i]->cancel(ticket);
   }
   return [st] {
     if (st->decided.exchange(true))
       return false;
-    std::lock_guard<std::mutex> guard{st->mx};
-    for (std::size_t i = 0; i < st->monitors.size(); ++i)
-      if (st->tickets[i] != 0)
-        st->monitors[i]->cancel(st->tickets[i]);
+    release(*st);
     return true;
   };
 }

@@ -261,3 +261,24 @@ TEST_CASE("notify_when_all reports all reached, the first that failed, or nothin
     CHECK(calls == 0);
   }
 }
+
+TEST_CASE("a decided notify_when_all holds nothing of its caller, though its cancel is kept",
+          "[read_side][typed]") {
+  // The shop keeps the cancel function in the state its `done` captures: a cycle, unless
+  // the decision releases `done` and the waits left on the other monitors (LeakSanitizer
+  // reported both the caller's state and the monitors before).
+  auto a = std::make_shared<projection_monitor>("a");
+  auto b = std::make_shared<projection_monitor>("b");
+  auto caller = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = caller;
+  auto cancel = notify_when_all({a, b}, 10, [caller](std::optional<std::size_t>) {});
+  caller.reset();
+  a->set_fault(3, "boom"); // decided by a; b never reaches 10
+  CHECK(watch.expired());
+  CHECK_FALSE(cancel());
+  std::weak_ptr<projection_monitor> watch_b = b;
+  cancel = nullptr;
+  a.reset();
+  b.reset();
+  CHECK(watch_b.expired()); // b's waiter, which held the shared state, was cancelled
+}
