@@ -195,6 +195,7 @@ void run_w1(const options& o, const std::filesystem::path& root, std::size_t in_
   rep.add(name, "p50_us", quantile(r.latencies_us, 0.5));
   rep.add(name, "p99_us", quantile(r.latencies_us, 0.99));
   rep.add(name, "events_per_commit", batch);
+  rep.add(name, "cpu_us_per_command", r.cpu_us_per_command());
 }
 
 void run_w2(const options& o, const std::filesystem::path& root, double fsync_us, report& rep) {

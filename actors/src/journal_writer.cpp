@@ -114,19 +114,28 @@ void add_snapshots(writer_state& st, write_batch& batch) {
 
 void send_outcomes(writer_actor* self, std::vector<pending_append>& taken,
                    std::vector<result<append_result>>& results) {
-  // One message per aggregate per commit, not one per append.
-  std::unordered_map<caf::strong_actor_ptr, detail::append_outcomes> by_sender;
-  for (std::size_t i = 0; i < taken.size(); ++i) {
-    auto& p = taken[i];
-    auto ok = results[i].has_value();
-    if (ok && p.request.snapshot)
-      self->state.snapshots.put(std::move(*p.request.snapshot));
-    by_sender[p.sender].push_back(detail::append_outcome{p.request.token, std::move(results[i])});
-  }
-  for (auto& [sender, outcomes] : by_sender)
+  // One message per aggregate per commit, not one per append: the appends grouped by
+  // sender (a stable sort keeps each aggregate's appends in order; a hash map of senders
+  // cost a node allocation per append).
+  std::vector<std::size_t> order(taken.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return taken[a].sender.get() < taken[b].sender.get();
+  });
+  for (std::size_t k = 0; k < order.size();) {
+    auto& sender = taken[order[k]].sender;
+    detail::append_outcomes outcomes;
+    for (; k < order.size() && taken[order[k]].sender == sender; ++k) {
+      auto& p = taken[order[k]];
+      if (results[order[k]] && p.request.snapshot)
+        self->state.snapshots.put(std::move(*p.request.snapshot));
+      outcomes.push_back(detail::append_outcome{p.request.token, std::move(results[order[k]])});
+    }
     if (sender)
       self->send(caf::actor_cast<caf::actor>(sender), detail::appended_atom::value,
                  std::move(outcomes));
+  }
 }
 
 global_position newest_position(const std::vector<result<append_result>>& appends) {

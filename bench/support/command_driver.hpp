@@ -3,6 +3,8 @@
 // records every command's latency.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -21,8 +23,21 @@ struct drive_result {
   std::size_t errors = 0;
   std::string first_error;
   std::vector<double> latencies_us;
+  double cpu_seconds = 0; // of the whole process (every thread) during the run
   double per_s() const { return seconds > 0 ? static_cast<double>(completed) / seconds : 0; }
+  /// CPU per command: unlike the rate, it barely depends on what else the machine runs.
+  double cpu_us_per_command() const {
+    return completed > 0 ? cpu_seconds * 1e6 / static_cast<double>(completed) : 0;
+  }
 };
+
+/// User plus system CPU-seconds this process has used so far (all threads).
+inline double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
 
 /// Picks the aggregate of command `i`: `sequential` walks the ids in order (each touched
 /// once per lap), otherwise a fixed pseudo-random id per command.
@@ -36,6 +51,7 @@ public:
 
   drive_result run() {
     auto start = bench_clock::now();
+    auto cpu0 = process_cpu_seconds();
     for (std::size_t k = 0; k < in_flight_ && k < total_; ++k)
       issue();
     {
@@ -44,6 +60,7 @@ public:
     }
     drive_result out;
     out.seconds = seconds_since(start);
+    out.cpu_seconds = process_cpu_seconds() - cpu0;
     out.completed = total_;
     out.errors = errors_.load();
     out.first_error = first_error_;
