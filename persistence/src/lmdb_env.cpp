@@ -166,9 +166,19 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const store_options& options,
   if (info.me_mapsize > options.initial_map_size && !options.read_only)
     mdb_env_set_mapsize(env->env_, info.me_mapsize);
 
+  if (after_env_open_for_tests != nullptr)
+    after_env_open_for_tests();
   MDB_txn* raw = nullptr;
-  if (int rc = mdb_txn_begin(env->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &raw); rc != 0)
+  for (int attempt = 0;; ++attempt) {
+    int rc = mdb_txn_begin(env->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &raw);
+    if (rc == 0)
+      break;
+    // Another process grew the map between mdb_env_open and here (a backup or a check
+    // beside a busy node): adopt the new size, as every later transaction would.
+    if (rc == MDB_MAP_RESIZED && attempt < 8 && mdb_env_set_mapsize(env->env_, 0) == 0)
+      continue;
     return lmdb_error(rc, "begin open transaction");
+  }
   if (auto clash = find_foreign_table(raw, foreign); !clash.empty()) {
     mdb_txn_abort(raw);
     return make_error(errc::corrupt, dir + " holds another kind of store (table '" + clash + "')");

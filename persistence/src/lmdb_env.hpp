@@ -67,6 +67,10 @@ private:
   int rc_ = 0;
 };
 
+/// Tests only: runs between mdb_env_open and the open's first transaction, the window in
+/// which another process may grow the map (null in production).
+inline void (*after_env_open_for_tests)() = nullptr;
+
 /// An open LMDB environment. Thread safety: safe for concurrent use; write() calls are
 /// serialized by LMDB's writer lock and map growth excludes every other transaction of
 /// this process for its duration.

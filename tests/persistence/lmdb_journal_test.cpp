@@ -10,7 +10,11 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "journal_test_support.hpp"
+#include "lmdb_env.hpp"
 
 // The cases live in a namespace of their own: with unity builds several test files share
 // one translation unit, and the helpers must not leak into the others.
@@ -325,6 +329,63 @@ TEST_CASE("a read-only store serves reads and refuses every write", "[journal]")
   missing.dir = dir.path() / "nothing-here";
   missing.read_only = true;
   CHECK_FALSE(event_store::open(missing));
+}
+
+// Grows the map of the journal in `dir` from another process (started by fork, so the
+// caller's open handle is not shared) far past its size, and waits for it.
+void grow_map_from_another_process(const std::filesystem::path& dir) {
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    detail::after_env_open_for_tests = nullptr; // (inherited: the child's open must not recurse)
+    store_options o;
+    o.dir = dir;
+    o.mode = durability::no_sync;
+    auto store = event_store::open(o);
+    if (!store)
+      ::_exit(2);
+    for (int i = 0; i < 1500; ++i) {
+      new_event e;
+      e.type = "Filler";
+      e.payload = std::string(4000, 'f');
+      std::vector<new_event> batch{e};
+      if (!(*store)->append("filler-1", expected_version::any(), std::move(batch)))
+        ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+std::filesystem::path growing_dir;
+
+TEST_CASE("a store opened while another process grows its map adopts the new size",
+          "[journal][storage]") {
+  // Seen in CI: `annal backup` beside a busy writer failed with MDB_MAP_RESIZED at "begin
+  // open transaction". The hook makes the window deterministic.
+  current_kind = store_kind::lmdb; // (the suite may have left it at memory)
+  test::temp_dir dir;
+  {
+    store_options o;
+    o.dir = dir.path();
+    o.initial_map_size = std::size_t{1} << 20;
+    auto s = open_store(o);
+    REQUIRE(s->append("first-1", expected_version::no_stream(), one("a")));
+  }
+  growing_dir = dir.path();
+  detail::after_env_open_for_tests = [] { grow_map_from_another_process(growing_dir); };
+  store_options ro;
+  ro.dir = dir.path();
+  ro.read_only = true;
+  auto reader = event_store::open(ro);
+  detail::after_env_open_for_tests = nullptr;
+  REQUIRE(reader);
+  auto head = (*reader)->last_position();
+  REQUIRE(head);
+  CHECK(*head == 1 + 1500);
 }
 
 TEST_CASE_METHOD(journal_fixture, "a backup opens as a store holding the same events",
