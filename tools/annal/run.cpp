@@ -43,12 +43,13 @@ std::string program_name(int argc, char** argv) {
 int run(int argc, char** argv, const domain& d) try {
   // A closed pipe (annal log | head) ends the output quietly: writes fail, we stop.
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"inspect, verify, back up and rebuild an Annal data folder", program_name(argc, argv)};
+  const std::string name = program_name(argc, argv);
+  CLI::App app{"inspect, verify, back up and rebuild an Annal data folder", name};
   app.footer(exit_code_footer);
   app.fallthrough();
   app.require_subcommand(1);
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return std::string{"annal: "} + e.what() + " (see annal --help)\n";
+  app.failure_message([name](const CLI::App*, const CLI::Error& e) {
+    return std::string{"annal: "} + e.what() + " (see " + name + " --help)\n";
   });
   std::string data;
   bool json = false;
@@ -73,7 +74,8 @@ int run(int argc, char** argv, const domain& d) try {
     // CLI11 reports a misspelt subcommand as a missing one; name what it got instead.
     auto rest = app.remaining();
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !rest.empty())
-      return report_failure({exit_code::usage, "unknown subcommand '" + rest.front() + "' (see annal --help)"});
+      return report_failure({exit_code::usage, "unknown subcommand '" + rest.front() + "' (see "
+                                                 + name + " --help)"});
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(exit_code::usage);
   }
