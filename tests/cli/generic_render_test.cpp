@@ -60,7 +60,8 @@ TEST_CASE("an event type the domain does not know renders generically in text an
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find("Legacy.Thing") != std::string::npos);
   CHECK(text.out.find("cmd=cmd-legacy corr=corr-legacy cause=cause-legacy") != std::string::npos);
-  CHECK(text.out.find("[undecoded: unknown type, 3 bytes] base64:AQL/") != std::string::npos);
+  CHECK(text.out.find("[undecoded: unknown type, schema v3, 3 bytes] base64:AQL/")
+        != std::string::npos);
 
   auto shop = run_annal({"--data", dir, "events", "order-o-1", "--limit", "1"});
   REQUIRE(shop.exit_code == 0);

@@ -60,7 +60,8 @@ record event_record(const event_view& e, const event_registry& registry) {
   // Generic, clearly marked: the bytes themselves, so that nothing stored is hidden.
   std::string cell = "[undecoded: ";
   cell += e.corrupt ? "damaged" : registry.contains(e.type) ? "undecodable" : "unknown type";
-  cell += ", " + std::to_string(e.payload.size()) + " bytes] base64:" + base64(e.payload);
+  cell += ", schema v" + std::to_string(e.schema_version) + ", "
+          + std::to_string(e.payload.size()) + " bytes] base64:" + base64(e.payload);
   r.text("data", cell).table_only();
   return r;
 }
