@@ -8,7 +8,16 @@ install(TARGETS annal_persistence annal_actors annal_runtime
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# The operator CLI, when it is built (ANNAL_BUILD_TOOLS).
+# The operator commands as a library (annal::cli) and the `annal` binary, when they are
+# built (ANNAL_BUILD_TOOLS).
+if(TARGET annal_cli)
+  install(TARGETS annal_cli
+          EXPORT annal-targets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/tools/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endif()
 if(TARGET annal)
   install(TARGETS annal RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -161,5 +161,6 @@ TEST_CASE("log pages through the global log and shows unknown types as bytes", "
 
   auto table = run_annal(with_data(data, {"log", "--after", "41"}));
   REQUIRE(table.exit_code == 0);
-  CHECK(table.out.find("<3 bytes, unknown type>") != std::string::npos);
+  CHECK(table.out.find("[undecoded: unknown type, schema v1, 3 bytes] base64:AQL/")
+        != std::string::npos);
 }

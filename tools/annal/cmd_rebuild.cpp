@@ -58,7 +58,7 @@ private:
   std::vector<std::string> lines_;
 };
 
-std::string known_names(const domain_catalog& catalog) {
+std::string known_names(const domain& catalog) {
   std::string s;
   for (const auto& n : catalog.projections())
     s += (s.empty() ? "" : ", ") + n;
@@ -214,6 +214,8 @@ outcome<exit_code> run(context& ctx, const rebuild_options& o) {
   auto rt = runtime::open(cfg);
   if (!rt)
     return store_failure(rt.error());
+  if (!ctx.catalog.installer())
+    return operation_failure("the domain names read models but no installer for them");
   if (auto ok = ctx.catalog.installer()(**rt); !ok)
     return operation_failure("cannot register the domain: " + ok.error().to_string());
   if (auto ok = (*rt)->start(); !ok)

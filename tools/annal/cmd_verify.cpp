@@ -10,7 +10,7 @@
 #include "command.hpp"
 #include "data_folder.hpp"
 #include "journal_checks.hpp"
-#include "lmdb_env.hpp"
+#include "annal/layout/lmdb_error.hpp"
 #include "verify_stores.hpp"
 
 namespace annal::cli {
@@ -28,7 +28,7 @@ uint64_t stride_for(uint64_t total, uint64_t sample) {
   return (total + sample - 1) / sample;
 }
 
-status walk_tables(event_store& store, const domain_catalog& catalog, uint64_t sample,
+status walk_tables(event_store& store, const domain& catalog, uint64_t sample,
                    std::vector<snapshot_record>& sampled, verify_report& report) {
   auto t = raw_read_txn::begin(store.native_handle());
   if (!t)
@@ -47,7 +47,7 @@ status walk_tables(event_store& store, const domain_catalog& catalog, uint64_t s
     return ok;
   MDB_stat st{};
   if (int rc = mdb_stat(t->get(), tables->snapshots, &st); rc != 0)
-    return detail::lmdb_error(rc, "mdb_stat");
+    return layout::lmdb_error(rc, "mdb_stat");
   return check_snapshots(*t, *tables, catalog, stride_for(st.ms_entries, sample), sampled, report);
 }
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "domain_catalog.hpp"
+#include "annal/cli/domain.hpp"
 #include "exit_code.hpp"
 #include "output.hpp"
 
@@ -20,7 +20,7 @@ struct context {
   /// --data: the node's data folder.
   std::filesystem::path data;
   output& out;
-  const domain_catalog& catalog;
+  const domain& catalog;
   /// True when stderr is a terminal (progress bars instead of progress lines).
   bool stderr_is_terminal = false;
 };

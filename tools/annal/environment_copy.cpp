@@ -2,7 +2,7 @@
 
 #include <lmdb.h>
 
-#include "lmdb_env.hpp"
+#include "annal/layout/lmdb_error.hpp"
 
 namespace annal::cli {
 
@@ -25,14 +25,14 @@ status copy_open_environment(void* handle, const fs::path& dest) {
     // The writer grew the map past what this handle maps: adopt the size and go again.
     if (rc == MDB_MAP_RESIZED && attempt < 5 && mdb_env_set_mapsize(env, 0) == 0)
       continue;
-    return detail::lmdb_error(rc, ("copy to " + path).c_str());
+    return layout::lmdb_error(rc, ("copy to " + path).c_str());
   }
 }
 
 status copy_environment(const fs::path& src, const char* must_have, const fs::path& dest) {
   MDB_env* env = nullptr;
   if (int rc = mdb_env_create(&env); rc != 0)
-    return detail::lmdb_error(rc, "mdb_env_create");
+    return layout::lmdb_error(rc, "mdb_env_create");
   struct closer {
     MDB_env* e;
     ~closer() { mdb_env_close(e); }
@@ -40,13 +40,13 @@ status copy_environment(const fs::path& src, const char* must_have, const fs::pa
   mdb_env_set_maxdbs(env, 256);
   auto dir = src.string();
   if (int rc = mdb_env_open(env, dir.c_str(), MDB_RDONLY | MDB_NOTLS, 0644); rc != 0)
-    return detail::lmdb_error(rc, ("cannot open " + dir).c_str());
+    return layout::lmdb_error(rc, ("cannot open " + dir).c_str());
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
   if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0)
     rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
   if (rc != 0)
-    return detail::lmdb_error(rc, "begin read transaction");
+    return layout::lmdb_error(rc, "begin read transaction");
   MDB_dbi dbi = 0;
   rc = mdb_dbi_open(txn, must_have, 0, &dbi);
   mdb_txn_abort(txn);
@@ -54,7 +54,7 @@ status copy_environment(const fs::path& src, const char* must_have, const fs::pa
     return make_error(errc::corrupt, dir + " is not an Annal store (no table '"
                                        + std::string{must_have} + "')");
   if (rc != 0)
-    return detail::lmdb_error(rc, "open table");
+    return layout::lmdb_error(rc, "open table");
   return copy_open_environment(env, dest);
 }
 

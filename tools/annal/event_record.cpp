@@ -57,9 +57,12 @@ record event_record(const event_view& e, const event_registry& registry) {
     .text("payload_base64", base64(e.payload)).json_only()
     .text("decode_error", err.code == errc::unknown_event_type && !registry.contains(e.type)
                             ? "unknown event type" : err.message).json_only();
-  std::string cell = "<" + std::to_string(e.payload.size()) + " bytes, ";
+  // Generic, clearly marked: the bytes themselves, so that nothing stored is hidden.
+  std::string cell = "[undecoded: ";
   cell += e.corrupt ? "damaged" : registry.contains(e.type) ? "undecodable" : "unknown type";
-  r.text("data", cell + ">").table_only();
+  cell += ", schema v" + std::to_string(e.schema_version) + ", "
+          + std::to_string(e.payload.size()) + " bytes] base64:" + base64(e.payload);
+  r.text("data", cell).table_only();
   return r;
 }
 

@@ -1,7 +1,7 @@
 // The checks behind `annal verify`, each a walk over one table of the journal inside the
 // caller's read transaction (one consistent state, even while a node writes). They read
-// the on-disk layout directly (persistence/src: envelope_codec, stream_record,
-// snapshot_codec, byte_order), because the public API hides damage they must see.
+// the on-disk layout directly (annal/layout/: envelopes, stream records, index runs,
+// snapshots, keys), because the event_store API hides damage they must see.
 #pragma once
 
 #include <limits>
@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "stream_index_codec.hpp"
+#include "annal/layout/index_run.hpp"
 
 #include "annal/event_registry.hpp"
 #include "annal/snapshot_record.hpp"
-#include "domain_catalog.hpp"
+#include "annal/cli/domain.hpp"
 #include "journal_meta.hpp"
 #include "raw_read_txn.hpp"
 #include "verify_report.hpp"
@@ -34,7 +34,7 @@ struct journal_tables {
   uint16_t shard_count = 0;         // 0: a format-2 journal (no shards)
   bool upgrading = false;           // an upgrade from format 2 is under way
   global_position indexed_through = std::numeric_limits<global_position>::max();
-  std::map<std::string, std::vector<detail::index_run>> tail;
+  std::map<std::string, std::vector<layout::index_run>> tail;
   uint64_t tail_events = 0;
 };
 
@@ -62,11 +62,11 @@ status check_streams(const raw_read_txn& t, const journal_tables& tables, verify
 /// newer than the head. Every `stride`-th snapshot of a type `catalog` knows is copied
 /// into `sampled` for replay_sampled (after the transaction ends).
 status check_snapshots(const raw_read_txn& t, const journal_tables& tables,
-                       const domain_catalog& catalog, uint64_t stride,
+                       const domain& catalog, uint64_t stride,
                        std::vector<snapshot_record>& sampled, verify_report& report);
 
 /// Replays each sampled snapshot's stream and compares states (see replay_snapshot).
-void replay_sampled(event_store& store, const domain_catalog& catalog,
+void replay_sampled(event_store& store, const domain& catalog,
                     const std::vector<snapshot_record>& sampled, verify_report& report);
 
 } // namespace annal::cli

@@ -1,12 +1,13 @@
 #include "journal_meta.hpp"
 
-#include "byte_order.hpp"
-#include "event_store_impl.hpp"
+#include "annal/layout/byte_order.hpp"
+#include "annal/layout/stream_key.hpp"
+#include "annal/layout/journal_format.hpp"
 
 namespace annal::cli {
 
 uint32_t supported_format_version() noexcept {
-  return journal_format_version;
+  return layout::journal_format_version();
 }
 
 result<journal_meta> read_journal_meta(const raw_read_txn& t) {
@@ -24,7 +25,7 @@ result<journal_meta> read_journal_meta(const raw_read_txn& t) {
     return std::move(format).error();
   if (format->found && format->value.size() == 4) {
     m.has_format_version = true;
-    m.format_version = detail::load_le<uint32_t>(format->value.data());
+    m.format_version = layout::load_le<uint32_t>(format->value.data());
   } else if (format->found) {
     note_malformed("format_version");
   }
@@ -40,7 +41,7 @@ result<journal_meta> read_journal_meta(const raw_read_txn& t) {
     return std::move(last).error();
   if (last->found && last->value.size() == 8) {
     m.has_last_position = true;
-    m.last_position = detail::load_be64(last->value.data());
+    m.last_position = layout::load_be64(last->value.data());
   } else if (last->found) {
     note_malformed("last_position");
   }

@@ -1,6 +1,6 @@
 #include "raw_read_txn.hpp"
 
-#include "lmdb_env.hpp"
+#include "annal/layout/lmdb_error.hpp"
 
 namespace annal::cli {
 
@@ -14,7 +14,7 @@ result<raw_read_txn> raw_read_txn::begin(void* env) {
     // A writer process grew the map since we opened it: adopt the new size and retry.
     if (rc == MDB_MAP_RESIZED && attempt < 3 && mdb_env_set_mapsize(e, 0) == 0)
       continue;
-    return detail::lmdb_error(rc, "begin read transaction");
+    return layout::lmdb_error(rc, "begin read transaction");
   }
 }
 
@@ -33,7 +33,7 @@ result<MDB_dbi> raw_read_txn::table(const char* name) const {
   if (rc == MDB_NOTFOUND)
     return make_error(errc::not_found, std::string{"no table '"} + name + "'");
   if (rc != 0)
-    return detail::lmdb_error(rc, "open table");
+    return layout::lmdb_error(rc, "open table");
   return dbi;
 }
 
@@ -43,7 +43,7 @@ result<raw_read_txn::lookup> raw_read_txn::get(MDB_dbi dbi, std::string_view key
   if (rc == MDB_NOTFOUND)
     return lookup{};
   if (rc != 0)
-    return detail::lmdb_error(rc, "read");
+    return layout::lmdb_error(rc, "read");
   return lookup{true, view_of(v)};
 }
 

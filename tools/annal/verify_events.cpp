@@ -1,10 +1,11 @@
 // verify: the events table, in position order.
-#include "byte_order.hpp"
-#include "envelope_codec.hpp"
+#include "annal/layout/byte_order.hpp"
+#include "annal/layout/stream_key.hpp"
+#include "annal/layout/event_envelope.hpp"
 #include "journal_checks.hpp"
-#include "lmdb_env.hpp"
-#include "shard.hpp"
-#include "stream_index_codec.hpp"
+#include "annal/layout/lmdb_error.hpp"
+#include "annal/layout/shard.hpp"
+#include "annal/layout/index_run.hpp"
 
 namespace annal::cli {
 
@@ -39,7 +40,7 @@ public:
 
   status check(const event_view& e, verify_report& report) {
     if (!index_.ok())
-      return detail::lmdb_error(index_.rc(), "open cursor");
+      return layout::lmdb_error(index_.rc(), "open cursor");
     if (!(have_ && stream_ == e.stream_id && run_.covers(e.version))) {
       if (auto ok = find(e); !ok)
         return ok;
@@ -63,20 +64,20 @@ private:
   status find(const event_view& e) {
     have_ = false;
     stream_.assign(e.stream_id);
-    auto key = detail::stream_key(e.stream_id, e.version);
+    auto key = layout::stream_key(e.stream_id, e.version);
     MDB_val k{key.size(), key.data()}, v;
     int rc = index_.get(k, v, MDB_SET_RANGE);
     if (rc != 0 && rc != MDB_NOTFOUND)
-      return detail::lmdb_error(rc, "seek the stream index");
-    if (rc == 0 && detail::parse_index_entry(view_of(k), view_of(v), e.stream_id, run_)
+      return layout::lmdb_error(rc, "seek the stream index");
+    if (rc == 0 && layout::parse_index_entry(view_of(k), view_of(v), e.stream_id, run_)
         && run_.first_version == e.version) {
       have_ = true;
       return {};
     }
     rc = index_.get(k, v, rc == 0 ? MDB_PREV : MDB_LAST);
     if (rc != 0 && rc != MDB_NOTFOUND)
-      return detail::lmdb_error(rc, "seek the stream index");
-    have_ = rc == 0 && detail::parse_index_entry(view_of(k), view_of(v), e.stream_id, run_)
+      return layout::lmdb_error(rc, "seek the stream index");
+    have_ = rc == 0 && layout::parse_index_entry(view_of(k), view_of(v), e.stream_id, run_)
             && run_.covers(e.version);
     return {};
   }
@@ -84,7 +85,7 @@ private:
   raw_cursor index_;
   bool have_ = false;
   std::string stream_;
-  detail::index_run run_;
+  layout::index_run run_;
 };
 
 // Shards: the event's shard is its stream's; positions rise per shard; none passes the
@@ -98,13 +99,13 @@ public:
     if (tables_.shard_count == 0)
       return;
     auto format = static_cast<uint8_t>(bytes[8]);
-    if (format != detail::envelope_format) {
+    if (format != layout::envelope_format) {
       if (!tables_.upgrading)
         report.add(problem{"event_shard", std::string{e.stream_id}, e.version, e.position,
                            "an event without a shard in a journal of format 3 (not upgraded)"});
       return;
     }
-    auto want = detail::shard_of(e.stream_id, tables_.shard_count);
+    auto want = layout::shard_of(e.stream_id, tables_.shard_count);
     if (e.shard != want) {
       report.add(problem{"event_shard", std::string{e.stream_id}, e.version, e.position,
                          "shard " + std::to_string(e.shard) + " instead of "
@@ -130,11 +131,11 @@ public:
       return {};
     for (uint16_t shard = 0; shard < tables_.shard_count; ++shard) {
       char key[2];
-      detail::store_be16(key, shard);
+      layout::store_be16(key, shard);
       auto head = t_.get(tables_.shards, std::string_view{key, 2});
       if (!head)
         return std::move(head).error();
-      uint64_t stored = head->found && head->value.size() == 8 ? detail::load_be64(head->value.data()) : 0;
+      uint64_t stored = head->found && head->value.size() == 8 ? layout::load_be64(head->value.data()) : 0;
       if (head->found && head->value.size() != 8)
         report.add(problem{"shards", {}, 0, 0, "malformed head of shard " + std::to_string(shard)});
       else if (stored < newest_[shard])
@@ -159,7 +160,7 @@ status check_events(const raw_read_txn& t, const journal_tables& tables,
                     const event_registry& registry, verify_report& report) {
   raw_cursor c{t, tables.events};
   if (!c.ok())
-    return detail::lmdb_error(c.rc(), "open cursor");
+    return layout::lmdb_error(c.rc(), "open cursor");
   index_backref backref{t, tables};
   shard_check shards{t, tables};
   MDB_val k, v;
@@ -172,11 +173,11 @@ status check_events(const raw_read_txn& t, const journal_tables& tables,
                                                     "are 8 bytes)"});
       continue;
     }
-    auto position = detail::load_be64(static_cast<const char*>(k.mv_data));
+    auto position = layout::load_be64(static_cast<const char*>(k.mv_data));
     if (position == 0)
       report.add(problem{"event_key", {}, 0, 0, "an event at position 0 (never assigned)"});
     event_view e;
-    if (!detail::decode_envelope(position, view_of(v), e)) {
+    if (!layout::decode_envelope(position, view_of(v), e)) {
       report.add(problem{"event_envelope", {}, 0, position,
                          "malformed envelope (" + std::to_string(v.mv_size) + " bytes)"});
       continue;
@@ -198,7 +199,7 @@ status check_events(const raw_read_txn& t, const journal_tables& tables,
     check_payload(registry, e, report);
   }
   if (rc != MDB_NOTFOUND)
-    return detail::lmdb_error(rc, "walk the events table");
+    return layout::lmdb_error(rc, "walk the events table");
   return shards.finish(report);
 }
 

@@ -1,8 +1,9 @@
 // verify: the meta table, and opening the journal's tables.
-#include "byte_order.hpp"
-#include "envelope_codec.hpp"
+#include "annal/layout/byte_order.hpp"
+#include "annal/layout/stream_key.hpp"
+#include "annal/layout/event_envelope.hpp"
 #include "journal_checks.hpp"
-#include "lmdb_env.hpp"
+#include "annal/layout/lmdb_error.hpp"
 
 namespace annal::cli {
 
@@ -30,7 +31,7 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
       return std::move(r).error();
     if (!r->found || r->value.size() != size)
       return false;
-    v = size == 8 ? detail::load_be64(r->value.data()) : detail::load_le<uint16_t>(r->value.data());
+    v = size == 8 ? layout::load_be64(r->value.data()) : layout::load_le<uint16_t>(r->value.data());
     return true;
   };
   uint64_t v = 0;
@@ -51,26 +52,26 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
   // The tail past the stored index: bounded by the store's merge threshold.
   raw_cursor c{t, out.events};
   if (!c.ok())
-    return detail::lmdb_error(c.rc(), "open cursor");
+    return layout::lmdb_error(c.rc(), "open cursor");
   if (out.indexed_through == std::numeric_limits<global_position>::max())
     return out;
   char key[8];
-  detail::store_be64(key, out.indexed_through + 1);
+  layout::store_be64(key, out.indexed_through + 1);
   MDB_val k{8, key}, val;
   for (int rc = c.get(k, val, MDB_SET_RANGE); rc == 0; rc = c.get(k, val, MDB_NEXT)) {
     if (k.mv_size != 8)
       continue;
     std::string_view id;
     stream_version version = 0;
-    if (!detail::peek_envelope(view_of(val), id, version) || version == 0)
+    if (!layout::peek_envelope(view_of(val), id, version) || version == 0)
       continue; // check_events reports it
-    auto position = detail::load_be64(static_cast<const char*>(k.mv_data));
+    auto position = layout::load_be64(static_cast<const char*>(k.mv_data));
     auto& runs = out.tail[std::string{id}];
     if (!runs.empty() && runs.back().last_version() + 1 == version
         && runs.back().first_position + runs.back().count == position)
       ++runs.back().count;
     else
-      runs.push_back(detail::index_run{version, position, 1});
+      runs.push_back(layout::index_run{version, position, 1});
     ++out.tail_events;
   }
   return out;

@@ -1,12 +1,13 @@
 // verify: the snapshots table, and the replay check of a sample of snapshots.
 #include <limits>
 
-#include "byte_order.hpp"
+#include "annal/layout/byte_order.hpp"
+#include "annal/layout/stream_key.hpp"
 #include "journal_checks.hpp"
-#include "lmdb_env.hpp"
-#include "snapshot_codec.hpp"
-#include "stream_index_codec.hpp"
-#include "stream_record.hpp"
+#include "annal/layout/lmdb_error.hpp"
+#include "annal/layout/snapshot_value.hpp"
+#include "annal/layout/index_run.hpp"
+#include "annal/layout/stream_record.hpp"
 
 namespace annal::cli {
 
@@ -25,18 +26,18 @@ result<head_lookup> stream_head_in(const raw_read_txn& t, const journal_tables& 
   auto rec = t.get(tables.streams, id);
   if (!rec)
     return std::move(rec).error();
-  if (!rec->found || !detail::decode_stream_record(rec->value, out.info))
+  if (!rec->found || !layout::decode_stream_record(rec->value, out.info))
     return out;
   out.exists = true;
   raw_cursor c{t, tables.stream_index};
   if (!c.ok())
-    return detail::lmdb_error(c.rc(), "open cursor");
-  auto upper = detail::stream_key(id, std::numeric_limits<uint64_t>::max());
+    return layout::lmdb_error(c.rc(), "open cursor");
+  auto upper = layout::stream_key(id, std::numeric_limits<uint64_t>::max());
   MDB_val k{upper.size(), upper.data()}, v;
   int rc = c.get(k, v, MDB_SET_RANGE);
   rc = c.get(k, v, rc == 0 ? MDB_PREV : MDB_LAST);
-  detail::index_run run;
-  if (rc == 0 && detail::parse_index_entry(view_of(k), view_of(v), id, run)
+  layout::index_run run;
+  if (rc == 0 && layout::parse_index_entry(view_of(k), view_of(v), id, run)
       && run.last_version() > out.info.head)
     out.info.head = run.last_version();
   if (auto it = tables.tail.find(std::string{id}); it != tables.tail.end() && !it->second.empty())
@@ -47,11 +48,11 @@ result<head_lookup> stream_head_in(const raw_read_txn& t, const journal_tables& 
 } // namespace
 
 status check_snapshots(const raw_read_txn& t, const journal_tables& tables,
-                       const domain_catalog& catalog, uint64_t stride,
+                       const domain& catalog, uint64_t stride,
                        std::vector<snapshot_record>& sampled, verify_report& report) {
   raw_cursor c{t, tables.snapshots};
   if (!c.ok())
-    return detail::lmdb_error(c.rc(), "open cursor");
+    return layout::lmdb_error(c.rc(), "open cursor");
   uint64_t known = 0;
   MDB_val k, v;
   int rc = c.get(k, v, MDB_FIRST);
@@ -65,9 +66,9 @@ status check_snapshots(const raw_read_txn& t, const journal_tables& tables,
       continue;
     }
     std::string id{key.substr(0, id_size)};
-    auto version = detail::load_be64(key.data() + id_size + 1);
+    auto version = layout::load_be64(key.data() + id_size + 1);
     snapshot_record s;
-    if (version == 0 || !detail::decode_snapshot(id, version, view_of(v), s)) {
+    if (version == 0 || !layout::decode_snapshot(id, version, view_of(v), s)) {
       report.add(problem{"snapshot", id, version, 0,
                          "the snapshot is damaged (checksum or structure)"});
       continue;
@@ -97,11 +98,11 @@ status check_snapshots(const raw_read_txn& t, const journal_tables& tables,
       sampled.push_back(std::move(s));
   }
   if (rc != MDB_NOTFOUND)
-    return detail::lmdb_error(rc, "walk the snapshots table");
+    return layout::lmdb_error(rc, "walk the snapshots table");
   return {};
 }
 
-void replay_sampled(event_store& store, const domain_catalog& catalog,
+void replay_sampled(event_store& store, const domain& catalog,
                     const std::vector<snapshot_record>& sampled, verify_report& report) {
   using verdict = snapshot_check::verdict;
   for (const auto& s : sampled) {

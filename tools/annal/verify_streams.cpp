@@ -5,12 +5,13 @@
 #include <limits>
 #include <optional>
 
-#include "byte_order.hpp"
-#include "envelope_codec.hpp"
+#include "annal/layout/byte_order.hpp"
+#include "annal/layout/stream_key.hpp"
+#include "annal/layout/event_envelope.hpp"
 #include "journal_checks.hpp"
-#include "lmdb_env.hpp"
-#include "stream_index_codec.hpp"
-#include "stream_record.hpp"
+#include "annal/layout/lmdb_error.hpp"
+#include "annal/layout/index_run.hpp"
+#include "annal/layout/stream_record.hpp"
 
 namespace annal::cli {
 
@@ -29,15 +30,15 @@ public:
 
   status run() {
     if (!records_.ok() || !events_.ok())
-      return detail::lmdb_error(records_.ok() ? events_.rc() : records_.rc(), "open cursor");
+      return layout::lmdb_error(records_.ok() ? events_.rc() : records_.rc(), "open cursor");
     MDB_stat st{};
     if (int rc = mdb_stat(t_.get(), tables_.events, &st); rc != 0)
-      return detail::lmdb_error(rc, "mdb_stat");
+      return layout::lmdb_error(rc, "mdb_stat");
     total_events_ = st.ms_entries;
     record_rc_ = records_.get(rk_, rv_, MDB_FIRST);
     raw_cursor index{t_, tables_.stream_index};
     if (!index.ok())
-      return detail::lmdb_error(index.rc(), "open cursor");
+      return layout::lmdb_error(index.rc(), "open cursor");
     MDB_val k, v;
     int rc = index.get(k, v, MDB_FIRST);
     for (; rc == 0; rc = index.get(k, v, MDB_NEXT)) {
@@ -58,11 +59,11 @@ public:
         if (auto ok = start_group(id); !ok)
           return ok;
       }
-      if (auto ok = check_entry(detail::load_be64(key.data() + id_size + 1), view_of(v)); !ok)
+      if (auto ok = check_entry(layout::load_be64(key.data() + id_size + 1), view_of(v)); !ok)
         return ok;
     }
     if (rc != MDB_NOTFOUND)
-      return detail::lmdb_error(rc, "walk the stream index");
+      return layout::lmdb_error(rc, "walk the stream index");
     if (auto ok = end_group(); !ok)
       return ok;
     if (auto ok = tail_groups_before(std::nullopt); !ok)
@@ -83,7 +84,7 @@ private:
       ++report_.counts.streams;
       std::string sid{view_of(rk_)};
       stream_info s;
-      if (!detail::decode_stream_record(view_of(rv_), s)) {
+      if (!layout::decode_stream_record(view_of(rv_), s)) {
         report_.add(problem{"stream_record", sid, 0, 0, "malformed stream record"});
         continue;
       }
@@ -95,7 +96,7 @@ private:
                               + std::to_string(s.truncated_through) + ")"});
     }
     if (record_rc_ != 0 && record_rc_ != MDB_NOTFOUND)
-      return detail::lmdb_error(record_rc_, "walk the streams table");
+      return layout::lmdb_error(record_rc_, "walk the streams table");
     return {};
   }
 
@@ -112,7 +113,7 @@ private:
     reported_deleted_ = false;
     if (record_rc_ == 0 && view_of(rk_) == id) {
       ++report_.counts.streams;
-      if (detail::decode_stream_record(view_of(rv_), record_))
+      if (layout::decode_stream_record(view_of(rv_), record_))
         have_record_ = true;
       else
         add("stream_record", 0, 0, "malformed stream record");
@@ -139,15 +140,15 @@ private:
       add("stream_record", first, 0, "the stream was deleted but the index still holds its events");
       reported_deleted_ = true;
     }
-    detail::index_run run;
-    if (value.size() != detail::index_value_size) {
+    layout::index_run run;
+    if (value.size() != layout::index_value_size) {
       add("index_value", first, 0, "malformed stream_index value (" + std::to_string(value.size())
                                      + " bytes)");
       return {};
     }
     run.first_version = first;
-    run.first_position = detail::load_be64(value.data());
-    run.count = detail::load_be64(value.data() + 8);
+    run.first_position = layout::load_be64(value.data());
+    run.count = layout::load_be64(value.data() + 8);
     // A damaged count must not send the walk over 2^64 versions.
     if (first == 0 || run.count == 0 || run.count > total_events_
         || run.count > std::numeric_limits<uint64_t>::max() - first
@@ -184,19 +185,19 @@ private:
 
   // Each event of the run must exist at its position and be this stream's version. The
   // positions are consecutive, so the cursor steps instead of searching.
-  status check_targets(const detail::index_run& run) {
+  status check_targets(const layout::index_run& run) {
     bool stepping = false; // the cursor stands on the previous position of the run
     for (uint64_t i = 0; i < run.count; ++i) {
       auto version = run.first_version + i;
       auto position = run.first_position + i;
       char key[8];
-      detail::store_be64(key, position);
+      layout::store_be64(key, position);
       MDB_val k{8, key}, v;
       int rc = events_.get(k, v, stepping ? MDB_NEXT : MDB_SET_KEY);
       if (rc != 0 && rc != MDB_NOTFOUND)
-        return detail::lmdb_error(rc, "walk the events of a run");
+        return layout::lmdb_error(rc, "walk the events of a run");
       stepping = rc == 0 && k.mv_size == 8
-                 && detail::load_be64(static_cast<const char*>(k.mv_data)) == position;
+                 && layout::load_be64(static_cast<const char*>(k.mv_data)) == position;
       if (!stepping) {
         add("index_target", version, position, "the index maps v" + std::to_string(version)
                                                  + " to position " + std::to_string(position)
@@ -204,7 +205,7 @@ private:
         continue;
       }
       event_view e;
-      if (!detail::decode_envelope(position, view_of(v), e) || e.corrupt)
+      if (!layout::decode_envelope(position, view_of(v), e) || e.corrupt)
         continue; // damaged: check_events reports it
       if (e.stream_id != group_ || e.version != version)
         add("index_target", version, position,
@@ -220,8 +221,8 @@ private:
     // The stream's runs in the unmerged tail follow its stored runs.
     if (tail_ != tables_.tail.end() && tail_->first == group_) {
       for (const auto& run : tail_->second) {
-        char value[detail::index_value_size];
-        detail::encode_index_value(value, run.first_position, run.count);
+        char value[layout::index_value_size];
+        layout::encode_index_value(value, run.first_position, run.count);
         if (auto ok = check_entry(run.first_version, {value, sizeof(value)}, true); !ok)
           return ok;
       }
@@ -252,7 +253,7 @@ private:
   stream_version prev_version_ = 0;
   global_position prev_position_ = 0;
   bool reported_deleted_ = false;
-  std::map<std::string, std::vector<detail::index_run>>::const_iterator tail_ = tables_.tail.begin();
+  std::map<std::string, std::vector<layout::index_run>>::const_iterator tail_ = tables_.tail.begin();
 };
 
 } // namespace

@@ -1,44 +1,55 @@
-// annal: the operator's window on an Annal data folder (see docs/cli.md).
+// annal::cli::run: the operator's window on an Annal data folder (see docs/cli.md).
 //
-//   annal --data DIR stats | streams | events STREAM | log | tail | verify | backup DEST |
-//                    projections | rebuild NAME          [--json]
+//   PROGRAM --data DIR stats | streams | events STREAM | log | tail | verify | backup DEST |
+//                      projections | rebuild NAME | upgrade | cluster status   [--json]
 //
 // Read-only commands open the stores read-only and are safe beside a running node.
+#include "annal/cli/run.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include "annal/log.hpp"
 #include "command.hpp"
 #include "terminal.hpp"
 
+namespace annal::cli {
+
 namespace {
 
-using namespace annal::cli;
-
-constexpr const char* footer =
+constexpr const char* exit_code_footer =
   "Exit codes: 0 ok; 1 problems found (verify) or the operation failed; 2 usage error;\n"
   "3 no data folder, not an Annal store, or a format this build does not read;\n"
   "4 the store is in use (offline commands).";
 
-int report(const failure& f) {
+int report_failure(const failure& f) {
   std::cerr << "annal: " << f.message << '\n';
   return static_cast<int>(f.code);
 }
 
+// The name in --help: argv[0]'s file name (e.g. my-service-admin), "annal" without one.
+std::string program_name(int argc, char** argv) {
+  if (argc < 1 || argv[0] == nullptr || *argv[0] == '\0')
+    return "annal";
+  return std::filesystem::path(argv[0]).filename().string();
+}
+
 } // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv, const domain& d) try {
   // A closed pipe (annal log | head) ends the output quietly: writes fail, we stop.
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"annal: inspect, verify, back up and rebuild an Annal data folder", "annal"};
-  app.footer(footer);
+  const std::string name = program_name(argc, argv);
+  CLI::App app{"inspect, verify, back up and rebuild an Annal data folder", name};
+  app.footer(exit_code_footer);
   app.fallthrough();
   app.require_subcommand(1);
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return std::string{"annal: "} + e.what() + " (see annal --help)\n";
+  app.failure_message([name](const CLI::App*, const CLI::Error& e) {
+    return std::string{"annal: "} + e.what() + " (see " + name + " --help)\n";
   });
   std::string data;
   bool json = false;
@@ -63,7 +74,8 @@ int main(int argc, char** argv) {
     // CLI11 reports a misspelt subcommand as a missing one; name what it got instead.
     auto rest = app.remaining();
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !rest.empty())
-      return report({exit_code::usage, "unknown subcommand '" + rest.front() + "' (see annal --help)"});
+      return report_failure({exit_code::usage, "unknown subcommand '" + rest.front() + "' (see "
+                                                 + name + " --help)"});
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(exit_code::usage);
   }
@@ -72,25 +84,23 @@ int main(int argc, char** argv) {
     data = up->get_option("dir")->as<std::string>();
   bool needs_data = !app.get_subcommand("cluster")->parsed();
   if (data.empty() && needs_data)
-    return report({exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
+    return report_failure({exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
   // Library warnings (e.g. an ignored snapshot) go to stderr as single lines, never stdout.
   annal::set_log_sink([](annal::log_level level, std::string_view message) {
     std::cerr << "annal: " << annal::to_string(level) << ": " << message << '\n';
   });
-  try {
-    auto catalog = build_catalog();
-    output out{json ? format::json : format::table, std::cout,
-               json ? 0 : terminal_columns(1)};
-    context ctx{data, out, catalog, is_terminal(2)};
-    auto result = chosen(ctx);
-    out.end_table();
-    std::cout.flush();
-    if (!result)
-      return report(result.error());
-    return static_cast<int>(*result);
-  } catch (const std::exception& e) {
-    return report(operation_failure(e.what()));
-  } catch (...) {
-    return report(operation_failure("unexpected error"));
-  }
+  output out{json ? format::json : format::table, std::cout, json ? 0 : terminal_columns(1)};
+  context ctx{data, out, d, is_terminal(2)};
+  auto result = chosen(ctx);
+  out.end_table();
+  std::cout.flush();
+  if (!result)
+    return report_failure(result.error());
+  return static_cast<int>(*result);
+} catch (const std::exception& e) {
+  return report_failure(operation_failure(e.what()));
+} catch (...) {
+  return report_failure(operation_failure("unexpected error"));
 }
+
+} // namespace annal::cli

@@ -1,0 +1,22 @@
+# Writes the C++ block between <!-- MARK:begin --> and <!-- MARK:end --> of README to OUT;
+# with UNTIL, only the part before the first line starting with UNTIL (e.g. the README
+# example's aggregate without its main, as the header the admin example includes).
+file(READ ${README} text)
+string(FIND "${text}" "<!-- ${MARK}:begin -->" begin)
+string(FIND "${text}" "<!-- ${MARK}:end -->" end)
+if(begin EQUAL -1 OR end EQUAL -1)
+  message(FATAL_ERROR "README.md has no ${MARK} markers")
+endif()
+math(EXPR length "${end} - ${begin}")
+string(SUBSTRING "${text}" ${begin} ${length} block)
+string(REGEX REPLACE "^[^\n]*\n```cpp\n" "" block "${block}")
+string(REGEX REPLACE "```[ \n]*$" "" block "${block}")
+if(UNTIL)
+  string(FIND "${block}" "\n${UNTIL}" cut)
+  if(cut EQUAL -1)
+    message(FATAL_ERROR "the ${MARK} block has no line starting with '${UNTIL}'")
+  endif()
+  string(SUBSTRING "${block}" 0 ${cut} block)
+  set(block "#pragma once\n${block}\n")
+endif()
+file(WRITE ${OUT} "${block}")
