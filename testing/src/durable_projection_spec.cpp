@@ -37,13 +37,17 @@ result<std::unique_ptr<read_model_store>> open_spec_store(const std::filesystem:
 }
 
 // Applies the events in (after, through] in batches through a new sink on `store`.
-status apply_range(read_model_store& store, const durable_projection& p, const event_log& log,
+status apply_range(read_model_store& store, const projection_factory& make, const event_log& log,
                    global_position after, global_position through, std::size_t batch) {
+  auto projection = make(store);
+  if (!projection)
+    return std::move(projection).error();
+  const auto& p = *projection;
   auto sink = make_durable_sink(store, p);
   if (!sink)
     return std::move(sink).error();
   while (after < through) {
-    auto upto = std::min<global_position>(through, after + batch);
+    auto upto = through - after <= batch ? through : after + batch; // no overflow
     global_position failed_at = 0;
     auto ok = (*sink)->apply(log.views(after, upto, &p.options.filter), upto, failed_at);
     if (!ok)
@@ -54,9 +58,12 @@ status apply_range(read_model_store& store, const durable_projection& p, const e
   return {};
 }
 
-result<table_dump> dump(read_model_store& store, const durable_projection& p) {
+result<table_dump> dump(read_model_store& store, const projection_factory& make) {
+  auto p = make(store);
+  if (!p)
+    return std::move(p).error();
   table_dump out;
-  for (const auto& name : p.tables) {
+  for (const auto& name : p->tables) {
     auto id = store.table(name);
     if (!id)
       return std::move(id).error();
@@ -73,36 +80,53 @@ result<table_dump> dump(read_model_store& store, const durable_projection& p) {
   return out;
 }
 
+// Row counts per table, and the rows themselves (hex values) while the dump is small.
 std::string describe(const table_dump& d) {
+  static const char* hex = "0123456789abcdef";
+  auto show = [](std::string_view bytes) {
+    std::string out;
+    for (unsigned char c : bytes) {
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+    return out;
+  };
   std::string out;
-  for (const auto& [table, rows] : d)
-    out += table + ": " + std::to_string(rows.size()) + " rows; ";
-  return out.empty() ? "no tables" : out;
+  for (const auto& [table, rows] : d) {
+    out += table + ": " + std::to_string(rows.size()) + " rows";
+    if (rows.size() <= 8) {
+      out += " {";
+      for (const auto& [k, v] : rows)
+        out += " " + show(k) + "=" + show(v);
+      out += " }";
+    }
+    out += "; ";
+  }
+  return out.empty() ? "no tables; " : out;
 }
 
 } // namespace
 
-durable_projection_spec::durable_projection_spec(durable_projection projection)
-  : projection_(std::move(projection)) {}
+durable_projection_spec::durable_projection_spec(projection_factory make) : make_(std::move(make)) {}
 
 result<table_dump> durable_projection_spec::build(std::size_t batch) const {
   scratch_folder dir;
   auto store = open_spec_store(dir.path());
   if (!store)
     return std::move(store).error();
-  if (auto ok = apply_range(**store, projection_, log_, 0, log_.last_position(), batch); !ok)
+  if (auto ok = apply_range(**store, make_, log_, 0, log_.last_position(), batch); !ok)
     return std::move(ok).error();
-  return dump(**store, projection_);
+  return dump(**store, make_);
 }
 
-spec_result durable_projection_spec::then(const std::function<status(const read_model_txn&)>& check) const {
+spec_result durable_projection_spec::then(const std::function<status(read_model_store&)>& check) const {
   scratch_folder dir;
   auto store = open_spec_store(dir.path());
   if (!store)
     return spec_result::fail("opening a read-model store: " + store.error().message);
-  if (auto ok = apply_range(**store, projection_, log_, 0, log_.last_position(), ~std::size_t{0}); !ok)
+  if (auto ok = apply_range(**store, make_, log_, 0, log_.last_position(), ~std::size_t{0}); !ok)
     return spec_result::fail("applying the events failed: " + ok.error().message);
-  if (auto ok = (*store)->read(check); !ok)
+  if (auto ok = check(**store); !ok)
     return spec_result::fail(ok.error().message);
   return spec_result::pass();
 }
@@ -141,13 +165,16 @@ spec_result durable_projection_spec::exactly_once_across_crash() const {
       auto store = open_spec_store(dir.path());
       if (!store)
         return spec_result::fail(store.error().message);
-      if (auto ok = apply_range(**store, projection_, log_, 0, cut, ~std::size_t{0}); !ok)
+      if (auto ok = apply_range(**store, make_, log_, 0, cut, ~std::size_t{0}); !ok)
         return spec_result::fail("before the crash: " + ok.error().message);
     } // the store closes: what was committed stays, nothing else
     auto store = open_spec_store(dir.path());
     if (!store)
       return spec_result::fail(store.error().message);
-    auto sink = make_durable_sink(**store, projection_);
+    auto projection = make_(**store);
+    if (!projection)
+      return spec_result::fail(projection.error().message);
+    auto sink = make_durable_sink(**store, *projection);
     if (!sink)
       return spec_result::fail(sink.error().message);
     auto at = (*sink)->stored_position();
@@ -156,9 +183,9 @@ spec_result durable_projection_spec::exactly_once_across_crash() const {
     if (!*at || **at != cut)
       return spec_result::fail("after a crash at position " + std::to_string(cut)
                                + " the checkpoint is " + (*at ? std::to_string(**at) : "missing"));
-    if (auto ok = apply_range(**store, projection_, log_, **at, last, ~std::size_t{0}); !ok)
+    if (auto ok = apply_range(**store, make_, log_, **at, last, ~std::size_t{0}); !ok)
       return spec_result::fail("after the crash: " + ok.error().message);
-    auto d = dump(**store, projection_);
+    auto d = dump(**store, make_);
     if (!d)
       return spec_result::fail(d.error().message);
     if (*d != *whole)

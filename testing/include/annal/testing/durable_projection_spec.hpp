@@ -2,9 +2,11 @@
 // in, tables out, on a read-model store in a temporary folder. Checks replay equality and
 // exactly-once application across a simulated crash (checkpoint, then resume).
 //
-//   auto spec = annal::testing::durable_projection_spec{my_projection}
-//                 .given<account>("7", {opened{"ann"}, deposited{5}});
-//   REQUIRE(spec.then([&](const annal::read_model_txn& t) -> annal::status { ... }));
+//   annal::testing::durable_projection_spec spec{[&](annal::read_model_store& s) {
+//     return make_balances_projection(registry, s);   // opens its tables in `s`
+//   }};
+//   spec = spec.given<account>("7", {opened{"ann"}, deposited{5}});
+//   REQUIRE(spec.then([&](annal::read_model_store& s) -> annal::status { ... }));
 //   REQUIRE(spec.replays_equal());
 //   REQUIRE(spec.exactly_once_across_crash());
 #pragma once
@@ -23,10 +25,13 @@ namespace annal::testing {
 /// Contents of a projection's tables: table name -> key -> value.
 using table_dump = std::map<std::string, std::map<std::string, std::string>>;
 
+/// Makes the projection over a read-model store (opening its tables there): the spec
+/// calls it for every store it builds, as the runtime's setup would for its own.
+using projection_factory = std::function<result<durable_projection>(read_model_store&)>;
+
 class durable_projection_spec {
 public:
-  /// The projection as the test registers it with the runtime (name, tables, handler).
-  explicit durable_projection_spec(durable_projection projection);
+  explicit durable_projection_spec(projection_factory make);
 
   /// Adds events of instance `id` of A to the given log.
   template <class A>
@@ -39,9 +44,9 @@ public:
 
   const event_log& log() const noexcept { return log_; }
 
-  /// Builds the read model from every given event in a fresh store and runs `check` on it
-  /// (return an error to fail, its message says why).
-  spec_result then(const std::function<status(const read_model_txn&)>& check) const;
+  /// Builds the read model from every given event in a fresh store and runs `check` on
+  /// that store (open the tables, read; return an error to fail, its message says why).
+  spec_result then(const std::function<status(read_model_store&)>& check) const;
 
   /// The projection's tables hold exactly `expected`.
   spec_result then_tables(const table_dump& expected) const;
@@ -61,7 +66,7 @@ public:
   result<table_dump> build(std::size_t batch = ~std::size_t{0}) const;
 
 private:
-  durable_projection projection_;
+  projection_factory make_;
   event_log log_;
 };
 

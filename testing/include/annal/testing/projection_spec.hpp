@@ -17,48 +17,13 @@
 #include <utility>
 #include <vector>
 
-#include <cereal/archives/json.hpp>
-
 #include "annal/memory_projection.hpp"
 #include "annal/serialization.hpp"
 #include "annal/testing/decider_spec.hpp"
+#include "annal/testing/detail/compare.hpp"
 #include "annal/testing/event_log.hpp"
 
 namespace annal::testing {
-
-namespace detail {
-
-template <class T, class = void>
-struct has_equal : std::false_type {};
-template <class T>
-struct has_equal<T, std::void_t<decltype(std::declval<const T&>() == std::declval<const T&>())>>
-  : std::true_type {};
-
-/// Equality of two models: operator== when there is one, else equal cereal bytes.
-template <class T>
-bool same_value(const T& a, const T& b) {
-  if constexpr (has_equal<T>::value) {
-    return a == b;
-  } else {
-    auto x = to_bytes(a);
-    auto y = to_bytes(b);
-    return x && y && *x == *y;
-  }
-}
-
-/// JSON of a value, or a placeholder when it has none.
-template <class T>
-std::string show(const T& value) {
-  if constexpr (cereal::traits::is_output_serializable<T, cereal::JSONOutputArchive>::value) {
-    auto json = annal::to_json(value);
-    return json ? *json : "<unrenderable>";
-  } else {
-    (void)value;
-    return "<no JSON form>";
-  }
-}
-
-} // namespace detail
 
 /// A projection spec over a model type and its handler (a memory_handler<Model> or an
 /// event_handlers<Model>). A value: given() returns a copy with the events added.
@@ -85,7 +50,8 @@ public:
     memory_sink<Model> sink{handler_};
     global_position done = 0;
     while (done < log_.last_position()) {
-      auto through = std::min<global_position>(log_.last_position(), done + batch);
+      auto last = log_.last_position();
+      auto through = last - done <= batch ? last : done + batch; // no overflow
       global_position failed_at = 0;
       auto ok = sink.apply(log_.views(done, through, &filter_), through, failed_at);
       if (!ok)
