@@ -22,7 +22,7 @@ void journal_faults::set_latency(std::chrono::milliseconds latency) {
 }
 
 void journal_faults::crash() {
-  // Taken under the lock: a write that passed before_write() finishes before crash() returns.
+  // A write already past before_write() still lands: as a crash just after it.
   std::lock_guard<std::mutex> g{mx_};
   crashed_ = true;
 }

@@ -36,8 +36,9 @@ public:
   void fail_streams(std::vector<std::string> prefixes, errc code);
   void fail_streams(std::string prefix, errc code) { fail_streams(std::vector<std::string>{std::move(prefix)}, code); }
 
-  /// The first `n` appends from now on pass; every later one fails with `code` (as a
-  /// batch-wide failure for io_error and storage_full, the way the LMDB store reports them).
+  /// The first `n` appends from now on pass; every later one fails with `code`. For
+  /// io_error and storage_full the group commit that holds such an append fails whole
+  /// (its other appends too), the way the LMDB store reports them.
   void fail_after(uint64_t n, errc code);
 
   /// Adds `latency` before every append and commit (a slow disk).

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex> // memory_projection.hpp uses std::unique_lock without including it
 #include <string>
 #include <type_traits>
 #include <utility>
