@@ -3,7 +3,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS annal_persistence annal_actors annal_runtime
+install(TARGETS annal_persistence annal_actors annal_runtime annal_testing
         EXPORT annal-targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -21,7 +21,7 @@ endif()
 if(TARGET annal)
   install(TARGETS annal RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-foreach(dir persistence actors runtime)
+foreach(dir persistence actors runtime testing)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
 

@@ -139,7 +139,15 @@ struct runtime::impl {
       return std::move(rm).error();
     read_models = std::move(*rm);
     // Read models of another journal, or ahead of this one, are refused (rebuild them).
-    return read_models->bind_journal(*store);
+    if (auto ok = read_models->bind_journal(*store); !ok)
+      return ok;
+    // Wrapped after binding: the binding reads the LMDB journal's identity itself.
+    if (config.wrap_journal) {
+      store = config.wrap_journal(std::move(store));
+      if (!store)
+        return make_error(errc::bad_request, "runtime_config::wrap_journal returned no store");
+    }
+    return {};
   }
 
   void spawn_services() {

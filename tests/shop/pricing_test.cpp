@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "annal/runtime.hpp"
+#include "annal/testing/runtime_fixture.hpp"
 #include "shop/domain/order.hpp"
 #include "shop/http/request_parser.hpp"
 #include "shop/model.hpp"
 #include "shop/node/await_live.hpp"
 #include "shop/node/shop_service.hpp"
 #include "shop_fixture.hpp"
-#include "temp_dir.hpp"
 
 using namespace shop::test;
 using nlohmann::json;
@@ -38,19 +38,19 @@ shop::node::http_response call(shop::node::shop_service& svc, const std::string&
 } // namespace
 
 TEST_CASE("orders and restocks need no catalog read model", "[shop][pricing]") {
-  annal::test::temp_dir dir;
-  annal::runtime_config cfg;
-  cfg.data_dir = dir / "data";
-  cfg.caf_args = {"--scheduler.max-threads=2"};
-  auto opened = annal::runtime::open(cfg);
-  REQUIRE(opened);
-  auto& rt = **opened;
-  REQUIRE(shop::register_aggregates(rt));
-  REQUIRE(shop::add_read_models(rt));
-  REQUIRE(shop::add_fulfilment(rt));
+  annal::testing::fixture_options o;
+  o.configure = [](annal::runtime_config& cfg) { cfg.caf_args = {"--scheduler.max-threads=2"}; };
+  o.setup = [](annal::runtime& rt) -> annal::status {
+    if (auto ok = shop::register_aggregates(rt); !ok)
+      return ok;
+    if (auto ok = shop::add_read_models(rt); !ok)
+      return ok;
+    return shop::add_fulfilment(rt);
+  };
+  annal::testing::runtime_fixture fx{o};
+  auto& rt = fx.rt();
   auto tables = shop::open_read_model_tables(rt.read_models());
   REQUIRE(tables);
-  REQUIRE(rt.start());
   shop::node::await_live(rt, std::chrono::seconds(30));
   shop::node::node_metrics metrics;
   shop::node::shop_service svc{rt, *tables, metrics};

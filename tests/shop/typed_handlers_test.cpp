@@ -8,6 +8,8 @@
 
 #include "annal/aggregate_traits.hpp"
 #include "annal/event_handlers.hpp"
+#include "annal/testing/event_log.hpp"
+#include "annal/testing/serialization_check.hpp"
 #include "shop/domain/inventory.hpp"
 #include "shop/domain/order.hpp"
 #include "shop/domain/product.hpp"
@@ -26,25 +28,6 @@ struct seen {
   std::size_t alternative = 0;
 };
 
-// Encodes one default value of each event type of A, as stored in stream "<category>-id-7".
-template <class A, std::size_t... Is>
-std::vector<recorded_event> one_of_each(std::index_sequence<Is...>) {
-  using traits = aggregate_traits<A>;
-  std::vector<recorded_event> out;
-  auto add = [&](typename A::event ev) {
-    recorded_event r;
-    r.stream_id = traits::stream_id("id-7");
-    r.version = out.size() + 1;
-    r.position = out.size() + 100;
-    r.type = std::string{traits::event_name(ev)};
-    r.schema_version = traits::event_schema(ev);
-    REQUIRE(traits::encode(ev, r.payload));
-    out.push_back(std::move(r));
-  };
-  (add(typename A::event{std::in_place_index<Is>}), ...);
-  return out;
-}
-
 template <class A>
 void check_every_event_decodes() {
   using variant = typename A::event;
@@ -56,7 +39,11 @@ void check_every_event_decodes() {
       out.push_back({std::string{c.category}, std::string{c.aggregate_id},
                      variant{e}.index()});
     });
-  auto events = one_of_each<A>(std::make_index_sequence<std::variant_size_v<variant>>{});
+  // One default value of each event type of A, as stored in stream "<category>-id-7".
+  auto events = annal::testing::event_log{}
+                  .add<A>("id-7", annal::testing::one_event_of_each_type<A>())
+                  .events();
+  REQUIRE(events.size() == std::variant_size_v<variant>);
   for (const auto& r : events) {
     INFO(r.type);
     REQUIRE(handlers(calls, r.view()));
@@ -76,6 +63,16 @@ TEST_CASE("typed handlers decode every event type of the shop's aggregates", "[s
   check_every_event_decodes<shop::product>();
   check_every_event_decodes<shop::inventory>();
   check_every_event_decodes<shop::order>();
+}
+
+TEST_CASE("every event type of the shop's aggregates round-trips through the codec",
+          "[shop][serialization]") {
+  CHECK(annal::testing::events_round_trip<shop::product>());
+  CHECK(annal::testing::events_round_trip<shop::inventory>());
+  CHECK(annal::testing::events_round_trip<shop::order>());
+  CHECK(annal::testing::snapshot_round_trips<shop::product>(shop::product::state{}));
+  CHECK(annal::testing::snapshot_round_trips<shop::inventory>(shop::inventory::state{}));
+  CHECK(annal::testing::snapshot_round_trips<shop::order>(shop::order::state{}));
 }
 
 } // namespace typed_handlers_cases

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ class actor_system_config;
 }
 
 namespace annal {
+
+class event_store;
 
 struct runtime_config {
   /// Folder of the stores: <data_dir>/journal and <data_dir>/read-models.
@@ -43,6 +46,9 @@ struct runtime_config {
   /// Runs on the CAF configuration before it is parsed (only when the runtime owns its
   /// actor system), e.g. to load CAF's network layer for a cluster (annal::cluster).
   std::function<void(caf::actor_system_config&)> caf_setup;
+  /// Wraps the journal once opened (empty: used as opened). A test hook: the test kit's
+  /// faulty_journal (annal/testing/faulty_journal.hpp) decorates it to inject faults.
+  std::function<std::unique_ptr<event_store>(std::unique_ptr<event_store>)> wrap_journal;
 };
 
 } // namespace annal
