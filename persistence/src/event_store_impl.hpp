@@ -198,7 +198,7 @@ inline std::string_view as_view(const MDB_val& v) noexcept {
 /// Parses the entry `c` points at as a run of `stream_id`.
 inline bool current_run(const MDB_val& k, const MDB_val& v, std::string_view stream_id,
                         index_run& run) noexcept {
-  return parse_index_entry(as_view(k), as_view(v), stream_id, run);
+  return detail::parse_index_entry(as_view(k), as_view(v), stream_id, run);
 }
 
 /// Positions the stream_index cursor `c` on the run of `stream_id` covering version `v`,

@@ -23,7 +23,6 @@
 namespace annal::layout {
 
 static_assert(envelope_format == detail::envelope_format);
-static_assert(index_value_size == detail::index_value_size);
 
 void store_be64(char* out, uint64_t x) noexcept {
   detail::store_be64(out, x);
@@ -52,11 +51,7 @@ void encode_index_value(char* out, global_position first_position, uint64_t coun
 
 bool parse_index_entry(std::string_view key, std::string_view value, std::string_view stream_id,
                        index_run& out) noexcept {
-  detail::index_run run;
-  if (!detail::parse_index_entry(key, value, stream_id, run))
-    return false;
-  out = {run.first_version, run.first_position, run.count};
-  return true;
+  return detail::parse_index_entry(key, value, stream_id, out);
 }
 
 bool peek_envelope(std::string_view bytes, std::string_view& stream_id,

@@ -9,25 +9,14 @@
 #include <string_view>
 
 #include "annal/expected_version.hpp"
+#include "annal/layout/index_run.hpp"
 #include "byte_order.hpp"
 
 namespace annal::detail {
 
-inline constexpr std::size_t index_value_size = 16;
-
-struct index_run {
-  stream_version first_version = 0;
-  global_position first_position = 0;
-  uint64_t count = 0;
-
-  stream_version last_version() const noexcept { return first_version + count - 1; }
-  global_position position_of(stream_version v) const noexcept {
-    return first_position + (v - first_version);
-  }
-  bool covers(stream_version v) const noexcept {
-    return v >= first_version && v <= last_version();
-  }
-};
+// The run and its value size are public (annal/layout/index_run.hpp, for the tools).
+using layout::index_run;
+using layout::index_value_size;
 
 inline void encode_index_value(char* out, global_position first_position, uint64_t count) noexcept {
   store_be64(out, first_position);
