@@ -2,6 +2,7 @@
 // exit code, never a crash or a stack trace.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 
 #include "annal/read_model_store.hpp"
@@ -110,4 +111,19 @@ TEST_CASE("a journal of another format exits with 3", "[cli][usage]") {
     CHECK(r.exit_code == 3);
     require_one_line_error(r, "format version 99");
   }
+}
+
+TEST_CASE("a service's admin binary names itself in its error lines, not annal", "[cli][usage]") {
+  // The same library under another program name, as a service's `my-service-admin` would be.
+  temp_dir dir;
+  auto admin = dir.path() / "my-service-admin";
+  std::filesystem::create_symlink(std::filesystem::absolute(ANNAL_CLI), admin);
+  auto r = run_program(admin.string(), {"--data", (dir.path() / "missing").string(), "stats"});
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.rfind("my-service-admin: ", 0) == 0);
+  CHECK(r.err.find("annal: ") == std::string::npos);
+  auto usage = run_program(admin.string(), {});
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.err.rfind("my-service-admin: ", 0) == 0);
 }

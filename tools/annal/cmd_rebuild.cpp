@@ -93,7 +93,7 @@ outcome<exit_code> follow(runtime& rt, const store_guard& guard,
       last_position = info->position;
       last_move = now;
     } else if (!warned && now - last_move > stall_warning) {
-      bar.message("annal: no progress for 10s at position " + std::to_string(info->position)
+      bar.message("no progress for 10s at position " + std::to_string(info->position)
                   + ": the projection may be retrying an event its handler refuses");
       warned = true;
     }
@@ -203,8 +203,8 @@ outcome<exit_code> run(context& ctx, const rebuild_options& o) {
         return *f;
   }
   log_buffer logs;
-  set_log_sink([&logs](log_level level, std::string_view message) {
-    logs.push("annal: " + std::string{to_string(level)} + ": " + std::string{message});
+  set_log_sink([&logs, program = ctx.program](log_level level, std::string_view message) {
+    logs.push(program + ": " + std::string{to_string(level)} + ": " + std::string{message});
   });
   struct restore_sink {
     ~restore_sink() { set_log_sink(nullptr); }

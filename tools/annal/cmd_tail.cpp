@@ -36,7 +36,7 @@ outcome<exit_code> run(context& ctx, const tail_options& o) {
     after = *last; // like tail -f of a new file: only what is committed from now on
   }
   // On stderr, so that stdout stays pure JSON lines with --json.
-  std::cerr << "annal: tail: following after position " << after << " (Ctrl-C to stop)"
+  std::cerr << ctx.program << ": tail: following after position " << after << " (Ctrl-C to stop)"
             << std::endl;
   constexpr uint64_t chunk = 1024;
   while (!interrupted() && ctx.out.good()) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
 
 #include "annal/cli/domain.hpp"
 #include "exit_code.hpp"
@@ -23,6 +24,8 @@ struct context {
   const domain& catalog;
   /// True when stderr is a terminal (progress bars instead of progress lines).
   bool stderr_is_terminal = false;
+  /// The running program's name ("annal", "my-service-admin"): it starts stderr lines.
+  std::string program = "annal";
 };
 
 /// Runs a parsed subcommand: exit_code::ok, exit_code::failed when it already reported

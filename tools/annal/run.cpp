@@ -26,8 +26,8 @@ constexpr const char* exit_code_footer =
   "3 no data folder, not an Annal store, or a format this build does not read;\n"
   "4 the store is in use (offline commands).";
 
-int report_failure(const failure& f) {
-  std::cerr << "annal: " << f.message << '\n';
+int report_failure(const std::string& program, const failure& f) {
+  std::cerr << program << ": " << f.message << '\n';
   return static_cast<int>(f.code);
 }
 
@@ -38,18 +38,35 @@ std::string program_name(int argc, char** argv) {
   return std::filesystem::path(argv[0]).filename().string();
 }
 
+// The commands themselves; may throw (run turns that into a failure line).
+int run_as(const std::string& name, int argc, char** argv, const domain& d);
+
 } // namespace
 
-int run(int argc, char** argv, const domain& d) try {
+int run(int argc, char** argv, const domain& d) {
+  // Every stderr line starts with the program's name: a service's admin binary is not annal.
+  std::string name = "annal";
+  try {
+    name = program_name(argc, argv);
+    return run_as(name, argc, argv, d);
+  } catch (const std::exception& e) {
+    return report_failure(name, operation_failure(e.what()));
+  } catch (...) {
+    return report_failure(name, operation_failure("unexpected error"));
+  }
+}
+
+namespace {
+
+int run_as(const std::string& name, int argc, char** argv, const domain& d) {
   // A closed pipe (annal log | head) ends the output quietly: writes fail, we stop.
   std::signal(SIGPIPE, SIG_IGN);
-  const std::string name = program_name(argc, argv);
   CLI::App app{"inspect, verify, back up and rebuild an Annal data folder", name};
   app.footer(exit_code_footer);
   app.fallthrough();
   app.require_subcommand(1);
   app.failure_message([name](const CLI::App*, const CLI::Error& e) {
-    return std::string{"annal: "} + e.what() + " (see " + name + " --help)\n";
+    return name + ": " + e.what() + " (see " + name + " --help)\n";
   });
   std::string data;
   bool json = false;
@@ -74,8 +91,8 @@ int run(int argc, char** argv, const domain& d) try {
     // CLI11 reports a misspelt subcommand as a missing one; name what it got instead.
     auto rest = app.remaining();
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !rest.empty())
-      return report_failure({exit_code::usage, "unknown subcommand '" + rest.front() + "' (see "
-                                                 + name + " --help)"});
+      return report_failure(name, {exit_code::usage, "unknown subcommand '" + rest.front()
+                                                       + "' (see " + name + " --help)"});
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(exit_code::usage);
   }
@@ -84,23 +101,21 @@ int run(int argc, char** argv, const domain& d) try {
     data = up->get_option("dir")->as<std::string>();
   bool needs_data = !app.get_subcommand("cluster")->parsed();
   if (data.empty() && needs_data)
-    return report_failure({exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
+    return report_failure(name, {exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
   // Library warnings (e.g. an ignored snapshot) go to stderr as single lines, never stdout.
-  annal::set_log_sink([](annal::log_level level, std::string_view message) {
-    std::cerr << "annal: " << annal::to_string(level) << ": " << message << '\n';
+  annal::set_log_sink([name](annal::log_level level, std::string_view message) {
+    std::cerr << name << ": " << annal::to_string(level) << ": " << message << '\n';
   });
   output out{json ? format::json : format::table, std::cout, json ? 0 : terminal_columns(1)};
-  context ctx{data, out, d, is_terminal(2)};
+  context ctx{data, out, d, is_terminal(2), name};
   auto result = chosen(ctx);
   out.end_table();
   std::cout.flush();
   if (!result)
-    return report_failure(result.error());
+    return report_failure(name, result.error());
   return static_cast<int>(*result);
-} catch (const std::exception& e) {
-  return report_failure(operation_failure(e.what()));
-} catch (...) {
-  return report_failure(operation_failure("unexpected error"));
 }
+
+} // namespace
 
 } // namespace annal::cli
