@@ -15,6 +15,7 @@
 #include "annal/call_user_code.hpp"
 #include "annal/event_registry.hpp"
 #include "annal/memory_event_store.hpp"
+#include "annal/testing/detail/encode_events.hpp"
 
 namespace annal::testing {
 
@@ -55,16 +56,10 @@ public:
       return make_error(errc::rejected, d->reason());
     if (d->events().empty())
       return version;
-    std::vector<new_event> out;
-    for (const auto& e : d->events()) {
-      new_event n;
-      n.type = std::string{traits::event_name(e)};
-      n.schema_version = traits::event_schema(e);
-      if (auto ok = traits::encode(e, n.payload); !ok)
-        return std::move(ok).error();
-      out.push_back(std::move(n));
-    }
-    auto r = journal_->append(traits::stream_id(id), expected_version::exact(version), std::move(out));
+    auto out = detail::encode_events<A>(d->events());
+    if (!out)
+      return std::move(out).error();
+    auto r = journal_->append(traits::stream_id(id), expected_version::exact(version), std::move(*out));
     if (!r)
       return std::move(r).error();
     return r->next_expected_version;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "annal/runtime.hpp"
+#include "annal/testing/detail/encode_events.hpp"
 
 namespace annal::testing {
 
@@ -87,17 +88,11 @@ result<std::vector<scheduled_timer>> scheduled_timers(runtime& rt);
 template <class A>
 result<append_result> append_given(runtime& rt, const std::string& id,
                                    const std::vector<typename A::event>& events) {
-  using traits = aggregate_traits<A>;
-  std::vector<new_event> out;
-  for (const auto& e : events) {
-    new_event n;
-    n.type = std::string{traits::event_name(e)};
-    n.schema_version = traits::event_schema(e);
-    if (auto ok = traits::encode(e, n.payload); !ok)
-      return std::move(ok).error();
-    out.push_back(std::move(n));
-  }
-  return rt.store().append(traits::stream_id(id), expected_version::any(), std::move(out));
+  auto out = detail::encode_events<A>(events);
+  if (!out)
+    return std::move(out).error();
+  return rt.store().append(aggregate_traits<A>::stream_id(id), expected_version::any(),
+                           std::move(*out));
 }
 
 } // namespace annal::testing
