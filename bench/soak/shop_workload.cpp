@@ -3,7 +3,7 @@
 #include <deque>
 #include <random>
 
-#include "soak/soak_client.hpp"
+#include "soak/node_client.hpp"
 
 namespace annal::soak {
 
@@ -36,7 +36,7 @@ bool record(soak_ledger& l, const reply& r, const std::string& stream, const cha
 
 bool seed_catalog(int port, soak_ledger& ledger, std::size_t count, std::chrono::seconds timeout,
                   std::string& why) {
-  soak_client c{port, timeout};
+  auto c = node_client(port, timeout);
   for (std::size_t i = 0; i < count; ++i) {
     auto sku = sku_name(i);
     ledger.add_sku(sku);
@@ -81,7 +81,7 @@ std::string shop_workload::timed_out() const {
 
 void shop_workload::client(int index) {
   std::mt19937_64 rng{seed_ * 1000003 + static_cast<uint64_t>(round_ * 101 + index)};
-  soak_client c{port_, o_.request_timeout};
+  auto c = node_client(port_, o_.request_timeout);
   std::deque<std::string> recent; // this client's newest orders
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   // A request without an answer is a hang unless the node is being killed.

@@ -23,7 +23,7 @@ void report(std::vector<std::string>& out, std::string what) {
 
 } // namespace
 
-std::size_t find_lost(soak_client& c, const std::vector<ack>& acks, std::vector<std::string>& lost,
+std::size_t find_lost(shop_client& c, const std::vector<ack>& acks, std::vector<std::string>& lost,
                       std::string& error) {
   std::size_t count = 0;
   if (acks.empty())
@@ -72,7 +72,7 @@ std::size_t find_lost(soak_client& c, const std::vector<ack>& acks, std::vector<
   return count;
 }
 
-std::string await_quiet(soak_client& c, const std::vector<std::pair<std::string, bool>>& orders,
+std::string await_quiet(shop_client& c, const std::vector<std::pair<std::string, bool>>& orders,
                         std::chrono::seconds timeout) {
   auto deadline = clock::now() + timeout;
   std::size_t next = 0; // orders before it are decided (an order never returns to placed)
@@ -125,7 +125,7 @@ std::string await_quiet(soak_client& c, const std::vector<std::pair<std::string,
   return why;
 }
 
-std::vector<std::string> stock_auditor::audit(soak_client& c, const std::vector<std::string>& skus,
+std::vector<std::string> stock_auditor::audit(shop_client& c, const std::vector<std::string>& skus,
                                               uint64_t& oversold) {
   std::vector<std::string> out;
   for (const auto& sku : skus) {
@@ -203,7 +203,7 @@ std::vector<std::string> stock_auditor::audit(soak_client& c, const std::vector<
 }
 
 std::vector<std::string> stock_auditor::check_orders(
-  soak_client& c, const std::vector<std::pair<std::string, bool>>& orders) {
+  shop_client& c, const std::vector<std::pair<std::string, bool>>& orders) {
   std::vector<std::string> out;
   for (const auto& [id, acked] : orders) {
     auto o = c.get("/orders/" + id);

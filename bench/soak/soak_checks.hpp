@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "soak/soak_client.hpp"
+#include "soak/node_client.hpp"
 #include "soak/soak_ledger.hpp"
 
 namespace annal::soak {
@@ -22,12 +22,12 @@ namespace annal::soak {
 /// How many acks have their event missing or different; `messages` says which (the first
 /// 20). Reads the global log through GET /events from the oldest ack's position on;
 /// `error` is set when the node did not answer.
-std::size_t find_lost(soak_client& c, const std::vector<ack>& acks, std::vector<std::string>& messages,
+std::size_t find_lost(shop_client& c, const std::vector<ack>& acks, std::vector<std::string>& messages,
                       std::string& error);
 
 /// Waits up to `timeout` until the journal head stays put for a second, every projection
 /// is at the head and no order of `orders` is still "placed". "" when quiet, otherwise why not.
-std::string await_quiet(soak_client& c, const std::vector<std::pair<std::string, bool>>& orders,
+std::string await_quiet(shop_client& c, const std::vector<std::pair<std::string, bool>>& orders,
                         std::chrono::seconds timeout);
 
 /// The stock of one sku as its events tell it, audited incrementally across restarts.
@@ -46,10 +46,10 @@ class stock_auditor {
 public:
   /// Reads the new events of every sku; `oversold` counts broken stock rules, the rest go
   /// to the returned list with them.
-  std::vector<std::string> audit(soak_client& c, const std::vector<std::string>& skus,
+  std::vector<std::string> audit(shop_client& c, const std::vector<std::string>& skus,
                                  uint64_t& oversold);
   /// Checks the orders (id, placement acked) against the audited stock.
-  std::vector<std::string> check_orders(soak_client& c,
+  std::vector<std::string> check_orders(shop_client& c,
                                         const std::vector<std::pair<std::string, bool>>& orders);
 
 private:

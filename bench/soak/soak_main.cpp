@@ -200,7 +200,7 @@ std::string soak_run::crash_stacks(const std::string& binary, const std::string&
 }
 
 void soak_run::interval_line(double dt, uint64_t& last_acked, uint64_t& last_position) {
-  soak_client c{node_.port(), o_.request_timeout};
+  auto c = node_client(node_.port(), o_.request_timeout);
   auto h = c.get("/health");
   if (h.status == 0) {
     hang("GET /health got no answer within " + std::to_string(o_.request_timeout.count()) + " s");
@@ -240,7 +240,7 @@ bool soak_run::run_round(std::chrono::seconds length) {
   uint64_t last_acked = ledger_.acked;
   uint64_t last_position = 0;
   {
-    soak_client c{node_.port(), o_.request_timeout};
+    auto c = node_client(node_.port(), o_.request_timeout);
     auto h = c.get("/health");
     last_position = h.status == 200 ? h.json.value("position", uint64_t{0}) : 0;
   }
@@ -284,7 +284,7 @@ bool soak_run::run_round(std::chrono::seconds length) {
 
 bool soak_run::check_after_restart() {
   auto t0 = clock_type::now();
-  soak_client c{node_.port(), o_.request_timeout};
+  auto c = node_client(node_.port(), o_.request_timeout);
   // Nothing acknowledged lost.
   auto acks = ledger_.take_unchecked();
   std::vector<std::string> messages;

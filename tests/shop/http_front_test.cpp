@@ -78,10 +78,6 @@ struct raw_socket {
   }
 };
 
-milliseconds since(steady_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - t);
-}
-
 } // namespace
 
 TEST_CASE("idle connections, slow-loris clients and waiting queries do not delay /health",

@@ -33,10 +33,6 @@ int threads_named(pid_t pid, const std::string& name) {
   return n;
 }
 
-milliseconds since(steady_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - t);
-}
-
 } // namespace
 
 TEST_CASE("queries waiting for a read model never hold up commands", "[shop][query][scheduler]") {

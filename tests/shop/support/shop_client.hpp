@@ -1,71 +1,11 @@
-// A small HTTP client for the shop's API (Boost.Beast underneath, blocking, keep-alive).
-// One client per thread.
+// The shop's HTTP client (sample/client, library shop_client) under the tests' namespace.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
+#include <shop/client/shop_client.hpp>
 
 namespace shop::test {
-
-/// An HTTP answer: status (0 when the request failed at the transport), body as text and
-/// as JSON (null when it is not JSON), and the response headers.
-struct reply {
-  int status = 0;
-  std::string text;
-  nlohmann::json json;
-  std::multimap<std::string, std::string> headers;
-
-  /// The error code of an error body ("" otherwise).
-  std::string error() const;
-  /// The global position an acknowledged command's body names.
-  uint64_t position() const { return json["position"].get<uint64_t>(); }
-  bool ok() const noexcept { return status >= 200 && status < 300; }
-};
-
-/// Extra request headers.
-using headers = std::multimap<std::string, std::string>;
-
-class shop_client {
-public:
-  shop_client(const std::string& host, int port, std::string token = {});
-  ~shop_client();
-  shop_client(shop_client&&) noexcept;
-  shop_client& operator=(shop_client&&) noexcept;
-
-  reply get(const std::string& path, const headers& h = {});
-  reply post(const std::string& path, const nlohmann::json& body, const headers& h = {});
-  /// A POST with a raw body and content type (empty: none).
-  reply post_raw(const std::string& path, const std::string& body, const std::string& content_type,
-                 const headers& h = {});
-  /// Any other method.
-  reply send(const std::string& method, const std::string& path, const std::string& body = {},
-             const std::string& content_type = {}, const headers& h = {});
-
-  // -- shortcuts for the common calls (REQUIRE-free: they return the reply) ---------------
-  reply create_product(const std::string& sku, const std::string& name, int64_t price);
-  reply restock(const std::string& sku, int64_t quantity);
-  /// Lines as {sku, quantity} pairs.
-  reply place_order(const std::string& customer, const std::vector<std::pair<std::string, int64_t>>& lines,
-                    const std::string& order_id = {}, const headers& h = {});
-  /// GET /orders/{id} (404 -> status 404).
-  reply order(const std::string& id, uint64_t min_position = 0);
-  /// Polls the order until its status is not "placed" (fulfilment has decided), up to 30 s.
-  std::string await_decided(const std::string& id);
-  /// The id of every OrderPlaced in the global log, acknowledged or not (each is
-  /// fulfilment's), read page by page; none when a page cannot be read.
-  std::optional<std::vector<std::string>> placed_order_ids();
-
-private:
-  struct connection;
-  std::string host_;
-  int port_ = 0;
-  std::unique_ptr<connection> conn_;
-  std::string token_;
-};
-
+using client::client_options;
+using client::headers;
+using client::reply;
+using client::shop_client;
 } // namespace shop::test

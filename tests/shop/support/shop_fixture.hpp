@@ -1,6 +1,7 @@
 // A running shop-node on a fresh data folder, and clients for it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,11 @@
 #include "temp_dir.hpp"
 
 namespace shop::test {
+
+/// Milliseconds since `t` (steady clock): how long a request or a wait took.
+inline std::chrono::milliseconds since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t);
+}
 
 struct shop_fixture {
   annal::test::temp_dir dir;
@@ -23,7 +29,7 @@ struct shop_fixture {
   }
 
   shop_client client(std::string token = {}) const {
-    return shop_client{node->host(), node->port(), std::move(token)};
+    return shop_client{node->host(), node->port(), client_options{std::move(token)}};
   }
 };
 

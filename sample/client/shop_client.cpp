@@ -1,4 +1,4 @@
-#include "shop_client.hpp"
+#include "shop/client/shop_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,7 +11,7 @@
 
 #include <thread>
 
-namespace shop::test {
+namespace shop::client {
 
 namespace bhttp = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
@@ -29,8 +29,8 @@ struct shop_client::connection {
   boost::beast::flat_buffer buffer;
 };
 
-shop_client::shop_client(const std::string& host, int port, std::string token)
-  : host_(host), port_(port), token_(std::move(token)) {}
+shop_client::shop_client(const std::string& host, int port, client_options options)
+  : host_(host), port_(port), options_(std::move(options)) {}
 
 shop_client::~shop_client() = default;
 shop_client::shop_client(shop_client&&) noexcept = default;
@@ -38,9 +38,9 @@ shop_client& shop_client::operator=(shop_client&&) noexcept = default;
 
 namespace {
 
-// Blocking socket timeouts, so that a test never hangs on a silent server.
-void set_timeouts(tcp::socket& s, int seconds) {
-  timeval tv{seconds, 0};
+// Blocking socket timeouts, so that a caller never hangs on a silent server.
+void set_timeouts(tcp::socket& s, std::chrono::seconds timeout) {
+  timeval tv{static_cast<time_t>(timeout.count()), 0};
   ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
@@ -56,8 +56,8 @@ reply shop_client::send(const std::string& method, const std::string& path, cons
   req.set(bhttp::field::host, host_ + ":" + std::to_string(port_));
   for (const auto& [k, v] : h)
     req.insert(k, v);
-  if (!token_.empty() && h.count("Authorization") == 0)
-    req.set(bhttp::field::authorization, "Bearer " + token_);
+  if (!options_.token.empty() && h.count("Authorization") == 0)
+    req.set(bhttp::field::authorization, "Bearer " + options_.token);
   if (!content_type.empty())
     req.set(bhttp::field::content_type, content_type);
   req.body() = body;
@@ -77,7 +77,7 @@ reply shop_client::send(const std::string& method, const std::string& path, cons
       if (ec)
         return {};
       c->socket.set_option(tcp::no_delay(true), ec);
-      set_timeouts(c->socket, 60);
+      set_timeouts(c->socket, options_.timeout);
       conn_ = std::move(c);
     }
     boost::system::error_code ec;
@@ -182,4 +182,4 @@ std::optional<std::vector<std::string>> shop_client::placed_order_ids() {
   return out;
 }
 
-} // namespace shop::test
+} // namespace shop::client
