@@ -9,6 +9,7 @@
 
 #include "annal/detail/atoms.hpp"
 #include "annal/detail/messages.hpp"
+#include "annal/detail/service_spawn.hpp"
 #include "annal/event_store.hpp"
 #include "annal/log.hpp"
 
@@ -244,8 +245,8 @@ caf::behavior journal_writer(writer_actor* self, event_store* store, journal_wri
 caf::actor spawn_journal_writer(caf::actor_system& sys, event_store& store,
                                 journal_writer_options options, caf::actor bus,
                                 std::shared_ptr<journal_metrics> metrics) {
-  return sys.spawn<caf::detached>(journal_writer, &store, std::move(options), std::move(bus),
-                                  std::move(metrics));
+  return detail::spawn_service(sys, journal_writer, &store, std::move(options), std::move(bus),
+                               std::move(metrics));
 }
 
 } // namespace annal

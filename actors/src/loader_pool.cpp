@@ -4,6 +4,7 @@
 
 #include "annal/detail/atoms.hpp"
 #include "annal/detail/messages.hpp"
+#include "annal/detail/service_spawn.hpp"
 #include "annal/log.hpp"
 
 namespace annal {
@@ -26,7 +27,7 @@ caf::behavior loader_worker(caf::event_based_actor*) {
 
 loader_pool::loader_pool(caf::actor_system& sys, std::size_t permits) {
   for (std::size_t i = 0; i < std::max<std::size_t>(permits, 1); ++i)
-    workers_.push_back(sys.spawn<caf::detached>(loader_worker));
+    workers_.push_back(detail::spawn_service(sys, loader_worker));
 }
 
 loader_pool::~loader_pool() {

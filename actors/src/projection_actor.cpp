@@ -7,6 +7,7 @@
 #include "annal/caf_error.hpp"
 #include "annal/detail/atoms.hpp"
 #include "annal/detail/messages.hpp"
+#include "annal/detail/service_spawn.hpp"
 #include "annal/detail/subscription.hpp"
 #include "annal/event_store.hpp"
 #include "annal/log.hpp"
@@ -222,8 +223,8 @@ caf::behavior projection(projection_actor* self, event_store* store, caf::actor 
 caf::actor spawn_projection(caf::actor_system& sys, event_store& store, caf::actor bus,
                             std::shared_ptr<projection_sink> sink, projection_options options,
                             std::shared_ptr<projection_monitor> monitor) {
-  return sys.spawn<caf::detached>(projection, &store, std::move(bus), std::move(sink),
-                                  std::move(options), std::move(monitor));
+  return detail::spawn_service(sys, projection, &store, std::move(bus), std::move(sink),
+                               std::move(options), std::move(monitor));
 }
 
 } // namespace annal

@@ -3,6 +3,9 @@
 // checkpoint of the handled prefix in one transaction.
 #include "process_sink.hpp"
 
+#include <caf/actor_system.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
 #include <algorithm>
 #include <functional>
 #include <queue>
@@ -37,7 +40,8 @@ process_sink::process_sink(runtime& rt, process_manager spec, table_id state_tab
   : rt_(rt), name_(spec.options.name), handler_(std::move(spec.handle)),
     key_(std::move(spec.instance_key)), max_concurrent_(std::max<std::size_t>(spec.max_concurrent_events, 1)),
     state_table_(state_table), timers_(timers), wake_(std::move(wake)),
-    box_(std::make_shared<batch_mailbox>()) {}
+    box_(std::make_shared<batch_mailbox>()),
+    coordinator_(dynamic_cast<caf::scheduler::test_coordinator*>(&rt.system().scheduler())) {}
 
 result<std::optional<global_position>> process_sink::stored_position() {
   auto stored = rt_.read_models().find_checkpoint(checkpoint_name());
@@ -152,10 +156,21 @@ bool process_sink::drain_until(const std::function<bool()>& done) {
   if (box_->take(inbox, std::chrono::milliseconds(0))) // what is there already
     deliver(inbox);
   while (!done()) {
-    if (!box_->take(inbox, stall_limit))
+    if (!await_replies(inbox))
       return false;
     deliver(inbox);
   }
+  return true;
+}
+
+bool process_sink::await_replies(std::deque<batch_mailbox::message>& inbox) {
+  if (!coordinator_)
+    return box_->take(inbox, stall_limit);
+  // On the test coordinator this actor's step is the only thing running: the replies come
+  // only if the other actors' messages run here, one at a time, in the coordinator's order.
+  while (!box_->take(inbox, std::chrono::milliseconds(0)))
+    if (!coordinator_->try_run_once())
+      return false; // nothing left to run: they cannot come without the clock moving
   return true;
 }
 

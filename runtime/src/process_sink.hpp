@@ -12,6 +12,10 @@
 #include "process_run.hpp"
 #include "timer_service.hpp"
 
+namespace caf::scheduler {
+class test_coordinator;
+}
+
 namespace annal::detail {
 
 /// An event in a process manager's window: an owning copy (the batch it came in is gone
@@ -66,6 +70,8 @@ private:
   void deliver(std::deque<batch_mailbox::message>& inbox);
   // Handles replies until `done()`; false when replies stopped coming (stall_limit).
   bool drain_until(const std::function<bool()>& done);
+  // Waits for at least one reply into `inbox`; false when none can come.
+  bool await_replies(std::deque<batch_mailbox::message>& inbox);
   // Commits the finished prefix of the window; on a failed event (once nothing runs),
   // also gives up the rest and returns the failure.
   status settle(global_position& failed_at);
@@ -93,6 +99,8 @@ private:
   std::shared_ptr<batch_mailbox> box_;
   std::optional<global_position> settled_;
   std::chrono::steady_clock::time_point last_commit_{};
+  // Set on CAF's test coordinator: a wait for replies runs the other actors itself.
+  caf::scheduler::test_coordinator* coordinator_ = nullptr;
 
 public:
   /// Process managers' checkpoints are named "pm/<name>".

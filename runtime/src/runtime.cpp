@@ -1,6 +1,7 @@
 #include "annal/runtime.hpp"
 
 #include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -161,9 +162,30 @@ struct runtime::impl {
   status ask_unit(const caf::actor& a, std::chrono::seconds timeout, Ts... xs) {
     status out;
     caf::scoped_actor self{*sys};
-    self->request(a, timeout, xs...).receive(
+    auto answer = self->request(a, timeout, xs...);
+    run_until_answered(self);
+    std::move(answer).receive(
       [&]() {}, [&](caf::error& e) { out = from_caf_error(e); });
     return out;
+  }
+
+  // On CAF's test coordinator nothing runs while this thread waits for `self`'s answer:
+  // runs the actors' messages here, and when none is left the next delayed one (the
+  // runtime is stopping: its ticks and deadlines may fire), until the answer came (bounded).
+  void run_until_answered(caf::scoped_actor& self) {
+    auto* sched = dynamic_cast<caf::scheduler::test_coordinator*>(&sys->scheduler());
+    if (sched == nullptr)
+      return;
+    for (int i = 0; i < 1000000 && self->mailbox().empty(); ++i)
+      if (!sched->try_run_once() && !sched->trigger_timeout())
+        return;
+  }
+
+  // On CAF's test coordinator: runs what is queued (the loaders' exits), since the actor
+  // system's destructor waits for every actor to be gone and nothing else would run them.
+  void run_exits() {
+    if (auto* sched = dynamic_cast<caf::scheduler::test_coordinator*>(&sys->scheduler()))
+      sched->run();
   }
 
   // Stops `a` and waits until it is gone (the store must outlive the writer).
@@ -174,6 +196,7 @@ struct runtime::impl {
       caf::scoped_actor self{*sys};
       self->monitor(a);
       self->send_exit(a, caf::exit_reason::user_shutdown);
+      run_until_answered(self);
       self->receive([](const caf::down_msg&) {},
                     caf::after(std::chrono::seconds(30)) >> [] {
                       log(log_level::error, "an actor did not stop within 30 s");
@@ -276,6 +299,7 @@ status runtime::stop() {
   p.stop_and_wait(p.bus);
   if (p.loader)
     p.loader->stop();
+  p.run_exits();
   // An actor system of our own is destroyed with the runtime (after every handle of ours
   // is gone), not here: other threads may still hold the routers' handles.
   if (auto ok = p.store->flush(); !ok)

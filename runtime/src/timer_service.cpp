@@ -2,9 +2,11 @@
 
 #include <caf/all.hpp>
 
+#include <optional>
 #include <set>
 
 #include "annal/detail/atoms.hpp"
+#include "annal/detail/service_spawn.hpp"
 #include "annal/fault_points.hpp"
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
@@ -27,6 +29,10 @@ struct timer_state {
   runtime* rt = nullptr;
   timer_tables tables;
   std::set<std::string> in_flight; // due keys being dispatched
+  // On CAF's test coordinator: the virtual time at the start. Timers then fire by the wall
+  // clock plus the virtual time a test advanced since, so a test moves them by
+  // advance_time() (real time passes too, but a test's milliseconds stay below its timers).
+  std::optional<caf::actor_clock::time_point> virtual_start;
   static inline const char* name = "annal.timers";
 };
 
@@ -43,6 +49,8 @@ bool timer_completed(const command_result& r) {
 void fire_due(timer_actor* self) {
   auto& st = self->state;
   auto now = now_ns();
+  if (st.virtual_start)
+    now += std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now() - *st.virtual_start).count();
   std::vector<std::pair<std::string, stored_command>> due;
   auto ok = st.rt->read_models().read([&](const read_model_txn& t) {
     return t.scan(st.tables.timers, "", [&](std::string_view key, std::string_view value) {
@@ -101,6 +109,8 @@ void remove_timer(timer_actor* self, const std::string& key) {
 caf::behavior timer_service(timer_actor* self, runtime* rt, timer_tables tables) {
   self->state.rt = rt;
   self->state.tables = tables;
+  if (runs_deterministically(self->system()))
+    self->state.virtual_start = self->clock().now();
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
@@ -154,7 +164,7 @@ status write_timer(read_model_txn& t, const timer_tables& tables, const std::str
 }
 
 caf::actor spawn_timer_service(caf::actor_system& sys, runtime& rt, timer_tables tables) {
-  return sys.spawn<caf::detached>(timer_service, &rt, tables);
+  return spawn_service(sys, timer_service, &rt, tables);
 }
 
 } // namespace annal::detail

@@ -1,5 +1,9 @@
 #include "annal/testing/runtime_fixture.hpp"
 
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -54,10 +58,18 @@ status runtime_fixture::open() {
   cfg.mode = options_.mode;
   faults_ = std::make_shared<journal_faults>();
   cfg.wrap_journal = wrap_with(faults_);
+  if (options_.deterministic)
+    cfg.caf_setup = [user = std::move(cfg.caf_setup)](caf::actor_system_config& c) {
+      if (user)
+        user(c);
+      c.set("scheduler.policy", caf::atom("testing"));
+    };
+  coordinator_ = nullptr;
   auto r = runtime::open(std::move(cfg));
   if (!r)
     return std::move(r).error();
   rt_ = std::move(*r);
+  coordinator_ = dynamic_cast<caf::scheduler::test_coordinator*>(&rt_->system().scheduler());
   if (options_.setup)
     if (auto ok = options_.setup(*rt_); !ok)
       return ok;
@@ -77,6 +89,40 @@ status runtime_fixture::reopen() {
     return ok;
   rt_.reset();
   return open();
+}
+
+bool runtime_fixture::step() {
+  return coordinator_ != nullptr && coordinator_->try_run_once();
+}
+
+std::size_t runtime_fixture::run(std::size_t max) {
+  return coordinator_ != nullptr ? coordinator_->run(max) : 0;
+}
+
+std::size_t runtime_fixture::advance_time(std::chrono::nanoseconds d) {
+  if (coordinator_ == nullptr)
+    return 0;
+  coordinator_->advance_time(std::chrono::duration_cast<caf::timespan>(d));
+  return run();
+}
+
+std::size_t runtime_fixture::queued() const noexcept {
+  return coordinator_ != nullptr ? coordinator_->jobs.size() : 0;
+}
+
+command_result runtime_fixture::await(std::future<command_result> f) {
+  if (coordinator_ == nullptr)
+    return f.get();
+  for (std::size_t i = 0; i < 10000000; ++i) {
+    if (f.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      return f.get();
+    if (!step())
+      break;
+  }
+  if (f.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+    return f.get();
+  return make_error(errc::timeout, "runtime_fixture::await: nothing left to run and no answer yet "
+                                   "(does it wait on the clock? advance_time())");
 }
 
 } // namespace annal::testing

@@ -3,6 +3,8 @@
 
 #include <cereal/types/map.hpp>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <string>
 
@@ -28,6 +30,21 @@ TEST_CASE("docs/testing.md: a fault, a crash and a reopen in one test", "[testin
   REQUIRE(fx->send<bank::account>("7", bank::deposit{5}).get());
   REQUIRE(fx.crash_and_reopen());
   REQUIRE(fx->load<bank::account>("7")->state.balance == 5);
+}
+
+TEST_CASE("docs/testing.md: the deterministic mode", "[testing][docs][deterministic]") {
+  annal::testing::fixture_options o;
+  o.deterministic = true;
+  o.setup = [](annal::runtime& rt) { return rt.register_aggregate<bank::account>(); };
+  annal::testing::runtime_fixture fx{o};
+  auto f = fx->send<bank::account>("a", bank::open{"ann"}); // queued at the router, not run
+  while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    REQUIRE(fx.step());                                    // one message of one actor
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::deposit{5}))); // steps until answered
+  fx.run();                                                // until nothing is queued
+  fx.advance_time(std::chrono::hours(1));                  // ticks, deadlines, timers due
+  REQUIRE(f.get());
+  REQUIRE(fx->load<bank::account>("a")->state.balance == 5);
 }
 
 TEST_CASE("docs/testing.md: a projection spec", "[testing][docs]") {

@@ -154,7 +154,7 @@ void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
 template <class A>
 void passivate_idle(router_actor<A>* self) {
   auto& st = self->state;
-  st.now = std::chrono::steady_clock::now();
+  st.now = self->clock().now(); // virtual on CAF's test coordinator: tests move it
   auto idle = st.ctx->options.idle_timeout;
   while (!st.lru.empty()) {
     auto& e = st.instances.at(st.lru.back());
@@ -171,6 +171,7 @@ caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggr
   auto tick = std::max<std::chrono::milliseconds>(self->state.ctx->options.idle_timeout / 4,
                                                   std::chrono::milliseconds(5));
   self->state.tick = tick;
+  self->state.now = self->clock().now();
   self->set_down_handler([=](caf::down_msg& dm) { on_instance_down(self, dm); });
   self->delayed_send(self, tick, tick_atom::value);
   return {

@@ -2,6 +2,12 @@
 // in a faulty_journal (fixture.faults()), the folder removed at the end, and
 // crash_and_reopen() to simulate a crash and a restart within one test.
 //
+// Deterministic mode (fixture_options::deterministic): every actor of the runtime runs on
+// CAF's test coordinator, on the test's own thread, and only when the test says so —
+// step() runs one message, run() runs until none is queued, advance_time() moves the
+// virtual clock (ticks, deadlines, process managers' timers), await() runs until a
+// command's answer came. The same test steps the same way every time.
+//
 //   annal::testing::runtime_fixture fx{[](annal::runtime& rt) {
 //     return rt.register_aggregate<account>();
 //   }};
@@ -11,12 +17,19 @@
 // Thread safety: one thread drives the fixture; faults() may be changed from any thread.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 
 #include "annal/runtime.hpp"
 #include "annal/testing/faulty_journal.hpp"
+
+namespace caf::scheduler {
+class test_coordinator;
+}
 
 namespace annal::testing {
 
@@ -31,6 +44,11 @@ struct fixture_options {
   std::function<void(runtime_config&)> configure;
   /// Start the runtime after setup (false: the test calls start() itself).
   bool start = true;
+  /// Run every actor on CAF's test coordinator (`scheduler.policy = testing`): nothing
+  /// runs until the test calls step(), run(), advance_time() or await(). Blocking calls
+  /// that wait on actors (a future's get(), await_projection) wait in vain unless the
+  /// test ran the actors first.
+  bool deterministic = false;
 };
 
 /// Owns a temporary folder and a runtime on it. Opening failures are thrown as
@@ -62,8 +80,25 @@ public:
   /// A clean restart: stop() (everything queued is committed), then open again.
   status reopen();
 
+  // -- deterministic mode (each returns 0 / false outside it) --------------------------
+
+  /// Runs the next queued message (the coordinator's queue is FIFO across actors, one
+  /// message per step); false when none is queued.
+  bool step();
+  /// Runs queued messages until none is left, at most `max`; returns how many ran.
+  std::size_t run(std::size_t max = 10000000);
+  /// Moves the virtual clock forward by `d`, delivering the delayed messages due by then,
+  /// then run(). Returns how many messages ran.
+  std::size_t advance_time(std::chrono::nanoseconds d);
+  /// How many actors have messages waiting.
+  std::size_t queued() const noexcept;
+  /// The outcome of `f`: in deterministic mode runs messages until it is there (a
+  /// `timeout` error when nothing is left to run first: it waits on the clock), else waits.
+  command_result await(std::future<command_result> f);
+
 private:
   status open();
+  caf::scheduler::test_coordinator* coordinator_ = nullptr;
   fixture_options options_;
   std::filesystem::path folder_;
   std::shared_ptr<journal_faults> faults_;

@@ -1,0 +1,178 @@
+// The fixture's deterministic mode: every actor of the runtime on CAF's test coordinator,
+// stepped by the test one message at a time, with a virtual clock for ticks and timers.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "annal/event_handlers.hpp"
+#include "annal/testing/runtime_fixture.hpp"
+#include "bank_account.hpp"
+
+namespace deterministic_mode_cases {
+
+using namespace annal;
+using namespace std::chrono_literals;
+using annal::testing::fixture_options;
+using annal::testing::runtime_fixture;
+
+namespace {
+
+fixture_options deterministic(std::function<status(runtime&)> setup) {
+  fixture_options o;
+  o.deterministic = true;
+  o.setup = std::move(setup);
+  return o;
+}
+
+status setup_bank(runtime& rt) {
+  return rt.register_aggregate<bank::account>();
+}
+
+bool ready(const std::future<command_result>& f) {
+  return f.wait_for(0s) == std::future_status::ready;
+}
+
+int64_t balance_of(runtime_fixture& fx, const std::string& id) {
+  auto view = fx->load<bank::account>(id);
+  REQUIRE(view);
+  return view->state.balance;
+}
+
+// What one scripted run did: for each answer, its label, the step that delivered it and
+// the journal position its events got.
+struct trace {
+  std::vector<std::string> answers;
+  std::size_t steps = 0;
+  bool operator==(const trace& o) const { return answers == o.answers && steps == o.steps; }
+};
+
+// Two accounts, commands sent to both at once, stepped until every answer came.
+trace scripted_run() {
+  runtime_fixture fx{deterministic(setup_bank)};
+  trace t;
+  auto note = [&t](std::string label) {
+    return [&t, label = std::move(label)](command_result r) {
+      t.answers.push_back(label + "@" + std::to_string(t.steps) + ":"
+                          + (r ? std::to_string(r->position) : r.error().to_string()));
+    };
+  };
+  fx->send<bank::account>("a", bank::open{"ann"}, {}, note("open a"));
+  fx->send<bank::account>("b", bank::open{"bob"}, {}, note("open b"));
+  fx->send<bank::account>("a", bank::deposit{5}, {}, note("deposit a"));
+  fx->send<bank::account>("b", bank::withdraw{5}, {}, note("withdraw b"));
+  fx->send<bank::account>("a", bank::deposit{7}, {}, note("deposit a again"));
+  for (int i = 0; i < 100000 && t.answers.size() < 5; ++i) {
+    REQUIRE(fx.step());
+    ++t.steps;
+  }
+  REQUIRE(t.answers.size() == 5);
+  return t;
+}
+
+} // namespace
+
+TEST_CASE("in deterministic mode nothing runs until the test steps, one message at a time",
+          "[testing][fixture][deterministic]") {
+  runtime_fixture fx{deterministic(setup_bank)};
+  fx.run(); // whatever start() queued
+  CHECK(fx.queued() == 0);
+  auto f = fx->send<bank::account>("a", bank::open{"ann"});
+  CHECK(fx.queued() == 1); // the router has the command; nobody ran it
+  CHECK_FALSE(ready(f));
+  // Router, instance, loader, writer, and back: the answer takes several steps, and each
+  // step runs one message.
+  std::size_t steps = 0;
+  while (!ready(f) && steps < 1000) {
+    REQUIRE(fx.step());
+    ++steps;
+  }
+  REQUIRE(ready(f));
+  CHECK(steps >= 3);
+  auto r = f.get();
+  REQUIRE(r);
+  CHECK(r->version == 1);
+  CHECK(balance_of(fx, "a") == 0);
+  // await() runs what a future needs.
+  auto deposited = fx.await(fx->send<bank::account>("a", bank::deposit{12}));
+  REQUIRE(deposited);
+  CHECK(balance_of(fx, "a") == 12);
+}
+
+TEST_CASE("a scenario run twice in deterministic mode takes the same steps and positions",
+          "[testing][fixture][deterministic]") {
+  auto first = scripted_run();
+  auto second = scripted_run();
+  INFO("first: " << Catch::Detail::stringify(first.answers));
+  INFO("second: " << Catch::Detail::stringify(second.answers));
+  CHECK(first == second);
+  // The withdrawal from b is refused (no money): an answer without a position.
+  auto refused = std::count_if(first.answers.begin(), first.answers.end(),
+                               [](const std::string& a) { return a.find("insufficient funds") != std::string::npos; });
+  CHECK(refused == 1);
+}
+
+TEST_CASE("a process manager's timer fires only when the test moves the clock past it, once",
+          "[testing][fixture][deterministic][timers]") {
+  auto setup = [](runtime& rt) -> status {
+    if (auto ok = rt.register_aggregate<bank::account>(); !ok)
+      return ok;
+    // Each deposit of 100 or more pays a bonus of 1 an hour after it.
+    process_manager pm;
+    pm.options.name = "bonus";
+    auto handlers = event_handlers<process_context>{rt.registry()}.on<bank::deposited>(
+      [](process_context& ctx, const event_context& c, const bank::deposited& d) -> status {
+        if (d.amount < 100)
+          return {};
+        auto due = c.event.timestamp + std::chrono::duration_cast<std::chrono::nanoseconds>(1h).count();
+        return ctx.schedule<bank::account>("bonus-" + std::string{c.aggregate_id}, due,
+                                           std::string{c.aggregate_id}, bank::deposit{1});
+      });
+    pm.options.filter = handlers.filter();
+    pm.handle = handlers;
+    return rt.add_process_manager(std::move(pm));
+  };
+  runtime_fixture fx{deterministic(setup)};
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::deposit{150})));
+  fx.run(); // the manager handles the deposit and stores its timer
+  CHECK(balance_of(fx, "a") == 150);
+  fx.advance_time(30min);
+  CHECK(balance_of(fx, "a") == 150); // not due yet, however many ticks ran
+  fx.advance_time(31min);
+  fx.run();
+  CHECK(balance_of(fx, "a") == 151);
+  fx.advance_time(5h);
+  fx.run();
+  CHECK(balance_of(fx, "a") == 151); // fired once
+}
+
+TEST_CASE("crash_and_reopen in deterministic mode keeps what was committed",
+          "[testing][fixture][deterministic][crash]") {
+  runtime_fixture fx{deterministic(setup_bank)};
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::deposit{10})));
+  auto lost = fx->send<bank::account>("a", bank::deposit{5}); // queued, never run
+  REQUIRE(fx.crash_and_reopen());
+  auto r = lost.get(); // the crashed runtime answered it while stopping
+  REQUIRE_FALSE(r);
+  CHECK(balance_of(fx, "a") == 10);
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::deposit{1})));
+  CHECK(balance_of(fx, "a") == 11);
+}
+
+TEST_CASE("await answers timeout when the command cannot be answered without the clock",
+          "[testing][fixture][deterministic]") {
+  runtime_fixture fx{deterministic(setup_bank)};
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
+  std::promise<command_result> never;
+  auto r = fx.await(never.get_future());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::timeout);
+}
+
+} // namespace deterministic_mode_cases
