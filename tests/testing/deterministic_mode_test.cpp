@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "annal/detail/aggregate_router.hpp"
 #include "annal/event_handlers.hpp"
 #include "annal/testing/runtime_fixture.hpp"
 #include "bank_account.hpp"
@@ -149,6 +150,31 @@ TEST_CASE("a process manager's timer fires only when the test moves the clock pa
   fx.advance_time(5h);
   fx.run();
   CHECK(balance_of(fx, "a") == 151); // fired once
+}
+
+TEST_CASE("in deterministic mode an idle instance is passivated once the virtual clock passes "
+          "idle_timeout",
+          "[testing][fixture][deterministic]") {
+  runtime_fixture fx{deterministic([](runtime& rt) {
+    aggregate_options o;
+    o.idle_timeout = 1min;
+    return rt.register_aggregate<bank::account>(o);
+  })};
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
+  auto router = fx->router<bank::account>();
+  REQUIRE(router);
+  // The router's own state (white box): how many instances are live.
+  auto& st = dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
+  fx.run();
+  CHECK(st.live == 1);
+  fx.advance_time(50s);
+  CHECK(st.live == 1);
+  fx.advance_time(2min);
+  fx.advance_time(1min); // the tick after the idle one
+  CHECK(st.live == 0);
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::deposit{3}))); // loaded again
+  CHECK(st.live == 1);
+  CHECK(balance_of(fx, "a") == 3);
 }
 
 TEST_CASE("crash_and_reopen in deterministic mode keeps what was committed",
