@@ -4,8 +4,8 @@
 
 namespace annal::detail {
 
-bool runs_deterministically(caf::actor_system& sys) noexcept {
-  return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr;
+caf::scheduler::test_coordinator* test_coordinator_of(caf::actor_system& sys) noexcept {
+  return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler());
 }
 
 } // namespace annal::detail

@@ -3,7 +3,6 @@
 // checkpoint of the handled prefix in one transaction.
 #include "process_sink.hpp"
 
-#include <caf/actor_system.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "annal/detail/service_spawn.hpp"
 #include "annal/fault_points.hpp"
 #include "annal/runtime.hpp"
 #include "process_run.hpp"
@@ -41,7 +41,7 @@ process_sink::process_sink(runtime& rt, process_manager spec, table_id state_tab
     key_(std::move(spec.instance_key)), max_concurrent_(std::max<std::size_t>(spec.max_concurrent_events, 1)),
     state_table_(state_table), timers_(timers), wake_(std::move(wake)),
     box_(std::make_shared<batch_mailbox>()),
-    coordinator_(dynamic_cast<caf::scheduler::test_coordinator*>(&rt.system().scheduler())) {}
+    coordinator_(test_coordinator_of(rt.system())) {}
 
 result<std::optional<global_position>> process_sink::stored_position() {
   auto stored = rt_.read_models().find_checkpoint(checkpoint_name());

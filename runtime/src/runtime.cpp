@@ -12,6 +12,7 @@
 
 #include "annal/caf_error.hpp"
 #include "annal/detail/atoms.hpp"
+#include "annal/detail/service_spawn.hpp"
 #include "annal/event_bus.hpp"
 #include "annal/loader_pool.hpp"
 #include "annal/log.hpp"
@@ -173,7 +174,7 @@ struct runtime::impl {
   // runs the actors' messages here, and when none is left the next delayed one (the
   // runtime is stopping: its ticks and deadlines may fire), until the answer came (bounded).
   void run_until_answered(caf::scoped_actor& self) {
-    auto* sched = dynamic_cast<caf::scheduler::test_coordinator*>(&sys->scheduler());
+    auto* sched = detail::test_coordinator_of(*sys);
     if (sched == nullptr)
       return;
     for (int i = 0; i < 1000000 && self->mailbox().empty(); ++i)
@@ -184,7 +185,7 @@ struct runtime::impl {
   // On CAF's test coordinator: runs what is queued (the loaders' exits), since the actor
   // system's destructor waits for every actor to be gone and nothing else would run them.
   void run_exits() {
-    if (auto* sched = dynamic_cast<caf::scheduler::test_coordinator*>(&sys->scheduler()))
+    if (auto* sched = detail::test_coordinator_of(*sys))
       sched->run();
   }
 

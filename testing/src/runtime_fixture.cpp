@@ -4,6 +4,8 @@
 #include <caf/atom.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "annal/detail/service_spawn.hpp"
+
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -69,7 +71,7 @@ status runtime_fixture::open() {
   if (!r)
     return std::move(r).error();
   rt_ = std::move(*r);
-  coordinator_ = dynamic_cast<caf::scheduler::test_coordinator*>(&rt_->system().scheduler());
+  coordinator_ = detail::test_coordinator_of(rt_->system());
   if (options_.setup)
     if (auto ok = options_.setup(*rt_); !ok)
       return ok;

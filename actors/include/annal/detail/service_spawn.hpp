@@ -10,11 +10,21 @@
 
 #include <utility>
 
+namespace caf::scheduler {
+class test_coordinator;
+}
+
 namespace annal::detail {
+
+/// The test coordinator `sys` runs on (`scheduler.policy = testing`), or nullptr when it
+/// runs threads.
+caf::scheduler::test_coordinator* test_coordinator_of(caf::actor_system& sys) noexcept;
 
 /// True when `sys` runs on CAF's test coordinator (`scheduler.policy = testing`): nothing
 /// runs unless a test steps it, and the runtime's services are spawned scheduled.
-bool runs_deterministically(caf::actor_system& sys) noexcept;
+inline bool runs_deterministically(caf::actor_system& sys) noexcept {
+  return test_coordinator_of(sys) != nullptr;
+}
 
 /// Spawns the service `fn(self, xs...)`: detached (its own thread), or scheduled when
 /// `sys` runs deterministically.
