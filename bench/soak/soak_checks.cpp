@@ -1,5 +1,7 @@
 #include "soak/soak_checks.hpp"
 
+#include "shop/client/order_holdings.hpp"
+
 #include <algorithm>
 #include <thread>
 #include <unordered_map>
@@ -223,14 +225,7 @@ std::vector<std::string> stock_auditor::check_orders(
       const auto& a = i->second;
       auto held = a.reservations.count(id) ? a.reservations.at(id) : 0;
       auto sent = a.shipped_by_order.count(id) ? a.shipped_by_order.at(id) : 0;
-      bool ok = false;
-      if (status == "confirmed" || status == "paid")
-        ok = held == q && sent == 0;
-      else if (status == "shipped")
-        ok = held == 0 && sent == q;
-      else if (status == "rejected" || status == "cancelled")
-        ok = held == 0 && sent == 0;
-      if (!ok)
+      if (!shop::client::line_holding_ok(status, q, held, sent))
         report(out, "order " + id + " is " + status + " but holds " + std::to_string(held) + " and shipped "
                       + std::to_string(sent) + " of its " + std::to_string(q) + " x " + sku);
     }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "audit.hpp"
+#include "shop/client/order_holdings.hpp"
 
 namespace shop::test {
 
@@ -84,16 +85,7 @@ std::vector<std::string> check_invariants(shop_client& c, const std::vector<std:
       const auto& a = i->second;
       auto held = a.reservations.count(id) ? a.reservations.at(id) : 0;
       auto sent = a.shipped_by_order.count(id) ? a.shipped_by_order.at(id) : 0;
-      bool ok = true;
-      if (status == "confirmed" || status == "paid")
-        ok = held == q && sent == 0;
-      else if (status == "shipped")
-        ok = held == 0 && sent == q;
-      else if (status == "rejected" || status == "cancelled")
-        ok = held == 0 && sent == 0;
-      else
-        ok = false; // still placed: fulfilment did not decide
-      if (!ok)
+      if (!shop::client::line_holding_ok(status, q, held, sent)) // placed: not decided
         out.push_back("order " + id + " is " + status + " but holds " + std::to_string(held)
                       + " and shipped " + std::to_string(sent) + " of its " + std::to_string(q)
                       + " x " + sku);
