@@ -1,9 +1,9 @@
 // One HTTP/1.1 connection: wait for a request (idle deadline), read its headers (header
 // deadline) and body (body deadline), run it, write the answer (write deadline), and
 // again while the client keeps the connection alive. Everything runs on the connection's
-// strand; a request that waits (a command, min_position) holds no thread meanwhile.
+// event loop (one thread); a request that waits (a command, min_position) holds no thread
+// meanwhile.
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -163,7 +163,7 @@ private:
 
     auto self = shared_from_this();
     auto ex = stream_.get_executor();
-    // Answers may come from another thread: continue on this connection's strand.
+    // Answers may come from another thread: continue on this connection's loop.
     responder done = [self, ex](http_response r) {
       boost::asio::dispatch(ex, [self, r = std::move(r)]() mutable { self->answer(std::move(r)); });
     };

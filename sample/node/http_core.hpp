@@ -1,11 +1,13 @@
 // The parts of the HTTP server that its connections share (private to sample/node).
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <memory>
 #include <vector>
 
 #include "shop/node/http_server.hpp"
@@ -13,8 +15,7 @@
 namespace shop::node {
 
 struct http_server::core {
-  core(shop_service& s, node_metrics& m, http_server_options o)
-    : service(s), metrics(m), options(std::move(o)), max_connections(options.max_connections) {}
+  core(shop_service& s, node_metrics& m, http_server_options o);
 
   shop_service& service;
   node_metrics& metrics;
@@ -22,10 +23,16 @@ struct http_server::core {
   std::vector<extra_route> routes;
   std::vector<extra_route> public_routes;
   std::vector<stream_route> stream_routes;
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor{ioc};
+  /// One event loop per thread (options.io_threads): a connection stays on the loop it was
+  /// accepted onto, so its handlers never run at once and the loops share no lock.
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops;
+  /// Keep every loop running while it has no connection yet.
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> keep_running;
+  /// The loop the next accepted connection goes to (round robin; used on loops[0] only).
+  std::size_t next_loop = 0;
+  boost::asio::ip::tcp::acceptor acceptor{*loops.front()};
   /// Accepting again after the process ran out of file descriptors.
-  boost::asio::steady_timer accept_retry{ioc};
+  boost::asio::steady_timer accept_retry{*loops.front()};
   std::atomic<bool> draining{false};
   std::atomic<bool> stopping{false};
   /// Requests read and not answered yet.

@@ -1,8 +1,6 @@
-// The listener: accepts connections on the event loop, serves them up to the cap and
-// refuses the rest with 503; runs the loop on a few threads.
+// The listener: accepts connections on the first event loop, hands them round robin to the
+// loops (one per thread), serves them up to the cap and refuses the rest with 503.
 #include "shop/node/http_server.hpp"
-
-#include <boost/asio/strand.hpp>
 
 #include <sys/resource.h>
 
@@ -63,13 +61,40 @@ void on_accept(http_server::core& c, const error_code& ec, tcp::socket socket) {
 }
 
 void accept_next(http_server::core& c) {
-  // Each connection gets a strand: its handlers never run at once on two threads.
-  c.acceptor.async_accept(boost::asio::make_strand(c.ioc), [&c](const error_code& ec, tcp::socket s) {
+  // The socket belongs to the next loop: its connection's handlers all run on that thread.
+  auto& loop = *c.loops[c.next_loop++ % c.loops.size()];
+  c.acceptor.async_accept(loop.get_executor(), [&c](const error_code& ec, tcp::socket s) {
     on_accept(c, ec, std::move(s));
   });
 }
 
+std::vector<std::unique_ptr<boost::asio::io_context>> make_loops(unsigned n) {
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops;
+  for (unsigned i = 0; i < std::max(1u, n); ++i)
+    loops.push_back(std::make_unique<boost::asio::io_context>(1)); // run by one thread
+  return loops;
+}
+
+// Runs `loop` until it is stopped; a handler that throws (a bug) is logged, not fatal.
+void run_loop(boost::asio::io_context& loop) {
+  for (;;) {
+    try {
+      loop.run();
+      return;
+    } catch (const std::exception& e) {
+      annal::log(annal::log_level::error, std::string{"http: event loop: "} + e.what());
+    }
+  }
+}
+
 } // namespace
+
+http_server::core::core(shop_service& s, node_metrics& m, http_server_options o)
+  : service(s), metrics(m), options(std::move(o)), loops(make_loops(options.io_threads)),
+    max_connections(options.max_connections) {
+  for (auto& loop : loops)
+    keep_running.push_back(boost::asio::make_work_guard(*loop));
+}
 
 http_server::http_server(shop_service& service, node_metrics& metrics, http_server_options options)
   : core_(std::make_unique<core>(service, metrics, std::move(options))) {}
@@ -120,20 +145,10 @@ bool http_server::run() {
   if (!c.acceptor.is_open())
     return false;
   accept_next(c);
-  auto loop = [&c] {
-    for (;;) {
-      try {
-        c.ioc.run();
-        return;
-      } catch (const std::exception& e) { // a bug in a handler: log it and keep serving
-        annal::log(annal::log_level::error, std::string{"http: event loop: "} + e.what());
-      }
-    }
-  };
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < std::max(1u, c.options.io_threads); ++i)
-    threads.emplace_back(loop);
-  loop();
+  for (std::size_t i = 1; i < c.loops.size(); ++i)
+    threads.emplace_back([&c, i] { run_loop(*c.loops[i]); });
+  run_loop(*c.loops.front());
   for (auto& t : threads)
     t.join();
   return true;
@@ -157,7 +172,8 @@ void http_server::stop() {
   auto& c = *core_;
   if (c.stopping.exchange(true))
     return;
-  c.ioc.stop();
+  for (auto& loop : c.loops)
+    loop->stop();
 }
 
 std::size_t http_server::connections() const noexcept {

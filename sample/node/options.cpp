@@ -38,7 +38,7 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
   app.add_option("--token", o.token, "require 'Authorization: Bearer TOKEN' on every request");
   app.add_option("--config-file", o.caf_config_file, "CAF configuration file to read");
   app.add_option("--http-threads", o.http_threads,
-                 "threads running the HTTP event loop (idle and waiting connections need none)")
+                 "HTTP event loops, one thread each (idle and waiting connections need none)")
     ->capture_default_str()
     ->check(CLI::Range(1u, 64u));
   app.add_option("--max-connections", o.max_connections,

@@ -30,8 +30,8 @@ namespace shop::node {
 struct http_server_options {
   /// Required bearer token (empty: none).
   std::string token;
-  /// Threads running the event loop (every connection's I/O and the handlers' quick work,
-  /// which includes short store reads: a few threads keep one slow read from stalling all).
+  /// Event loops, one thread each (every connection's I/O and the handlers' quick work,
+  /// which includes short store reads: a few loops keep one slow read from stalling all).
   unsigned io_threads = 4;
   /// Connections served at once; one more is answered 503 and closed. Lowered at bind()
   /// to what the process's file descriptor limit allows.

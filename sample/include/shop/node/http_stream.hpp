@@ -2,7 +2,7 @@
 // http_server::add_stream_route. A streaming response is sent as HTTP/1.1 200 with
 // `Connection: close` and no length: the body ends when the connection does.
 //
-// Thread safety: a stream_source is driven from its connection's strand; its `ready`
+// Thread safety: a stream_source is driven from its connection's event loop; its `ready`
 // callback may be called from any thread.
 #pragma once
 
@@ -40,7 +40,7 @@ struct stream_answer {
 using stream_reply = std::variant<http_response, stream_answer>;
 
 /// A route consulted before the API's (after the token check): none to leave the request
-/// to the other routes. `ex` is the connection's strand, for the source's timers.
+/// to the other routes. `ex` is the connection's event loop, for the source's timers.
 using stream_route =
   std::function<std::optional<stream_reply>(const http::request_view& request, const executor& ex)>;
 
