@@ -70,7 +70,7 @@ TEST_CASE("read models beside a deleted journal are refused at start, and rebuil
   REQUIRE(rt->stop());
 }
 
-TEST_CASE("read models ahead of their journal are refused; rebuild --all is refused while a "
+TEST_CASE("read models ahead of their journal are refused, and rebuild --all is refused while a "
           "node runs", "[cli][rebuild][identity]") {
   temp_dir data;
   auto last = write_shop_folder(data.path());

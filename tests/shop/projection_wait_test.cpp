@@ -35,7 +35,7 @@ TEST_CASE("notify_when runs once the position is reached, at once when it is alr
   CHECK_FALSE(m.cancel(ticket)); // it ran
 }
 
-TEST_CASE("a cancelled wait never runs; a fault or a stop ends every wait", "[shop][wait]") {
+TEST_CASE("a cancelled wait never runs, and a fault or a stop ends every wait", "[shop][wait]") {
   projection_monitor m{"p"};
   m.set_state(projection_state::live);
   int ran = 0;
