@@ -9,6 +9,7 @@
 #include "forwarder.hpp"
 #include "node_context.hpp"
 #include "peer_link.hpp"
+#include "wire.hpp"
 
 namespace annal::cluster {
 
@@ -48,6 +49,7 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
     if (m.id != cfg.node_id)
       node->links_.emplace(m.id, detail::spawn_peer_link(sys, node->ctx_, m));
   auto fwd = std::make_shared<detail::shard_forwarder>(node->ctx_, node->links_);
+  node->forwarder_ = fwd;
   if (auto ok = rt.set_forwarder(fwd); !ok) {
     node->leave();
     return std::move(ok).error();
@@ -86,6 +88,18 @@ cluster_status cluster_node::status() const {
     s.members.push_back(std::move(ms));
   }
   return s;
+}
+
+bool cluster_node::is_remote(std::string_view stream_id) const {
+  return forwarder_ && forwarder_->is_remote(stream_id);
+}
+
+void cluster_node::read_stream(std::string stream_id, stream_version after, read_stream_done done) const {
+  if (!forwarder_)
+    return done(make_error(errc::unavailable, "this node is not in a cluster"));
+  if (!forwarder_->is_remote(stream_id))
+    return done(detail::from_wire(detail::read_local(ctx_->rt->store(), stream_id, after), stream_id));
+  forwarder_->read(std::move(stream_id), after, std::move(done));
 }
 
 void cluster_node::leave() {

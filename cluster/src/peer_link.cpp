@@ -120,12 +120,30 @@ void connect(self_ptr self) {
       });
 }
 
+// The owner's link is down, or its answer did not come in time: the reader may retry.
+error unreachable(const link_state_data& st, uint16_t shard) {
+  return make_error(errc::unavailable, "node '" + st.peer.id + "', owner of shard " + std::to_string(shard)
+                                         + ", is unreachable"
+                                         + (st.last_error.empty() ? "" : ": " + st.last_error));
+}
+
+// A request to the owner that failed: no reply within the bound, or a lost connection,
+// is `unavailable` (retry the call); the owner's own errors pass unchanged.
+error request_error(const caf::error& e, const std::string& peer, std::chrono::milliseconds bound,
+                    const std::string& note) {
+  if (e == caf::sec::request_timeout)
+    return make_error(errc::unavailable, "no reply from node '" + peer + "' within "
+                                           + std::to_string(bound.count()) + " ms" + note);
+  auto err = from_caf_error(e);
+  if (err.code == errc::timeout || err.code == errc::io_error)
+    err = make_error(errc::unavailable, "node '" + peer + "': " + err.message);
+  return err;
+}
+
 void forward(self_ptr self, outbound_command& out) {
   auto& st = self->state;
   if (!st.up || !st.remote) {
-    (*out.done)(make_error(errc::unavailable, "node '" + st.peer.id + "', owner of shard "
-                                               + std::to_string(out.shard) + ", is unreachable"
-                                               + (st.last_error.empty() ? "" : ": " + st.last_error)));
+    (*out.done)(unreachable(st, out.shard));
     return;
   }
   const auto& o = out.cmd.options;
@@ -143,15 +161,27 @@ void forward(self_ptr self, outbound_command& out) {
         (*done)(from_wire(wire_reply{code, std::move(msg), version, position, dup}));
       },
       [done, peer, bound](caf::error& e) {
-        if (e == caf::sec::request_timeout)
-          return (*done)(make_error(errc::unavailable, "no reply from node '" + peer + "' within "
-                                                         + std::to_string(bound.count())
-                                                         + " ms (the command may have run there)"));
-        auto err = from_caf_error(e);
-        if (err.code == errc::timeout || err.code == errc::io_error)
-          err = make_error(errc::unavailable, "node '" + peer + "': " + err.message);
-        (*done)(std::move(err));
+        (*done)(request_error(e, peer, bound, " (the command may have run there)"));
       });
+}
+
+void read(self_ptr self, outbound_read& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto bound = st.ctx->config.forward_timeout;
+  auto done = out.done;
+  auto peer = st.peer.id;
+  auto stream = out.stream_id;
+  self->request(st.remote, bound, read_atom::value, out.stream_id, out.shard, out.epoch, out.after)
+    .then(
+      [done, stream](uint8_t code, std::string& msg, uint64_t head, uint64_t last, uint64_t truncated,
+                     bool deleted, bool more, std::string& events) {
+        (*done)(from_wire(wire_read_reply{code, std::move(msg), head, last, truncated, deleted, more,
+                                          std::move(events)},
+                          stream));
+      },
+      [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }
 
 caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member peer) {
@@ -165,6 +195,7 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
   return {
     [self](connect_atom) { connect(self); },
     [self](outbound_command& out) { forward(self, out); },
+    [self](outbound_read& out) { read(self, out); },
   };
 }
 

@@ -17,9 +17,11 @@
 
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_status.hpp"
+#include "annal/cluster/remote_stream.hpp"
 #include "annal/result.hpp"
 #include "annal/runtime_config.hpp"
 
@@ -31,6 +33,7 @@ namespace annal::cluster {
 
 namespace detail {
 struct node_context;
+class shard_forwarder;
 }
 
 class cluster_node {
@@ -52,6 +55,17 @@ public:
   /// Members, the health of the links to them, the shard map.
   cluster_status status() const;
 
+  /// True when another node owns the shard of `stream_id` (its journal holds the stream).
+  bool is_remote(std::string_view stream_id) const;
+
+  /// Reads `stream_id` from its owner's journal: the head record and up to 1000 events
+  /// after version `after` (remote_stream::more says whether more follow). A local stream
+  /// is read from this node's store on the calling thread; a remote one through the
+  /// owner's link, `done` then runs on an actor thread. Errors: unavailable (owner
+  /// unreachable, no answer within forward_timeout, the owner's shard map differs, the
+  /// node left), corrupt (events truncated below `after`), io_error.
+  void read_stream(std::string stream_id, stream_version after, read_stream_done done) const;
+
   /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
   /// on. Call before runtime::stop(). Idempotent.
   void leave();
@@ -64,6 +78,7 @@ private:
   std::shared_ptr<detail::node_context> ctx_;
   caf::actor endpoint_;
   std::map<std::string, caf::actor> links_;
+  std::shared_ptr<detail::shard_forwarder> forwarder_;
   uint16_t port_ = 0;
 };
 
