@@ -157,6 +157,16 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
           std::move(xs)...};
       }, std::move(w));
     },
+    [self](introduce_atom, const caf::actor& peer_endpoint) {
+      auto& st = self->state;
+      auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (i == st.admitted.end() || !peer_endpoint)
+        return; // only a proven peer may say where its endpoint is
+      auto link = st.ctx->links.find(i->second);
+      if (link != st.ctx->links.end())
+        if (auto l = caf::actor_cast<caf::actor>(link->second))
+          self->send(l, peer_endpoint_atom::value, peer_endpoint);
+    },
     [self](reply_atom, uint64_t id, const wire_reply& w) {
       auto i = self->state.replies.find(id);
       if (i == self->state.replies.end())

@@ -9,6 +9,9 @@
 //            timeout ms)                                   -> wire_reply
 //   read    (read_atom, stream id, shard, epoch, after version)
 //                                                          -> wire_read_reply
+//   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
+//            gives the peer its endpoint so the peer's link proves itself over the same
+//            connection instead of dialing back)
 #pragma once
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -38,6 +41,8 @@ using forward_atom = caf::atom_constant<caf::atom("clforward")>;
 using connect_atom = caf::atom_constant<caf::atom("clconnect")>;
 using reply_atom = caf::atom_constant<caf::atom("clreply")>;
 using read_atom = caf::atom_constant<caf::atom("clread")>;
+using introduce_atom = caf::atom_constant<caf::atom("clintro")>;
+using peer_endpoint_atom = caf::atom_constant<caf::atom("clpeerep")>;
 
 /// A command's outcome on the wire: errc as a number (0: success), the error's message,
 /// then the reply's version, position and duplicate flag.

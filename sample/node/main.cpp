@@ -54,7 +54,7 @@ int run(const shop::node::node_options& o) {
     if (!c)
       return fail("cannot read the cluster config", c.error());
     cluster_cfg.emplace(std::move(*c));
-    annal::cluster::cluster_node::prepare(cfg);
+    annal::cluster::cluster_node::prepare(cfg, *cluster_cfg);
   }
   auto opened = annal::runtime::open(cfg);
   if (!opened)

@@ -32,7 +32,7 @@ cluster_config config_of(const std::vector<std::pair<std::string, uint16_t>>& me
   return std::move(*cfg);
 }
 
-std::string id_owned_by(const shard_map& map, const std::string& owner) {
+std::string counter_id_owned_by(const shard_map& map, const std::string& owner) {
   for (int i = 0;; ++i) {
     auto id = "r" + std::to_string(i);
     if (map.owner(map.shard_of(aggregate_traits<ctr::counter>::stream_id(id))).node == owner)
@@ -72,7 +72,7 @@ TEST_CASE("a node loads an aggregate another node owns from the owner's journal,
   test_node a{dir / "a", config_of(members, "a")};
   test_node b{dir / "b", config_of(members, "b")};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
-  auto on_a = id_owned_by(a.node->status().shards, "a");
+  auto on_a = counter_id_owned_by(a.node->status().shards, "a");
   REQUIRE(b.node->is_remote(aggregate_traits<ctr::counter>::stream_id(on_a)));
   REQUIRE_FALSE(a.node->is_remote(aggregate_traits<ctr::counter>::stream_id(on_a)));
 
@@ -113,7 +113,7 @@ TEST_CASE("a remote read fails with unavailable when the owner is gone or the re
   std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
                                                         {"b", annal::test::free_port()}};
   auto plain = config_of(members, "a");
-  auto on_a = id_owned_by(plain.shards, "a");
+  auto on_a = counter_id_owned_by(plain.shards, "a");
   auto shard = plain.shards.shard_of(aggregate_traits<ctr::counter>::stream_id(on_a));
   // a owns the shard at epoch 2; b's map says epoch 1.
   auto bumped = R"(, "shards": {")" + std::to_string(shard) + R"(": {"owner": "a", "epoch": 2}})";

@@ -1,16 +1,17 @@
-// A runtime's membership in a cluster (issue 12, first slice: static shard ownership and
-// command forwarding). The node publishes its endpoint on its member address, keeps a link
-// to every peer, and installs a forwarder in the runtime, so runtime::send<A>() of an
-// aggregate that another node owns goes to that node's router and returns its outcome.
+// A runtime's membership in a cluster (issue 12: static shard ownership, command
+// forwarding, remote reads, TLS as an option). The node publishes its endpoint on its
+// member address, keeps a link to every peer, and installs a forwarder in the runtime, so
+// runtime::send<A>() of an aggregate that another node owns goes to that node's router and
+// returns its outcome; read_stream() reads a stream from its owner's journal.
 //
-//   annal::runtime_config rc;  annal::cluster::cluster_node::prepare(rc);
+//   annal::runtime_config rc;  annal::cluster::cluster_node::prepare(rc, cfg);
 //   auto rt = annal::runtime::open(rc);  ... register aggregates ...
 //   auto node = annal::cluster::cluster_node::join(**rt, cfg);   // before start()
 //   (*rt)->start();  ...  (*node)->leave();  (*rt)->stop();
 //
-// Not in this slice: shard moves and rebalancing, joining a running cluster, TLS (see
-// docs/architecture.md, Cluster). Thread safety: status() from any thread; join and leave
-// from one thread.
+// Not yet: shard moves and rebalancing, joining a running cluster (see
+// docs/architecture.md, Cluster). Thread safety: status(), is_remote() and read_stream()
+// from any thread; join and leave from one thread.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -41,10 +42,14 @@ public:
   /// Makes a runtime opened with `rc` able to join a cluster (loads CAF's network layer).
   static void prepare(runtime_config& rc);
 
+  /// As prepare(rc), and when `config` asks for TLS also loads libcaf_openssl's manager
+  /// with its certificate, key and CA file (join() then listens and connects with TLS).
+  static void prepare(runtime_config& rc, const cluster_config& config);
+
   /// Joins: publishes this node's endpoint on config.self() (host, port), connects to the
   /// peers, installs the forwarder in `rt` (which must outlive the node and must not be
-  /// started yet). Errors: bad_request (runtime started, not prepared), unavailable (the
-  /// port cannot be bound).
+  /// started yet). Errors: bad_request (runtime started, not prepared, or not prepared
+  /// for the TLS the config asks for), unavailable (the port cannot be bound).
   static result<std::unique_ptr<cluster_node>> join(runtime& rt, cluster_config config);
 
   /// Leaves (as leave()).
