@@ -12,13 +12,13 @@ using nlohmann::json;
 
 namespace {
 
-annal::test::child_outcome cluster_status(const std::vector<std::string>& args) {
+annal::test::child_outcome run_cluster_status(const std::vector<std::string>& args) {
   return annal::test::run_child(ANNAL_BINARY, args, std::chrono::seconds(10));
 }
 
 // The JSON view of node `id` through the CLI; null when it cannot be read.
 json status_json(const cluster_fixture& f, const std::string& id) {
-  auto r = cluster_status({"--json", "cluster", "status", "--url", f.nodes.at(id)->url()});
+  auto r = run_cluster_status({"--json", "cluster", "status", "--url", f.nodes.at(id)->url()});
   if (r.exit_code != 0)
     return nullptr;
   return json::parse(r.output, nullptr, false)["status"];
@@ -41,7 +41,7 @@ TEST_CASE("annal cluster status shows members with health and the shard map by o
   f.start("b");
   REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
 
-  auto text = cluster_status({"cluster", "status", "--url", f.nodes["a"]->url()});
+  auto text = run_cluster_status({"cluster", "status", "--url", f.nodes["a"]->url()});
   INFO(text.output);
   REQUIRE(text.exit_code == 0);
   CHECK(text.output.find("node a: members") != std::string::npos);
@@ -63,7 +63,7 @@ TEST_CASE("annal cluster status shows members with health and the shard map by o
 
   f.nodes["b"]->kill9();
   CHECK(eventually([&] { return health_in(status_json(f, "a"), "b") == "down"; }, std::chrono::seconds(5)));
-  auto gone = cluster_status({"cluster", "status", "--url", f.nodes["b"]->url()});
+  auto gone = run_cluster_status({"cluster", "status", "--url", f.nodes["b"]->url()});
   CHECK(gone.exit_code == 1);
   CHECK(gone.output.find("annal: cannot read") != std::string::npos);
   CHECK(f.nodes["a"]->terminate() == 0);
