@@ -51,6 +51,39 @@ result<std::string> load_secret(const json& j) {
   return secret;
 }
 
+// Replaces every "{node}" in `path` with the node's id: one shared file names each node's
+// own certificate and key.
+std::string for_node(std::string path, const std::string& node_id) {
+  static const std::string mark = "{node}";
+  for (auto at = path.find(mark); at != std::string::npos; at = path.find(mark, at + node_id.size()))
+    path.replace(at, mark.size(), node_id);
+  return path;
+}
+
+// "tls": {"certificate", "key", "ca_file"}: all three, each readable now (a node that
+// cannot use its files should not start and then fail every handshake).
+result<std::optional<tls_files>> parse_tls(const json& j, const std::string& node_id) {
+  if (!j.contains("tls"))
+    return std::optional<tls_files>{};
+  const auto& t = j["tls"];
+  if (!t.is_object())
+    return bad("tls must be an object with certificate, key and ca_file");
+  tls_files out;
+  for (auto [key, field] : {std::pair{"certificate", &out.certificate}, std::pair{"key", &out.key},
+                            std::pair{"ca_file", &out.ca_file}}) {
+    if (!t.contains(key) || !t[key].is_string() || t[key].get<std::string>().empty())
+      return bad(std::string{"tls."} + key + " must name a PEM file (certificate-less TLS is "
+                                               "unauthenticated and not offered)");
+    *field = for_node(t[key].get<std::string>(), node_id);
+  }
+  for (const auto& [key, path] : {std::pair{"certificate", out.certificate}, std::pair{"key", out.key},
+                                  std::pair{"ca_file", out.ca_file}})
+    if (!std::ifstream{path})
+      return make_error(errc::io_error, std::string{"cluster config: cannot read tls."} + key + " "
+                                          + path.string());
+  return std::optional<tls_files>{std::move(out)};
+}
+
 result<std::vector<member>> parse_members(const json& j) {
   if (!j.contains("members") || !j["members"].is_array() || j["members"].empty())
     return bad("members must be a non-empty array");
@@ -132,6 +165,10 @@ result<cluster_config> parse_cluster_config(const std::string& json_text, const 
       return bad("forward_timeout_ms must be a positive number");
     cfg.forward_timeout = std::chrono::milliseconds{j["forward_timeout_ms"].get<uint64_t>()};
   }
+  auto tls = parse_tls(j, node_id);
+  if (!tls)
+    return std::move(tls).error();
+  cfg.tls = std::move(*tls);
   auto secret = load_secret(j);
   if (!secret)
     return std::move(secret).error();

@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
@@ -9,6 +11,7 @@
 #include "forwarder.hpp"
 #include "node_context.hpp"
 #include "peer_link.hpp"
+#include "wire.hpp"
 
 namespace annal::cluster {
 
@@ -21,6 +24,21 @@ void cluster_node::prepare(runtime_config& rc) {
   };
 }
 
+void cluster_node::prepare(runtime_config& rc, const cluster_config& config) {
+  prepare(rc);
+  if (!config.tls)
+    return;
+  auto tls = *config.tls;
+  auto previous = rc.caf_setup;
+  rc.caf_setup = [previous, tls](caf::actor_system_config& cfg) {
+    previous(cfg); // the middleman first: the openssl manager runs on it
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = tls.certificate.string();
+    cfg.openssl_key = tls.key.string();
+    cfg.openssl_cafile = tls.ca_file.string();
+  };
+}
+
 result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_config config) {
   if (rt.running())
     return make_error(errc::bad_request, "join the cluster before the runtime starts");
@@ -28,32 +46,41 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
   if (!sys.has_middleman())
     return make_error(errc::bad_request, "the runtime's actor system has no network layer: "
                                          "call cluster_node::prepare on its runtime_config");
+  if (config.tls && !sys.has_openssl_manager())
+    return make_error(errc::bad_request, "the cluster config asks for TLS: call cluster_node::prepare "
+                                         "with it on the runtime_config");
   std::unique_ptr<cluster_node> node{new cluster_node};
   node->ctx_ = std::make_shared<detail::node_context>();
   node->ctx_->config = std::move(config);
   node->ctx_->rt = &rt;
   const auto& cfg = node->ctx_->config;
   node->endpoint_ = detail::spawn_endpoint(sys, node->ctx_);
+  node->ctx_->endpoint = node->endpoint_.address();
+  // The links before the endpoint is published: it hands them what peers send for them.
+  for (const auto& m : cfg.members)
+    if (m.id != cfg.node_id) {
+      auto link = detail::spawn_peer_link(sys, node->ctx_, m);
+      node->ctx_->links.emplace(m.id, link.address());
+      node->links_.emplace(m.id, std::move(link));
+    }
   const auto& self = cfg.self();
-  auto port = caf::io::publish(node->endpoint_, self.port, self.host.c_str(), true);
+  auto port = cfg.tls ? caf::openssl::publish(node->endpoint_, self.port, self.host.c_str(), true)
+                      : caf::io::publish(node->endpoint_, self.port, self.host.c_str(), true);
   if (!port) {
     auto why = sys.render(port.error());
-    caf::anon_send_exit(node->endpoint_, caf::exit_reason::user_shutdown);
-    node->endpoint_ = nullptr;
+    node->leave();
     return make_error(errc::unavailable, "cannot listen on " + self.host + ":"
                                            + std::to_string(self.port) + ": " + why);
   }
   node->port_ = *port;
-  for (const auto& m : cfg.members)
-    if (m.id != cfg.node_id)
-      node->links_.emplace(m.id, detail::spawn_peer_link(sys, node->ctx_, m));
   auto fwd = std::make_shared<detail::shard_forwarder>(node->ctx_, node->links_);
+  node->forwarder_ = fwd;
   if (auto ok = rt.set_forwarder(fwd); !ok) {
     node->leave();
     return std::move(ok).error();
   }
   log(log_level::info, "cluster: node '" + cfg.node_id + "' listening on " + self.host + ":"
-                         + std::to_string(node->port_) + ", owns "
+                         + std::to_string(node->port_) + (cfg.tls ? " (TLS)" : "") + ", owns "
                          + std::to_string(cfg.shards.shards_of(cfg.node_id).size()) + " of "
                          + std::to_string(cfg.shards.shard_count()) + " shards");
   return node;
@@ -67,6 +94,7 @@ cluster_status cluster_node::status() const {
   cluster_status s;
   const auto& cfg = ctx_->config;
   s.node_id = cfg.node_id;
+  s.tls = cfg.tls.has_value();
   s.shards = cfg.shards;
   for (const auto& m : cfg.members) {
     member_status ms;
@@ -86,6 +114,18 @@ cluster_status cluster_node::status() const {
     s.members.push_back(std::move(ms));
   }
   return s;
+}
+
+bool cluster_node::is_remote(std::string_view stream_id) const {
+  return forwarder_ && forwarder_->is_remote(stream_id);
+}
+
+void cluster_node::read_stream(std::string stream_id, stream_version after, read_stream_done done) const {
+  if (!forwarder_)
+    return done(make_error(errc::unavailable, "this node is not in a cluster"));
+  if (!forwarder_->is_remote(stream_id))
+    return done(detail::from_wire(detail::read_local(ctx_->rt->store(), stream_id, after), stream_id));
+  forwarder_->read(std::move(stream_id), after, std::move(done));
 }
 
 void cluster_node::leave() {

@@ -17,6 +17,7 @@ const char* to_string(link_state s) noexcept {
 std::string to_json(const cluster_status& s) {
   nlohmann::json j;
   j["node"] = s.node_id;
+  j["tls"] = s.tls;
   j["shard_count"] = s.shards.shard_count();
   auto& members = j["members"] = nlohmann::json::array();
   for (const auto& m : s.members)

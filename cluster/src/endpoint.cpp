@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "annal/caf_error.hpp"
@@ -134,6 +135,37 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
         caf::anon_send(me, reply_atom::value, id, to_wire(r));
       });
       return rp;
+    },
+    [self](read_atom, const std::string& stream_id, uint16_t shard, uint64_t epoch, uint64_t after)
+      -> caf::result<uint8_t, std::string, uint64_t, uint64_t, uint64_t, bool, bool, std::string> {
+      auto& st = self->state;
+      const auto& cfg = st.ctx->config;
+      auto sender = self->current_sender();
+      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0) {
+        log(log_level::warning, "cluster: refused a read from " + describe(sender)
+                                  + ": the peer has not proved the cluster secret");
+        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
+      }
+      // Only the owner's journal is the stream's authority: a reader with a stale map must
+      // not get an old copy as if it were current.
+      auto owned = check_ownership(cfg.shards, cfg.node_id, stream_id, shard, epoch);
+      auto w = owned ? read_local(st.ctx->rt->store(), stream_id, after) : read_error(owned.error());
+      // A point read and a few events (bounded by max_read_events): short enough to run
+      // here, like the journal reads of the HTTP handlers.
+      return std::apply([](auto&&... xs) {
+        return caf::result<uint8_t, std::string, uint64_t, uint64_t, uint64_t, bool, bool, std::string>{
+          std::move(xs)...};
+      }, std::move(w));
+    },
+    [self](introduce_atom, const caf::actor& peer_endpoint) {
+      auto& st = self->state;
+      auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (i == st.admitted.end() || !peer_endpoint)
+        return; // only a proven peer may say where its endpoint is
+      auto link = st.ctx->links.find(i->second);
+      if (link != st.ctx->links.end())
+        if (auto l = caf::actor_cast<caf::actor>(link->second))
+          self->send(l, peer_endpoint_atom::value, peer_endpoint);
     },
     [self](reply_atom, uint64_t id, const wire_reply& w) {
       auto i = self->state.replies.find(id);

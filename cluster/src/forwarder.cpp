@@ -23,4 +23,16 @@ void shard_forwarder::forward(forwarded_command cmd, std::function<void(command_
   caf::anon_send(i->second, std::move(out));
 }
 
+void shard_forwarder::read(std::string stream_id, stream_version after, read_stream_done done) const {
+  const auto& map = ctx_->config.shards;
+  auto shard = map.shard_of(stream_id);
+  const auto& owner = map.owner(shard);
+  auto i = links_.find(owner.node);
+  if (i == links_.end())
+    return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
+  outbound_read out{std::move(stream_id), after, shard, owner.epoch,
+                    std::make_shared<read_callback>(std::move(done))};
+  caf::anon_send(i->second, std::move(out));
+}
+
 } // namespace annal::cluster::detail

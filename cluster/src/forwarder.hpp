@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "annal/cluster/remote_stream.hpp"
 #include "annal/command_forwarder.hpp"
 #include "node_context.hpp"
 
@@ -19,6 +20,8 @@ public:
 
   bool is_remote(std::string_view stream_id) const override;
   void forward(forwarded_command cmd, std::function<void(command_result)> done) override;
+  /// Reads `stream_id` after version `after` from its owner's journal (a remote stream).
+  void read(std::string stream_id, stream_version after, read_stream_done done) const;
 
 private:
   std::shared_ptr<node_context> ctx_;

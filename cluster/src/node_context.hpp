@@ -1,6 +1,11 @@
-// Internal: what a node's cluster actors share. Immutable after join() except the health
-// board (locked).
+// Internal: what a node's cluster actors share. Immutable after join() (set before the
+// endpoint is published) except the health board (locked).
 #pragma once
+
+#include <caf/actor_addr.hpp>
+
+#include <map>
+#include <string>
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/runtime.hpp"
@@ -12,6 +17,9 @@ struct node_context {
   cluster_config config;
   runtime* rt = nullptr;
   health_board health;
+  // This node's endpoint and its links by peer id (weak: the actors hold this context).
+  caf::actor_addr endpoint;
+  std::map<std::string, caf::actor_addr> links;
 };
 
 } // namespace annal::cluster::detail

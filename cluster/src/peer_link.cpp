@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "annal/caf_error.hpp"
 #include "annal/cluster/handshake.hpp"
@@ -22,6 +23,9 @@ struct link_state_data {
   std::shared_ptr<node_context> ctx;
   member peer;
   caf::actor remote;   // the peer's endpoint (a proxy), set while connected
+  // False for the node with the larger id under TLS: it waits for the peer to dial and
+  // introduce its endpoint (see dials_to).
+  bool dials = true;
   bool up = false;
   bool retry_scheduled = false;
   // Incremented per attempt: answers of an older attempt are ignored.
@@ -51,6 +55,8 @@ void fail(self_ptr self, link_state s, const std::string& why) {
   st.remote = nullptr;
   ++st.attempt;
   set_state(self, s, why);
+  if (!st.dials)
+    return; // the peer dials again, and introduces its endpoint again
   if (!st.retry_scheduled) {
     st.retry_scheduled = true;
     self->delayed_send(self, st.backoff, connect_atom::value);
@@ -81,6 +87,11 @@ void prove(self_ptr self, uint64_t attempt, const std::string& client_nonce) {
               s2.backoff = min_backoff;
               set_state(self, link_state::up);
               log(log_level::info, "cluster: link to '" + s2.peer.id + "' is up");
+              // Under TLS the peer does not dial back: it proves itself to our endpoint
+              // over this connection once it knows where that is.
+              if (s2.ctx->config.tls)
+                if (auto own = caf::actor_cast<caf::actor>(s2.ctx->endpoint))
+                  self->send(s2.remote, introduce_atom::value, own);
             },
             [self, attempt](caf::error& e) {
               if (attempt == self->state.attempt)
@@ -98,7 +109,10 @@ void connect(self_ptr self) {
   st.retry_scheduled = false;
   auto attempt = ++st.attempt;
   set_state(self, link_state::connecting, st.last_error);
-  auto mm = self->home_system().middleman().actor_handle();
+  // With TLS, libcaf_openssl's middleman actor connects (and checks the peer's
+  // certificate against the CA) instead of the plain one: the same interface.
+  auto& sys = self->home_system();
+  auto mm = st.ctx->config.tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
   self->request(mm, step_timeout, caf::connect_atom::value, st.peer.host, st.peer.port)
     .then(
       [self, attempt](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
@@ -120,12 +134,30 @@ void connect(self_ptr self) {
       });
 }
 
+// The owner's link is down, or its answer did not come in time: the reader may retry.
+error unreachable(const link_state_data& st, uint16_t shard) {
+  return make_error(errc::unavailable, "node '" + st.peer.id + "', owner of shard " + std::to_string(shard)
+                                         + ", is unreachable"
+                                         + (st.last_error.empty() ? "" : ": " + st.last_error));
+}
+
+// A request to the owner that failed: no reply within the bound, or a lost connection,
+// is `unavailable` (retry the call); the owner's own errors pass unchanged.
+error request_error(const caf::error& e, const std::string& peer, std::chrono::milliseconds bound,
+                    const std::string& note) {
+  if (e == caf::sec::request_timeout)
+    return make_error(errc::unavailable, "no reply from node '" + peer + "' within "
+                                           + std::to_string(bound.count()) + " ms" + note);
+  auto err = from_caf_error(e);
+  if (err.code == errc::timeout || err.code == errc::io_error)
+    err = make_error(errc::unavailable, "node '" + peer + "': " + err.message);
+  return err;
+}
+
 void forward(self_ptr self, outbound_command& out) {
   auto& st = self->state;
   if (!st.up || !st.remote) {
-    (*out.done)(make_error(errc::unavailable, "node '" + st.peer.id + "', owner of shard "
-                                               + std::to_string(out.shard) + ", is unreachable"
-                                               + (st.last_error.empty() ? "" : ": " + st.last_error)));
+    (*out.done)(unreachable(st, out.shard));
     return;
   }
   const auto& o = out.cmd.options;
@@ -143,28 +175,74 @@ void forward(self_ptr self, outbound_command& out) {
         (*done)(from_wire(wire_reply{code, std::move(msg), version, position, dup}));
       },
       [done, peer, bound](caf::error& e) {
-        if (e == caf::sec::request_timeout)
-          return (*done)(make_error(errc::unavailable, "no reply from node '" + peer + "' within "
-                                                         + std::to_string(bound.count())
-                                                         + " ms (the command may have run there)"));
-        auto err = from_caf_error(e);
-        if (err.code == errc::timeout || err.code == errc::io_error)
-          err = make_error(errc::unavailable, "node '" + peer + "': " + err.message);
-        (*done)(std::move(err));
+        (*done)(request_error(e, peer, bound, " (the command may have run there)"));
       });
+}
+
+void read(self_ptr self, outbound_read& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto bound = st.ctx->config.forward_timeout;
+  auto done = out.done;
+  auto peer = st.peer.id;
+  auto stream = out.stream_id;
+  self->request(st.remote, bound, read_atom::value, out.stream_id, out.shard, out.epoch, out.after)
+    .then(
+      [done, stream](uint8_t code, std::string& msg, uint64_t head, uint64_t last, uint64_t truncated,
+                     bool deleted, bool more, std::string& events) {
+        (*done)(from_wire(wire_read_reply{code, std::move(msg), head, last, truncated, deleted, more,
+                                          std::move(events)},
+                          stream));
+      },
+      [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
+}
+
+// Under TLS only the node with the smaller id dials: libcaf_openssl 0.17.6 loses both
+// connections when two nodes dial each other (CAF closes the redundant one, and with TLS
+// that takes the route of the other down too: the links flapped up/lost at every retry).
+bool dials_to(const cluster_config& cfg, const member& peer) {
+  return !cfg.tls || cfg.node_id < peer.id;
+}
+
+// The peer dialed us and says where its endpoint is: prove ourselves to it over that
+// connection (the same handshake as after a dial).
+void adopt(self_ptr self, const caf::actor& peer_endpoint) {
+  auto& st = self->state;
+  if (st.dials || !peer_endpoint)
+    return;
+  if (st.remote)
+    self->demonitor(st.remote);
+  auto attempt = ++st.attempt;
+  st.remote = peer_endpoint;
+  self->monitor(st.remote);
+  set_state(self, link_state::connecting, st.last_error);
+  auto nonce = make_nonce();
+  if (!nonce)
+    return fail(self, link_state::down, nonce.error().message);
+  prove(self, attempt, *nonce);
 }
 
 caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member peer) {
   self->state.ctx = std::move(ctx);
   self->state.peer = std::move(peer);
+  self->state.dials = dials_to(self->state.ctx->config, self->state.peer);
   self->set_down_handler([self](const caf::down_msg& dm) {
     if (dm.source == self->state.remote.address())
       fail(self, link_state::down, "the connection was lost");
   });
-  connect(self);
+  if (self->state.dials)
+    connect(self);
+  else
+    set_state(self, link_state::connecting, "waiting for '" + self->state.peer.id + "' to connect");
   return {
-    [self](connect_atom) { connect(self); },
+    [self](connect_atom) {
+      if (self->state.dials)
+        connect(self);
+    },
+    [self](peer_endpoint_atom, const caf::actor& ep) { adopt(self, ep); },
     [self](outbound_command& out) { forward(self, out); },
+    [self](outbound_read& out) { read(self, out); },
   };
 }
 

@@ -2,7 +2,9 @@
 // middleman, proves the secret and checks the peer's proof, then forwards the commands of
 // the peer's shards. While it is not up, commands fail at once with `unavailable`; a lost
 // or refused connection is retried with a bounded backoff (100 ms doubling to 2 s), so a
-// returning peer is used again without restarting anyone.
+// returning peer is used again without restarting anyone. Under TLS only the node with the
+// smaller id dials; the other waits until the dialer, once admitted, introduces its
+// endpoint, and proves itself over that same connection (see dials_to in the source).
 #pragma once
 
 #include <caf/fwd.hpp>

@@ -1,6 +1,32 @@
 #include "wire.hpp"
 
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "annal/event_store.hpp"
+#include "annal/serialization.hpp"
+
 namespace annal::cluster::detail {
+
+namespace {
+
+// One event of a read on the wire: version, position, type, schema version, timestamp,
+// payload, shard, shard position, corrupt flag (the metadata stays on the owner).
+using wire_event = std::tuple<uint64_t, uint64_t, std::string, uint32_t, int64_t, std::string,
+                              uint16_t, uint64_t, bool>;
+
+// The largest errc the wire knows; a higher code is a newer peer's (or garbage).
+constexpr auto last_errc = static_cast<uint8_t>(errc::overloaded);
+
+error code_error(uint8_t code, const std::string& message) {
+  if (code > last_errc)
+    return make_error(errc::io_error, "the owner answered an unknown error code "
+                                        + std::to_string(code) + ": " + message);
+  return make_error(static_cast<errc>(code), message);
+}
+
+} // namespace
 
 wire_reply to_wire(const command_result& r) {
   if (!r)
@@ -10,17 +36,77 @@ wire_reply to_wire(const command_result& r) {
 
 command_result from_wire(const wire_reply& w) {
   auto code = std::get<0>(w);
-  if (code != 0) {
-    if (code > static_cast<uint8_t>(errc::overloaded))
-      return make_error(errc::io_error, "the owner answered an unknown error code "
-                                          + std::to_string(code) + ": " + std::get<1>(w));
-    return make_error(static_cast<errc>(code), std::get<1>(w));
-  }
+  if (code != 0)
+    return code_error(code, std::get<1>(w));
   command_reply reply;
   reply.version = std::get<2>(w);
   reply.position = std::get<3>(w);
   reply.duplicate = std::get<4>(w);
   return reply;
+}
+
+wire_read_reply read_error(const error& e) {
+  return {static_cast<uint8_t>(e.code), e.message, 0, 0, 0, false, false, std::string{}};
+}
+
+wire_read_reply read_local(event_store& store, const std::string& stream_id, stream_version after) {
+  auto head = store.stream_head(stream_id);
+  if (!head)
+    return read_error(head.error());
+  std::vector<wire_event> events;
+  bool more = false;
+  if (!head->deleted && head->head > after) {
+    if (head->truncated_through > after)
+      return read_error(make_error(errc::corrupt, "events of " + stream_id + " up to v"
+                                                    + std::to_string(head->truncated_through)
+                                                    + " were truncated: load it on its owner"));
+    stream_range range{after + 1, head->head, max_read_events};
+    auto n = store.read_stream(stream_id, range, [&](const event_view& e) {
+      events.emplace_back(e.version, e.position, std::string{e.type}, e.schema_version, e.timestamp,
+                          std::string{e.payload}, e.shard, e.shard_position, e.corrupt);
+      return true;
+    });
+    if (!n)
+      return read_error(n.error());
+    more = !events.empty() && std::get<0>(events.back()) < head->head;
+  }
+  auto bytes = to_bytes(events);
+  if (!bytes)
+    return read_error(bytes.error());
+  return {0, std::string{}, head->head, head->last_position, head->truncated_through, head->deleted,
+          more, std::move(*bytes)};
+}
+
+result<remote_stream> from_wire(const wire_read_reply& w, const std::string& stream_id) {
+  if (auto code = std::get<0>(w); code != 0)
+    return code_error(code, std::get<1>(w));
+  auto events = from_bytes<std::vector<wire_event>>(std::get<7>(w));
+  if (!events)
+    return make_error(errc::corrupt, "the owner's events of " + stream_id
+                                       + " do not decode: " + events.error().message);
+  remote_stream out;
+  out.head.stream_id = stream_id;
+  out.head.head = std::get<2>(w);
+  out.head.last_position = std::get<3>(w);
+  out.head.truncated_through = std::get<4>(w);
+  out.head.deleted = std::get<5>(w);
+  out.more = std::get<6>(w);
+  out.events.reserve(events->size());
+  for (auto& [version, position, type, schema, ts, payload, shard, shard_pos, corrupt] : *events) {
+    recorded_event e;
+    e.stream_id = stream_id;
+    e.version = version;
+    e.position = position;
+    e.type = std::move(type);
+    e.schema_version = schema;
+    e.timestamp = ts;
+    e.payload = std::move(payload);
+    e.shard = shard;
+    e.shard_position = shard_pos;
+    e.corrupt = corrupt;
+    out.events.push_back(std::move(e));
+  }
+  return out;
 }
 
 } // namespace annal::cluster::detail

@@ -3,6 +3,7 @@
 // executor: the runtime's callback only hands the outcome over.
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include "shop/domain/inventory.hpp"
@@ -80,35 +81,72 @@ void shop_service::change_price(const change_price_request& r, const executor& e
                    std::move(done));
 }
 
+namespace {
+
+// `fn`, run on `ex` (the request's strand): a lookup of a product another node owns
+// answers on an actor thread. Inline when already there (a local lookup answers at once).
+template <class F>
+auto on_executor(const executor& ex, F fn) {
+  return [ex, fn = std::move(fn)](auto r) mutable {
+    boost::asio::dispatch(ex, [fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); });
+  };
+}
+
+using price_lookup = annal::result<std::optional<product_state>>;
+
+// The lines of one order while their products are looked up (all on the request's strand).
+struct order_pricing {
+  std::vector<order_line> lines;
+  std::size_t pending = 0;
+  bool failed = false;
+};
+
+} // namespace
+
 void shop_service::restock(const restock_request& r, const executor& ex, responder done) {
   static const command_plan plan{"restock", expectation::any, 200, "sku"};
   // Stock is kept for products only: the product aggregate says whether it exists.
-  auto p = prices_.current(r.sku);
-  if (!p)
-    return done(error_response(to_api_error(p.error())));
-  if (!*p)
-    return done(error_response(not_found("no product '" + r.sku + "'")));
-  execute<inventory>(plan, r.sku, shop::restock{r.quantity}, r.meta, ex, nullptr, std::move(done));
+  prices_.current(r.sku, on_executor(ex, [this, r, ex, done = std::move(done)](price_lookup p) mutable {
+    if (!p)
+      return done(error_response(to_api_error(p.error())));
+    if (!*p)
+      return done(error_response(not_found("no product '" + r.sku + "'")));
+    execute<inventory>(plan, r.sku, shop::restock{r.quantity}, r.meta, ex, nullptr, std::move(done));
+  }));
 }
 
 void shop_service::place_order(const place_order_request& r, const executor& ex, responder done) {
   static const command_plan plan{"place_order", expectation::create, 201, "order_id"};
   auto id = r.order_id ? *r.order_id : new_order_id(r.meta.idempotency_key);
-  // Prices as the product aggregates stand after every product command acknowledged.
-  std::vector<order_line> lines;
-  lines.reserve(r.lines.size());
-  for (const auto& l : r.lines) {
-    auto p = prices_.current(l.sku);
-    if (!p)
-      return done(error_response(to_api_error(p.error())));
-    if (!*p) {
-      metrics_.command_done(plan.name, "rejected", std::chrono::nanoseconds{0});
-      return done(error_response(conflict("rejected", "unknown sku '" + l.sku + "'")));
-    }
-    lines.push_back(order_line{l.sku, l.quantity, (*p)->price_cents});
+  // Prices as the product aggregates stand after every product command acknowledged: all
+  // lines are looked up at once (each may ask another node), the order goes when all are in.
+  auto pricing = std::make_shared<order_pricing>();
+  pricing->lines.resize(r.lines.size());
+  pricing->pending = r.lines.size();
+  auto send = [this, pricing, id, customer = r.customer_id, meta = r.meta, ex, done]() {
+    execute<order>(plan, id, shop::place_order{id, customer, std::move(pricing->lines)}, meta, ex,
+                   nullptr, done);
+  };
+  if (r.lines.empty())
+    return send(); // the order refuses it
+  for (std::size_t i = 0; i < r.lines.size(); ++i) {
+    const auto& l = r.lines[i];
+    prices_.current(l.sku, on_executor(ex, [this, pricing, i, sku = l.sku, quantity = l.quantity, done,
+                                            send](price_lookup p) {
+      if (pricing->failed)
+        return; // answered already
+      if (!p || !*p) {
+        pricing->failed = true;
+        if (!p)
+          return done(error_response(to_api_error(p.error())));
+        metrics_.command_done(plan.name, "rejected", std::chrono::nanoseconds{0});
+        return done(error_response(conflict("rejected", "unknown sku '" + sku + "'")));
+      }
+      pricing->lines[i] = order_line{sku, quantity, (*p)->price_cents};
+      if (--pricing->pending == 0)
+        send();
+    }));
   }
-  execute<order>(plan, id, shop::place_order{id, r.customer_id, std::move(lines)}, r.meta, ex,
-                 nullptr, std::move(done));
 }
 
 void shop_service::pay_order(const pay_order_request& r, const executor& ex, responder done) {

@@ -54,7 +54,7 @@ int run(const shop::node::node_options& o) {
     if (!c)
       return fail("cannot read the cluster config", c.error());
     cluster_cfg.emplace(std::move(*c));
-    annal::cluster::cluster_node::prepare(cfg);
+    annal::cluster::cluster_node::prepare(cfg, *cluster_cfg);
   }
   auto opened = annal::runtime::open(cfg);
   if (!opened)
@@ -86,7 +86,7 @@ int run(const shop::node::node_options& o) {
 
   shop::node::node_metrics metrics;
   shop::node::throughput_sampler throughput{rt, metrics, commit_timer};
-  shop::node::shop_service service{rt, *tables, metrics};
+  shop::node::shop_service service{rt, *tables, metrics, cluster.get()};
   shop::node::http_server_options http_options;
   http_options.token = o.token;
   http_options.io_threads = o.http_threads;

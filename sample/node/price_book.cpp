@@ -1,12 +1,31 @@
 #include "shop/node/price_book.hpp"
 
+#include "annal/cluster/remote_load.hpp"
 #include "annal/runtime.hpp"
 
 namespace shop::node {
 
-price_book::price_book(annal::runtime& rt) : rt_(rt) {}
+namespace {
 
-annal::result<std::optional<product_state>> price_book::current(const std::string& sku) {
+using lookup = annal::result<std::optional<product_state>>;
+
+// A product that was never created or was deleted is "none", not an error.
+bool means_absent(const annal::error& e) {
+  return e.code == annal::errc::not_found || e.code == annal::errc::stream_deleted;
+}
+
+} // namespace
+
+price_book::price_book(annal::runtime& rt, const annal::cluster::cluster_node* cluster)
+  : rt_(rt), cluster_(cluster) {}
+
+void price_book::current(const std::string& sku, lookup_done done) {
+  if (cluster_ != nullptr && cluster_->is_remote(annal::aggregate_traits<product>::stream_id(sku)))
+    return current_remote(sku, std::move(done));
+  done(current_local(sku));
+}
+
+lookup price_book::current_local(const std::string& sku) {
   auto head = rt_.store().stream_head(annal::aggregate_traits<product>::stream_id(sku));
   if (!head)
     return std::move(head).error();
@@ -22,7 +41,7 @@ annal::result<std::optional<product_state>> price_book::current(const std::strin
   // not looked up since the start): the journal says what it is now.
   auto loaded = rt_.load<product>(sku);
   if (!loaded) {
-    if (loaded.error().code == annal::errc::not_found || loaded.error().code == annal::errc::stream_deleted)
+    if (means_absent(loaded.error()))
       return std::optional<product_state>{};
     return std::move(loaded).error();
   }
@@ -30,6 +49,30 @@ annal::result<std::optional<product_state>> price_book::current(const std::strin
     return std::optional<product_state>{};
   store(sku, loaded->version, loaded->state);
   return std::optional<product_state>{std::move(loaded->state)};
+}
+
+void price_book::current_remote(const std::string& sku, lookup_done done) {
+  // The owner sends only the events after what this node holds (usually none).
+  annal::aggregate_view<product_state> base{annal::aggregate_traits<product>::initial_state(), 0, 0};
+  {
+    std::lock_guard<std::mutex> guard{mx_};
+    auto i = entries_.find(sku);
+    if (i != entries_.end()) {
+      base.state = i->second.state;
+      base.version = i->second.version;
+    }
+  }
+  annal::cluster::load_remote<product>(
+    *cluster_, rt_.registry(), sku, std::move(base),
+    [this, sku, done = std::move(done)](annal::result<annal::aggregate_view<product_state>> r) {
+      if (!r)
+        return done(means_absent(r.error()) ? lookup{std::optional<product_state>{}}
+                                            : lookup{std::move(r).error()});
+      if (!r->state.exists)
+        return done(std::optional<product_state>{});
+      store(sku, r->version, r->state);
+      done(std::optional<product_state>{std::move(r->state)});
+    });
 }
 
 void price_book::created(const std::string& sku, product_state state) {

@@ -22,8 +22,9 @@ struct shop_service::sync_runner {
   ~sync_runner() { pool.join(); }
 };
 
-shop_service::shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics)
-  : rt_(rt), tables_(tables), metrics_(metrics), prices_(rt) {}
+shop_service::shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics,
+                           const annal::cluster::cluster_node* cluster)
+  : rt_(rt), tables_(tables), metrics_(metrics), prices_(rt, cluster) {}
 
 shop_service::~shop_service() = default;
 

@@ -45,7 +45,7 @@ TEST_CASE("the initial shard map is the same on every node and spreads shards ro
   CHECK(c->self().port == 7003);
 }
 
-TEST_CASE("shard overrides set an owner and an epoch; bad ones are refused", "[cluster][config]") {
+TEST_CASE("shard overrides set an owner and an epoch, and bad ones are refused", "[cluster][config]") {
   ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
   auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
   auto ok = parse_cluster_config(
@@ -114,4 +114,34 @@ TEST_CASE("an aggregate's shard in the map is the shard the journal stores with 
     REQUIRE(evs->size() == 1);
     CHECK(evs->front().shard == map.shard_of(stream));
   }
+}
+
+TEST_CASE("tls names each node's certificate and key through {node} and a shared CA, and all three "
+          "files must be given and readable",
+          "[cluster][config][tls]") {
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
+  annal::test::temp_dir dir;
+  for (const auto* f : {"a.pem", "a.key", "b.pem", "b.key", "ca.pem"})
+    std::ofstream{dir / f} << "x";
+  auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
+  auto tls = [&](const std::string& cert, const std::string& key, const std::string& ca) {
+    return env + R"(, "tls": {"certificate": ")" + (dir / cert).string() + R"(", "key": ")"
+           + (dir / key).string() + R"(", "ca_file": ")" + (dir / ca).string() + R"("})";
+  };
+  auto plain = parse_cluster_config(three_members(env), "a");
+  REQUIRE(plain);
+  CHECK_FALSE(plain->tls);
+  auto b = parse_cluster_config(three_members(tls("{node}.pem", "{node}.key", "ca.pem")), "b");
+  REQUIRE(b);
+  REQUIRE(b->tls);
+  CHECK(b->tls->certificate == dir / "b.pem");
+  CHECK(b->tls->key == dir / "b.key");
+  CHECK(b->tls->ca_file == dir / "ca.pem");
+  // c has no files: it cannot start with TLS.
+  auto c = parse_cluster_config(three_members(tls("{node}.pem", "{node}.key", "ca.pem")), "c");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().code == annal::errc::io_error);
+  auto missing = parse_cluster_config(three_members(env + R"(, "tls": {"certificate": "x.pem"})"), "a");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == annal::errc::bad_request);
 }

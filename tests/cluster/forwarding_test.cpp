@@ -32,10 +32,10 @@ cluster_config make_config(const std::vector<std::pair<std::string, uint16_t>>& 
 }
 
 // An aggregate id of the counter whose shard `owner` owns in `cfg`.
-std::string id_owned_by(const cluster_config& cfg, const std::string& owner, int skip = 0) {
+std::string id_owned_by(const shard_map& map, const std::string& owner, int skip = 0) {
   for (int i = 0;; ++i) {
     auto id = "c" + std::to_string(i);
-    if (cfg.shards.owner(cfg.shards.shard_of(aggregate_traits<ctr::counter>::stream_id(id))).node == owner
+    if (map.owner(map.shard_of(aggregate_traits<ctr::counter>::stream_id(id))).node == owner
         && skip-- == 0)
       return id;
   }
@@ -62,8 +62,8 @@ TEST_CASE("a command sent through a node that does not own the aggregate runs on
   test_node b{dir / "b", make_config(members, "b", good_secret)};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
   const auto& cfg = a.node->status();
-  auto on_a = id_owned_by({"a", {}, cfg.shards, {}, {}}, "a");
-  auto on_b = id_owned_by({"b", {}, cfg.shards, {}, {}}, "b");
+  auto on_a = id_owned_by(cfg.shards, "a");
+  auto on_b = id_owned_by(cfg.shards, "b");
 
   auto r1 = send_add(b, on_a, 5);
   REQUIRE(r1);
@@ -105,8 +105,8 @@ TEST_CASE("an unreachable owner fails forwarded commands with unavailable within
   test_node b{dir / "b", make_config(members, "b", good_secret)};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up); }));
   auto shards = b.node->status().shards;
-  auto on_a = id_owned_by({"b", {}, shards, {}, {}}, "a");
-  auto on_b = id_owned_by({"b", {}, shards, {}, {}}, "b");
+  auto on_a = id_owned_by(shards, "a");
+  auto on_b = id_owned_by(shards, "b");
   REQUIRE(send_add(b, on_a, 1));
 
   a.reset(); // a stops (its port closes)
@@ -134,10 +134,10 @@ TEST_CASE("a node with the wrong secret is refused and cannot forward", "[cluste
   test_node b{dir / "b", make_config(members, "b", "a-wrong-secret-of-enough-length")};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::refused) && a.link_is("b", link_state::refused); }));
   auto shards = b.node->status().shards;
-  auto r = send_add(b, id_owned_by({"b", {}, shards, {}, {}}, "a"), 1);
+  auto r = send_add(b, id_owned_by(shards, "a"), 1);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::unavailable);
-  auto r2 = send_add(a, id_owned_by({"a", {}, shards, {}, {}}, "b"), 1);
+  auto r2 = send_add(a, id_owned_by(shards, "b"), 1);
   REQUIRE_FALSE(r2);
   CHECK(r2.error().code == errc::unavailable);
   CHECK(a.rt->store().last_position().value_or(0) == 0);
@@ -149,7 +149,7 @@ TEST_CASE("the owner refuses a command sent for another epoch of its shard", "[c
   std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
                                                         {"b", annal::test::free_port()}};
   auto plain = make_config(members, "a", good_secret);
-  auto on_a = id_owned_by(plain, "a");
+  auto on_a = id_owned_by(plain.shards, "a");
   auto shard = plain.shards.shard_of(aggregate_traits<ctr::counter>::stream_id(on_a));
   // a owns the shard at epoch 2; b's map is stale (epoch 1).
   auto bumped = R"(, "shards": {")" + std::to_string(shard) + R"(": {"owner": "a", "epoch": 2}})";

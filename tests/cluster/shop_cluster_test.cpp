@@ -11,82 +11,15 @@
 #include <thread>
 #include <map>
 
-#include "annal/cluster/cluster_config.hpp"
 #include "child_run.hpp"
-#include "cluster_harness.hpp"
-#include "node_process.hpp"
-#include "shop_client.hpp"
-#include "temp_dir.hpp"
+#include "shop_cluster_fixture.hpp"
 
 using namespace shop::test;
-using annal::cluster::shard_map;
+using annal::test::cluster_fixture;
+using annal::test::ids;
 using nlohmann::json;
 
 namespace {
-
-const std::vector<std::string> ids = {"a", "b", "c"};
-
-// The cluster file for the three nodes; `secret_file` names the secret a node reads.
-void write_config(const std::filesystem::path& file, const std::map<std::string, uint16_t>& ports,
-                  const std::filesystem::path& secret_file) {
-  json j;
-  j["secret_file"] = secret_file.string();
-  j["shard_count"] = 64;
-  for (const auto& [id, port] : ports)
-    j["members"].push_back({{"id", id}, {"host", "127.0.0.1"}, {"port", port}});
-  std::ofstream{file} << j.dump(2);
-}
-
-struct cluster_fixture {
-  annal::test::temp_dir dir;
-  std::map<std::string, uint16_t> ports;
-  std::map<std::string, std::unique_ptr<node_process>> nodes;
-  shard_map map = shard_map::assign(ids, 64);
-
-  cluster_fixture() {
-    for (const auto& id : ids)
-      ports[id] = annal::test::free_port();
-    std::ofstream{dir / "secret"} << "the-shop-cluster-secret-0123456789\n";
-    std::ofstream{dir / "wrong-secret"} << "not-the-secret-of-this-cluster-xx\n";
-    write_config(dir / "cluster.json", ports, dir / "secret");
-    write_config(dir / "wrong.json", ports, dir / "wrong-secret");
-  }
-
-  void start(const std::string& id, const std::string& config = "cluster.json") {
-    nodes[id] = std::make_unique<node_process>(
-      dir / ("data-" + id),
-      std::vector<std::string>{"--node-id", id, "--cluster-config", (dir / config).string()});
-  }
-
-  shop_client client(const std::string& id) const {
-    return shop_client{nodes.at(id)->host(), nodes.at(id)->port()};
-  }
-
-  // The health of `peer` as node `id` sees it.
-  std::string health(const std::string& id, const std::string& peer) const {
-    auto r = client(id).get("/cluster/status");
-    if (r.status != 200)
-      return "no answer";
-    for (const auto& m : r.json["members"])
-      if (m["id"] == peer)
-        return m["health"].get<std::string>();
-    return "absent";
-  }
-
-  bool all_up() const {
-    for (const auto& [id, node] : nodes)
-      for (const auto& peer : ids)
-        if (peer != id && health(id, peer) != "up")
-          return false;
-    return true;
-  }
-
-  std::string owner_of_sku(const std::string& sku) const {
-    return map.owner(map.shard_of("product-" + sku)).node;
-  }
-
-  std::string log_of(const std::string& id) const { return nodes.at(id)->log(); }
-};
 
 // An acknowledged product creation: which product, through which node, where it landed.
 struct ack {

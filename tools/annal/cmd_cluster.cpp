@@ -1,6 +1,7 @@
 // annal cluster status --url http://HOST:PORT: a cluster node's view of its members (link
-// health, shards owned) and of the shard map with epochs, read from the node's
-// GET /cluster/status (shop-node --cluster-config). Needs no data folder.
+// health, shards owned), whether its links use TLS, and the shard map with epochs (one row
+// per owner and epoch), read from the node's GET /cluster/status (shop-node
+// --cluster-config). Needs no data folder.
 #include <CLI/CLI.hpp>
 
 #include <boost/asio/connect.hpp>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <map>
 #include <regex>
 
 #include "command.hpp"
@@ -78,7 +80,8 @@ outcome<exit_code> run_status(context& ctx, const cluster_args& args) {
     ctx.out.object(r);
     return exit_code::ok;
   }
-  ctx.out.heading("node " + j.value("node", std::string{}) + ": members");
+  ctx.out.heading("node " + j.value("node", std::string{}) + ": members"
+                  + (j.value("tls", false) ? " (links over TLS)" : ""));
   for (const auto& x : j["members"]) {
     record r;
     r.text("member", x.value("id", std::string{}) + (x.value("self", false) ? " (this node)" : ""))
@@ -90,12 +93,16 @@ outcome<exit_code> run_status(context& ctx, const cluster_args& args) {
     ctx.out.row(r);
   }
   ctx.out.end_table();
+  // One row per (owner, epoch) with its shards: 64 rows of one shard each hide who owns what.
+  std::map<std::pair<std::string, uint64_t>, std::string> owned;
+  for (const auto& x : j["shards"]) {
+    auto& list = owned[{x.value("owner", std::string{}), x.value("epoch", uint64_t{0})}];
+    list += (list.empty() ? "" : " ") + std::to_string(x.value("shard", uint64_t{0}));
+  }
   ctx.out.heading("shard map (" + std::to_string(j.value("shard_count", 0)) + " shards)");
-  for (const auto& s : j["shards"]) {
+  for (const auto& [key, shards] : owned) {
     record r;
-    r.number("shard", s.value("shard", uint64_t{0}))
-      .text("owner", s.value("owner", std::string{}))
-      .number("epoch", s.value("epoch", uint64_t{0}));
+    r.text("owner", key.first).number("epoch", key.second).text("shards", shards);
     ctx.out.row(r);
   }
   return exit_code::ok;

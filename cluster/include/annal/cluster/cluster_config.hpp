@@ -1,4 +1,4 @@
-// The static description of a cluster (issue 12, first slice): its members, its number of
+// The static description of a cluster (issue 12): its members, its number of
 // shards, who owns each shard at which epoch, and where the shared secret comes from. Read
 // from a JSON file that every node shares; the node's own id comes from its command line.
 //
@@ -7,7 +7,10 @@
 //     "forward_timeout_ms": 1000,              optional: bound of a forwarded command
 //     "secret_file": "/etc/shop/cluster.key",  or "secret_env": "SHOP_CLUSTER_SECRET"
 //     "members": [ {"id": "a", "host": "127.0.0.1", "port": 7101}, ... ],
-//     "shards": { "17": {"owner": "b", "epoch": 2} }   optional overrides
+//     "shards": { "17": {"owner": "b", "epoch": 2} },  optional overrides
+//     "tls": {"certificate": "/etc/shop/{node}.pem",   optional: TLS between nodes;
+//             "key": "/etc/shop/{node}.key",           {node} is the node's own id
+//             "ca_file": "/etc/shop/cluster-ca.pem"}    peers must hold a cert it signed
 //   }
 //
 // Thread safety: plain values.
@@ -16,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +27,14 @@
 #include "annal/result.hpp"
 
 namespace annal::cluster {
+
+/// The PEM files of TLS between nodes (libcaf_openssl): this node's certificate (chain) and
+/// private key, and the CA whose signature a peer's certificate must carry.
+struct tls_files {
+  std::filesystem::path certificate;
+  std::filesystem::path key;
+  std::filesystem::path ca_file;
+};
 
 /// One node of the cluster and the address its cluster endpoint listens on.
 struct member {
@@ -41,6 +53,8 @@ struct cluster_config {
   std::chrono::milliseconds forward_timeout{1000};
   /// The shared secret (never logged, never sent: peers prove they know it).
   std::string secret;
+  /// TLS between nodes, when configured (else plain TCP; the secret handshake either way).
+  std::optional<tls_files> tls;
 
   /// This node's entry in members.
   const member& self() const;
@@ -49,7 +63,8 @@ struct cluster_config {
 /// Parses the JSON text of a cluster file for node `node_id` and loads the secret it
 /// names (a file, or an environment variable). Errors: bad_request (malformed JSON, a
 /// missing or duplicate member, an unknown node id, a bad shard override, no secret or a
-/// secret shorter than 16 bytes), io_error (the secret file cannot be read).
+/// secret shorter than 16 bytes, a tls object without all three files), io_error (the
+/// secret file or a TLS file cannot be read).
 result<cluster_config> parse_cluster_config(const std::string& json_text, const std::string& node_id);
 
 /// As parse_cluster_config, from a file. Errors: also io_error (unreadable file).

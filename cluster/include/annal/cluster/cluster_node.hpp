@@ -1,25 +1,28 @@
-// A runtime's membership in a cluster (issue 12, first slice: static shard ownership and
-// command forwarding). The node publishes its endpoint on its member address, keeps a link
-// to every peer, and installs a forwarder in the runtime, so runtime::send<A>() of an
-// aggregate that another node owns goes to that node's router and returns its outcome.
+// A runtime's membership in a cluster (issue 12: static shard ownership, command
+// forwarding, remote reads, TLS as an option). The node publishes its endpoint on its
+// member address, keeps a link to every peer, and installs a forwarder in the runtime, so
+// runtime::send<A>() of an aggregate that another node owns goes to that node's router and
+// returns its outcome; read_stream() reads a stream from its owner's journal.
 //
-//   annal::runtime_config rc;  annal::cluster::cluster_node::prepare(rc);
+//   annal::runtime_config rc;  annal::cluster::cluster_node::prepare(rc, cfg);
 //   auto rt = annal::runtime::open(rc);  ... register aggregates ...
 //   auto node = annal::cluster::cluster_node::join(**rt, cfg);   // before start()
 //   (*rt)->start();  ...  (*node)->leave();  (*rt)->stop();
 //
-// Not in this slice: shard moves and rebalancing, joining a running cluster, TLS (see
-// docs/architecture.md, Cluster). Thread safety: status() from any thread; join and leave
-// from one thread.
+// Not yet: shard moves and rebalancing, joining a running cluster (see
+// docs/architecture.md, Cluster). Thread safety: status(), is_remote() and read_stream()
+// from any thread; join and leave from one thread.
 #pragma once
 
 #include <caf/actor.hpp>
 
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_status.hpp"
+#include "annal/cluster/remote_stream.hpp"
 #include "annal/result.hpp"
 #include "annal/runtime_config.hpp"
 
@@ -31,6 +34,7 @@ namespace annal::cluster {
 
 namespace detail {
 struct node_context;
+class shard_forwarder;
 }
 
 class cluster_node {
@@ -38,10 +42,14 @@ public:
   /// Makes a runtime opened with `rc` able to join a cluster (loads CAF's network layer).
   static void prepare(runtime_config& rc);
 
+  /// As prepare(rc), and when `config` asks for TLS also loads libcaf_openssl's manager
+  /// with its certificate, key and CA file (join() then listens and connects with TLS).
+  static void prepare(runtime_config& rc, const cluster_config& config);
+
   /// Joins: publishes this node's endpoint on config.self() (host, port), connects to the
   /// peers, installs the forwarder in `rt` (which must outlive the node and must not be
-  /// started yet). Errors: bad_request (runtime started, not prepared), unavailable (the
-  /// port cannot be bound).
+  /// started yet). Errors: bad_request (runtime started, not prepared, or not prepared
+  /// for the TLS the config asks for), unavailable (the port cannot be bound).
   static result<std::unique_ptr<cluster_node>> join(runtime& rt, cluster_config config);
 
   /// Leaves (as leave()).
@@ -51,6 +59,17 @@ public:
 
   /// Members, the health of the links to them, the shard map.
   cluster_status status() const;
+
+  /// True when another node owns the shard of `stream_id` (its journal holds the stream).
+  bool is_remote(std::string_view stream_id) const;
+
+  /// Reads `stream_id` from its owner's journal: the head record and up to 1000 events
+  /// after version `after` (remote_stream::more says whether more follow). A local stream
+  /// is read from this node's store on the calling thread; a remote one through the
+  /// owner's link, `done` then runs on an actor thread. Errors: unavailable (owner
+  /// unreachable, no answer within forward_timeout, the owner's shard map differs, the
+  /// node left), corrupt (events truncated below `after`), io_error.
+  void read_stream(std::string stream_id, stream_version after, read_stream_done done) const;
 
   /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
   /// on. Call before runtime::stop(). Idempotent.
@@ -64,6 +83,7 @@ private:
   std::shared_ptr<detail::node_context> ctx_;
   caf::actor endpoint_;
   std::map<std::string, caf::actor> links_;
+  std::shared_ptr<detail::shard_forwarder> forwarder_;
   uint16_t port_ = 0;
 };
 

@@ -44,11 +44,13 @@ struct member_status {
 
 struct cluster_status {
   std::string node_id;
+  /// True when the links between nodes use TLS.
+  bool tls = false;
   std::vector<member_status> members;
   shard_map shards;
 };
 
-/// {"node": .., "shard_count": .., "members": [{id, host, port, self, health, last_error,
+/// {"node": .., "tls": .., "shard_count": .., "members": [{id, host, port, self, health, last_error,
 /// connects, shards}], "shards": [{"shard": s, "owner": .., "epoch": ..}]}
 std::string to_json(const cluster_status& s);
 

@@ -1,7 +1,8 @@
 // The shop's HTTP handlers, apart from the server: a parsed request in, a response out.
 // Commands go to the aggregates and continue on their durable outcome; queries read the
 // read models (after an asynchronous wait for min_position) or the journal. Orders are
-// priced from the product aggregates' own state (price_book), not from a read model.
+// priced from the product aggregates' own state (price_book), not from a read model, and
+// in a cluster from the product's owner.
 //
 // Thread safety: handle() may run on many threads at once. The asynchronous handle()
 // never blocks on another actor: waits continue through callbacks and timers.
@@ -46,8 +47,11 @@ public:
   static constexpr std::chrono::milliseconds command_timeout{10000};
   static constexpr std::chrono::milliseconds query_timeout{5000};
 
-  /// `rt` is started and outlives the service; `tables` are its read-model tables.
-  shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics);
+  /// `rt` is started and outlives the service; `tables` are its read-model tables;
+  /// `cluster` (none outside a cluster) is the node's membership: orders and restocks of
+  /// products another node owns ask that owner for the product (price_book).
+  shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics,
+               const annal::cluster::cluster_node* cluster = nullptr);
   ~shop_service();
   shop_service(const shop_service&) = delete;
   shop_service& operator=(const shop_service&) = delete;
