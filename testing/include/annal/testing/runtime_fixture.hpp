@@ -15,7 +15,7 @@
 #include <functional>
 #include <memory>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "annal/testing/faulty_journal.hpp"
 
 namespace annal::testing {
