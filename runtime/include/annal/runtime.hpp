@@ -191,7 +191,7 @@ public:
   status skip_projection_event(const std::string& name);
   /// Drops the projection's read model and checkpoint and replays the journal into it.
   status rebuild_projection(const std::string& name);
-  /// Stops the projection (until restart_projection); queries answer what it holds.
+  /// Stops the projection until restart_projection; its read model keeps what it holds.
   status stop_projection(const std::string& name);
 
   // -- accessors (valid for the runtime's lifetime) -----------------------------------------
