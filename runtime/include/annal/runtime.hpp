@@ -81,7 +81,7 @@ public:
   /// Graceful stop: stop accepting, let every instance finish its in-flight commands,
   /// flush the journal, stop the actors, release the folder lock (loads and store reads
   /// keep working; write nothing through store() after stop). Idempotent; returns the
-  /// first error met on the way (the stop completes regardless).
+  /// last error met on the way (the stop completes regardless).
   status stop();
 
   /// True between start() and stop().
