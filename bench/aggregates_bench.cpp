@@ -17,7 +17,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "support/bench_dir.hpp"
 #include "support/bench_output.hpp"
 #include "support/command_driver.hpp"

@@ -31,7 +31,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "support/bench_dir.hpp"
 #include "support/bench_output.hpp"
 #include "support/command_driver.hpp"

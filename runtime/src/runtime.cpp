@@ -11,9 +11,11 @@
 #include <unordered_map>
 
 #include "annal/caf_error.hpp"
+#include "annal/detail/aggregate_context.hpp"
 #include "annal/detail/atoms.hpp"
 #include "annal/detail/service_spawn.hpp"
 #include "annal/event_bus.hpp"
+#include "annal/journal_writer.hpp"
 #include "annal/loader_pool.hpp"
 #include "annal/log.hpp"
 #include "annal/projection_actor.hpp"
@@ -89,6 +91,12 @@ store_options options_for(const runtime_config& cfg, const char* sub) {
 
 } // namespace
 
+// A hosted aggregate type: its router and the typed path into it.
+struct hosted_aggregate {
+  caf::actor router;
+  detail::local_sender send;
+};
+
 struct registered_projection {
   projection_options options;
   std::shared_ptr<projection_sink> sink;
@@ -111,7 +119,7 @@ struct runtime::impl {
   std::unique_ptr<loader_pool> loader;
   caf::actor bus;
   caf::actor writer;
-  std::unordered_map<std::type_index, caf::actor> routers;
+  std::unordered_map<std::type_index, hosted_aggregate> aggregates;
   std::map<std::string, detail::command_dispatcher> dispatchers;
   // Set before start(), read without a lock after it.
   std::shared_ptr<command_forwarder> forwarder;
@@ -279,16 +287,16 @@ status runtime::stop() {
   p.accepting = false;
   status out;
   // Instances finish their in-flight commands (replies wait for durability) and quit.
-  for (auto& [type, router] : p.routers)
-    if (auto ok = p.ask_unit(router, std::chrono::seconds(60), detail::drain_atom::value); !ok)
+  for (auto& [type, agg] : p.aggregates)
+    if (auto ok = p.ask_unit(agg.router, std::chrono::seconds(60), detail::drain_atom::value); !ok)
       out = ok;
   // Everything queued at the writer is committed (pending snapshots too).
   if (auto ok = p.ask_unit(p.writer, std::chrono::seconds(60), detail::sync_atom::value); !ok)
     out = ok;
   // The map stays as it is: send() may still read it on other threads (a command that
   // reaches a stopped router is dropped and its caller told `unavailable`).
-  for (auto& [type, router] : p.routers) {
-    auto handle = router;
+  for (auto& [type, agg] : p.aggregates) {
+    auto handle = agg.router;
     p.stop_and_wait(handle);
   }
   p.stop_and_wait(p.timers);
@@ -344,10 +352,6 @@ status runtime::set_forwarder(std::shared_ptr<command_forwarder> forwarder) {
     return make_error(errc::bad_request, "install the forwarder before start()");
   impl_->forwarder = std::move(forwarder);
   return {};
-}
-
-command_forwarder* runtime::forwarder() const noexcept {
-  return impl_->forwarder.get();
 }
 
 void runtime::run_forwarded(const forwarded_command& cmd, std::function<void(command_result)> done) {
@@ -491,16 +495,54 @@ status runtime::stop_projection(const std::string& name) {
   return control(*impl_, name, detail::stop_atom::value);
 }
 
-status runtime::add_router(std::type_index type, caf::actor router) {
-  impl_->routers.emplace(type, std::move(router));
+status runtime::add_aggregate(std::type_index type, const caf::actor& router,
+                              detail::local_sender send) {
+  impl_->aggregates.emplace(type, hosted_aggregate{router, std::move(send)});
   return {};
 }
 
+bool runtime::hosts(std::type_index type) const {
+  return impl_->aggregates.count(type) > 0;
+}
+
 result<caf::actor> runtime::router_of(std::type_index type) const {
-  auto i = impl_->routers.find(type);
-  if (i == impl_->routers.end())
+  auto i = impl_->aggregates.find(type);
+  if (i == impl_->aggregates.end())
     return make_error(errc::bad_request, "aggregate type not registered");
-  return i->second;
+  return i->second.router;
+}
+
+void runtime::send_command(detail::outgoing_command cmd, std::function<void(command_result)> done) {
+  auto* f = impl_->forwarder.get();
+  if (f != nullptr && running()) {
+    auto stream = cmd.stream_of(cmd.aggregate_id);
+    if (f->is_remote(stream)) {
+      if (cmd.encode == nullptr)
+        return done(make_error(errc::bad_request, std::string{cmd.category}
+                                                    + " commands are not cereal-serializable: they"
+                                                      " cannot go to the node that owns " + stream));
+      auto bytes = cmd.encode(cmd.command);
+      if (!bytes)
+        return done(std::move(bytes).error());
+      f->forward({std::string{cmd.category}, std::move(cmd.aggregate_id), std::move(stream),
+                  std::move(*bytes), std::move(cmd.options)},
+                 std::move(done));
+      return;
+    }
+  }
+  send_local(cmd.type, std::move(cmd.aggregate_id), cmd.command, std::move(cmd.options),
+             std::move(done));
+}
+
+void runtime::send_local(std::type_index type, std::string id, void* cmd, command_options options,
+                         std::function<void(command_result)> done) {
+  if (!running())
+    return done(make_error(errc::unavailable, "the runtime is not running"));
+  // Written before start() only: read without a lock.
+  auto i = impl_->aggregates.find(type);
+  if (i == impl_->aggregates.end())
+    return done(make_error(errc::bad_request, "aggregate type not registered"));
+  i->second.send(std::move(id), cmd, std::move(options), std::move(done));
 }
 
 caf::actor_system& runtime::system() noexcept {

@@ -3,6 +3,8 @@
 #include "shop/domain/product.hpp"
 #include "shop/model.hpp"
 
+#include "annal/aggregate_host.hpp"
+
 namespace shop {
 
 annal::status register_aggregates(annal::runtime& rt) {

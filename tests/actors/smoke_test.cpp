@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"
 

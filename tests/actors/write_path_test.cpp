@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"
 #include "write_side_helpers.hpp"

@@ -31,7 +31,7 @@
 #include "annal/detail/aggregate_instance.hpp"
 #include "annal/event_registry.hpp"
 #include "annal/event_store.hpp"
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"
 #include "write_side_helpers.hpp"

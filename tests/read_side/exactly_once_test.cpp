@@ -17,7 +17,7 @@
 #include <random>
 #include <thread>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "projection_crash_model.hpp"
 #include "read_side_helpers.hpp"

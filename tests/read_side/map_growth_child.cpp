@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "counter_aggregate.hpp"
 

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <set>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "read_side_helpers.hpp"
 #include "temp_dir.hpp"

@@ -14,7 +14,7 @@
 #include <future>
 #include <string>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "projection_crash_model.hpp"
 

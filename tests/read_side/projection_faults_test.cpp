@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "read_side_helpers.hpp"
 #include "temp_dir.hpp"

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"
 

@@ -21,7 +21,7 @@
 #include "annal/detail/messages.hpp"
 #include "annal/detail/subscription.hpp"
 #include "annal/event_bus.hpp"
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "read_side_helpers.hpp"
 #include "temp_dir.hpp"

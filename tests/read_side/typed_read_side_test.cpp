@@ -18,7 +18,7 @@
 #include "annal/aggregate_traits.hpp"
 #include "annal/event_handlers.hpp"
 #include "annal/read_model_table.hpp"
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"
 

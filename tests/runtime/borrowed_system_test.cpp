@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "annal/caf_error.hpp"
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"
 

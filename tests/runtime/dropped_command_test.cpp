@@ -2,7 +2,7 @@
 
 #include <caf/all.hpp>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"
 

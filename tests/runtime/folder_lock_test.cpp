@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "annal/runtime.hpp"
 #include "bank_account.hpp"
 #include "temp_dir.hpp"

@@ -21,7 +21,7 @@
 #include "annal/aggregate_traits.hpp"
 #include "annal/detail/atoms.hpp"
 #include "annal/event_store.hpp"
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "temp_dir.hpp"
 
 namespace annal::test {

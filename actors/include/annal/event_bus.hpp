@@ -22,16 +22,9 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include <cstddef>
+#include "annal/event_bus_options.hpp"
 
 namespace annal {
-
-struct event_bus_options {
-  /// Events buffered for one subscriber that is still catching up.
-  std::size_t max_buffered_events = 200000;
-  /// Events delivered to one live subscriber and not yet acknowledged.
-  std::size_t max_unacked_events = 200000;
-};
 
 /// Spawns an event bus.
 caf::actor spawn_event_bus(caf::actor_system& sys, event_bus_options options = {});

@@ -8,41 +8,13 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include <atomic>
-#include <cstddef>
-#include <functional>
 #include <memory>
 
-#include "annal/append.hpp"
-#include "annal/result.hpp"
+#include "annal/journal_writer_options.hpp"
 
 namespace annal {
 
 class event_store;
-
-/// Counters of the writer, readable from any thread (for metrics).
-struct journal_metrics {
-  std::atomic<uint64_t> events_written{0};
-  std::atomic<uint64_t> appends_committed{0};
-  std::atomic<uint64_t> appends_failed{0};
-  std::atomic<uint64_t> commits{0};
-  std::atomic<uint64_t> snapshots_written{0};
-};
-
-struct journal_writer_options {
-  /// Bounds of one group commit.
-  std::size_t max_batch_events = 8192;
-  std::size_t max_batch_bytes = std::size_t{32} << 20;
-  /// Snapshots wait until no append is pending; beyond this many queued, a share of them
-  /// rides along with the next event commit so that they cannot starve.
-  std::size_t max_queued_snapshots = 4096;
-  /// Test hook, called before each commit with the batch: return an error to fail the
-  /// whole commit (nothing is written), or sleep to simulate a slow disk.
-  std::function<status(const write_batch&)> before_commit;
-  /// Observation hook, called on the writer's thread right after each successful commit
-  /// (durable when the store is) with the position of its newest event; keep it short.
-  std::function<void(global_position)> after_commit;
-};
 
 /// Spawns the writer over `store` (which must outlive it). Committed events go to `bus`
 /// (may be null). Protocol (internal, see detail/messages.hpp):

@@ -10,7 +10,9 @@ namespace annal {
 
 /// Which state of an aggregate to load.
 struct as_of {
+  /// Apply events up to this version (inclusive).
   stream_version max_version = std::numeric_limits<stream_version>::max();
+  /// Apply events recorded at or before this time (UTC ns, inclusive).
   timestamp_ns max_timestamp = std::numeric_limits<timestamp_ns>::max();
 
   /// The newest state.

@@ -97,16 +97,21 @@ public:
   /// Stages a write of the manager's state (keep keys per instance: writes of concurrent
   /// instances to one key commit in event order).
   void put(const std::string& key, std::string value);
+  /// Stages the removal of the manager's state under `key`.
   void erase(const std::string& key);
 
+  /// The event being handled (valid during the call, like the context).
   const event_view& event() const noexcept;
+  /// The runtime the manager runs in (to load states or query read models).
   runtime& rt() noexcept;
 
-  // -- used by the process manager's sink -------------------------------------------------
+  // -- used by the process manager's sink (internal) --------------------------------------
+  /// The writes an event's handling staged, committed with the manager's checkpoint.
   struct staged {
     std::map<std::string, std::optional<std::string>> state;       // nullopt: erase
     std::map<std::string, std::optional<std::pair<timestamp_ns, stored_command>>> timers;
   };
+  /// A context for one call on `run`; `scope` prefixes its command ids ("" in the handler).
   process_context(detail::event_run& run, std::string scope) noexcept
     : run_(run), scope_(std::move(scope)) {}
 

@@ -2,88 +2,62 @@
 // the stores in a data folder, hosts aggregate types, and stops gracefully.
 //
 //   auto rt = annal::runtime::open(cfg);          // result<std::unique_ptr<runtime>>
-//   (*rt)->register_aggregate<account>();
+//   (*rt)->register_aggregate<account>();         // needs annal/aggregate_host.hpp
 //   (*rt)->start();
 //   auto r = (*rt)->send<account>("42", deposit{100}).get();   // command_result
+//
+// This header includes no CAF header: the typed send<A>() hands an erased command to the
+// non-template core in runtime.cpp. Hosting an aggregate type (register_aggregate<A>)
+// instantiates its actors, so it is defined in annal/aggregate_host.hpp, which only the
+// translation units that register aggregates include.
 //
 // Thread safety: register_*() and start() are for one thread before use; send(), load()
 // and the accessors are safe from any thread once started; stop() once, from one thread.
 #pragma once
 
-#include <caf/actor.hpp>
-#include <caf/fwd.hpp>
-#include <caf/send.hpp>
-
+#include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
+#include <optional>
+#include <string>
 #include <typeindex>
-
-#include <cereal/details/traits.hpp>
+#include <vector>
 
 #include "annal/aggregate_options.hpp"
 #include "annal/aggregate_traits.hpp"
 #include "annal/aggregate_view.hpp"
 #include "annal/command_forwarder.hpp"
 #include "annal/command_options.hpp"
-#include "annal/detail/aggregate_context.hpp"
-#include "annal/detail/aggregate_router.hpp"
-#include "annal/detail/command_envelope.hpp"
+#include "annal/detail/aggregate_loader.hpp"
+#include "annal/detail/erased_command.hpp"
+#include "annal/durable_projection.hpp"
 #include "annal/event_registry.hpp"
 #include "annal/event_store.hpp"
-#include "annal/durable_projection.hpp"
-#include "annal/journal_writer.hpp"
 #include "annal/memory_projection.hpp"
 #include "annal/process_manager.hpp"
 #include "annal/projection_monitor.hpp"
+#include "annal/query_options.hpp"
 #include "annal/read_model_store.hpp"
 #include "annal/runtime_config.hpp"
 
+namespace caf {
+class actor;
+class actor_system;
+} // namespace caf
+
 namespace annal {
 
-/// A command addressed to instance `id` of aggregate A, for actors that request it from
-/// runtime::router<A>() (the reply is a command_reply, or a caf::error of category
-/// "annal": see from_caf_error).
-template <class A>
-detail::command_envelope<A> make_command(std::string id, typename A::command cmd,
-                                         command_options options = {}) {
-  auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  return {std::move(id), std::move(cmd), std::move(options), deadline, nullptr};
-}
-
-/// How long a query may wait for its projection to reach a position (read-your-writes).
-struct query_options {
-  /// The position the read model must reflect first (e.g. a command_reply's position);
-  /// 0: answer from whatever the model holds now.
-  global_position min_position = 0;
-  std::chrono::milliseconds timeout{5000};
-};
-
 namespace detail {
-/// Sends a serialized command (aggregate id, cereal bytes, options) to its aggregate;
-/// registered per aggregate type. `local_only`: run it here even if a forwarder would
-/// send it elsewhere (a command that a peer forwarded to this node).
-using command_dispatcher = std::function<void(const std::string& aggregate_id, const std::string& bytes,
-                                              command_options, bool local_only,
-                                              std::function<void(command_result)>)>;
-
-template <class T>
-struct is_serializable
-  : std::integral_constant<bool, cereal::traits::is_output_serializable<T, binary_output_archive>::value
-                                   && cereal::traits::is_input_serializable<T, binary_input_archive>::value> {};
-
-// cereal's variant support accepts any std::variant: look at the alternatives instead.
-template <class... Ts>
-struct is_serializable<std::variant<Ts...>>
-  : std::integral_constant<bool, (is_serializable<Ts>::value && ...)> {};
-
-template <class A, class = void>
-struct has_tags : std::false_type {};
+struct aggregate_context;
 template <class A>
-struct has_tags<A, std::void_t<decltype(A::tags())>> : std::true_type {};
+struct aggregate_host;
 } // namespace detail
 
 class runtime {
 public:
+  // -- opening and closing ------------------------------------------------------------------
+
   /// Opens the stores under cfg.data_dir and starts an actor system of its own, configured
   /// from cfg.caf_args and cfg.caf_config_file. The runtime locks the folder for its
   /// lifetime. Errors: bad_request (bad CAF options), unavailable (the folder is in use by
@@ -91,7 +65,7 @@ public:
   static result<std::unique_ptr<runtime>> open(runtime_config cfg);
 
   /// As open(cfg), but runs its actors in the host's actor system, which must outlive the
-  /// runtime.
+  /// runtime (cfg.caf_args, caf_config_file and caf_setup are not used).
   static result<std::unique_ptr<runtime>> open(caf::actor_system& host, runtime_config cfg);
 
   /// Stops (if not stopped yet) and closes everything.
@@ -99,18 +73,34 @@ public:
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 
+  /// Starts accepting commands and runs the registered projections, process managers and
+  /// durable timers. Before start() and after stop(), commands fail with errc::unavailable.
+  /// Idempotent while running. Errors: unavailable after stop().
+  status start();
+
+  /// Graceful stop: stop accepting, let every instance finish its in-flight commands,
+  /// flush the journal, stop the actors, release the folder lock (loads and store reads
+  /// keep working; write nothing through store() after stop). Idempotent; returns the
+  /// last error met on the way (the stop completes regardless).
+  status stop();
+
+  /// True between start() and stop().
+  bool running() const noexcept;
+
+  // -- aggregates ---------------------------------------------------------------------------
+
   /// Hosts aggregate type A (see aggregate_traits.hpp) and registers its event types.
-  /// Errors: bad_request after start() or when A is registered already.
+  /// Defined in annal/aggregate_host.hpp: include it where you call this (elsewhere the
+  /// call does not compile: "incomplete type detail::aggregate_host<A>"). Errors:
+  /// bad_request after start(), already_exists when A is registered already.
   template <class A>
   status register_aggregate(aggregate_options options = {});
 
-  /// Starts accepting commands. Before start() and after stop(), commands fail with
-  /// errc::unavailable.
-  status start();
-
   /// Sends `cmd` to instance `id` of A; `done` runs once with the outcome, on an actor
   /// thread (keep it short, do not block). Never throws. With a forwarder installed
-  /// (set_forwarder) and A's stream on another node, the command runs there.
+  /// (set_forwarder) and A's stream on another node, the command runs there. Errors reach
+  /// `done`: unavailable (not running), bad_request (A not registered, invalid id), and
+  /// every error of the command itself (rejected, conflict, timeout, ...).
   template <class A>
   void send(std::string id, typename A::command cmd, command_options options,
             std::function<void(command_result)> done);
@@ -120,16 +110,33 @@ public:
   std::future<command_result> send(std::string id, typename A::command cmd,
                                    command_options options = {});
 
-  /// The router of A, for actors that send commands by request/response (make_command).
-  /// Errors: bad_request when A is not registered.
+  /// The router actor of A, for actors that send commands by request/response
+  /// (make_command). Defined in annal/aggregate_host.hpp. Errors: bad_request when A is
+  /// not registered.
   template <class A>
   result<caf::actor> router() const;
 
   /// Loads the state of instance `id` of A from the store without touching the live actor:
-  /// now, at a version, or as of a time. Runs on the calling thread. Errors: not_found (no
-  /// such instance, or nothing within the bound), stream_deleted, corrupt, io_error.
+  /// now, at a version, or as of a time. Runs on the calling thread; A need not be
+  /// registered (its event types must be, for upcasting). Errors: bad_request (invalid id),
+  /// not_found (no such instance, or nothing within the bound), stream_deleted, corrupt,
+  /// io_error.
   template <class A>
   result<aggregate_view<typename A::state>> load(const std::string& id, as_of when = as_of::latest());
+
+  /// Sends a stored command to its aggregate (used by durable timers). Errors reach
+  /// `done`: bad_request when the category has no serializable commands registered.
+  void dispatch(const stored_command& cmd, std::function<void(command_result)> done);
+
+  /// Installs the cluster's forwarder (before start()): send<A>() hands it every command
+  /// whose stream it calls remote, serialized (A::command must be cereal-serializable,
+  /// else such a command fails with bad_request). Errors: bad_request after start().
+  status set_forwarder(std::shared_ptr<command_forwarder> forwarder);
+
+  /// Runs a command that another node forwarded here on this node's router, never
+  /// forwarding it again. Errors reach `done`: bad_request (category without serializable
+  /// commands, undecodable bytes), unavailable (not running), and every command error.
+  void run_forwarded(const forwarded_command& cmd, std::function<void(command_result)> done);
 
   // -- projections and process managers (register before start()) ------------------------
 
@@ -138,11 +145,13 @@ public:
   status add_projection(durable_projection spec);
 
   /// Registers an in-memory projection; the returned typed handle answers queries
-  /// (memory_view::query), no name or type check needed.
+  /// (memory_view::query), no name or type check needed. Errors: bad_request (after
+  /// start, empty or duplicate name).
   template <class Model>
   result<memory_view<Model>> add_projection(memory_projection<Model> spec);
 
-  /// Registers a process manager.
+  /// Registers a process manager (see process_manager.hpp). Errors: bad_request (after
+  /// start, empty or duplicate name), io_error (opening its state and timer tables).
   status add_process_manager(process_manager spec);
 
   /// Waits until projection `name` reflects `min_position`. Errors: not_found (no such
@@ -160,8 +169,9 @@ public:
   result<R> query(const std::string& name, F&& fn, query_options q = {});
 
   /// Runs `fn(const Model&)` against an in-memory projection found by name once it
-  /// reached q.min_position; returns fn's result (wrapped in result<>). Errors: bad_request
-  /// when the model type differs. The handle from add_projection needs neither.
+  /// reached q.min_position; returns fn's result (wrapped in result<>). Errors: not_found,
+  /// bad_request when the model type differs, those of await_projection. The handle from
+  /// add_projection needs neither.
   template <class Model, class F>
   auto query_memory(const std::string& name, F&& fn, query_options q = {})
     -> result<decltype(fn(std::declval<const Model&>()))>;
@@ -171,58 +181,56 @@ public:
   /// Status of one. Errors: not_found.
   result<projection_info> projection(const std::string& name) const;
 
-  /// Operator controls (wait for the projection's acknowledgement). Errors: not_found,
-  /// bad_request (skip when not faulted at an event), unavailable.
+  // Operator controls: each waits (up to 30 s) for the projection's acknowledgement.
+  // Errors: not_found (no such projection), unavailable (not running, or no answer).
+
+  /// Runs a faulted or stopped projection again from its checkpoint.
   status restart_projection(const std::string& name);
+  /// Skips the event a faulted projection failed at and runs on. Errors also: bad_request
+  /// when it is not faulted at an event.
   status skip_projection_event(const std::string& name);
+  /// Drops the projection's read model and checkpoint and replays the journal into it.
   status rebuild_projection(const std::string& name);
+  /// Stops the projection until restart_projection; its read model keeps what it holds.
   status stop_projection(const std::string& name);
 
-  /// Sends a stored command to its aggregate (used by durable timers). Errors reach
-  /// `done`: bad_request when the category has no serializable commands registered.
-  void dispatch(const stored_command& cmd, std::function<void(command_result)> done);
+  // -- accessors (valid for the runtime's lifetime) -----------------------------------------
 
-  /// Installs the cluster's forwarder (before start()): send<A>() hands it every command
-  /// whose stream it calls remote, serialized (A::command must be cereal-serializable,
-  /// else such a command fails with bad_request). Errors: bad_request after start().
-  status set_forwarder(std::shared_ptr<command_forwarder> forwarder);
-
-  /// Runs a command that another node forwarded here on this node's router, never
-  /// forwarding it again. Errors reach `done`: bad_request (category without serializable
-  /// commands, undecodable bytes), unavailable (not running), and every command error.
-  void run_forwarded(const forwarded_command& cmd, std::function<void(command_result)> done);
-
-  /// Graceful stop: stop accepting, let every instance finish its in-flight commands,
-  /// flush the journal, stop the actors, release the folder lock (loads and store reads
-  /// keep working; write nothing through store() after stop). Idempotent.
-  status stop();
-
-  /// True between start() and stop().
-  bool running() const noexcept;
-
+  /// The actor system the runtime's actors run in (its own, or the host's). Include CAF's
+  /// headers to use it.
   caf::actor_system& system() noexcept;
+  /// The event journal, for reads (events, streams, snapshots); appends go through
+  /// aggregates, never through it, while the runtime runs.
   event_store& store() noexcept;
+  /// The read-model store of the durable projections and process managers.
   read_model_store& read_models() noexcept;
   /// Types of stored events; register extra types and upcasters before start().
   event_registry& registry() noexcept;
+  /// Counters of the journal writer (events, appends, commits, snapshots written).
   const journal_metrics& metrics() const noexcept;
+  /// The configuration in effect (with the CAF command line and config file applied).
   const runtime_config& config() const noexcept;
-  /// The event bus actor (committed batches in global order).
+  /// The event bus actor (committed batches in global order; see annal/event_bus.hpp).
   caf::actor event_bus() const;
 
   struct impl; // (public only for the implementation's free helpers)
 
 private:
+  template <class A>
+  friend struct detail::aggregate_host;
+
   explicit runtime(std::unique_ptr<impl> p);
+  // The non-template core of send<A>: forwards the command or sends it to the local router.
+  void send_command(detail::outgoing_command cmd, std::function<void(command_result)> done);
+  // Sends the command at `cmd` (moved from) to the local router of `type`.
+  void send_local(std::type_index type, std::string id, void* cmd, command_options options,
+                  std::function<void(command_result)> done);
   detail::aggregate_context base_context() const;
-  status add_router(std::type_index type, caf::actor router);
+  bool hosts(std::type_index type) const;
+  status add_aggregate(std::type_index type, const caf::actor& router, detail::local_sender send);
   result<caf::actor> router_of(std::type_index type) const;
   void add_dispatcher(std::string category, detail::command_dispatcher fn,
                       std::vector<std::string> tags);
-  command_forwarder* forwarder() const noexcept;
-  template <class A>
-  void send_local(std::string id, typename A::command cmd, command_options options,
-                  std::function<void(command_result)> done);
   status add_sink(projection_options options, std::shared_ptr<projection_sink> sink);
   result<std::shared_ptr<projection_sink>> sink_of(const std::string& name) const;
   std::unique_ptr<impl> impl_;
@@ -232,78 +240,17 @@ private:
 
 template <class A>
 status runtime::register_aggregate(aggregate_options options) {
-  if (running())
-    return make_error(errc::bad_request, "register aggregates before start()");
-  if (router_of(typeid(A)))
-    return make_error(errc::already_exists, std::string{aggregate_traits<A>::category()}
-                                              + " is registered already");
-  aggregate_traits<A>::register_events(registry());
-  detail::command_dispatcher dispatch_fn;
-  if constexpr (detail::is_serializable<typename A::command>::value) {
-    dispatch_fn = [this](const std::string& id, const std::string& bytes, command_options o,
-                         bool local_only, std::function<void(command_result)> done) {
-      auto cmd = from_bytes<typename A::command>(bytes);
-      if (!cmd)
-        return done(std::move(cmd).error());
-      if (local_only)
-        send_local<A>(id, std::move(*cmd), std::move(o), std::move(done));
-      else
-        send<A>(id, std::move(*cmd), std::move(o), std::move(done));
-    };
-  }
-  std::vector<std::string> tags;
-  if constexpr (detail::has_tags<A>::value)
-    for (const auto& t : A::tags())
-      tags.emplace_back(t);
-  add_dispatcher(std::string{aggregate_traits<A>::category()}, std::move(dispatch_fn), std::move(tags));
-  auto ctx = std::make_shared<detail::aggregate_context>(base_context());
-  ctx->options = options;
-  return add_router(typeid(A), system().spawn(detail::aggregate_router<A>,
-                                              std::shared_ptr<const detail::aggregate_context>{
-                                                std::move(ctx)}));
-}
-
-template <class A>
-result<caf::actor> runtime::router() const {
-  return router_of(typeid(A));
+  // Complete only where annal/aggregate_host.hpp is included.
+  return detail::aggregate_host<A>::add(*this, options);
 }
 
 template <class A>
 void runtime::send(std::string id, typename A::command cmd, command_options options,
                    std::function<void(command_result)> done) {
-  auto* f = forwarder();
-  if (f != nullptr && running()) {
-    auto stream = aggregate_traits<A>::stream_id(id);
-    if (f->is_remote(stream)) {
-      if constexpr (detail::is_serializable<typename A::command>::value) {
-        auto bytes = to_bytes(cmd);
-        if (!bytes)
-          return done(std::move(bytes).error());
-        f->forward({std::string{aggregate_traits<A>::category()}, std::move(id), std::move(stream),
-                    std::move(*bytes), std::move(options)},
-                   std::move(done));
-      } else {
-        done(make_error(errc::bad_request, std::string{aggregate_traits<A>::category()}
-                                             + " commands are not cereal-serializable: they cannot"
-                                               " go to the node that owns " + stream));
-      }
-      return;
-    }
-  }
-  send_local<A>(std::move(id), std::move(cmd), std::move(options), std::move(done));
-}
-
-template <class A>
-void runtime::send_local(std::string id, typename A::command cmd, command_options options,
-                         std::function<void(command_result)> done) {
-  if (!running())
-    return done(make_error(errc::unavailable, "the runtime is not running"));
-  auto r = router_of(typeid(A));
-  if (!r)
-    return done(std::move(r).error());
-  auto env = make_command<A>(std::move(id), std::move(cmd), std::move(options));
-  env.on_reply = std::make_shared<detail::once_callback>(std::move(done));
-  caf::anon_send(*r, std::move(env));
+  using command = typename A::command;
+  send_command({typeid(A), aggregate_traits<A>::category(), &aggregate_traits<A>::stream_id,
+                std::move(id), &cmd, detail::encoder_of<command>(), std::move(options)},
+               std::move(done));
 }
 
 template <class A>
@@ -314,6 +261,20 @@ std::future<command_result> runtime::send(std::string id, typename A::command cm
   send<A>(std::move(id), std::move(cmd), std::move(options),
           [p](command_result r) { p->set_value(std::move(r)); });
   return f;
+}
+
+template <class A>
+result<aggregate_view<typename A::state>> runtime::load(const std::string& id, as_of when) {
+  auto stream = aggregate_traits<A>::stream_id(id);
+  if (auto ok = validate_stream_id(stream); !ok)
+    return std::move(ok).error();
+  auto r = detail::load_aggregate<A>(store(), registry(), stream,
+                                     detail::load_bounds{when.max_version, when.max_timestamp}, 0);
+  if (!r)
+    return std::move(r).error();
+  if (r->version == 0)
+    return make_error(errc::not_found, "no events of " + stream + " within the bound");
+  return aggregate_view<typename A::state>{std::move(r->state), r->version, r->last_position};
 }
 
 template <class Model>
@@ -379,20 +340,6 @@ status process_context::schedule(const std::string& key, timestamp_ns due, std::
   sc.aggregate_id = std::move(id);
   sc.command_bytes = std::move(*bytes);
   return stage_timer(key, due, std::move(sc));
-}
-
-template <class A>
-result<aggregate_view<typename A::state>> runtime::load(const std::string& id, as_of when) {
-  auto stream = aggregate_traits<A>::stream_id(id);
-  if (auto ok = validate_stream_id(stream); !ok)
-    return std::move(ok).error();
-  auto r = detail::load_aggregate<A>(store(), registry(), stream,
-                                     detail::load_bounds{when.max_version, when.max_timestamp}, 0);
-  if (!r)
-    return std::move(r).error();
-  if (r->version == 0)
-    return make_error(errc::not_found, "no events of " + stream + " within the bound");
-  return aggregate_view<typename A::state>{std::move(r->state), r->version, r->last_position};
 }
 
 } // namespace annal

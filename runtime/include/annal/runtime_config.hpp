@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "annal/event_bus.hpp"
-#include "annal/journal_writer.hpp"
+#include "annal/event_bus_options.hpp"
+#include "annal/journal_writer_options.hpp"
 #include "annal/store_options.hpp"
 
 namespace caf {

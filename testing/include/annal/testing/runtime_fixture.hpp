@@ -24,7 +24,7 @@
 #include <future>
 #include <memory>
 
-#include "annal/runtime.hpp"
+#include "annal/aggregate_host.hpp"
 #include "annal/testing/faulty_journal.hpp"
 
 namespace caf::scheduler {
