@@ -26,7 +26,7 @@ TEST_CASE("a translation unit with runtime.hpp alone sends commands and loads st
   CHECK(rejected.error().code == errc::rejected);
 }
 
-TEST_CASE("an aggregate type registers once, before start; commands wait for start",
+TEST_CASE("an aggregate type registers once, before start, and commands wait for start",
           "[runtime][lean]") {
   test::temp_dir dir;
   runtime_config cfg;
