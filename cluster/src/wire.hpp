@@ -77,25 +77,10 @@ struct outbound_command {
 
 /// Delivers a read's outcome exactly once: a read dropped unanswered (its link is gone)
 /// answers unavailable, so no caller waits forever.
-class read_callback {
+class read_callback : public annal::detail::once_delivery<result<remote_stream>> {
 public:
-  explicit read_callback(read_stream_done fn) : fn_(std::move(fn)) {}
-  ~read_callback() { (*this)(make_error(errc::unavailable, "the cluster link dropped the read")); }
-  read_callback(const read_callback&) = delete;
-  read_callback& operator=(const read_callback&) = delete;
-  void operator()(result<remote_stream> r) noexcept {
-    if (done_.exchange(true) || !fn_)
-      return;
-    try {
-      fn_(std::move(r));
-    } catch (...) {
-      // The caller's callback failed; nothing to deliver it to.
-    }
-  }
-
-private:
-  read_stream_done fn_;
-  std::atomic<bool> done_{false};
+  explicit read_callback(read_stream_done fn)
+    : once_delivery(std::move(fn), "the cluster link dropped the read") {}
 };
 
 /// A stream read on its way from cluster_node::read_stream (any thread) to the owner's link.

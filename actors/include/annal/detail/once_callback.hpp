@@ -12,32 +12,42 @@
 
 namespace annal::detail {
 
-class once_callback {
+/// Calls `fn` exactly once: with the first result given, or — if none was given by the
+/// time the last holder lets go — with errc::unavailable and `dropped` as its message.
+template <class Result>
+class once_delivery {
 public:
-  explicit once_callback(std::function<void(command_result)> fn) : fn_(std::move(fn)) {}
+  once_delivery(std::function<void(Result)> fn, const char* dropped)
+    : fn_(std::move(fn)), dropped_(dropped) {}
 
-  ~once_callback() {
-    (*this)(make_error(errc::unavailable, "the runtime dropped the command before it ran"));
-  }
+  ~once_delivery() { (*this)(make_error(errc::unavailable, dropped_)); }
 
-  once_callback(const once_callback&) = delete;
-  once_callback& operator=(const once_callback&) = delete;
+  once_delivery(const once_delivery&) = delete;
+  once_delivery& operator=(const once_delivery&) = delete;
 
-  /// Delivers `r` unless an outcome was delivered already. A throwing user callback is
+  /// Delivers `r` unless a result was delivered already. A throwing user callback is
   /// contained: it must not kill the actor that calls it.
-  void operator()(command_result r) noexcept {
+  void operator()(Result r) noexcept {
     if (done_.exchange(true) || !fn_)
       return;
     try {
       fn_(std::move(r));
     } catch (...) {
-      // The caller's callback failed; the command's outcome stands.
+      // The caller's callback failed; the outcome stands.
     }
   }
 
 private:
-  std::function<void(command_result)> fn_;
+  std::function<void(Result)> fn_;
+  const char* dropped_;
   std::atomic<bool> done_{false};
+};
+
+/// A command's outcome, delivered once.
+class once_callback : public once_delivery<command_result> {
+public:
+  explicit once_callback(std::function<void(command_result)> fn)
+    : once_delivery(std::move(fn), "the runtime dropped the command before it ran") {}
 };
 
 /// Shared by every copy of a command's message; the last one to go fires the fallback.
