@@ -5,23 +5,29 @@
 #include "annal/aggregate_host.hpp"
 #include "runtime_only_user.hpp"
 #include "temp_dir.hpp"
+#include "write_side_helpers.hpp"
 
 using namespace annal;
+
+namespace {
+
+runtime_config no_sync_in(const test::temp_dir& dir) {
+  auto cfg = test::config_in(dir);
+  cfg.mode = durability::no_sync;
+  return cfg;
+}
+
+} // namespace
 
 TEST_CASE("a translation unit with runtime.hpp alone sends commands and loads states",
           "[runtime][lean]") {
   test::temp_dir dir;
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  cfg.mode = durability::no_sync;
-  auto rt = runtime::open(cfg);
+  auto rt = test::start_runtime<tally::counter>(no_sync_in(dir));
   REQUIRE(rt);
-  REQUIRE((*rt)->register_aggregate<tally::counter>());
-  REQUIRE((*rt)->start());
-  auto total = tally::count_and_load(**rt, "t1", 3);
+  auto total = tally::count_and_load(*rt, "t1", 3);
   REQUIRE(total);
   CHECK(*total == 6);
-  auto rejected = tally::count_and_load(**rt, "t1", 0);
+  auto rejected = tally::count_and_load(*rt, "t1", 0);
   REQUIRE_FALSE(rejected);
   CHECK(rejected.error().code == errc::rejected);
 }
@@ -29,10 +35,7 @@ TEST_CASE("a translation unit with runtime.hpp alone sends commands and loads st
 TEST_CASE("an aggregate type registers once, before start, and commands wait for start",
           "[runtime][lean]") {
   test::temp_dir dir;
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  cfg.mode = durability::no_sync;
-  auto rt = runtime::open(cfg);
+  auto rt = runtime::open(no_sync_in(dir));
   REQUIRE(rt);
   CHECK_FALSE((*rt)->router<tally::counter>());
   REQUIRE((*rt)->register_aggregate<tally::counter>());
