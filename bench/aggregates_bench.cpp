@@ -5,6 +5,7 @@
 //   W3_snapshot    rehydrate an aggregate of 1,000,000 events from a snapshot
 //   W3_replay      the same by full replay
 //   W4             1,000,000 distinct aggregates touched, at most 100,000 live: peak RSS
+//                  (with --events N: the growth curve over those 1,000,000 aggregates)
 // Output: JSON lines on stdout (bench-format.md), tables on stderr.
 //
 //   aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W3,...] [--events N]
@@ -13,7 +14,7 @@
 // growth curve: the rate of each tenth of the run as a JSON line (metric "curve"), the
 // rates of the first and last 20 % and their ratio, peak RSS (VmHWM, which counts the
 // journal's mapped file pages; and anonymous memory alone) and the map's size. With
-// --events, --only W1 runs W1 alone (W1_64 with --only W1_64).
+// --events, --only W1 runs W1 alone (W1_64 with --only W1_64; W4 with --only W4 runs its curve).
 #include <cstring>
 #include <iostream>
 
@@ -127,12 +128,15 @@ struct report {
 double anon_mib() { return static_cast<double>(proc_status_kib("RssAnon")) / 1024.0; }
 
 // The growth curve: N events into a fresh store, timed per tenth (each tenth is one drive,
-// so the pipeline drains between tenths: 1,024 commands of 100,000+ per tenth).
+// so the pipeline drains between tenths: 1,024 commands of 100,000+ per tenth), over
+// `aggregates` ids picked pseudo-randomly (W4_curve: 1,000,000 of them, at most
+// agg.max_live live, so most commands load a passivated instance first).
 void run_w1_curve(const options& o, const std::filesystem::path& root, std::size_t in_flight,
-                  const std::string& name, report& rep) {
+                  const std::string& name, report& rep, std::size_t aggregates = 10000,
+                  aggregate_options agg = {}) {
   bench_dir dir{root, name};
-  auto rt = open_runtime(o, dir.path());
-  auto ids = make_ids(10000);
+  auto rt = open_runtime(o, dir.path(), agg);
+  auto ids = make_ids(aggregates);
   std::vector<double> rates;
   std::size_t done = 0;
   double anon_peak = 0; // heap and other anonymous memory, sampled after each tenth
@@ -284,6 +288,11 @@ void run_w3(const options& o, const std::filesystem::path& root, report& rep) {
 }
 
 void run_w4(const options& o, const std::filesystem::path& root, report& rep) {
+  if (o.events > 0) {
+    aggregate_options agg;
+    agg.max_live = 100000;
+    return run_w1_curve(o, root, 1024, "W4_curve", rep, 1000000, agg);
+  }
   bench_dir dir{root, "W4"};
   std::size_t touched = o.quick ? 200000 : 1000000;
   std::size_t live = o.quick ? 20000 : 100000;
