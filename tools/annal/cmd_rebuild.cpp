@@ -23,6 +23,7 @@
 #include "command.hpp"
 #include "data_folder.hpp"
 #include "interrupt.hpp"
+#include "log_line.hpp"
 #include "progress_bar.hpp"
 #include "store_guard.hpp"
 
@@ -204,7 +205,7 @@ outcome<exit_code> run(context& ctx, const rebuild_options& o) {
   }
   log_buffer logs;
   set_log_sink([&logs, program = ctx.program](log_level level, std::string_view message) {
-    logs.push(program + ": " + std::string{to_string(level)} + ": " + std::string{message});
+    logs.push(log_line(program, level, message));
   });
   struct restore_sink {
     ~restore_sink() { set_log_sink(nullptr); }

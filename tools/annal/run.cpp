@@ -15,6 +15,7 @@
 
 #include "annal/log.hpp"
 #include "command.hpp"
+#include "log_line.hpp"
 #include "terminal.hpp"
 
 namespace annal::cli {
@@ -104,7 +105,7 @@ int run_as(const std::string& name, int argc, char** argv, const domain& d) {
     return report_failure(name, {exit_code::usage, "--data DIR is required (or set ANNAL_DATA)"});
   // Library warnings (e.g. an ignored snapshot) go to stderr as single lines, never stdout.
   annal::set_log_sink([name](annal::log_level level, std::string_view message) {
-    std::cerr << name << ": " << annal::to_string(level) << ": " << message << '\n';
+    std::cerr << log_line(name, level, message) << '\n';
   });
   output out{json ? format::json : format::table, std::cout, json ? 0 : terminal_columns(1)};
   context ctx{data, out, d, is_terminal(2), name};
