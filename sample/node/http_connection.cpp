@@ -62,7 +62,7 @@ std::optional<http::api_error> read_error(const error_code& ec) {
 class connection : public std::enable_shared_from_this<connection> {
 public:
   /// `refusal`: counted among the connections being refused, not the served ones.
-  connection(http_server::core& core, tcp::socket socket, bool refusal)
+  connection(http_server::core& core, loop_socket socket, bool refusal)
     : core_(core), stream_(std::move(socket)), refusal_(refusal) {
     (refusal_ ? core_.refusing : core_.open).fetch_add(1);
   }
@@ -208,23 +208,30 @@ private:
     respond(std::move(r), keep_alive_ && !core_.draining);
   }
 
+  // The head is written by hand into one reusable string and sent with the body in one
+  // gathered write: Beast's response object allocated a node per header field and walked
+  // a serializer per answer, for the same few fields every time.
   void respond(http_response r, bool keep_alive) {
     core_.metrics.response_sent(r.status);
-    res_ = {};
-    res_.version(11);
-    res_.result(static_cast<unsigned>(r.status));
-    res_.set(bhttp::field::content_type, r.content_type);
+    answer_head_.clear();
+    answer_head_.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ");
+    auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
+    answer_head_.append(reason.data(), reason.size());
+    answer_head_.append("\r\nContent-Type: ").append(r.content_type);
+    // HEAD: the length GET would send, and no body.
+    answer_head_.append("\r\nContent-Length: ").append(std::to_string(r.body.size()));
     if (r.replayed)
-      res_.set("Idempotent-Replayed", "true");
+      answer_head_.append("\r\nIdempotent-Replayed: true");
     if (r.status == 503)
-      res_.set(bhttp::field::retry_after, "1");
-    res_.keep_alive(keep_alive);
-    res_.content_length(r.body.size()); // HEAD: the length GET would send, and no body
-    if (!head_)
-      res_.body() = std::move(r.body);
+      answer_head_.append("\r\nRetry-After: 1");
+    if (!keep_alive)
+      answer_head_.append("\r\nConnection: close");
+    answer_head_.append("\r\n\r\n");
+    answer_body_ = head_ ? std::string{} : std::move(r.body);
     keep_alive_ = keep_alive;
     stream_.expires_after(core_.options.write_timeout);
-    bhttp::async_write(stream_, res_, [self = shared_from_this()](error_code ec, std::size_t) {
+    std::array<boost::asio::const_buffer, 2> parts{boost::asio::buffer(answer_head_), boost::asio::buffer(answer_body_)};
+    boost::asio::async_write(stream_, parts, [self = shared_from_this()](error_code ec, std::size_t) {
       self->written(ec);
     });
   }
@@ -338,10 +345,12 @@ private:
   }
 
   http_server::core& core_;
-  beast::tcp_stream stream_;
+  beast::basic_stream<tcp, boost::asio::io_context::executor_type> stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> res_;
+  /// The answer being written: its head and its body.
+  std::string answer_head_;
+  std::string answer_body_;
   std::string method_;
   http::request_target target_;
   bool head_ = false;
@@ -357,11 +366,11 @@ private:
 
 } // namespace
 
-void serve_connection(http_server::core& core, tcp::socket socket) {
+void serve_connection(http_server::core& core, loop_socket socket) {
   std::make_shared<connection>(core, std::move(socket), false)->start();
 }
 
-void refuse_connection(http_server::core& core, tcp::socket socket) {
+void refuse_connection(http_server::core& core, loop_socket socket) {
   std::make_shared<connection>(core, std::move(socket), true)->refuse();
 }
 

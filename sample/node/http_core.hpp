@@ -43,10 +43,15 @@ struct http_server::core {
   std::size_t max_connections;
 };
 
+/// A socket bound to one event loop by type: its operations need no polymorphic executor
+/// (asio's any_io_executor was copied and destroyed around every operation).
+using loop_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                     boost::asio::io_context::executor_type>;
+
 /// Serves one accepted connection until it closes (it keeps itself alive meanwhile).
-void serve_connection(http_server::core& core, boost::asio::ip::tcp::socket socket);
+void serve_connection(http_server::core& core, loop_socket socket);
 
 /// Answers an accepted connection over the cap with 503 and closes it.
-void refuse_connection(http_server::core& core, boost::asio::ip::tcp::socket socket);
+void refuse_connection(http_server::core& core, loop_socket socket);
 
 } // namespace shop::node

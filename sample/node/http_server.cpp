@@ -35,7 +35,7 @@ std::size_t descriptor_budget() {
 
 void accept_next(http_server::core& c);
 
-void on_accept(http_server::core& c, const error_code& ec, tcp::socket socket) {
+void on_accept(http_server::core& c, const error_code& ec, loop_socket socket) {
   if (c.stopping || ec == boost::asio::error::operation_aborted)
     return;
   if (ec) {
@@ -63,7 +63,7 @@ void on_accept(http_server::core& c, const error_code& ec, tcp::socket socket) {
 void accept_next(http_server::core& c) {
   // The socket belongs to the next loop: its connection's handlers all run on that thread.
   auto& loop = *c.loops[c.next_loop++ % c.loops.size()];
-  c.acceptor.async_accept(loop.get_executor(), [&c](const error_code& ec, tcp::socket s) {
+  c.acceptor.async_accept(loop.get_executor(), [&c](const error_code& ec, loop_socket s) {
     on_accept(c, ec, std::move(s));
   });
 }
