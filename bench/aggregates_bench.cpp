@@ -80,8 +80,8 @@ std::unique_ptr<runtime> open_runtime(const options& o, const std::filesystem::p
 auto one_increment = [](std::size_t) { return increment{1}; };
 
 drive_result drive(runtime& rt, const std::vector<std::string>& ids, std::size_t in_flight,
-                   std::size_t total, bool sequential = false) {
-  command_driver<counter, decltype(one_increment)> d{rt, ids, in_flight, total, one_increment, sequential};
+                   std::size_t total, bool sequential = false, std::size_t first = 0) {
+  command_driver<counter, decltype(one_increment)> d{rt, ids, in_flight, total, one_increment, sequential, first};
   auto r = d.run();
   if (r.errors > 0)
     std::cerr << r.errors << " commands failed, first: " << r.first_error << "\n";
@@ -142,7 +142,7 @@ void run_w1_curve(const options& o, const std::filesystem::path& root, std::size
   double anon_peak = 0; // heap and other anonymous memory, sampled after each tenth
   for (int tenth = 0; tenth < 10; ++tenth) {
     std::size_t n = o.events * static_cast<std::size_t>(tenth + 1) / 10 - done;
-    auto r = drive(*rt, ids, in_flight, n);
+    auto r = drive(*rt, ids, in_flight, n, false, done);
     done += n;
     rates.push_back(r.per_s());
     json_line l;

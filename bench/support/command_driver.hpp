@@ -40,14 +40,16 @@ inline double process_cpu_seconds() {
 }
 
 /// Picks the aggregate of command `i`: `sequential` walks the ids in order (each touched
-/// once per lap), otherwise a fixed pseudo-random id per command.
+/// once per lap), otherwise a fixed pseudo-random id per command. `first` numbers the
+/// first command, so that consecutive drives (a growth curve's tenths) continue one
+/// sequence instead of touching the same ids again in the same order.
 template <class A, class MakeCommand>
 class command_driver {
 public:
   command_driver(runtime& rt, const std::vector<std::string>& ids, std::size_t in_flight,
-                 std::size_t total, MakeCommand make, bool sequential = false)
+                 std::size_t total, MakeCommand make, bool sequential = false, std::size_t first = 0)
     : rt_(rt), ids_(ids), in_flight_(in_flight), total_(total), make_(std::move(make)),
-      sequential_(sequential), latencies_(total) {}
+      sequential_(sequential), first_(first), latencies_(total) {}
 
   drive_result run() {
     auto start = bench_clock::now();
@@ -82,7 +84,8 @@ private:
     auto i = next_.fetch_add(1, std::memory_order_relaxed);
     if (i >= total_)
       return;
-    const auto& id = ids_[(sequential_ ? i : mix(i)) % ids_.size()];
+    auto n = first_ + i;
+    const auto& id = ids_[(sequential_ ? n : mix(n)) % ids_.size()];
     auto t0 = bench_clock::now();
     rt_.send<A>(id, make_(i), command_options{}, [this, i, t0](command_result r) {
       latencies_[i] = static_cast<float>(
@@ -104,6 +107,7 @@ private:
   std::size_t in_flight_, total_;
   MakeCommand make_;
   bool sequential_;
+  std::size_t first_;
   std::vector<float> latencies_;
   std::atomic<std::size_t> next_{0}, done_{0}, errors_{0};
   std::string first_error_;

@@ -177,6 +177,38 @@ TEST_CASE("in deterministic mode an idle instance is passivated once the virtual
   CHECK(balance_of(fx, "a") == 3);
 }
 
+TEST_CASE("a passivated instance is released within a second, not held for its first "
+          "command's whole deadline",
+          "[testing][fixture][deterministic][passivation]") {
+  // An activation's first command waits for the load, which arms a wake-up at its deadline
+  // (30 s by default); a delayed message keeps its receiver alive until it fires, so 1 M
+  // aggregates with 100 k live kept every instance passivated within 30 s in memory.
+  runtime_fixture fx{deterministic([](runtime& rt) {
+    aggregate_options o;
+    o.max_live = 1;
+    o.max_in_flight = 1;
+    return rt.register_aggregate<bank::account>(o);
+  })};
+  // Sent at once: the second waits behind the first's append, arming the wake-up.
+  auto opened = fx->send<bank::account>("a", bank::open{"ann"});
+  auto deposited = fx->send<bank::account>("a", bank::deposit{1});
+  REQUIRE(fx.await(std::move(opened)));
+  REQUIRE(fx.await(std::move(deposited)));
+  auto router = fx->router<bank::account>();
+  REQUIRE(router);
+  auto& st = dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
+  fx.run();
+  REQUIRE(st.instances.count("a") == 1);
+  auto a = caf::actor_cast<caf::weak_actor_ptr>(st.instances.at("a").instance);
+  auto& ist = dynamic_cast<detail::instance_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(st.instances.at("a").instance)).state;
+  REQUIRE(ist.expiry_armed); // the case this pins
+  REQUIRE(fx.await(fx->send<bank::account>("b", bank::open{"bob"}))); // passivates a
+  fx.run();
+  CHECK(st.instances.count("a") == 0);
+  fx.advance_time(1500ms);
+  CHECK(a.lock() == nullptr);
+}
+
 TEST_CASE("crash_and_reopen in deterministic mode keeps what was committed",
           "[testing][fixture][deterministic][crash]") {
   runtime_fixture fx{deterministic(setup_bank)};
