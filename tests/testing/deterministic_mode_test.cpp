@@ -180,9 +180,10 @@ TEST_CASE("in deterministic mode an idle instance is passivated once the virtual
 TEST_CASE("a passivated instance is released within a second, not held for its first "
           "command's whole deadline",
           "[testing][fixture][deterministic][passivation]") {
-  // An activation's first command waits for the load, which arms a wake-up at its deadline
-  // (30 s by default); a delayed message keeps its receiver alive until it fires, so 1 M
-  // aggregates with 100 k live kept every instance passivated within 30 s in memory.
+  // A command that has to wait (behind a load, or here behind a full pipeline) arms a
+  // wake-up for its deadline (30 s by default); a delayed message keeps its receiver alive
+  // until it fires, so 1 M aggregates with 100 k live kept every instance passivated within
+  // 30 s of such a wait in memory. Fails with the wake-up armed for the whole deadline.
   runtime_fixture fx{deterministic([](runtime& rt) {
     aggregate_options o;
     o.max_live = 1;
