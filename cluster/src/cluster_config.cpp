@@ -160,11 +160,17 @@ result<cluster_config> parse_cluster_config(const std::string& json_text, const 
   cfg.shards = shard_map::assign({ids.begin(), ids.end()}, static_cast<uint16_t>(count));
   if (auto ok = apply_overrides(j, ids, cfg.shards); !ok)
     return std::move(ok).error();
-  if (j.contains("forward_timeout_ms")) {
-    if (!j["forward_timeout_ms"].is_number_unsigned() || j["forward_timeout_ms"].get<uint64_t>() == 0)
-      return bad("forward_timeout_ms must be a positive number");
-    cfg.forward_timeout = std::chrono::milliseconds{j["forward_timeout_ms"].get<uint64_t>()};
+  for (auto [key, field] : {std::pair{"forward_timeout_ms", &cfg.forward_timeout},
+                            std::pair{"heartbeat_ms", &cfg.heartbeat},
+                            std::pair{"connection_timeout_ms", &cfg.connection_timeout}}) {
+    if (!j.contains(key))
+      continue;
+    if (!j[key].is_number_unsigned() || j[key].get<uint64_t>() == 0)
+      return bad(std::string{key} + " must be a positive number");
+    *field = std::chrono::milliseconds{j[key].get<uint64_t>()};
   }
+  if (cfg.connection_timeout < 2 * cfg.heartbeat)
+    return bad("connection_timeout_ms must be at least two heartbeats (heartbeat_ms)");
   auto tls = parse_tls(j, node_id);
   if (!tls)
     return std::move(tls).error();

@@ -15,17 +15,34 @@
 
 namespace annal::cluster {
 
-void cluster_node::prepare(runtime_config& rc) {
+namespace {
+
+// Without heartbeats a silent partition (no reset: a cut cable, a dropped route) leaves
+// CAF's connection open for as long as TCP retransmits, minutes: the peer would look up,
+// every forwarded command would wait out its bound, and what was queued would be delivered
+// late, after the heal. With them a connection that hears nothing is closed, its proxies
+// go down and the links redial.
+void prepare_network(runtime_config& rc, std::chrono::milliseconds heartbeat,
+                     std::chrono::milliseconds connection_timeout) {
   auto previous = rc.caf_setup;
-  rc.caf_setup = [previous](caf::actor_system_config& cfg) {
+  rc.caf_setup = [previous, heartbeat, connection_timeout](caf::actor_system_config& cfg) {
     if (previous)
       previous(cfg);
     cfg.load<caf::io::middleman>();
+    cfg.set("middleman.heartbeat-interval", caf::timespan{heartbeat});
+    cfg.set("middleman.connection-timeout", caf::timespan{connection_timeout});
   };
 }
 
+} // namespace
+
+void cluster_node::prepare(runtime_config& rc) {
+  cluster_config defaults;
+  prepare_network(rc, defaults.heartbeat, defaults.connection_timeout);
+}
+
 void cluster_node::prepare(runtime_config& rc, const cluster_config& config) {
-  prepare(rc);
+  prepare_network(rc, config.heartbeat, config.connection_timeout);
   if (!config.tls)
     return;
   auto tls = *config.tls;

@@ -84,6 +84,29 @@ TEST_CASE("the secret comes from a file or an environment variable and is never 
   CHECK(missing.error().code == annal::errc::io_error);
 }
 
+TEST_CASE("heartbeat and connection timeout have defaults, can be set, and a timeout below two heartbeats "
+          "is refused",
+          "[cluster][config]") {
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
+  auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
+  auto plain = parse_cluster_config(three_members(env), "a");
+  REQUIRE(plain);
+  CHECK(plain->heartbeat == std::chrono::milliseconds{250});
+  CHECK(plain->connection_timeout == std::chrono::milliseconds{2000});
+  auto set = parse_cluster_config(three_members(env + R"(, "heartbeat_ms": 100, "connection_timeout_ms": 500)"),
+                                  "a");
+  REQUIRE(set);
+  CHECK(set->heartbeat == std::chrono::milliseconds{100});
+  CHECK(set->connection_timeout == std::chrono::milliseconds{500});
+  for (const auto* bad : {R"(, "heartbeat_ms": 0)", R"(, "connection_timeout_ms": "1s")",
+                          R"(, "heartbeat_ms": 400, "connection_timeout_ms": 700)"}) {
+    auto r = parse_cluster_config(three_members(env + bad), "a");
+    INFO(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == annal::errc::bad_request);
+  }
+}
+
 TEST_CASE("members must be unique and the node must be one of them", "[cluster][config]") {
   ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
   auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};

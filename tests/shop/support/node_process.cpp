@@ -48,13 +48,19 @@ std::string read_line(int fd, std::chrono::milliseconds timeout) {
 } // namespace
 
 node_process::node_process(std::filesystem::path data_dir, std::vector<std::string> args,
-                           std::string binary) {
+                           std::string binary)
+  : node_process(std::move(data_dir), std::move(args), node_launch{std::move(binary), "127.0.0.1:0", {}}) {
+}
+
+node_process::node_process(std::filesystem::path data_dir, std::vector<std::string> args,
+                           const node_launch& launch) {
+  const auto& binary = launch.binary;
   log_path_ = data_dir.parent_path()
               / ("node-" + std::to_string(::getpid()) + "-" + std::to_string(next_log++) + ".log");
-  std::vector<std::string> argv_s = {binary, "--data", data_dir.string(),
-                                     "--http", "127.0.0.1:0",
-                                     // Two workers: the test machines have two cores.
-                                     "--scheduler.max-threads=2"};
+  std::vector<std::string> argv_s = launch.prefix;
+  argv_s.insert(argv_s.end(), {binary, "--data", data_dir.string(), "--http", launch.http,
+                               // Two workers: the test machines have two cores.
+                               "--scheduler.max-threads=2"});
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s)

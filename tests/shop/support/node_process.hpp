@@ -13,6 +13,17 @@
 
 namespace shop::test {
 
+/// How a node is started beyond its arguments.
+struct node_launch {
+  /// The program to run.
+  std::string binary = SHOP_NODE_BINARY;
+  /// The address its HTTP front listens on (port 0: any free one).
+  std::string http = "127.0.0.1:0";
+  /// A command the node runs under, e.g. {"/usr/sbin/ip", "netns", "exec", "ns1"} (it must
+  /// exec the node, so that the PID is the node's own).
+  std::vector<std::string> prefix;
+};
+
 class node_process {
 public:
   /// Starts the node on `data_dir` with `args` added to its command line and waits (up to
@@ -20,6 +31,8 @@ public:
   /// `binary`: the program to run (default: shop-node).
   explicit node_process(std::filesystem::path data_dir, std::vector<std::string> args = {},
                         std::string binary = SHOP_NODE_BINARY);
+  /// As above, started as `launch` says.
+  node_process(std::filesystem::path data_dir, std::vector<std::string> args, const node_launch& launch);
   /// Kills the node (SIGKILL) if it is still running.
   ~node_process();
   node_process(const node_process&) = delete;

@@ -5,6 +5,8 @@
 //   {
 //     "shard_count": 64,                       optional, default 64 (= store_options)
 //     "forward_timeout_ms": 1000,              optional: bound of a forwarded command
+//     "heartbeat_ms": 250,                     optional: CAF heartbeat between nodes
+//     "connection_timeout_ms": 2000,           optional: a peer silent this long is cut
 //     "secret_file": "/etc/shop/cluster.key",  or "secret_env": "SHOP_CLUSTER_SECRET"
 //     "members": [ {"id": "a", "host": "127.0.0.1", "port": 7101}, ... ],
 //     "shards": { "17": {"owner": "b", "epoch": 2} },  optional overrides
@@ -51,6 +53,12 @@ struct cluster_config {
   shard_map shards;
   /// Longest wait for a forwarded command's reply (or its own deadline, if sooner).
   std::chrono::milliseconds forward_timeout{1000};
+  /// How often nodes send each other a heartbeat (CAF's middleman.heartbeat-interval).
+  std::chrono::milliseconds heartbeat{250};
+  /// A connection on which nothing arrived for this long is closed (CAF's
+  /// middleman.connection-timeout): how a silent partition is noticed, and why messages
+  /// queued during one are dropped rather than delivered late after it heals.
+  std::chrono::milliseconds connection_timeout{2000};
   /// The shared secret (never logged, never sent: peers prove they know it).
   std::string secret;
   /// TLS between nodes, when configured (else plain TCP; the secret handshake either way).
@@ -63,7 +71,8 @@ struct cluster_config {
 /// Parses the JSON text of a cluster file for node `node_id` and loads the secret it
 /// names (a file, or an environment variable). Errors: bad_request (malformed JSON, a
 /// missing or duplicate member, an unknown node id, a bad shard override, no secret or a
-/// secret shorter than 16 bytes, a tls object without all three files), io_error (the
+/// secret shorter than 16 bytes, a tls object without all three files, a timing that is
+/// not a positive number of ms or a connection timeout below two heartbeats), io_error (the
 /// secret file or a TLS file cannot be read).
 result<cluster_config> parse_cluster_config(const std::string& json_text, const std::string& node_id);
 

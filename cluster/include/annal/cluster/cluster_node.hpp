@@ -39,11 +39,13 @@ class shard_forwarder;
 
 class cluster_node {
 public:
-  /// Makes a runtime opened with `rc` able to join a cluster (loads CAF's network layer).
+  /// Makes a runtime opened with `rc` able to join a cluster (loads CAF's network layer,
+  /// with the default heartbeat and connection timeout of cluster_config).
   static void prepare(runtime_config& rc);
 
-  /// As prepare(rc), and when `config` asks for TLS also loads libcaf_openssl's manager
-  /// with its certificate, key and CA file (join() then listens and connects with TLS).
+  /// As prepare(rc) with `config`'s heartbeat and connection timeout, and when `config`
+  /// asks for TLS also loads libcaf_openssl's manager with its certificate, key and CA
+  /// file (join() then listens and connects with TLS).
   static void prepare(runtime_config& rc, const cluster_config& config);
 
   /// Joins: publishes this node's endpoint on config.self() (host, port), connects to the

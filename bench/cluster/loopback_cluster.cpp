@@ -1,0 +1,98 @@
+#include "cluster/loopback_cluster.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+namespace annal::bench {
+
+namespace {
+
+// A port nothing listens on now (bound to 0 and released; the node binds it moments later).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  uint16_t port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
+      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0)
+    ::close(fd);
+  return port;
+}
+
+} // namespace
+
+loopback_cluster::loopback_cluster(std::filesystem::path dir, std::string node_binary, int nodes)
+  : dir_(std::move(dir)), binary_(std::move(node_binary)) {
+  for (int i = 0; i < nodes; ++i)
+    ids_.push_back(std::string(1, static_cast<char>('a' + i)));
+  map_ = cluster::shard_map::assign(ids_, 64);
+  std::ofstream{dir_ / "secret"} << "cluster-bench-secret-0123456789\n";
+  nlohmann::json j;
+  j["secret_file"] = (dir_ / "secret").string();
+  j["shard_count"] = 64;
+  for (const auto& id : ids_)
+    j["members"].push_back({{"id", id}, {"host", "127.0.0.1"}, {"port", free_port()}});
+  std::ofstream{dir_ / "cluster.json"} << j.dump(2);
+}
+
+loopback_cluster::~loopback_cluster() {
+  for (auto& n : nodes_)
+    if (n->running() && !n->terminate(std::chrono::seconds(30)).exited)
+      n->kill9();
+}
+
+std::string loopback_cluster::start() {
+  for (const auto& id : ids_) {
+    auto node = std::make_unique<soak::node_child>();
+    auto error = node->start({binary_, "--data", (dir_ / ("data-" + id)).string(), "--http", "127.0.0.1:0",
+                              "--node-id", id, "--cluster-config", (dir_ / "cluster.json").string()},
+                             dir_ / ("node-" + id + ".log"), std::chrono::seconds(60));
+    nodes_.push_back(std::move(node));
+    if (!error.empty())
+      return "node " + id + ": " + error + "\n" + soak::tail_of(dir_ / ("node-" + id + ".log"));
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!all_up()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return "the nodes did not see each other up within 30 s";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return {};
+}
+
+shop::client::shop_client loopback_cluster::client(std::size_t i) const {
+  return shop::client::shop_client{"127.0.0.1", nodes_.at(i)->port(),
+                                   shop::client::client_options{{}, std::chrono::seconds(10)}};
+}
+
+std::size_t loopback_cluster::owner_of_sku(const std::string& sku) const {
+  auto owner = map_.owner(map_.shard_of("product-" + sku)).node;
+  return static_cast<std::size_t>(std::find(ids_.begin(), ids_.end(), owner) - ids_.begin());
+}
+
+bool loopback_cluster::all_up() const {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    auto r = client(i).get("/cluster/status");
+    if (r.status != 200)
+      return false;
+    for (const auto& m : r.json["members"])
+      if (m["id"] != ids_[i] && m["health"] != "up")
+        return false;
+  }
+  return true;
+}
+
+} // namespace annal::bench

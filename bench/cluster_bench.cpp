@@ -1,0 +1,198 @@
+// The shop as a cluster (issue 12): throughput of 1, 2 and 3 shop-node processes on this
+// one machine, and the latency a forwarded command adds. Every node runs on the same cores,
+// so more nodes share the same CPU and disk: the figures say what the forwarding costs, not
+// how a cluster of machines scales (docs/architecture.md models that from them).
+//
+//   cluster_bench [--quick] [--seconds S] [--clients C] [--dir DIR] [--nodes-max N]
+//
+// Workload: C client threads, thread t sending through node t mod N, each creating
+// products (a new stream per command, durable) back to back for S seconds; a product's
+// shard decides its owner, so (N-1)/N of the commands are forwarded. Baselines from the
+// same run: the raw fsync rate and the raw durable LMDB single-commit rate of this disk.
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/loopback_cluster.hpp"
+#include "support/bench_dir.hpp"
+#include "support/bench_output.hpp"
+#include "support/fsync_probe.hpp"
+#include "support/raw_lmdb_journal.hpp"
+#include "support/stats.hpp"
+
+using namespace annal::bench;
+
+namespace {
+
+struct options {
+  bool quick = false;
+  double seconds = 10;
+  int clients = 16;
+  int nodes_max = 3;
+  int latency_samples = 400;
+  std::filesystem::path dir;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string{argv[++i]} : std::string{}; };
+    if (a == "--quick") {
+      o.quick = true;
+      o.seconds = 3;
+      o.latency_samples = 150;
+    } else if (a == "--seconds") {
+      o.seconds = std::atof(next().c_str());
+    } else if (a == "--clients") {
+      o.clients = std::atoi(next().c_str());
+    } else if (a == "--nodes-max") {
+      o.nodes_max = std::atoi(next().c_str());
+    } else if (a == "--dir") {
+      o.dir = next();
+    } else {
+      std::cerr << "usage: cluster_bench [--quick] [--seconds S] [--clients C] [--nodes-max N] [--dir DIR]\n";
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+// Durable single-event commits per second of plain LMDB on this disk for `seconds`.
+double raw_commit_rate(const std::filesystem::path& dir, double seconds) {
+  raw_lmdb_journal raw{dir, false};
+  if (!raw.ok())
+    return 0;
+  std::string value(200, 'x');
+  std::size_t commits = 0;
+  auto start = bench_clock::now();
+  while (seconds_since(start) < seconds && raw.append_batch(1, value))
+    ++commits;
+  return static_cast<double>(commits) / seconds_since(start);
+}
+
+struct load_result {
+  double per_s = 0;
+  std::vector<double> latencies_us;
+  std::size_t errors = 0;
+  std::string first_error;
+};
+
+// C threads creating products through the nodes for `seconds`.
+load_result drive(const loopback_cluster& c, const options& o, const std::string& tag) {
+  std::mutex mx;
+  load_result r;
+  std::atomic<std::size_t> ok{0};
+  auto start = bench_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.clients; ++t)
+    threads.emplace_back([&, t] {
+      auto client = c.client(static_cast<std::size_t>(t) % c.ids().size());
+      std::vector<double> mine;
+      for (int i = 0; seconds_since(start) < o.seconds; ++i) {
+        auto sku = tag + "-" + std::to_string(t) + "-" + std::to_string(i);
+        auto t0 = bench_clock::now();
+        auto reply = client.create_product(sku, "Bench item", 100);
+        mine.push_back(seconds_since(t0) * 1e6);
+        if (reply.status == 201) {
+          ++ok;
+          continue;
+        }
+        std::lock_guard<std::mutex> guard{mx};
+        if (r.errors++ == 0)
+          r.first_error = std::to_string(reply.status) + " " + reply.text;
+      }
+      std::lock_guard<std::mutex> guard{mx};
+      r.latencies_us.insert(r.latencies_us.end(), mine.begin(), mine.end());
+    });
+  for (auto& t : threads)
+    t.join();
+  r.per_s = static_cast<double>(ok) / seconds_since(start);
+  return r;
+}
+
+// p50 of `n` sequential creations through node 0 of products node `owner` owns.
+double sequential_p50_us(const loopback_cluster& c, std::size_t owner, int n, const std::string& tag) {
+  auto client = c.client(0);
+  std::vector<double> us;
+  for (int i = 0; static_cast<int>(us.size()) < n && i < 100 * n; ++i) {
+    auto sku = tag + "-" + std::to_string(i);
+    if (c.owner_of_sku(sku) != owner)
+      continue;
+    auto t0 = bench_clock::now();
+    auto reply = client.create_product(sku, "Bench item", 100);
+    if (reply.status == 201)
+      us.push_back(seconds_since(t0) * 1e6);
+  }
+  return median(us);
+}
+
+void line(const std::string& c, const std::string& metric, double value, double baseline = 0) {
+  json_line l;
+  l.str("bench", "cluster").str("case", c).str("metric", metric).num("value", value, 1);
+  if (baseline > 0)
+    l.num("baseline", baseline, 1).num("ratio", value / baseline, 3);
+  l.print();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto o = parse(argc, argv);
+  bench_dir root{o.dir, "annal-cluster-bench"};
+  if (!root.ok()) {
+    std::cerr << root.error() << "\n";
+    return 1;
+  }
+  auto probe = fsync_probe(root.path());
+  bench_dir raw_dir{root.path(), "raw"};
+  double raw_commits = raw_commit_rate(raw_dir.path(), o.quick ? 1 : 3);
+  env_line("durable")
+    .num("fsync_us", probe.median_us, 1)
+    .num("fsync_per_s", probe.per_s, 0)
+    .num("raw_lmdb_commits_per_s", raw_commits, 0)
+    .str("fs", fs_type(root.path()))
+    .integer("clients", o.clients)
+    .boolean("quick", o.quick)
+    .print();
+  text_table table{{"nodes", "commands/s", "p50 ms", "p99 ms", "errors", "vs 1 node"}};
+  double one_node = 0;
+  for (int n = 1; n <= o.nodes_max; ++n) {
+    bench_dir dir{root.path(), "nodes-" + std::to_string(n)};
+    loopback_cluster c{dir.path(), CLUSTER_BENCH_SHOP_NODE, n};
+    if (auto error = c.start(); !error.empty()) {
+      std::cerr << n << " nodes: " << error << "\n";
+      return 1;
+    }
+    auto r = drive(c, o, "n" + std::to_string(n));
+    if (n == 1)
+      one_node = r.per_s;
+    auto name = "nodes_" + std::to_string(n);
+    line(name, "commands_per_s", r.per_s, raw_commits);
+    line(name, "p50_us", quantile(r.latencies_us, 0.5), probe.median_us);
+    line(name, "p99_us", quantile(r.latencies_us, 0.99), probe.median_us);
+    line(name, "errors", static_cast<double>(r.errors));
+    if (r.errors > 0)
+      std::cerr << name << ": " << r.errors << " errors, first: " << r.first_error << "\n";
+    table.add({std::to_string(n), std::to_string(static_cast<long>(r.per_s)),
+               std::to_string(quantile(r.latencies_us, 0.5) / 1000), std::to_string(quantile(r.latencies_us, 0.99) / 1000),
+               std::to_string(r.errors), one_node > 0 ? std::to_string(r.per_s / one_node) : "-"});
+    if (n == 2) {
+      // Sequential, one request at a time: the hop itself, not queueing behind others.
+      auto local = sequential_p50_us(c, 0, o.latency_samples, "lat-local");
+      auto forwarded = sequential_p50_us(c, 1, o.latency_samples, "lat-fwd");
+      line("forward_latency", "local_p50_us", local, probe.median_us);
+      line("forward_latency", "forwarded_p50_us", forwarded, probe.median_us);
+      line("forward_latency", "added_p50_us", forwarded - local, probe.median_us);
+      std::cerr << "forwarded command p50 " << forwarded / 1000 << " ms against " << local / 1000
+                << " ms through its owner\n";
+    }
+  }
+  table.print("cluster");
+  return 0;
+}
