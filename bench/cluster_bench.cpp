@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <iomanip>
+#include <sstream>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -78,24 +80,34 @@ double raw_commit_rate(const std::filesystem::path& dir, double seconds) {
 
 struct load_result {
   double per_s = 0;
+  double node_cpu_us_per_command = 0; // CPU of every node process per acknowledged command
   std::vector<double> latencies_us;
   std::size_t errors = 0;
   std::string first_error;
 };
 
+// Which products a drive creates, and through which node.
+struct route {
+  bool all_via_first = false; // else thread t sends through node t mod N
+  int owner = -1;             // >= 0: only products that node owns
+};
+
 // C threads creating products through the nodes for `seconds`.
-load_result drive(const loopback_cluster& c, const options& o, const std::string& tag) {
+load_result drive(const loopback_cluster& c, const options& o, const std::string& tag, route how = {}) {
   std::mutex mx;
   load_result r;
   std::atomic<std::size_t> ok{0};
+  auto cpu0 = c.cpu_seconds();
   auto start = bench_clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < o.clients; ++t)
     threads.emplace_back([&, t] {
-      auto client = c.client(static_cast<std::size_t>(t) % c.ids().size());
+      auto client = c.client(how.all_via_first ? 0 : static_cast<std::size_t>(t) % c.ids().size());
       std::vector<double> mine;
       for (int i = 0; seconds_since(start) < o.seconds; ++i) {
         auto sku = tag + "-" + std::to_string(t) + "-" + std::to_string(i);
+        if (how.owner >= 0 && c.owner_of_sku(sku) != static_cast<std::size_t>(how.owner))
+          continue;
         auto t0 = bench_clock::now();
         auto reply = client.create_product(sku, "Bench item", 100);
         mine.push_back(seconds_since(t0) * 1e6);
@@ -113,6 +125,8 @@ load_result drive(const loopback_cluster& c, const options& o, const std::string
   for (auto& t : threads)
     t.join();
   r.per_s = static_cast<double>(ok) / seconds_since(start);
+  if (ok > 0)
+    r.node_cpu_us_per_command = (c.cpu_seconds() - cpu0) * 1e6 / static_cast<double>(ok);
   return r;
 }
 
@@ -130,6 +144,12 @@ double sequential_p50_us(const loopback_cluster& c, std::size_t owner, int n, co
       us.push_back(seconds_since(t0) * 1e6);
   }
   return median(us);
+}
+
+std::string decimals(double v, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << v;
+  return out.str();
 }
 
 void line(const std::string& c, const std::string& metric, double value, double baseline = 0) {
@@ -160,7 +180,7 @@ int main(int argc, char** argv) {
     .integer("clients", o.clients)
     .boolean("quick", o.quick)
     .print();
-  text_table table{{"nodes", "commands/s", "p50 ms", "p99 ms", "errors", "vs 1 node"}};
+  text_table table{{"nodes", "commands/s", "p50 ms", "p99 ms", "node CPU µs/cmd", "errors", "vs 1 node"}};
   double one_node = 0;
   for (int n = 1; n <= o.nodes_max; ++n) {
     bench_dir dir{root.path(), "nodes-" + std::to_string(n)};
@@ -169,6 +189,11 @@ int main(int argc, char** argv) {
       std::cerr << n << " nodes: " << error << "\n";
       return 1;
     }
+    // What the nodes burn with nothing to do (CAF's workers polling, heartbeats), so that
+    // the CPU per command below can be read with it in mind.
+    auto idle0 = c.cpu_seconds();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto idle_cpu_share = c.cpu_seconds() - idle0;
     auto r = drive(c, o, "n" + std::to_string(n));
     if (n == 1)
       one_node = r.per_s;
@@ -176,12 +201,14 @@ int main(int argc, char** argv) {
     line(name, "commands_per_s", r.per_s, raw_commits);
     line(name, "p50_us", quantile(r.latencies_us, 0.5), probe.median_us);
     line(name, "p99_us", quantile(r.latencies_us, 0.99), probe.median_us);
+    line(name, "node_cpu_us_per_command", r.node_cpu_us_per_command);
+    line(name, "idle_node_cpu_s_per_s", idle_cpu_share);
     line(name, "errors", static_cast<double>(r.errors));
     if (r.errors > 0)
       std::cerr << name << ": " << r.errors << " errors, first: " << r.first_error << "\n";
-    table.add({std::to_string(n), std::to_string(static_cast<long>(r.per_s)),
-               std::to_string(quantile(r.latencies_us, 0.5) / 1000), std::to_string(quantile(r.latencies_us, 0.99) / 1000),
-               std::to_string(r.errors), one_node > 0 ? std::to_string(r.per_s / one_node) : "-"});
+    table.add({std::to_string(n), decimals(r.per_s, 0), decimals(quantile(r.latencies_us, 0.5) / 1000, 2),
+               decimals(quantile(r.latencies_us, 0.99) / 1000, 2), decimals(r.node_cpu_us_per_command, 0),
+               std::to_string(r.errors), decimals(r.per_s / one_node, 2)});
     if (n == 2) {
       // Sequential, one request at a time: the hop itself, not queueing behind others.
       auto local = sequential_p50_us(c, 0, o.latency_samples, "lat-local");
@@ -189,6 +216,14 @@ int main(int argc, char** argv) {
       line("forward_latency", "local_p50_us", local, probe.median_us);
       line("forward_latency", "forwarded_p50_us", forwarded, probe.median_us);
       line("forward_latency", "added_p50_us", forwarded - local, probe.median_us);
+      // The CPU a forward adds: every client through a, products of a, then products of b
+      // (the CPU of both nodes, per acknowledged command).
+      auto through_owner = drive(c, o, "cpu-local", route{true, 0});
+      auto forwarded_load = drive(c, o, "cpu-fwd", route{true, 1});
+      line("forward_cpu", "local_node_cpu_us_per_command", through_owner.node_cpu_us_per_command);
+      line("forward_cpu", "forwarded_node_cpu_us_per_command", forwarded_load.node_cpu_us_per_command);
+      line("forward_cpu", "local_commands_per_s", through_owner.per_s, raw_commits);
+      line("forward_cpu", "forwarded_commands_per_s", forwarded_load.per_s, raw_commits);
       std::cerr << "forwarded command p50 " << forwarded / 1000 << " ms against " << local / 1000
                 << " ms through its owner\n";
     }

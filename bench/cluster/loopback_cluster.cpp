@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 namespace annal::bench {
@@ -81,6 +83,26 @@ shop::client::shop_client loopback_cluster::client(std::size_t i) const {
 std::size_t loopback_cluster::owner_of_sku(const std::string& sku) const {
   auto owner = map_.owner(map_.shard_of("product-" + sku)).node;
   return static_cast<std::size_t>(std::find(ids_.begin(), ids_.end(), owner) - ids_.begin());
+}
+
+double loopback_cluster::cpu_seconds() const {
+  double sum = 0;
+  for (const auto& n : nodes_) {
+    // /proc/PID/stat: after "(comm)", fields 14 and 15 are utime and stime in clock ticks.
+    std::ifstream in{"/proc/" + std::to_string(n->pid()) + "/stat"};
+    std::string text{std::istreambuf_iterator<char>{in}, {}};
+    auto close = text.rfind(')');
+    if (close == std::string::npos)
+      continue;
+    std::istringstream fields{text.substr(close + 2)};
+    std::string f;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i)
+      if (i >= 14)
+        ticks += std::stod(f);
+    sum += ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  return sum;
 }
 
 bool loopback_cluster::all_up() const {

@@ -30,6 +30,8 @@ public:
   const std::vector<std::string>& ids() const noexcept { return ids_; }
   /// A client of node `i`'s HTTP front.
   shop::client::shop_client client(std::size_t i) const;
+  /// CPU-seconds (user + system) the node processes have used so far, summed.
+  double cpu_seconds() const;
   /// Index of the node owning product `sku`'s shard.
   std::size_t owner_of_sku(const std::string& sku) const;
 
