@@ -3,7 +3,8 @@
 // so more nodes share the same CPU and disk: the figures say what the forwarding costs, not
 // how a cluster of machines scales (docs/architecture.md models that from them).
 //
-//   cluster_bench [--quick] [--seconds S] [--clients C] [--dir DIR] [--nodes-max N]
+//   cluster_bench [--quick] [--seconds S] [--clients C] [--dir DIR] [--nodes-min N] [--nodes-max N]
+//                 [--no-forward-cases] [-- NODE ARGS...]
 //
 // Workload: C client threads, thread t sending through node t mod N, each creating
 // products (a new stream per command, durable) back to back for S seconds; a product's
@@ -36,8 +37,11 @@ struct options {
   double seconds = 10;
   int clients = 16;
   int nodes_max = 3;
+  int nodes_min = 1;
+  bool forward_cases = true; // the 2-node latency and CPU of a forward
   int latency_samples = 400;
   std::filesystem::path dir;
+  std::vector<std::string> node_args; // after --: passed to every node
 };
 
 options parse(int argc, char** argv) {
@@ -55,10 +59,18 @@ options parse(int argc, char** argv) {
       o.clients = std::atoi(next().c_str());
     } else if (a == "--nodes-max") {
       o.nodes_max = std::atoi(next().c_str());
+    } else if (a == "--nodes-min") {
+      o.nodes_min = std::atoi(next().c_str());
+    } else if (a == "--") {
+      o.node_args.assign(argv + i + 1, argv + argc);
+      break;
+    } else if (a == "--no-forward-cases") {
+      o.forward_cases = false;
     } else if (a == "--dir") {
       o.dir = next();
     } else {
-      std::cerr << "usage: cluster_bench [--quick] [--seconds S] [--clients C] [--nodes-max N] [--dir DIR]\n";
+      std::cerr << "usage: cluster_bench [--quick] [--seconds S] [--clients C] [--nodes-min N] [--nodes-max N]\n"
+                   "                     [--no-forward-cases] [--dir DIR] [-- NODE ARGS...]\n";
       std::exit(2);
     }
   }
@@ -182,9 +194,9 @@ int main(int argc, char** argv) {
     .print();
   text_table table{{"nodes", "commands/s", "p50 ms", "p99 ms", "node CPU µs/cmd", "errors", "vs 1 node"}};
   double one_node = 0;
-  for (int n = 1; n <= o.nodes_max; ++n) {
+  for (int n = o.nodes_min; n <= o.nodes_max; ++n) {
     bench_dir dir{root.path(), "nodes-" + std::to_string(n)};
-    loopback_cluster c{dir.path(), CLUSTER_BENCH_SHOP_NODE, n};
+    loopback_cluster c{dir.path(), CLUSTER_BENCH_SHOP_NODE, n, o.node_args};
     if (auto error = c.start(); !error.empty()) {
       std::cerr << n << " nodes: " << error << "\n";
       return 1;
@@ -208,8 +220,8 @@ int main(int argc, char** argv) {
       std::cerr << name << ": " << r.errors << " errors, first: " << r.first_error << "\n";
     table.add({std::to_string(n), decimals(r.per_s, 0), decimals(quantile(r.latencies_us, 0.5) / 1000, 2),
                decimals(quantile(r.latencies_us, 0.99) / 1000, 2), decimals(r.node_cpu_us_per_command, 0),
-               std::to_string(r.errors), decimals(r.per_s / one_node, 2)});
-    if (n == 2) {
+               std::to_string(r.errors), one_node > 0 ? decimals(r.per_s / one_node, 2) : "-"});
+    if (n == 2 && o.forward_cases) {
       // Sequential, one request at a time: the hop itself, not queueing behind others.
       auto local = sequential_p50_us(c, 0, o.latency_samples, "lat-local");
       auto forwarded = sequential_p50_us(c, 1, o.latency_samples, "lat-fwd");

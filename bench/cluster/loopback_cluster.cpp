@@ -36,8 +36,9 @@ uint16_t free_port() {
 
 } // namespace
 
-loopback_cluster::loopback_cluster(std::filesystem::path dir, std::string node_binary, int nodes)
-  : dir_(std::move(dir)), binary_(std::move(node_binary)) {
+loopback_cluster::loopback_cluster(std::filesystem::path dir, std::string node_binary, int nodes,
+                                   std::vector<std::string> extra_args)
+  : dir_(std::move(dir)), binary_(std::move(node_binary)), extra_args_(std::move(extra_args)) {
   for (int i = 0; i < nodes; ++i)
     ids_.push_back(std::string(1, static_cast<char>('a' + i)));
   map_ = cluster::shard_map::assign(ids_, 64);
@@ -59,9 +60,10 @@ loopback_cluster::~loopback_cluster() {
 std::string loopback_cluster::start() {
   for (const auto& id : ids_) {
     auto node = std::make_unique<soak::node_child>();
-    auto error = node->start({binary_, "--data", (dir_ / ("data-" + id)).string(), "--http", "127.0.0.1:0",
-                              "--node-id", id, "--cluster-config", (dir_ / "cluster.json").string()},
-                             dir_ / ("node-" + id + ".log"), std::chrono::seconds(60));
+    std::vector<std::string> argv{binary_, "--data", (dir_ / ("data-" + id)).string(), "--http", "127.0.0.1:0",
+                                  "--node-id", id, "--cluster-config", (dir_ / "cluster.json").string()};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    auto error = node->start(argv, dir_ / ("node-" + id + ".log"), std::chrono::seconds(60));
     nodes_.push_back(std::move(node));
     if (!error.empty())
       return "node " + id + ": " + error + "\n" + soak::tail_of(dir_ / ("node-" + id + ".log"));

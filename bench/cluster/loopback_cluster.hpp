@@ -18,8 +18,9 @@ namespace annal::bench {
 class loopback_cluster {
 public:
   /// Writes the files for members "a", "b", ... (`nodes` of them) under `dir`; start()
-  /// runs them.
-  loopback_cluster(std::filesystem::path dir, std::string node_binary, int nodes);
+  /// runs them, each with `extra_args` at the end of its command line.
+  loopback_cluster(std::filesystem::path dir, std::string node_binary, int nodes,
+                   std::vector<std::string> extra_args = {});
   ~loopback_cluster();
   loopback_cluster(const loopback_cluster&) = delete;
   loopback_cluster& operator=(const loopback_cluster&) = delete;
@@ -40,6 +41,7 @@ private:
 
   std::filesystem::path dir_;
   std::string binary_;
+  std::vector<std::string> extra_args_;
   std::vector<std::string> ids_;
   cluster::shard_map map_;
   std::vector<std::unique_ptr<soak::node_child>> nodes_;
