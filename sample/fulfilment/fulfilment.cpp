@@ -42,10 +42,14 @@ annal::event_handlers<annal::process_context> order_steps(const annal::event_reg
                                                           std::chrono::milliseconds timeout) {
   using annal::event_context;
   using annal::process_context;
-  // The order, and the prefix of the ids of the commands this event causes.
+  // The order, and the prefix of the ids of the commands this event causes: named by the
+  // event's stream and version, which no other event anywhere shares. Not by its position:
+  // positions are a node's own, so in a cluster two nodes' managers would send the same id
+  // for different orders and an inventory would answer the second as a duplicate of the
+  // first (a confirmed order without its reservation; tests/cluster/shop_fulfilment_test).
   auto step = [manager](const event_context& c) {
-    return detail::step_context{std::string{c.aggregate_id},
-                                manager + "/" + std::to_string(c.event.position) + "/"};
+    return detail::step_context{std::string{c.aggregate_id}, manager + "/" + std::string{c.event.stream_id} + "@"
+                                                               + std::to_string(c.event.version) + "/"};
   };
   return annal::event_handlers<process_context>{reg}
     .on<order_placed>([step](process_context& ctx, const event_context& c, const order_placed&) {

@@ -16,7 +16,7 @@ namespace shop::detail {
 struct step_context {
   /// The order's id (the stream is "order-<id>").
   std::string order_id;
-  /// Prefix of the ids of the commands this event causes: "<manager>/<position>/".
+  /// Prefix of the ids of the commands this event causes: "<manager>/<stream>@<version>/".
   std::string command_prefix;
 };
 
