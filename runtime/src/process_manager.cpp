@@ -30,9 +30,12 @@ runtime& process_context::rt() noexcept {
 command_options process_context::prepare(command_options options) {
   auto rank = rank_++;
   const auto& e = *run_.event;
+  // Named by the event's stream and version, which no other event anywhere shares: a
+  // position is one node's, so in a cluster managers on two nodes would send one id for two
+  // events and the second command would be answered as the first's duplicate.
   if (options.command_id.empty())
-    options.command_id = *run_.manager + "/" + std::to_string(e.position) + "/" + scope_
-                         + std::to_string(rank);
+    options.command_id = *run_.manager + "/" + std::string{e.stream_id} + "@" + std::to_string(e.version) + "/"
+                         + scope_ + std::to_string(rank);
   if (options.correlation_id.empty())
     options.correlation_id = correlation_of(e);
   if (options.causation_id.empty())

@@ -232,18 +232,19 @@ TEST_CASE("a process manager drives a transfer between two aggregates, and re-pr
   REQUIRE(reaches(rt, "t1", xfer::status::completed));
   CHECK(balance(rt, "alice") == 70);
   CHECK(balance(rt, "bob") == 30);
-  // The commands carry the manager's deterministic ids: <manager>/<event position>/<rank>
-  // in the handler, <j>.<rank> in its j-th continuation; the triggering event's position is
-  // the causation.
+  // The commands carry the manager's deterministic ids: <manager>/<event stream>@<event
+  // version>/<rank> in the handler, <j>.<rank> in its j-th continuation; the triggering
+  // event's position is the causation.
   {
+    auto cause = aggregate_traits<xfer::transfer>::stream_id("t1") + "@" + std::to_string(t1->version);
     auto evs = rt.store().read_stream("account-alice");
     REQUIRE(evs);
     REQUIRE(evs->back().type == "bank.withdrawn");
-    CHECK(evs->back().metadata.command_id == "transfers/" + std::to_string(t1->position) + "/0");
+    CHECK(evs->back().metadata.command_id == "transfers/" + cause + "/0");
     CHECK(evs->back().metadata.causation_id == std::to_string(t1->position));
     auto bob = rt.store().read_stream("account-bob");
     REQUIRE(bob);
-    CHECK(bob->back().metadata.command_id == "transfers/" + std::to_string(t1->position) + "/0.0");
+    CHECK(bob->back().metadata.command_id == "transfers/" + cause + "/0.0");
   }
 
   // A refused withdrawal fails the transfer and moves no money.

@@ -68,7 +68,8 @@ using replies_continuation = std::function<status(process_context&, std::vector<
 class process_context {
 public:
   /// Sends `cmd` to instance `id` of A without waiting. The command id is
-  /// "<manager>/<event position>/<scope><rank>" unless options.command_id is set (scope: ""
+  /// "<manager>/<event stream>@<event version>/<scope><rank>" (the same on every node of a
+  /// cluster and after a restart) unless options.command_id is set (scope: ""
   /// in the handler, "<j>." in its j-th continuation, nested alike); the correlation id is
   /// the event's (or its stream id), the causation id the event's position. The event counts
   /// as handled once every reply arrived; an outcome no continuation takes fails the event
