@@ -145,18 +145,6 @@ void cluster_node::read_stream(std::string stream_id, stream_version after, read
   forwarder_->read(std::move(stream_id), after, std::move(done));
 }
 
-void cluster_node::read_shard(uint16_t shard, uint64_t after, global_position from, read_shard_done done) const {
-  if (!forwarder_)
-    return done(make_error(errc::unavailable, "this node is not in a cluster"));
-  const auto& cfg = ctx_->config;
-  if (shard >= cfg.shards.shard_count())
-    return done(make_error(errc::bad_request, "shard " + std::to_string(shard) + " does not exist (the cluster has "
-                                                + std::to_string(cfg.shards.shard_count()) + ")"));
-  if (cfg.shards.owner(shard).node == cfg.node_id)
-    return done(detail::shard_from_wire(detail::read_shard_local(ctx_->rt->store(), shard, after, from)));
-  forwarder_->read_shard(shard, after, from, std::move(done));
-}
-
 void cluster_node::leave() {
   if (!endpoint_)
     return;

@@ -6,7 +6,6 @@
 
 #include "annal/event_store.hpp"
 #include "annal/serialization.hpp"
-#include "annal/shard_read.hpp"
 
 namespace annal::cluster::detail {
 
@@ -16,12 +15,6 @@ namespace {
 // payload, shard, shard position, corrupt flag (the metadata stays on the owner).
 using wire_event = std::tuple<uint64_t, uint64_t, std::string, uint32_t, int64_t, std::string,
                               uint16_t, uint64_t, bool>;
-
-// One event of a shard read: as wire_event, with its stream id and metadata (a shard read
-// serves projections, which see events of many streams).
-using wire_shard_event = std::tuple<std::string, uint64_t, uint64_t, std::string, uint32_t, int64_t,
-                                    std::string, uint16_t, uint64_t, bool, std::string, std::string,
-                                    std::string>;
 
 // The largest errc the wire knows; a higher code is a newer peer's (or garbage).
 constexpr auto last_errc = static_cast<uint8_t>(errc::overloaded);
@@ -111,55 +104,6 @@ result<remote_stream> from_wire(const wire_read_reply& w, const std::string& str
     e.shard = shard;
     e.shard_position = shard_pos;
     e.corrupt = corrupt;
-    out.events.push_back(std::move(e));
-  }
-  return out;
-}
-
-wire_shard_reply shard_read_error(const error& e) {
-  return {static_cast<uint8_t>(e.code), e.message, 0, false, std::string{}};
-}
-
-wire_shard_reply read_shard_local(event_store& store, uint16_t shard, uint64_t after, uint64_t from) {
-  auto r = read_shard(store, shard, after, from, max_read_events);
-  if (!r)
-    return shard_read_error(r.error());
-  std::vector<wire_shard_event> events;
-  events.reserve(r->events.events().size());
-  for (const auto& e : r->events.events())
-    events.emplace_back(std::string{e.stream_id}, e.version, e.position, std::string{e.type}, e.schema_version,
-                        e.timestamp, std::string{e.payload}, e.shard, e.shard_position, e.corrupt,
-                        std::string{e.command_id}, std::string{e.correlation_id}, std::string{e.causation_id});
-  auto bytes = to_bytes(events);
-  if (!bytes)
-    return shard_read_error(bytes.error());
-  return {0, std::string{}, r->resume_after, r->more, std::move(*bytes)};
-}
-
-result<shard_events> shard_from_wire(const wire_shard_reply& w) {
-  if (auto code = std::get<0>(w); code != 0)
-    return code_error(code, std::get<1>(w));
-  auto events = from_bytes<std::vector<wire_shard_event>>(std::get<4>(w));
-  if (!events)
-    return make_error(errc::corrupt, "the owner's shard events do not decode: " + events.error().message);
-  shard_events out;
-  out.resume_after = std::get<2>(w);
-  out.more = std::get<3>(w);
-  out.events.reserve(events->size());
-  for (auto& [stream, version, position, type, schema, ts, payload, shard, shard_pos, corrupt, command, correlation,
-              causation] : *events) {
-    recorded_event e;
-    e.stream_id = std::move(stream);
-    e.version = version;
-    e.position = position;
-    e.type = std::move(type);
-    e.schema_version = schema;
-    e.timestamp = ts;
-    e.payload = std::move(payload);
-    e.shard = shard;
-    e.shard_position = shard_pos;
-    e.corrupt = corrupt;
-    e.metadata = {std::move(command), std::move(correlation), std::move(causation)};
     out.events.push_back(std::move(e));
   }
   return out;

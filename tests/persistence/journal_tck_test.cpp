@@ -7,13 +7,11 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "annal/shard_read.hpp"
 #include "journal_test_support.hpp"
 
 // The cases live in a namespace of their own: with unity builds several test files share
@@ -882,106 +880,6 @@ TEST_CASE_METHOD(journal_fixture, "stats count events, streams and snapshots",
   REQUIRE(after);
   CHECK(after->events == 4);
   CHECK(after->last_position == 7);
-}
-
-// -- one shard in shard-position order (issue 12) ------------------------------------------
-
-namespace {
-
-// Writes `n` one-event appends round robin over 12 streams; returns every event.
-std::vector<recorded_event> spread_events(event_store& store, int n) {
-  for (int i = 0; i < n; ++i)
-    REQUIRE(store.append("sh-" + std::to_string(i % 12), expected_version::any(), one("x" + std::to_string(i))));
-  return read_all(store);
-}
-
-// The shard positions of a shard_read's events.
-std::vector<uint64_t> shard_positions_of(const shard_read& r) {
-  std::vector<uint64_t> out;
-  for (const auto& e : r.events.events())
-    out.push_back(e.shard_position);
-  return out;
-}
-
-} // namespace
-
-TEST_CASE_METHOD(journal_fixture, "a shard reads back exactly its own events, in shard-position order, "
-                                  "after a given shard position",
-                 "[journal][tck][shard]") {
-  FOR_EACH_STORE();
-  auto all = spread_events(s(), 120);
-  std::map<uint16_t, std::vector<uint64_t>> expected;
-  for (const auto& e : all)
-    expected[e.shard].push_back(e.shard_position);
-  REQUIRE(expected.size() > 3);
-  for (const auto& [shard, positions] : expected) {
-    INFO("shard " << shard);
-    auto r = read_shard(s(), shard, 0, 0, 1000);
-    REQUIRE(r);
-    CHECK(shard_positions_of(*r) == positions);
-    CHECK_FALSE(r->more);
-    CHECK(r->resume_after == last_pos(s()));
-    for (const auto& e : r->events.events())
-      CHECK(e.shard == shard);
-    auto later = read_shard(s(), shard, positions.front(), 0, 1000);
-    REQUIRE(later);
-    CHECK(shard_positions_of(*later) == std::vector<uint64_t>(positions.begin() + 1, positions.end()));
-  }
-  auto none = read_shard(s(), 60000, 0, 0, 1000); // a shard nothing hashes to
-  REQUIRE(none);
-  CHECK(none->events.events().empty());
-  CHECK_FALSE(none->more);
-}
-
-TEST_CASE_METHOD(journal_fixture, "a shard read in small pieces, each resumed where the last stopped, "
-                                  "equals one read of the whole shard",
-                 "[journal][tck][shard]") {
-  FOR_EACH_STORE();
-  auto all = spread_events(s(), 200);
-  auto shard = all.back().shard;
-  auto whole = read_shard(s(), shard, 0, 0, 100000);
-  REQUIRE(whole);
-  for (auto [max_events, max_scan] : {std::pair<uint64_t, uint64_t>{1, 65536}, {3, 7}, {1000, 5}}) {
-    INFO(max_events << " events / " << max_scan << " scanned per read");
-    std::vector<uint64_t> pieces;
-    uint64_t after = 0;
-    global_position from = 0;
-    int reads = 0;
-    for (bool more = true; more && reads < 1000; ++reads) {
-      auto r = read_shard(s(), shard, after, from, max_events, max_scan);
-      REQUIRE(r);
-      CHECK(r->events.events().size() <= max_events);
-      for (auto p : shard_positions_of(*r))
-        pieces.push_back(p);
-      if (!pieces.empty())
-        after = pieces.back();
-      CHECK(r->resume_after >= from);
-      from = r->resume_after;
-      more = r->more;
-    }
-    CHECK(pieces == shard_positions_of(*whole));
-  }
-  CHECK_FALSE(read_shard(s(), shard, 0, 0, 0));
-}
-
-TEST_CASE_METHOD(journal_fixture, "a deleted stream leaves a gap in its shard's positions, and the rest reads on",
-                 "[journal][tck][shard]") {
-  FOR_EACH_STORE();
-  auto all = spread_events(s(), 60);
-  auto shard = read_all(s()).back().shard;
-  std::string victim;
-  for (const auto& e : all)
-    if (e.shard == shard && e.stream_id != std::string{pid})
-      victim = e.stream_id;
-  REQUIRE_FALSE(victim.empty());
-  std::vector<uint64_t> kept;
-  for (const auto& e : all)
-    if (e.shard == shard && e.stream_id != victim)
-      kept.push_back(e.shard_position);
-  REQUIRE(s().delete_stream(victim));
-  auto r = read_shard(s(), shard, 0, 0, 1000);
-  REQUIRE(r);
-  CHECK(shard_positions_of(*r) == kept);
 }
 
 } // namespace journal_tck_cases

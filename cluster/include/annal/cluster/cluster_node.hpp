@@ -22,7 +22,6 @@
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_status.hpp"
-#include "annal/cluster/remote_shard.hpp"
 #include "annal/cluster/remote_stream.hpp"
 #include "annal/result.hpp"
 #include "annal/runtime_config.hpp"
@@ -73,14 +72,6 @@ public:
   /// unreachable, no answer within forward_timeout, the owner's shard map differs, the
   /// node left), corrupt (events truncated below `after`), io_error.
   void read_stream(std::string stream_id, stream_version after, read_stream_done done) const;
-
-  /// Reads shard `shard` from its owner's journal: up to 1000 of its events with shard
-  /// position > `after`, in shard-position order, the owner scanning its log after its
-  /// node position `from` (0, or the resume_after of the previous answer from the same
-  /// owner). This node's own shard is read from its store on the calling thread; another
-  /// node's through its link (`done` then runs on an actor thread). Errors: bad_request
-  /// (no such shard), unavailable (as read_stream), io_error.
-  void read_shard(uint16_t shard, uint64_t after, global_position from, read_shard_done done) const;
 
   /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
   /// on. Call before runtime::stop(). Idempotent.

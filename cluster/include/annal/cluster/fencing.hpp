@@ -19,8 +19,4 @@ namespace annal::cluster {
 status check_ownership(const shard_map& map, const std::string& self, std::string_view stream_id,
                        uint16_t shard, uint64_t epoch);
 
-/// As check_ownership, for a whole shard (a shard read). Errors: unavailable (not this
-/// node's at `epoch`), bad_request (no such shard).
-status check_shard_ownership(const shard_map& map, const std::string& self, uint16_t shard, uint64_t epoch);
-
 } // namespace annal::cluster
