@@ -171,8 +171,10 @@ void forward(self_ptr self, outbound_command& out) {
               static_cast<uint8_t>(o.expected.which()), o.expected.version(),
               static_cast<int64_t>(o.timeout.count()))
     .then(
-      [done](uint8_t code, std::string& msg, uint64_t version, uint64_t position, bool dup) {
-        (*done)(from_wire(wire_reply{code, std::move(msg), version, position, dup}));
+      [done](uint8_t code, std::string& msg, uint64_t version, uint64_t position, bool dup,
+             uint16_t shard, uint64_t shard_position) {
+        (*done)(from_wire(
+          wire_reply{code, std::move(msg), version, position, dup, shard, shard_position}));
       },
       [done, peer, bound](caf::error& e) {
         (*done)(request_error(e, peer, bound, " (the command may have run there)"));

@@ -30,8 +30,8 @@ error code_error(uint8_t code, const std::string& message) {
 
 wire_reply to_wire(const command_result& r) {
   if (!r)
-    return {static_cast<uint8_t>(r.error().code), r.error().message, 0, 0, false};
-  return {0, std::string{}, r->version, r->position, r->duplicate};
+    return {static_cast<uint8_t>(r.error().code), r.error().message, 0, 0, false, 0, 0};
+  return {0, std::string{}, r->version, r->position, r->duplicate, r->shard, r->shard_position};
 }
 
 command_result from_wire(const wire_reply& w) {
@@ -42,6 +42,8 @@ command_result from_wire(const wire_reply& w) {
   reply.version = std::get<2>(w);
   reply.position = std::get<3>(w);
   reply.duplicate = std::get<4>(w);
+  reply.shard = std::get<5>(w);
+  reply.shard_position = std::get<6>(w);
   return reply;
 }
 

@@ -45,8 +45,8 @@ using introduce_atom = caf::atom_constant<caf::atom("clintro")>;
 using peer_endpoint_atom = caf::atom_constant<caf::atom("clpeerep")>;
 
 /// A command's outcome on the wire: errc as a number (0: success), the error's message,
-/// then the reply's version, position and duplicate flag.
-using wire_reply = std::tuple<uint8_t, std::string, uint64_t, uint64_t, bool>;
+/// then the reply's version, position, duplicate flag, shard and shard position.
+using wire_reply = std::tuple<uint8_t, std::string, uint64_t, uint64_t, bool, uint16_t, uint64_t>;
 
 wire_reply to_wire(const command_result& r);
 command_result from_wire(const wire_reply& w);

@@ -7,6 +7,7 @@
 #include "byte_order.hpp"
 #include "envelope_codec.hpp"
 #include "event_store_impl.hpp"
+#include "shard.hpp"
 
 namespace annal {
 
@@ -30,6 +31,10 @@ result<uint64_t> load_shard_head(const detail::txn& t, MDB_dbi shards, uint16_t 
 }
 
 } // namespace
+
+uint16_t shard_of_stream(std::string_view stream_id, uint16_t shard_count) noexcept {
+  return shard_count == 0 ? 0 : detail::shard_of(stream_id, shard_count);
+}
 
 result<shard_chunk> lmdb_event_store::read_shard(const shard_range& range) {
   if (!impl_->has_shards || impl_->shard_count == 0)

@@ -401,7 +401,7 @@ private:
   append_result apply(stream_append& a, timestamp_ns ts, std::vector<recorded_event>* committed) {
     auto& s = streams_[a.stream_id];
     s.info.stream_id = a.stream_id;
-    append_result r{a.stream_id, s.info.head, 0, 0};
+    append_result r{a.stream_id, s.info.head, 0, 0, 0, 0};
     uint16_t shard = options_.shard_count > 0 ? detail::shard_of(a.stream_id, options_.shard_count) : 0;
     for (auto& e : a.events) {
       recorded_event rec;
@@ -420,6 +420,8 @@ private:
       if (r.first_position == 0)
         r.first_position = rec.position;
       r.last_position = rec.position;
+      r.shard = rec.shard;
+      r.last_shard_position = rec.shard_position;
       if (committed)
         committed->push_back(rec);
       log_.emplace(rec.position, std::move(rec));

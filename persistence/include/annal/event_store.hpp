@@ -80,6 +80,10 @@ struct shard_chunk {
   bool at_end = false;
 };
 
+/// The shard of `stream_id` in a journal of `shard_count` (> 0) shards: XXH3-64 of its
+/// bytes (seed 0) modulo shard_count, as the store assigns it to the stream's events.
+uint16_t shard_of_stream(std::string_view stream_id, uint16_t shard_count) noexcept;
+
 /// Checks a stream id: 1..255 bytes, no NUL byte. Errors: bad_request.
 status validate_stream_id(std::string_view stream_id);
 
