@@ -157,6 +157,27 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
           std::move(xs)...};
       }, std::move(w));
     },
+    [self](read_shard_atom, uint16_t shard, uint64_t epoch, uint64_t after, uint64_t hint,
+           uint64_t max) -> caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, std::string> {
+      auto& st = self->state;
+      const auto& cfg = st.ctx->config;
+      auto sender = self->current_sender();
+      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0) {
+        log(log_level::warning, "cluster: refused a shard read from " + describe(sender)
+                                  + ": the peer has not proved the cluster secret");
+        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
+      }
+      // As for stream reads: only the owner at the reader's epoch answers.
+      auto owned = check_shard_ownership(cfg.shards, cfg.node_id, shard, epoch);
+      // A scan bounded by the store's per-call budget and at most max_read_events events.
+      auto w = owned ? read_shard_local(st.ctx->rt->store(), cfg.shards, shard, after, hint, max)
+                     : wire_shard_reply{static_cast<uint8_t>(owned.error().code),
+                                        owned.error().message, 0, 0, false, std::string{}};
+      return std::apply([](auto&&... xs) {
+        return caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, std::string>{
+          std::move(xs)...};
+      }, std::move(w));
+    },
     [self](introduce_atom, const caf::actor& peer_endpoint) {
       auto& st = self->state;
       auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));

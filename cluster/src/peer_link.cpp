@@ -200,6 +200,25 @@ void read(self_ptr self, outbound_read& out) {
       [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }
 
+void read_shard(self_ptr self, outbound_shard_read& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto bound = st.ctx->config.forward_timeout;
+  auto done = out.done;
+  auto peer = st.peer.id;
+  self
+    ->request(st.remote, bound, read_shard_atom::value, out.shard, out.epoch, out.after, out.hint,
+              max_read_events)
+    .then(
+      [done](uint8_t code, std::string& msg, uint64_t head, uint64_t hint, bool at_end,
+             std::string& events) {
+        (*done)(shard_from_wire(
+          wire_shard_reply{code, std::move(msg), head, hint, at_end, std::move(events)}));
+      },
+      [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
+}
+
 // Under TLS only the node with the smaller id dials: libcaf_openssl 0.17.6 loses both
 // connections when two nodes dial each other (CAF closes the redundant one, and with TLS
 // that takes the route of the other down too: the links flapped up/lost at every retry).
@@ -245,6 +264,7 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
     [self](peer_endpoint_atom, const caf::actor& ep) { adopt(self, ep); },
     [self](outbound_command& out) { forward(self, out); },
     [self](outbound_read& out) { read(self, out); },
+    [self](outbound_shard_read& out) { read_shard(self, out); },
   };
 }
 

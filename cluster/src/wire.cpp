@@ -19,14 +19,14 @@ using wire_event = std::tuple<uint64_t, uint64_t, std::string, uint32_t, int64_t
 // The largest errc the wire knows; a higher code is a newer peer's (or garbage).
 constexpr auto last_errc = static_cast<uint8_t>(errc::overloaded);
 
+} // namespace
+
 error code_error(uint8_t code, const std::string& message) {
   if (code > last_errc)
     return make_error(errc::io_error, "the owner answered an unknown error code "
                                         + std::to_string(code) + ": " + message);
   return make_error(static_cast<errc>(code), message);
 }
-
-} // namespace
 
 wire_reply to_wire(const command_result& r) {
   if (!r)

@@ -22,6 +22,7 @@
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_status.hpp"
+#include "annal/cluster/remote_shard.hpp"
 #include "annal/cluster/remote_stream.hpp"
 #include "annal/result.hpp"
 #include "annal/runtime_config.hpp"
@@ -70,6 +71,16 @@ public:
   /// unreachable, no answer within forward_timeout, the owner's shard map differs, the
   /// node left), corrupt (events truncated below `after`), io_error.
   void read_stream(std::string stream_id, stream_version after, read_stream_done done) const;
+
+  /// Reads up to 1000 events of `shard` with shard position > `after` from its owner's
+  /// journal, scanning the owner's log after `hint` (a previous answer's next_hint from
+  /// the same owner, else 0). Local shards are read on the calling thread. Errors as
+  /// read_stream, and bad_request (no such shard, or the journals' shard count is not
+  /// the cluster's: shard positions would not match).
+  void read_shard(uint16_t shard, uint64_t after, uint64_t hint, read_shard_done done) const;
+
+  /// True when this node owns `shard` in its map.
+  bool owns_shard(uint16_t shard) const;
 
   /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
   /// on. Call before runtime::stop(). Idempotent.
