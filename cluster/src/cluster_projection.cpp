@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "annal/call_user_code.hpp"
 #include "annal/cluster/cluster_node.hpp"
 #include "annal/log.hpp"
 
@@ -83,7 +84,8 @@ struct cluster_projection::state {
       for (const auto& e : events) {
         if (e.shard_position <= cp)
           continue; // applied before (a restart, or a read that raced a write)
-        if (auto ok = handler(t, e); !ok)
+        // A throwing handler is an error value: the transaction aborts, the round retries.
+        if (auto ok = call_user_code("cluster projection handler", [&] { return handler(t, e); }); !ok)
           return ok;
         cp = e.shard_position;
         ++n;

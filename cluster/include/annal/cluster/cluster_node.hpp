@@ -2,7 +2,8 @@
 // forwarding, remote reads, TLS as an option). The node publishes its endpoint on its
 // member address, keeps a link to every peer, and installs a forwarder in the runtime, so
 // runtime::send<A>() of an aggregate that another node owns goes to that node's router and
-// returns its outcome; read_stream() reads a stream from its owner's journal.
+// returns its outcome; read_stream() reads a stream from its owner's journal, read_shard()
+// a shard (cluster_projection builds read models over every shard on it).
 //
 //   annal::runtime_config rc;  annal::cluster::cluster_node::prepare(rc, cfg);
 //   auto rt = annal::runtime::open(rc);  ... register aggregates ...
@@ -10,8 +11,8 @@
 //   (*rt)->start();  ...  (*node)->leave();  (*rt)->stop();
 //
 // Not yet: shard moves and rebalancing, joining a running cluster (see
-// docs/architecture.md, Cluster). Thread safety: status(), is_remote() and read_stream()
-// from any thread; join and leave from one thread.
+// docs/architecture.md, Cluster). Thread safety: status(), is_remote(), read_stream() and
+// read_shard() from any thread; join and leave from one thread.
 #pragma once
 
 #include <caf/actor.hpp>

@@ -35,7 +35,9 @@ struct cluster_projection_options {
 };
 
 /// Applies one event to the read model inside the transaction that also advances the
-/// event's shard checkpoint; an error aborts the transaction (retried next round).
+/// event's shard checkpoint; an error (or a throw) aborts the transaction, retried next
+/// round: an event it always fails on holds its shard back (no parking yet, unlike local
+/// projections).
 using shard_event_handler = std::function<status(read_model_txn&, const recorded_event&)>;
 
 class cluster_projection {
