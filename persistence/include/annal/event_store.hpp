@@ -74,6 +74,8 @@ struct shard_chunk {
   uint64_t head = 0;
   /// Node position where the scan stopped: pass it as from_position with `after` = the
   /// last shard position received to continue without rescanning. Valid on this node only.
+  /// A caller must pass it: a scan stopped by the budget may have found nothing, and only
+  /// the hint moves the next call past what it scanned.
   global_position next_hint = 0;
   /// True when the scan reached the end of the log (not stopped by max_count or the scan
   /// budget): events past it are not committed yet.
