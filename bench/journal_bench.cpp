@@ -19,6 +19,11 @@
 //       262,143 one-event appends (10,000 streams, group commits of 512) with no index
 //       merge and is killed (SIGKILL); metric open_ms = opening the store, which indexes
 //       that tail from the events' headers; merge_ms = merging it into stream_index.
+//   read_shard  one shard's catch-up (event_store::read_shard, pages of 1000, each resumed
+//       from the previous one's next_hint: one pass over the log) from a log of read_events
+//       one-event appends round-robin over 10,000 streams in 64 shards; three passes, the
+//       median: catch_up_ms, and scan_events_per_s = log events / that time (the other
+//       shards' events are only header-checked).
 //   fsync_after_appends  (durable runs) p50_us of the raw fsync probe repeated after the
 //       appends, baseline = the probe at start: a ratio far from 1 means the disk changed
 //       speed (e.g. a VM disk throttled) and the durable append ratios are unreliable.
@@ -40,6 +45,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "annal/event_store.hpp"
@@ -637,6 +643,80 @@ void run_reopen_tail(const std::filesystem::path& root) {
             << " ms, merge " << fixed(merge_ms, 1) << " ms\n";
 }
 
+namespace {
+
+// Catches shard 0 up from the start in pages of 1000; returns (ms, events, calls).
+std::tuple<double, uint64_t, uint64_t> catch_up_shard(event_store& store) {
+  auto t0 = bench_clock::now();
+  uint64_t after = 0, events = 0, calls = 0;
+  global_position hint = 0;
+  for (;;) {
+    check_stop();
+    if (calls > 100000)
+      fail("read_shard: no end after 100,000 pages");
+    shard_range r;
+    r.shard = 0;
+    r.after = after;
+    r.max_count = 1000;
+    r.from_position = hint;
+    auto c = store.read_shard(r);
+    if (!c)
+      fail("read_shard: " + c.error().to_string());
+    ++calls;
+    events += c->events.events().size();
+    if (!c->events.events().empty())
+      after = c->events.events().back().shard_position;
+    hint = c->next_hint;
+    if (c->at_end)
+      break;
+  }
+  return {seconds_since(t0) * 1e3, events, calls};
+}
+
+// See read_shard in the header comment.
+void run_read_shard(const run_plan& plan, const std::filesystem::path& root) {
+  const uint64_t n = plan.read_events;
+  const auto payload = make_payload();
+  std::cerr << "journal_bench: writing " << n << " events over 10,000 streams for read_shard\n";
+  auto store = open_store(root / "shards", durability::no_sync);
+  std::vector<stream_version> heads(10000, 0);
+  for (uint64_t written = 0; written < n; written += 1000) {
+    check_stop();
+    std::vector<stream_append> batch;
+    for (uint64_t i = written; i < std::min(n, written + 1000); ++i) {
+      auto s = static_cast<std::size_t>(i % heads.size());
+      stream_append a{"shard-bench-" + std::to_string(s), expected_version::exact(heads[s]++), {}};
+      new_event e;
+      e.type = "Bench";
+      e.schema_version = 1;
+      e.payload = payload;
+      a.events.push_back(std::move(e));
+      batch.push_back(std::move(a));
+    }
+    if (auto r = store->append(std::move(batch)); !r)
+      fail("fill shards: " + r.error().to_string());
+  }
+  std::vector<double> ms;
+  uint64_t events = 0, calls = 0;
+  for (int pass = 0; pass < 3; ++pass)
+    std::tie(ms.emplace_back(), events, calls) = catch_up_shard(*store);
+  double catch_up_ms = median(ms);
+  double scan_per_s = static_cast<double>(n) / (catch_up_ms / 1e3);
+  emit(json_line{}
+         .str("bench", "journal")
+         .str("case", "read_shard")
+         .num("log_events", static_cast<double>(n))
+         .num("shard_events", static_cast<double>(events))
+         .num("pages", static_cast<double>(calls))
+         .num("catch_up_ms", catch_up_ms, 1)
+         .num("scan_events_per_s", scan_per_s, 0));
+  std::cerr << "read_shard: " << events << " events of shard 0 out of " << n << " in " << calls
+            << " pages: " << fixed(catch_up_ms, 1) << " ms (" << grouped(scan_per_s)
+            << " log events/s scanned)\n";
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
   const auto cli = parse_cli(argc, argv);
   const auto& plan = cli.quick ? quick_plan : full_plan;
@@ -691,6 +771,8 @@ int main(int argc, char** argv) {
     }
     if (cli.selected("reopen_tail"))
       run_reopen_tail(dir.path());
+    if (cli.selected("read_shard"))
+      run_read_shard(plan, dir.path());
     std::cerr << "\njournal_bench: done in " << fixed(seconds_since(start), 1) << " s\n";
   } catch (const std::exception& e) {
     std::cerr << "journal_bench: FAILED: " << e.what() << '\n';

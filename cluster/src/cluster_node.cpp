@@ -145,6 +145,26 @@ void cluster_node::read_stream(std::string stream_id, stream_version after, read
   forwarder_->read(std::move(stream_id), after, std::move(done));
 }
 
+void cluster_node::read_shard(uint16_t shard, uint64_t after, uint64_t hint,
+                              read_shard_done done) const {
+  if (!forwarder_)
+    return done(make_error(errc::unavailable, "this node is not in a cluster"));
+  const auto& map = ctx_->config.shards;
+  if (shard >= map.shard_count())
+    return done(make_error(errc::bad_request, "shard " + std::to_string(shard)
+                                                + " does not exist (the cluster has "
+                                                + std::to_string(map.shard_count()) + ")"));
+  if (owns_shard(shard))
+    return done(detail::shard_from_wire(detail::read_shard_local(
+      ctx_->rt->store(), map, shard, after, hint, detail::max_read_events)));
+  forwarder_->read_shard(shard, after, hint, std::move(done));
+}
+
+bool cluster_node::owns_shard(uint16_t shard) const {
+  const auto& map = ctx_->config.shards;
+  return shard < map.shard_count() && map.owner(shard).node == ctx_->config.node_id;
+}
+
 void cluster_node::leave() {
   if (!endpoint_)
     return;

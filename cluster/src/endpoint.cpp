@@ -28,7 +28,7 @@ struct endpoint_state {
   std::map<caf::actor_addr, pending_peer> pending;
   // Admitted senders (the peers' link actors, through their proxies) and their node ids.
   std::map<caf::actor_addr, std::string> admitted;
-  std::unordered_map<uint64_t, caf::typed_response_promise<uint8_t, std::string, uint64_t, uint64_t, bool>> replies;
+  std::unordered_map<uint64_t, caf::typed_response_promise<uint8_t, std::string, uint64_t, uint64_t, bool, uint16_t, uint64_t>> replies;
   uint64_t next_reply = 0;
   static inline const char* name = "annal.cluster.endpoint";
 };
@@ -111,7 +111,7 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
     [self](forward_atom, const std::string& category, const std::string& aggregate_id,
            const std::string& stream_id, uint16_t shard, uint64_t epoch, const std::string& bytes,
            const std::vector<std::string>& ids, uint8_t kind, uint64_t version, int64_t timeout_ms)
-      -> caf::result<uint8_t, std::string, uint64_t, uint64_t, bool> {
+      -> caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, uint16_t, uint64_t> {
       auto& st = self->state;
       const auto& cfg = st.ctx->config;
       auto sender = self->current_sender();
@@ -122,11 +122,11 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       }
       if (auto ok = check_ownership(cfg.shards, cfg.node_id, stream_id, shard, epoch); !ok) {
         auto w = to_wire(command_result{ok.error()});
-        return {std::get<0>(w), std::get<1>(w), 0, 0, false};
+        return {std::get<0>(w), std::get<1>(w), 0, 0, false, uint16_t{0}, uint64_t{0}};
       }
       forwarded_command cmd{category, aggregate_id, stream_id, bytes,
                             options_from(ids, kind, version, timeout_ms, cfg.forward_timeout)};
-      auto rp = self->make_response_promise<uint8_t, std::string, uint64_t, uint64_t, bool>();
+      auto rp = self->make_response_promise<uint8_t, std::string, uint64_t, uint64_t, bool, uint16_t, uint64_t>();
       auto id = st.next_reply++;
       st.replies.emplace(id, rp);
       // The runtime answers on one of its threads: hop back into this actor to deliver.
@@ -157,6 +157,27 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
           std::move(xs)...};
       }, std::move(w));
     },
+    [self](read_shard_atom, uint16_t shard, uint64_t epoch, uint64_t after, uint64_t hint,
+           uint64_t max) -> caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, std::string> {
+      auto& st = self->state;
+      const auto& cfg = st.ctx->config;
+      auto sender = self->current_sender();
+      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0) {
+        log(log_level::warning, "cluster: refused a shard read from " + describe(sender)
+                                  + ": the peer has not proved the cluster secret");
+        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
+      }
+      // As for stream reads: only the owner at the reader's epoch answers.
+      auto owned = check_shard_ownership(cfg.shards, cfg.node_id, shard, epoch);
+      // A scan bounded by the store's per-call budget and at most max_read_events events.
+      auto w = owned ? read_shard_local(st.ctx->rt->store(), cfg.shards, shard, after, hint, max)
+                     : wire_shard_reply{static_cast<uint8_t>(owned.error().code),
+                                        owned.error().message, 0, 0, false, std::string{}};
+      return std::apply([](auto&&... xs) {
+        return caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, std::string>{
+          std::move(xs)...};
+      }, std::move(w));
+    },
     [self](introduce_atom, const caf::actor& peer_endpoint) {
       auto& st = self->state;
       auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
@@ -171,7 +192,8 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       auto i = self->state.replies.find(id);
       if (i == self->state.replies.end())
         return;
-      i->second.deliver(std::get<0>(w), std::get<1>(w), std::get<2>(w), std::get<3>(w), std::get<4>(w));
+      i->second.deliver(std::get<0>(w), std::get<1>(w), std::get<2>(w), std::get<3>(w),
+                        std::get<4>(w), std::get<5>(w), std::get<6>(w));
       self->state.replies.erase(i);
     },
   };

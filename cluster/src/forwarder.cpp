@@ -35,4 +35,15 @@ void shard_forwarder::read(std::string stream_id, stream_version after, read_str
   caf::anon_send(i->second, std::move(out));
 }
 
+void shard_forwarder::read_shard(uint16_t shard, uint64_t after, uint64_t hint,
+                                 read_shard_done done) const {
+  const auto& owner = ctx_->config.shards.owner(shard);
+  auto i = links_.find(owner.node);
+  if (i == links_.end())
+    return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
+  outbound_shard_read out{shard, owner.epoch, after, hint,
+                          std::make_shared<shard_read_callback>(std::move(done))};
+  caf::anon_send(i->second, std::move(out));
+}
+
 } // namespace annal::cluster::detail

@@ -171,8 +171,10 @@ void forward(self_ptr self, outbound_command& out) {
               static_cast<uint8_t>(o.expected.which()), o.expected.version(),
               static_cast<int64_t>(o.timeout.count()))
     .then(
-      [done](uint8_t code, std::string& msg, uint64_t version, uint64_t position, bool dup) {
-        (*done)(from_wire(wire_reply{code, std::move(msg), version, position, dup}));
+      [done](uint8_t code, std::string& msg, uint64_t version, uint64_t position, bool dup,
+             uint16_t shard, uint64_t shard_position) {
+        (*done)(from_wire(
+          wire_reply{code, std::move(msg), version, position, dup, shard, shard_position}));
       },
       [done, peer, bound](caf::error& e) {
         (*done)(request_error(e, peer, bound, " (the command may have run there)"));
@@ -194,6 +196,25 @@ void read(self_ptr self, outbound_read& out) {
         (*done)(from_wire(wire_read_reply{code, std::move(msg), head, last, truncated, deleted, more,
                                           std::move(events)},
                           stream));
+      },
+      [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
+}
+
+void read_shard(self_ptr self, outbound_shard_read& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto bound = st.ctx->config.forward_timeout;
+  auto done = out.done;
+  auto peer = st.peer.id;
+  self
+    ->request(st.remote, bound, read_shard_atom::value, out.shard, out.epoch, out.after, out.hint,
+              max_read_events)
+    .then(
+      [done](uint8_t code, std::string& msg, uint64_t head, uint64_t hint, bool at_end,
+             std::string& events) {
+        (*done)(shard_from_wire(
+          wire_shard_reply{code, std::move(msg), head, hint, at_end, std::move(events)}));
       },
       [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }
@@ -243,6 +264,7 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
     [self](peer_endpoint_atom, const caf::actor& ep) { adopt(self, ep); },
     [self](outbound_command& out) { forward(self, out); },
     [self](outbound_read& out) { read(self, out); },
+    [self](outbound_shard_read& out) { read_shard(self, out); },
   };
 }
 

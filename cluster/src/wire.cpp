@@ -19,6 +19,8 @@ using wire_event = std::tuple<uint64_t, uint64_t, std::string, uint32_t, int64_t
 // The largest errc the wire knows; a higher code is a newer peer's (or garbage).
 constexpr auto last_errc = static_cast<uint8_t>(errc::overloaded);
 
+} // namespace
+
 error code_error(uint8_t code, const std::string& message) {
   if (code > last_errc)
     return make_error(errc::io_error, "the owner answered an unknown error code "
@@ -26,12 +28,10 @@ error code_error(uint8_t code, const std::string& message) {
   return make_error(static_cast<errc>(code), message);
 }
 
-} // namespace
-
 wire_reply to_wire(const command_result& r) {
   if (!r)
-    return {static_cast<uint8_t>(r.error().code), r.error().message, 0, 0, false};
-  return {0, std::string{}, r->version, r->position, r->duplicate};
+    return {static_cast<uint8_t>(r.error().code), r.error().message, 0, 0, false, 0, 0};
+  return {0, std::string{}, r->version, r->position, r->duplicate, r->shard, r->shard_position};
 }
 
 command_result from_wire(const wire_reply& w) {
@@ -42,6 +42,8 @@ command_result from_wire(const wire_reply& w) {
   reply.version = std::get<2>(w);
   reply.position = std::get<3>(w);
   reply.duplicate = std::get<4>(w);
+  reply.shard = std::get<5>(w);
+  reply.shard_position = std::get<6>(w);
   return reply;
 }
 

@@ -9,6 +9,8 @@
 //            timeout ms)                                   -> wire_reply
 //   read    (read_atom, stream id, shard, epoch, after version)
 //                                                          -> wire_read_reply
+//   read_shard (read_shard_atom, shard, epoch, after shard position, hint, max)
+//                                                          -> wire_shard_reply
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
 //            gives the peer its endpoint so the peer's link proves itself over the same
 //            connection instead of dialing back)
@@ -24,7 +26,9 @@
 #include <tuple>
 #include <vector>
 
+#include "annal/cluster/remote_shard.hpp"
 #include "annal/cluster/remote_stream.hpp"
+#include "annal/cluster/shard_map.hpp"
 #include "annal/command_forwarder.hpp"
 #include "annal/detail/once_callback.hpp"
 #include "annal/expected_version.hpp"
@@ -43,10 +47,14 @@ using reply_atom = caf::atom_constant<caf::atom("clreply")>;
 using read_atom = caf::atom_constant<caf::atom("clread")>;
 using introduce_atom = caf::atom_constant<caf::atom("clintro")>;
 using peer_endpoint_atom = caf::atom_constant<caf::atom("clpeerep")>;
+using read_shard_atom = caf::atom_constant<caf::atom("clrdshard")>;
 
 /// A command's outcome on the wire: errc as a number (0: success), the error's message,
-/// then the reply's version, position and duplicate flag.
-using wire_reply = std::tuple<uint8_t, std::string, uint64_t, uint64_t, bool>;
+/// then the reply's version, position, duplicate flag, shard and shard position.
+using wire_reply = std::tuple<uint8_t, std::string, uint64_t, uint64_t, bool, uint16_t, uint64_t>;
+
+/// The error an owner answered with code `code` (io_error for a code this build does not know).
+error code_error(uint8_t code, const std::string& message);
 
 wire_reply to_wire(const command_result& r);
 command_result from_wire(const wire_reply& w);
@@ -66,6 +74,18 @@ wire_read_reply read_local(event_store& store, const std::string& stream_id, str
 result<remote_stream> from_wire(const wire_read_reply& w, const std::string& stream_id);
 /// An error as a read reply.
 wire_read_reply read_error(const error& e);
+
+/// A shard read's outcome on the wire: errc as a number (0: success), the error's message,
+/// the shard's head, the owner's next hint, at_end, and the events (with their stream ids).
+using wire_shard_reply = std::tuple<uint8_t, std::string, uint64_t, uint64_t, bool, std::string>;
+
+/// The owner's side of a shard read: up to min(max, max_read_events) events of `shard`
+/// after shard position `after`, scanning this node's log after `hint`. Refused
+/// (bad_request) when the store's shard count is not the cluster's.
+wire_shard_reply read_shard_local(event_store& store, const shard_map& map, uint16_t shard,
+                                  uint64_t after, uint64_t hint, uint64_t max);
+/// The reader's side. Errors: those the owner answered, corrupt (undecodable bytes).
+result<shard_events> shard_from_wire(const wire_shard_reply& w);
 
 /// A command on its way from runtime::send (any thread) to the link of its owner.
 struct outbound_command {
@@ -92,7 +112,24 @@ struct outbound_read {
   std::shared_ptr<read_callback> done;
 };
 
+/// Delivers a shard read's outcome exactly once (unavailable when dropped unanswered).
+class shard_read_callback : public annal::detail::once_delivery<result<shard_events>> {
+public:
+  explicit shard_read_callback(read_shard_done fn)
+    : once_delivery(std::move(fn), "the cluster link dropped the shard read") {}
+};
+
+/// A shard read on its way from cluster_node::read_shard to the owner's link.
+struct outbound_shard_read {
+  uint16_t shard = 0;
+  uint64_t epoch = 0;
+  uint64_t after = 0;
+  uint64_t hint = 0;
+  std::shared_ptr<shard_read_callback> done;
+};
+
 } // namespace annal::cluster::detail
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_shard_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_read)

@@ -100,6 +100,15 @@ bool peek_envelope(std::string_view bytes, std::string_view& stream_id,
   return true;
 }
 
+bool peek_shard(std::string_view bytes, shard_place& out) noexcept {
+  const char* b = bytes.data();
+  if (bytes.size() < envelope_header_size || static_cast<uint8_t>(b[8]) != envelope_format)
+    return false;
+  out.shard = load_le<uint16_t>(b + 44);
+  out.position = load_le<uint64_t>(b + 46);
+  return true;
+}
+
 bool decode_envelope(global_position position, std::string_view bytes, event_view& out) noexcept {
   out = event_view{};
   out.position = position;

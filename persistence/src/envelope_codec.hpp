@@ -52,6 +52,10 @@ void encode_envelope(char* out, const event_view& v, shard_place shard) noexcept
 bool peek_envelope(std::string_view bytes, std::string_view& stream_id,
                    stream_version& version) noexcept;
 
+/// Reads the shard place of the envelope `bytes` from its header alone, without checking
+/// its checksum (shard reads filter on it). False when it has none (format 1) or is too short.
+bool peek_shard(std::string_view bytes, shard_place& out) noexcept;
+
 /// Decodes `bytes` stored at `position` into `out` (views into `bytes`). Returns false and
 /// sets out.corrupt when the structure is invalid; sets out.corrupt and returns true when
 /// the structure parses but the checksum fails (fields are then best effort).

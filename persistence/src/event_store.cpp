@@ -214,7 +214,7 @@ result<append_result> lmdb_event_store::impl::apply(detail::txn& t, detail::curs
     s.head = newest.last_version();
   if (!a.expected.matches(s.head))
     return make_conflict("stream '" + a.stream_id + "'", a.expected, s.head);
-  append_result r{a.stream_id, s.head, 0, 0};
+  append_result r{a.stream_id, s.head, 0, 0, 0, 0};
   if (a.events.empty())
     return r;
   detail::shard_place place;
@@ -261,6 +261,8 @@ result<append_result> lmdb_event_store::impl::apply(detail::txn& t, detail::curs
                                                         a.events.size()});
   r.last_position = ctx.last;
   r.next_expected_version = s.head;
+  r.shard = place.shard;
+  r.last_shard_position = place.position;
   // The head lives in the index; the record is written once, when the stream is born.
   if (!exists) {
     stream_info born;

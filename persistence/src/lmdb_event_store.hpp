@@ -32,6 +32,7 @@ public:
                                   const event_batch_visitor& visit) override;
   result<event_chunk> read_chunk(global_position after, uint64_t max_count,
                                  const std::function<bool(const event_view&)>& keep) override;
+  result<shard_chunk> read_shard(const shard_range& range) override;
   result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
                                const event_visitor& visit) override;
   result<stream_info> stream_head(std::string_view stream_id) override;

@@ -205,6 +205,43 @@ public:
     return chunk;
   }
 
+  result<shard_chunk> read_shard(const shard_range& range) override {
+    if (options_.shard_count == 0 || range.shard >= options_.shard_count)
+      return make_error(errc::bad_request, "shard " + std::to_string(range.shard)
+                                             + " is out of range");
+    std::shared_lock<std::shared_mutex> lock{mx_};
+    shard_chunk out;
+    out.next_hint = range.from_position;
+    auto h = shard_positions_.find(range.shard);
+    out.head = h == shard_positions_.end() ? 0 : h->second;
+    if (range.after >= out.head) {
+      out.at_end = true;
+      return out;
+    }
+    if (range.max_count == 0)
+      return out;
+    uint64_t scanned = 0, kept = 0;
+    auto i = log_.upper_bound(range.from_position);
+    for (; i != log_.end(); ++i) {
+      const auto& e = i->second;
+      out.next_hint = e.position;
+      out.events.note_read(e.position);
+      if (e.shard == range.shard && e.shard_position > range.after) {
+        out.events.keep(view_of(e));
+        if (e.shard_position >= out.head) {
+          out.at_end = true;
+          return out;
+        }
+        if (++kept >= range.max_count)
+          return out;
+      }
+      if (++scanned >= event_store::shard_scan_budget)
+        return out;
+    }
+    out.at_end = true;
+    return out;
+  }
+
   result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
                                const event_visitor& visit) override {
     if (auto ok = validate_stream_id(stream_id); !ok)
@@ -364,7 +401,7 @@ private:
   append_result apply(stream_append& a, timestamp_ns ts, std::vector<recorded_event>* committed) {
     auto& s = streams_[a.stream_id];
     s.info.stream_id = a.stream_id;
-    append_result r{a.stream_id, s.info.head, 0, 0};
+    append_result r{a.stream_id, s.info.head, 0, 0, 0, 0};
     uint16_t shard = options_.shard_count > 0 ? detail::shard_of(a.stream_id, options_.shard_count) : 0;
     for (auto& e : a.events) {
       recorded_event rec;
@@ -383,6 +420,8 @@ private:
       if (r.first_position == 0)
         r.first_position = rec.position;
       r.last_position = rec.position;
+      r.shard = rec.shard;
+      r.last_shard_position = rec.shard_position;
       if (committed)
         committed->push_back(rec);
       log_.emplace(rec.position, std::move(rec));

@@ -178,6 +178,7 @@ public:
                                  const std::function<bool(const event_view&)>& keep) override {
     return inner_->read_chunk(after, n, keep);
   }
+  result<shard_chunk> read_shard(const shard_range& r) override { return inner_->read_shard(r); }
   result<uint64_t> read_stream(std::string_view s, stream_range r, const event_visitor& v) override {
     return inner_->read_stream(s, r, v);
   }

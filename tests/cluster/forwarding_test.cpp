@@ -95,6 +95,51 @@ TEST_CASE("a command sent through a node that does not own the aggregate runs on
   CHECK(again->duplicate);
 }
 
+TEST_CASE("a command's reply names the shard and shard position of its event, locally and "
+          "when forwarded",
+          "[cluster][forwarding][token]") {
+  annal::test::temp_dir dir;
+  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
+                                                        {"b", annal::test::free_port()}};
+  test_node a{dir / "a", make_config(members, "a", good_secret)};
+  test_node b{dir / "b", make_config(members, "b", good_secret)};
+  REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
+  auto on_a = id_owned_by(a.node->status().shards, "a");
+  auto on_a2 = id_owned_by(a.node->status().shards, "a", 1);
+  auto stream = aggregate_traits<ctr::counter>::stream_id(on_a);
+  // The event each reply names, as the owner's journal stored it.
+  auto stored = [&](const command_reply& r) {
+    auto evs = a.rt->store().read_stream(stream, stream_range{r.version, r.version, 1});
+    REQUIRE(evs);
+    REQUIRE(evs->size() == 1);
+    return evs->front();
+  };
+  REQUIRE(send_add(a, on_a2, 1)); // another stream first: shard positions are not versions
+  auto local = send_add(a, on_a, 2);
+  REQUIRE(local);
+  auto forwarded = send_add(b, on_a, 3);
+  REQUIRE(forwarded);
+  for (const auto* r : {&*local, &*forwarded}) {
+    auto e = stored(*r);
+    CHECK(r->position == e.position);
+    CHECK(r->shard == e.shard);
+    CHECK(r->shard_position == e.shard_position);
+    CHECK(r->shard_position > 0);
+  }
+  CHECK(forwarded->shard_position > local->shard_position);
+
+  // A repeated command id answers the first result's token.
+  command_options idem;
+  idem.command_id = "token-1";
+  auto first = b.rt->send<ctr::counter>(on_a, ctr::add{1, "t"}, idem).get();
+  REQUIRE(first);
+  auto again = b.rt->send<ctr::counter>(on_a, ctr::add{1, "t"}, idem).get();
+  REQUIRE(again);
+  CHECK(again->duplicate);
+  CHECK(again->shard == first->shard);
+  CHECK(again->shard_position == first->shard_position);
+}
+
 TEST_CASE("an unreachable owner fails forwarded commands with unavailable within the bound, "
           "and commands reach it again when it returns",
           "[cluster][forwarding]") {

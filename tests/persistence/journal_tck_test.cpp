@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "journal_test_support.hpp"
@@ -880,6 +881,158 @@ TEST_CASE_METHOD(journal_fixture, "stats count events, streams and snapshots",
   REQUIRE(after);
   CHECK(after->events == 4);
   CHECK(after->last_position == 7);
+}
+
+// -- shard reads ----------------------------------------------------------------------------
+
+// A store of `shards` shards holding `streams` streams of `per_stream` events each,
+// appended round-robin (so every shard's events interleave with other shards').
+std::unique_ptr<event_store> sharded_store(const std::filesystem::path& dir, uint16_t shards,
+                                           int streams, int per_stream) {
+  store_options o;
+  o.dir = dir;
+  o.shard_count = shards;
+  auto store = open_store(o);
+  for (int v = 1; v <= per_stream; ++v)
+    for (int i = 0; i < streams; ++i)
+      REQUIRE(store->append("s-" + std::to_string(i), expected_version::exact(v - 1),
+                            one("e" + std::to_string(i) + "." + std::to_string(v))));
+  return store;
+}
+
+shard_chunk read_shard(event_store& s, uint16_t shard, uint64_t after, uint64_t max,
+                       global_position hint = 0) {
+  shard_range r;
+  r.shard = shard;
+  r.after = after;
+  r.max_count = max;
+  r.from_position = hint;
+  auto c = s.read_shard(r);
+  REQUIRE(c);
+  return std::move(*c);
+}
+
+// (stream, version, shard position) of each event, to compare reads.
+using shard_rows = std::vector<std::tuple<std::string, stream_version, uint64_t>>;
+
+shard_rows rows_of(const std::vector<event_view>& events) {
+  shard_rows out;
+  for (const auto& e : events)
+    out.emplace_back(std::string{e.stream_id}, e.version, e.shard_position);
+  return out;
+}
+
+shard_rows rows_of(const std::vector<recorded_event>& events, uint16_t shard, uint64_t after) {
+  shard_rows out;
+  for (const auto& e : events)
+    if (e.shard == shard && e.shard_position > after)
+      out.emplace_back(e.stream_id, e.version, e.shard_position);
+  return out;
+}
+
+TEST_CASE_METHOD(journal_fixture,
+                 "a shard read returns the shard's events in shard-position order after a position",
+                 "[journal][tck][shard]") {
+  FOR_EACH_STORE();
+  store = sharded_store(dir.path() / "sharded", 4, 12, 3);
+  auto all = read_all(*store);
+  for (uint16_t shard = 0; shard < 4; ++shard) {
+    INFO("shard " << shard);
+    auto whole = read_shard(*store, shard, 0, 1000);
+    CHECK(rows_of(whole.events.events()) == rows_of(all, shard, 0));
+    CHECK(whole.at_end);
+    CHECK(whole.head == std::get<2>(rows_of(all, shard, 0).back()));
+    uint64_t expect = 0;
+    for (const auto& e : whole.events.events()) {
+      CHECK_FALSE(e.corrupt);
+      CHECK(e.shard == shard);
+      CHECK(e.shard_position == ++expect); // consecutive from 1: nothing was deleted
+    }
+    auto later = read_shard(*store, shard, 4, 1000);
+    CHECK(rows_of(later.events.events()) == rows_of(all, shard, 4));
+    CHECK(read_shard(*store, shard, whole.head, 1000).events.events().empty());
+  }
+}
+
+TEST_CASE_METHOD(journal_fixture, "a shard read returns at most max_count events",
+                 "[journal][tck][shard]") {
+  FOR_EACH_STORE();
+  store = sharded_store(dir.path() / "sharded", 4, 12, 3);
+  auto all = read_all(*store);
+  auto first = read_shard(*store, 1, 0, 2);
+  auto expected = rows_of(all, 1, 0);
+  REQUIRE(expected.size() > 2);
+  CHECK(rows_of(first.events.events()) == shard_rows(expected.begin(), expected.begin() + 2));
+  CHECK_FALSE(first.at_end);
+  CHECK(read_shard(*store, 1, 0, 0).events.events().empty());
+}
+
+TEST_CASE_METHOD(journal_fixture, "a shard read resumed from its hint equals one without",
+                 "[journal][tck][shard]") {
+  FOR_EACH_STORE();
+  store = sharded_store(dir.path() / "sharded", 4, 12, 3);
+  for (uint16_t shard = 0; shard < 4; ++shard) {
+    INFO("shard " << shard);
+    shard_rows hinted, plain;
+    uint64_t after_hinted = 0, after_plain = 0;
+    global_position hint = 0;
+    for (int round = 0; round < 100; ++round) {
+      auto c = read_shard(*store, shard, after_hinted, 2, hint);
+      auto r = rows_of(c.events.events());
+      hinted.insert(hinted.end(), r.begin(), r.end());
+      if (!r.empty())
+        after_hinted = std::get<2>(r.back());
+      CHECK(c.next_hint >= hint);
+      hint = c.next_hint;
+      if (c.at_end)
+        break;
+    }
+    for (int round = 0; round < 100; ++round) {
+      auto c = read_shard(*store, shard, after_plain, 2);
+      auto r = rows_of(c.events.events());
+      plain.insert(plain.end(), r.begin(), r.end());
+      if (!r.empty())
+        after_plain = std::get<2>(r.back());
+      if (c.at_end)
+        break;
+    }
+    CHECK(hinted == plain);
+    CHECK(hinted == rows_of(read_all(*store), shard, 0));
+  }
+}
+
+TEST_CASE_METHOD(journal_fixture, "a shard without events reads empty with head 0",
+                 "[journal][tck][shard]") {
+  FOR_EACH_STORE();
+  store = sharded_store(dir.path() / "sharded", 64, 1, 2);
+  auto used = read_all(*store).front().shard;
+  uint16_t empty = used == 0 ? 1 : 0;
+  auto c = read_shard(*store, empty, 0, 100);
+  CHECK(c.events.events().empty());
+  CHECK(c.head == 0);
+  CHECK(c.at_end);
+  CHECK(read_shard(*store, used, 0, 100).events.events().size() == 2);
+  shard_range out_of_range;
+  out_of_range.shard = 64;
+  auto bad = store->read_shard(out_of_range);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == errc::bad_request);
+}
+
+TEST_CASE_METHOD(journal_fixture, "truncated and deleted streams leave gaps in a shard read",
+                 "[journal][tck][shard]") {
+  FOR_EACH_STORE();
+  store = sharded_store(dir.path() / "sharded", 1, 3, 3); // s-0 s-1 s-2, 9 events
+  REQUIRE(store->truncate_stream("s-0", 2));
+  REQUIRE(store->delete_stream("s-1"));
+  auto c = read_shard(*store, 0, 0, 100);
+  shard_rows expected{{"s-2", 1, 3}, {"s-2", 2, 6}, {"s-0", 3, 7}, {"s-2", 3, 9}};
+  CHECK(rows_of(c.events.events()) == expected);
+  CHECK(c.head == 9);
+  CHECK(c.at_end);
+  auto later = read_shard(*store, 0, 6, 1);
+  CHECK(rows_of(later.events.events()) == shard_rows{{"s-0", 3, 7}});
+  CHECK_FALSE(later.at_end);
 }
 
 } // namespace journal_tck_cases

@@ -107,7 +107,7 @@ TEST_CASE("process-manager spec: a scripted failure reaches the manager, which r
   capture->reply_with("ledger", [&failures](const forwarded_command&) -> command_result {
     if (failures-- > 0)
       return make_error(errc::unavailable, "ledger down");
-    return command_reply{1, 0, false};
+    return command_reply{1, 0, false, 0, 0};
   });
   at::fixture_options o;
   o.start = false;

@@ -34,6 +34,11 @@ struct command_reply {
   global_position position = 0;
   /// True when the command id was seen before and this is the first result, replayed.
   bool duplicate = false;
+  /// The read-your-writes token across a cluster: the aggregate's shard and the shard
+  /// position of the event `position` names (0 when the aggregate has no event yet).
+  /// Unlike `position`, it means the same on every node and survives a shard's move.
+  uint16_t shard = 0;
+  uint64_t shard_position = 0;
 };
 
 /// The outcome of a command: a reply, or an error (rejected, conflict, timeout,

@@ -25,6 +25,10 @@ struct append_result {
   /// Positions of the first and last appended events (both 0 when no event was given).
   global_position first_position = 0;
   global_position last_position = 0;
+  /// The stream's shard, and the shard position of the last appended event (0 when no
+  /// event was given or the store has no shards).
+  uint16_t shard = 0;
+  uint64_t last_shard_position = 0;
 };
 
 /// Work for one group commit: independent appends (each atomic on its own, and one

@@ -54,6 +54,38 @@ struct store_stats {
   std::size_t file_size = 0;
 };
 
+/// Which events of one shard to read (see event_store::read_shard).
+struct shard_range {
+  uint16_t shard = 0;
+  /// Only events with a shard position > after.
+  uint64_t after = 0;
+  /// At most this many events.
+  uint64_t max_count = 1000;
+  /// Resume hint, valid on this node only: start scanning the log after this node
+  /// position (a previous result's next_hint; 0 scans from the start).
+  global_position from_position = 0;
+};
+
+/// What event_store::read_shard read.
+struct shard_chunk {
+  /// The shard's events, in shard-position order, copied out of the read transaction.
+  event_chunk events;
+  /// The shard's head shard position (the newest ever assigned; 0 when none).
+  uint64_t head = 0;
+  /// Node position where the scan stopped: pass it as from_position with `after` = the
+  /// last shard position received to continue without rescanning. Valid on this node only.
+  /// A caller must pass it: a scan stopped by the budget may have found nothing, and only
+  /// the hint moves the next call past what it scanned.
+  global_position next_hint = 0;
+  /// True when the scan reached the end of the log (not stopped by max_count or the scan
+  /// budget): events past it are not committed yet.
+  bool at_end = false;
+};
+
+/// The shard of `stream_id` in a journal of `shard_count` (> 0) shards: XXH3-64 of its
+/// bytes (seed 0) modulo shard_count, as the store assigns it to the stream's events.
+uint16_t shard_of_stream(std::string_view stream_id, uint16_t shard_count) noexcept;
+
 /// Checks a stream id: 1..255 bytes, no NUL byte. Errors: bad_request.
 status validate_stream_id(std::string_view stream_id);
 
@@ -136,6 +168,16 @@ public:
   /// `keep` runs inside the transaction: it must be quick and must not wait.
   virtual result<event_chunk> read_chunk(global_position after, uint64_t max_count,
                                  const std::function<bool(const event_view&)>& keep) = 0;
+
+  /// Events of one shard with shard position > range.after, in shard-position order, at
+  /// most range.max_count, copied out (the transaction ends before it returns). Scans the
+  /// log after range.from_position filtered by the envelope's shard (payloads of other
+  /// shards are not decoded), at most shard_scan_budget events per call. Errors:
+  /// bad_request (shard >= shard count, or a store without shards), io_error.
+  virtual result<shard_chunk> read_shard(const shard_range& range) = 0;
+
+  /// Events one read_shard call scans at most (bounds its read transaction).
+  static constexpr uint64_t shard_scan_budget = 262144;
 
   /// Zero-copy read of a stream (versions in `range`, oldest first).
   virtual result<uint64_t> read_stream(std::string_view stream_id, stream_range range,

@@ -71,6 +71,8 @@ struct instance_state {
   std::optional<typename A::state> tentative;
   stream_version version = 0;          // tentative
   global_position last_position = 0;   // of the newest durable event
+  uint64_t last_shard_position = 0;    // of the same event
+  uint16_t shard = 0;                  // of stream_id in the store
   stream_version last_snapshot = 0;
   uint64_t next_token = 1;
   small_queue<in_flight_append> in_flight;
@@ -104,17 +106,27 @@ void maybe_quit(instance_actor<A>* self) {
     self->quit();
 }
 
-// Replays a remembered result; a success restored from a snapshot may lack its position.
+// A success at `version` whose newest durable event is the instance's newest.
+template <class A>
+command_reply reply_at(const instance_state<A>& st, stream_version version, bool duplicate) {
+  return command_reply{version, st.last_position, duplicate, st.shard, st.last_shard_position};
+}
+
+// Replays a remembered result; a success restored from a load (snapshot or replay) lacks
+// its shard position, one from a snapshot its position too.
 template <class A>
 command_result replay_result(instance_actor<A>* self, command_result r) {
   if (!r)
     return r;
   r->duplicate = true;
-  if (r->position == 0 && r->version > 0) {
+  r->shard = self->state.shard;
+  if ((r->position == 0 || r->shard_position == 0) && r->version > 0) {
     auto ev = self->state.ctx->store->read_stream(self->state.stream_id,
                                                   stream_range{r->version, r->version, 1});
-    if (ev && !ev->empty())
+    if (ev && !ev->empty()) {
       r->position = ev->front().position;
+      r->shard_position = ev->front().shard_position;
+    }
   }
   return r;
 }
@@ -210,7 +222,7 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
     // Remembered too: a repeat must not decide again against a state that moved on.
     if (!st.in_flight.empty())
       return st.in_flight.back().followers.push_back({std::move(reply), false, id});
-    command_reply rep{st.version, st.last_position, false};
+    auto rep = reply_at(st, st.version, false);
     st.recent.remember(id, rep);
     return reply.deliver(rep);
   }
@@ -343,11 +355,12 @@ void on_appended(instance_actor<A>* self, append_outcomes& outcomes) {
     auto f = std::move(st.in_flight.front());
     st.in_flight.pop_front();
     st.last_position = o.outcome->last_position;
-    command_reply rep{f.version_after, st.last_position, false};
+    st.last_shard_position = o.outcome->last_shard_position;
+    auto rep = reply_at(st, f.version_after, false);
     st.recent.remember(f.command_id, rep);
     f.reply.deliver(rep);
     for (auto& x : f.followers) {
-      command_reply fr{f.version_after, st.last_position, x.duplicate};
+      auto fr = reply_at(st, f.version_after, x.duplicate);
       st.recent.remember(x.command_id, fr);
       x.reply.deliver(fr);
     }
@@ -362,10 +375,11 @@ void on_loaded(instance_actor<A>* self, loaded_state<A>& ls) {
   st.tentative.emplace(std::move(ls.state));
   st.version = ls.version;
   st.last_position = ls.last_position;
+  st.last_shard_position = ls.last_shard_position;
   st.last_snapshot = ls.snapshot_version;
   st.recent.clear();
   for (auto& [id, v, p] : ls.recent)
-    st.recent.remember(id, command_reply{v, p, false});
+    st.recent.remember(id, command_reply{v, p, false, st.shard, 0});
   st.current = instance_state<A>::phase::running;
   drain_waiting(self);
   maybe_quit(self);
@@ -393,7 +407,7 @@ void start_load(instance_actor<A>* self) {
   // A brand-new aggregate needs one lookup: do it here instead of a trip to the pool.
   auto head = st.ctx->store->stream_head(st.stream_id);
   if (head && head->head == 0 && !head->deleted) {
-    loaded_state<A> fresh{traits::initial_state(), 0, 0, {}, 0};
+    loaded_state<A> fresh{traits::initial_state(), 0, 0, 0, {}, 0};
     return on_loaded(self, fresh);
   }
   auto ctx = st.ctx;
@@ -416,6 +430,8 @@ caf::behavior aggregate_instance(instance_actor<A>* self,
                                  std::string stream_id) {
   self->state.ctx = std::move(ctx);
   self->state.stream_id = std::move(stream_id);
+  self->state.shard = shard_of_stream(self->state.stream_id,
+                                      self->state.ctx->store->options().shard_count);
   self->state.recent = recent_commands{self->state.ctx->options.recent_command_ids};
   start_load(self);
   return {

@@ -34,6 +34,7 @@ struct loaded_state {
   typename A::state state;
   stream_version version = 0;
   global_position last_position = 0;
+  uint64_t last_shard_position = 0; // of the event at last_position
   /// Recent command ids, oldest first.
   std::vector<recent_entry> recent;
   /// Version of the snapshot used (0 = full replay).
@@ -76,7 +77,7 @@ std::optional<loaded_state<A>> load_snapshot_of(event_store& store, const std::s
                               + std::to_string(s.version) + ": " + payload.error().to_string());
     return std::nullopt;
   }
-  loaded_state<A> out{std::move(payload->state), s.version, 0, std::move(payload->recent),
+  loaded_state<A> out{std::move(payload->state), s.version, 0, 0, std::move(payload->recent),
                       s.version};
   return out;
 }
@@ -92,7 +93,7 @@ result<loaded_state<A>> load_aggregate(event_store& store, const event_registry&
   if (use_snapshot)
     from_snapshot = load_snapshot_of<A>(store, stream_id, bounds);
   loaded_state<A> out = from_snapshot ? std::move(*from_snapshot)
-                                      : loaded_state<A>{traits::initial_state(), 0, 0, {}, 0};
+                                      : loaded_state<A>{traits::initial_state(), 0, 0, 0, {}, 0};
   auto head = store.stream_head(stream_id);
   if (!head)
     return std::move(head).error();
@@ -128,6 +129,7 @@ result<loaded_state<A>> load_aggregate(event_store& store, const event_registry&
       }
       out.version = e.version;
       out.last_position = e.position;
+      out.last_shard_position = e.shard_position;
       if (!e.command_id.empty())
         out.recent.emplace_back(std::string{e.command_id}, e.version, e.position);
       return true;
@@ -143,13 +145,14 @@ result<loaded_state<A>> load_aggregate(event_store& store, const event_registry&
     out.recent.erase(out.recent.begin(),
                      out.recent.end() - static_cast<std::ptrdiff_t>(recent_limit));
   if (out.last_position == 0 && out.version > 0) {
-    // The state came from the snapshot alone: find the position of its last event.
-    if (head->head == out.version) {
+    // The state came from the snapshot alone: find the place of its last event (the
+    // head record has no shard position).
+    auto last = store.read_stream(stream_id, stream_range{out.version, out.version, 1});
+    if (last && !last->empty()) {
+      out.last_position = last->front().position;
+      out.last_shard_position = last->front().shard_position;
+    } else if (head->head == out.version) {
       out.last_position = head->last_position;
-    } else {
-      auto last = store.read_stream(stream_id, stream_range{out.version, out.version, 1});
-      if (last && !last->empty())
-        out.last_position = last->front().position;
     }
   }
   return out;

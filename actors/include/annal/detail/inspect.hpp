@@ -10,7 +10,8 @@ namespace annal {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command_reply& x) {
-  return f(caf::meta::type_name("annal.command_reply"), x.version, x.position, x.duplicate);
+  return f(caf::meta::type_name("annal.command_reply"), x.version, x.position, x.duplicate,
+           x.shard, x.shard_position);
 }
 
 } // namespace annal

@@ -2,7 +2,8 @@
 // forwarding, remote reads, TLS as an option). The node publishes its endpoint on its
 // member address, keeps a link to every peer, and installs a forwarder in the runtime, so
 // runtime::send<A>() of an aggregate that another node owns goes to that node's router and
-// returns its outcome; read_stream() reads a stream from its owner's journal.
+// returns its outcome; read_stream() reads a stream from its owner's journal, read_shard()
+// a shard (cluster_projection builds read models over every shard on it).
 //
 //   annal::runtime_config rc;  annal::cluster::cluster_node::prepare(rc, cfg);
 //   auto rt = annal::runtime::open(rc);  ... register aggregates ...
@@ -10,8 +11,8 @@
 //   (*rt)->start();  ...  (*node)->leave();  (*rt)->stop();
 //
 // Not yet: shard moves and rebalancing, joining a running cluster (see
-// docs/architecture.md, Cluster). Thread safety: status(), is_remote() and read_stream()
-// from any thread; join and leave from one thread.
+// docs/architecture.md, Cluster). Thread safety: status(), is_remote(), read_stream() and
+// read_shard() from any thread; join and leave from one thread.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -22,6 +23,7 @@
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_status.hpp"
+#include "annal/cluster/remote_shard.hpp"
 #include "annal/cluster/remote_stream.hpp"
 #include "annal/result.hpp"
 #include "annal/runtime_config.hpp"
@@ -72,6 +74,16 @@ public:
   /// unreachable, no answer within forward_timeout, the owner's shard map differs, the
   /// node left), corrupt (events truncated below `after`), io_error.
   void read_stream(std::string stream_id, stream_version after, read_stream_done done) const;
+
+  /// Reads up to 1000 events of `shard` with shard position > `after` from its owner's
+  /// journal, scanning the owner's log after `hint` (a previous answer's next_hint from
+  /// the same owner, else 0). Local shards are read on the calling thread. Errors as
+  /// read_stream, and bad_request (no such shard, or the journals' shard count is not
+  /// the cluster's: shard positions would not match).
+  void read_shard(uint16_t shard, uint64_t after, uint64_t hint, read_shard_done done) const;
+
+  /// True when this node owns `shard` in its map.
+  bool owns_shard(uint16_t shard) const;
 
   /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
   /// on. Call before runtime::stop(). Idempotent.

@@ -19,4 +19,8 @@ namespace annal::cluster {
 status check_ownership(const shard_map& map, const std::string& self, std::string_view stream_id,
                        uint16_t shard, uint64_t epoch);
 
+/// Ok when `self` owns `shard` at `epoch` in `map` (a shard read). Errors as above.
+status check_shard_ownership(const shard_map& map, const std::string& self, uint16_t shard,
+                             uint64_t epoch);
+
 } // namespace annal::cluster

@@ -1,0 +1,72 @@
+// A read model that covers every shard of a cluster, on any node: its checkpoint is a
+// shard position per shard, stored in the same read-model transaction as its rows, and it
+// catches up each shard from the shard's owner (cluster_node::read_shard). Events of a
+// shard come in shard-position order from the owner's complete log, so applying only those
+// past the shard's checkpoint applies each event once, also across restarts (and, since
+// shard positions survive a move, across moves once they exist).
+//
+// Live delivery is polling for now: after a round that found every shard at its end, the
+// projection asks every shard again after options.poll (default 50 ms). Not yet: push
+// from the owners' buses. Thread safety: positions(), applied() and stop() from any thread.
+//
+//   auto p = cluster_projection::start(node, rt.read_models(), {"totals"}, handler);
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "annal/read_model_store.hpp"
+#include "annal/recorded_event.hpp"
+#include "annal/result.hpp"
+
+namespace annal::cluster {
+
+class cluster_node;
+
+struct cluster_projection_options {
+  /// Names the projection; its checkpoints live in the read-model table "<name>.shards".
+  std::string name;
+  /// The pause between two rounds that found nothing new.
+  std::chrono::milliseconds poll{50};
+};
+
+/// Applies one event to the read model inside the transaction that also advances the
+/// event's shard checkpoint; an error (or a throw) aborts the transaction, retried next
+/// round: an event it always fails on holds its shard back (no parking yet, unlike local
+/// projections).
+using shard_event_handler = std::function<status(read_model_txn&, const recorded_event&)>;
+
+class cluster_projection {
+public:
+  /// Starts catching up every shard of `node`'s map into `store` on a thread of its own.
+  /// `node` and `store` must outlive the projection. Errors: bad_request (no name or
+  /// handler), io_error (the checkpoint table cannot be opened or read).
+  static result<std::unique_ptr<cluster_projection>> start(const cluster_node& node,
+                                                           read_model_store& store,
+                                                           cluster_projection_options options,
+                                                           shard_event_handler handler);
+
+  /// Stops (as stop()).
+  ~cluster_projection();
+  cluster_projection(const cluster_projection&) = delete;
+  cluster_projection& operator=(const cluster_projection&) = delete;
+
+  /// The shard position applied last, by shard.
+  std::vector<uint64_t> positions() const;
+  /// Events applied since start.
+  uint64_t applied() const;
+  /// Stops the thread after the round in progress (a bounded wait). Idempotent.
+  void stop();
+
+  struct state;
+
+private:
+  explicit cluster_projection(std::shared_ptr<state> s) : state_(std::move(s)) {}
+  std::shared_ptr<state> state_;
+};
+
+} // namespace annal::cluster

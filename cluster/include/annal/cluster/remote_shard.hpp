@@ -1,0 +1,30 @@
+// One shard's events as its owner's journal holds them, read through the cluster (catch-up
+// of a read model that covers every shard). Thread safety: values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "annal/recorded_event.hpp"
+#include "annal/result.hpp"
+
+namespace annal::cluster {
+
+struct shard_events {
+  /// Events with shard position > the one asked for, in shard-position order (metadata
+  /// not included), at most 1000.
+  std::vector<recorded_event> events;
+  /// The shard's head shard position on its owner.
+  uint64_t head = 0;
+  /// Where the owner's scan stopped: pass it back as the hint of the next read of this
+  /// shard (it is a position in the owner's own log: use 0 after the owner changed).
+  uint64_t next_hint = 0;
+  /// True when the owner had nothing more of the shard at the time of the read.
+  bool at_end = false;
+};
+
+/// Receives a shard read's outcome, once (on an actor thread when the read was remote).
+using read_shard_done = std::function<void(result<shard_events>)>;
+
+} // namespace annal::cluster

@@ -1,0 +1,201 @@
+#include "annal/cluster/cluster_projection.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "annal/call_user_code.hpp"
+#include "annal/cluster/cluster_node.hpp"
+#include "annal/log.hpp"
+
+namespace annal::cluster {
+
+namespace {
+
+// Checkpoint keys: the shard as two big-endian bytes (table order = shard order).
+std::string shard_key(uint16_t shard) {
+  return std::string{static_cast<char>(shard >> 8), static_cast<char>(shard & 0xff)};
+}
+
+std::string encode_u64(uint64_t x) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i, x >>= 8)
+    s[static_cast<std::size_t>(i)] = static_cast<char>(x & 0xff);
+  return s;
+}
+
+result<uint64_t> decode_u64(std::string_view s) {
+  if (s.size() != 8)
+    return make_error(errc::corrupt, "malformed shard checkpoint");
+  uint64_t x = 0;
+  for (char c : s)
+    x = (x << 8) | static_cast<uint8_t>(c);
+  return x;
+}
+
+// A read's answer arrives on an actor thread; the callback always runs (once_delivery),
+// within the link's bound. The wait's own bound only guards against a bug there.
+result<shard_events> read_and_wait(const cluster_node& node, uint16_t shard, uint64_t after,
+                                   uint64_t hint) {
+  auto p = std::make_shared<std::promise<result<shard_events>>>();
+  auto f = p->get_future();
+  node.read_shard(shard, after, hint, [p](result<shard_events> r) { p->set_value(std::move(r)); });
+  if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    return make_error(errc::unavailable, "no answer to a shard read within 30 s");
+  return f.get();
+}
+
+} // namespace
+
+struct cluster_projection::state {
+  const cluster_node* node = nullptr;
+  read_model_store* store = nullptr;
+  cluster_projection_options options;
+  shard_event_handler handler;
+  table_id checkpoints = 0;
+
+  mutable std::mutex mx;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::vector<uint64_t> positions; // by shard; guarded by mx
+  std::vector<uint64_t> hints;     // by shard; the thread's own
+  std::atomic<uint64_t> applied{0};
+  std::thread thread;
+
+  // Applies the events past the shard's stored checkpoint in one transaction, with it.
+  // `through` and `n` (events applied) are set by the attempt that commits.
+  status apply(uint16_t shard, const std::vector<recorded_event>& events, uint64_t& through,
+               uint64_t& n) {
+    return store->write([&](read_model_txn& t) -> status {
+      n = 0;
+      auto key = shard_key(shard);
+      auto stored = t.get(checkpoints, key);
+      if (!stored)
+        return std::move(stored).error();
+      uint64_t cp = 0;
+      if (*stored) {
+        auto v = decode_u64(**stored);
+        if (!v)
+          return std::move(v).error();
+        cp = *v;
+      }
+      for (const auto& e : events) {
+        if (e.shard_position <= cp)
+          continue; // applied before (a restart, or a read that raced a write)
+        // A throwing handler is an error value: the transaction aborts, the round retries.
+        if (auto ok = call_user_code("cluster projection handler", [&] { return handler(t, e); }); !ok)
+          return ok;
+        cp = e.shard_position;
+        ++n;
+      }
+      through = cp;
+      return t.put(checkpoints, key, encode_u64(cp));
+    });
+  }
+
+  // Catches `shard` up to its end as the owner sees it; false when it failed (retried
+  // next round).
+  bool catch_up(uint16_t shard) {
+    for (;;) {
+      uint64_t after;
+      {
+        std::lock_guard<std::mutex> lock{mx};
+        if (stopping)
+          return true;
+        after = positions[shard];
+      }
+      auto r = read_and_wait(*node, shard, after, hints[shard]);
+      if (!r) {
+        hints[shard] = 0; // the owner may have changed: its hint means nothing elsewhere
+        log(log_level::warning, "cluster projection " + options.name + ": shard "
+                                  + std::to_string(shard) + ": " + r.error().message);
+        return false;
+      }
+      if (!r->events.empty()) {
+        uint64_t through = after, n = 0;
+        if (auto ok = apply(shard, r->events, through, n); !ok) {
+          log(log_level::warning, "cluster projection " + options.name + ": shard "
+                                    + std::to_string(shard) + ": " + ok.error().message);
+          return false;
+        }
+        applied.fetch_add(n, std::memory_order_relaxed);
+        std::lock_guard<std::mutex> lock{mx};
+        positions[shard] = through;
+      }
+      hints[shard] = r->next_hint;
+      if (r->at_end)
+        return true;
+    }
+  }
+
+  void run() {
+    for (;;) {
+      for (uint16_t shard = 0; shard < positions.size(); ++shard)
+        catch_up(shard);
+      std::unique_lock<std::mutex> lock{mx};
+      if (wake.wait_for(lock, options.poll, [&] { return stopping; }))
+        return;
+    }
+  }
+};
+
+result<std::unique_ptr<cluster_projection>> cluster_projection::start(
+  const cluster_node& node, read_model_store& store, cluster_projection_options options,
+  shard_event_handler handler) {
+  if (options.name.empty() || !handler)
+    return make_error(errc::bad_request, "a cluster projection needs a name and a handler");
+  auto table = store.table(options.name + ".shards");
+  if (!table)
+    return std::move(table).error();
+  auto s = std::make_shared<state>();
+  s->node = &node;
+  s->store = &store;
+  s->options = std::move(options);
+  s->handler = std::move(handler);
+  s->checkpoints = *table;
+  auto count = node.status().shards.shard_count();
+  s->positions.assign(count, 0);
+  s->hints.assign(count, 0);
+  auto ok = store.read([&](const read_model_txn& t) -> status {
+    return t.scan(s->checkpoints, {}, [&](std::string_view k, std::string_view v) {
+      auto x = decode_u64(v);
+      if (k.size() == 2 && x) {
+        auto shard = static_cast<uint16_t>((static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]));
+        if (shard < count)
+          s->positions[shard] = *x;
+      }
+      return true;
+    });
+  });
+  if (!ok)
+    return std::move(ok).error();
+  s->thread = std::thread([s] { s->run(); });
+  return std::unique_ptr<cluster_projection>(new cluster_projection(std::move(s)));
+}
+
+cluster_projection::~cluster_projection() {
+  stop();
+}
+
+void cluster_projection::stop() {
+  {
+    std::lock_guard<std::mutex> lock{state_->mx};
+    state_->stopping = true;
+  }
+  state_->wake.notify_all();
+  if (state_->thread.joinable())
+    state_->thread.join();
+}
+
+std::vector<uint64_t> cluster_projection::positions() const {
+  std::lock_guard<std::mutex> lock{state_->mx};
+  return state_->positions;
+}
+
+uint64_t cluster_projection::applied() const {
+  return state_->applied.load(std::memory_order_relaxed);
+}
+
+} // namespace annal::cluster

@@ -1,0 +1,87 @@
+// The owner's and the reader's sides of a shard read (wire.hpp): events of one shard, with
+// their stream ids, cereal-encoded in one string like a stream read's.
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <algorithm>
+
+#include "annal/event_store.hpp"
+#include "annal/serialization.hpp"
+#include "wire.hpp"
+
+namespace annal::cluster::detail {
+
+namespace {
+
+// One event of a shard read: stream id, version, node position (the owner's), type,
+// schema version, timestamp, payload, shard, shard position, corrupt flag.
+using wire_shard_event = std::tuple<std::string, uint64_t, uint64_t, std::string, uint32_t,
+                                    int64_t, std::string, uint16_t, uint64_t, bool>;
+
+wire_shard_reply shard_error(const error& e) {
+  return {static_cast<uint8_t>(e.code), e.message, 0, 0, false, std::string{}};
+}
+
+} // namespace
+
+wire_shard_reply read_shard_local(event_store& store, const shard_map& map, uint16_t shard,
+                                  uint64_t after, uint64_t hint, uint64_t max) {
+  // A shard position means the same on every node only when the journals shard streams
+  // as the map does.
+  if (store.options().shard_count != map.shard_count())
+    return shard_error(make_error(
+      errc::bad_request, "the journal has " + std::to_string(store.options().shard_count)
+                           + " shards and the cluster " + std::to_string(map.shard_count())
+                           + ": shard reads need the same count"));
+  shard_range range;
+  range.shard = shard;
+  range.after = after;
+  range.max_count = std::min<uint64_t>(max, max_read_events);
+  range.from_position = hint;
+  auto chunk = store.read_shard(range);
+  if (!chunk)
+    return shard_error(chunk.error());
+  std::vector<wire_shard_event> events;
+  events.reserve(chunk->events.events().size());
+  for (const auto& e : chunk->events.events())
+    events.emplace_back(std::string{e.stream_id}, e.version, e.position, std::string{e.type},
+                        e.schema_version, e.timestamp, std::string{e.payload}, e.shard,
+                        e.shard_position, e.corrupt);
+  auto bytes = to_bytes(events);
+  if (!bytes)
+    return shard_error(bytes.error());
+  return {0, std::string{}, chunk->head, chunk->next_hint, chunk->at_end, std::move(*bytes)};
+}
+
+result<shard_events> shard_from_wire(const wire_shard_reply& w) {
+  if (auto code = std::get<0>(w); code != 0)
+    return code_error(code, std::get<1>(w));
+  auto events = from_bytes<std::vector<wire_shard_event>>(std::get<5>(w));
+  if (!events)
+    return make_error(errc::corrupt, "the owner's shard events do not decode: "
+                                       + events.error().message);
+  shard_events out;
+  out.head = std::get<2>(w);
+  out.next_hint = std::get<3>(w);
+  out.at_end = std::get<4>(w);
+  out.events.reserve(events->size());
+  for (auto& [stream, version, position, type, schema, ts, payload, shard, shard_pos, corrupt] :
+       *events) {
+    recorded_event e;
+    e.stream_id = std::move(stream);
+    e.version = version;
+    e.position = position;
+    e.type = std::move(type);
+    e.schema_version = schema;
+    e.timestamp = ts;
+    e.payload = std::move(payload);
+    e.shard = shard;
+    e.shard_position = shard_pos;
+    e.corrupt = corrupt;
+    out.events.push_back(std::move(e));
+  }
+  return out;
+}
+
+} // namespace annal::cluster::detail
