@@ -11,11 +11,6 @@ namespace annal::cluster::detail {
 
 namespace {
 
-// One event of a read on the wire: version, position, type, schema version, timestamp,
-// payload, shard, shard position, corrupt flag (the metadata stays on the owner).
-using wire_event = std::tuple<uint64_t, uint64_t, std::string, uint32_t, int64_t, std::string,
-                              uint16_t, uint64_t, bool>;
-
 // The largest errc the wire knows; a higher code is a newer peer's (or garbage).
 constexpr auto last_errc = static_cast<uint8_t>(errc::overloaded);
 
@@ -26,6 +21,27 @@ error code_error(uint8_t code, const std::string& message) {
     return make_error(errc::io_error, "the owner answered an unknown error code "
                                         + std::to_string(code) + ": " + message);
   return make_error(static_cast<errc>(code), message);
+}
+
+wire_event to_wire_event(const event_view& e) {
+  return {e.version, e.position, std::string{e.type}, e.schema_version, e.timestamp, std::string{e.payload},
+          e.shard, e.shard_position, e.corrupt};
+}
+
+recorded_event from_wire_event(std::string stream_id, wire_event&& w) {
+  auto& [version, position, type, schema, ts, payload, shard, shard_pos, corrupt] = w;
+  recorded_event e;
+  e.stream_id = std::move(stream_id);
+  e.version = version;
+  e.position = position;
+  e.type = std::move(type);
+  e.schema_version = schema;
+  e.timestamp = ts;
+  e.payload = std::move(payload);
+  e.shard = shard;
+  e.shard_position = shard_pos;
+  e.corrupt = corrupt;
+  return e;
 }
 
 wire_reply to_wire(const command_result& r) {
@@ -64,8 +80,7 @@ wire_read_reply read_local(event_store& store, const std::string& stream_id, str
                                                     + " were truncated: load it on its owner"));
     stream_range range{after + 1, head->head, max_read_events};
     auto n = store.read_stream(stream_id, range, [&](const event_view& e) {
-      events.emplace_back(e.version, e.position, std::string{e.type}, e.schema_version, e.timestamp,
-                          std::string{e.payload}, e.shard, e.shard_position, e.corrupt);
+      events.push_back(to_wire_event(e));
       return true;
     });
     if (!n)
@@ -94,20 +109,8 @@ result<remote_stream> from_wire(const wire_read_reply& w, const std::string& str
   out.head.deleted = std::get<5>(w);
   out.more = std::get<6>(w);
   out.events.reserve(events->size());
-  for (auto& [version, position, type, schema, ts, payload, shard, shard_pos, corrupt] : *events) {
-    recorded_event e;
-    e.stream_id = stream_id;
-    e.version = version;
-    e.position = position;
-    e.type = std::move(type);
-    e.schema_version = schema;
-    e.timestamp = ts;
-    e.payload = std::move(payload);
-    e.shard = shard;
-    e.shard_position = shard_pos;
-    e.corrupt = corrupt;
-    out.events.push_back(std::move(e));
-  }
+  for (auto& ev : *events)
+    out.events.push_back(from_wire_event(stream_id, std::move(ev)));
   return out;
 }
 

@@ -59,6 +59,16 @@ error code_error(uint8_t code, const std::string& message);
 wire_reply to_wire(const command_result& r);
 command_result from_wire(const wire_reply& w);
 
+/// One event on the wire: version, position (the owner's), type, schema version,
+/// timestamp, payload, shard, shard position, corrupt flag (the metadata stays on the owner).
+using wire_event = std::tuple<uint64_t, uint64_t, std::string, uint32_t, int64_t, std::string,
+                              uint16_t, uint64_t, bool>;
+
+/// The event as it travels.
+wire_event to_wire_event(const event_view& e);
+/// The event back, as a recorded event of `stream_id`.
+recorded_event from_wire_event(std::string stream_id, wire_event&& w);
+
 /// A stream read's outcome on the wire: errc as a number (0: success), the error's
 /// message, the stream's head, last position, truncated-through version and deleted flag,
 /// whether events past those sent remain, and the events (encode_events).

@@ -14,10 +14,8 @@ namespace annal::cluster::detail {
 
 namespace {
 
-// One event of a shard read: stream id, version, node position (the owner's), type,
-// schema version, timestamp, payload, shard, shard position, corrupt flag.
-using wire_shard_event = std::tuple<std::string, uint64_t, uint64_t, std::string, uint32_t,
-                                    int64_t, std::string, uint16_t, uint64_t, bool>;
+// One event of a shard read: its stream id and the event as a stream read sends it.
+using wire_shard_event = std::tuple<std::string, wire_event>;
 
 wire_shard_reply shard_error(const error& e) {
   return {static_cast<uint8_t>(e.code), e.message, 0, 0, false, std::string{}};
@@ -45,9 +43,7 @@ wire_shard_reply read_shard_local(event_store& store, const shard_map& map, uint
   std::vector<wire_shard_event> events;
   events.reserve(chunk->events.events().size());
   for (const auto& e : chunk->events.events())
-    events.emplace_back(std::string{e.stream_id}, e.version, e.position, std::string{e.type},
-                        e.schema_version, e.timestamp, std::string{e.payload}, e.shard,
-                        e.shard_position, e.corrupt);
+    events.emplace_back(std::string{e.stream_id}, to_wire_event(e));
   auto bytes = to_bytes(events);
   if (!bytes)
     return shard_error(bytes.error());
@@ -66,21 +62,8 @@ result<shard_events> shard_from_wire(const wire_shard_reply& w) {
   out.next_hint = std::get<3>(w);
   out.at_end = std::get<4>(w);
   out.events.reserve(events->size());
-  for (auto& [stream, version, position, type, schema, ts, payload, shard, shard_pos, corrupt] :
-       *events) {
-    recorded_event e;
-    e.stream_id = std::move(stream);
-    e.version = version;
-    e.position = position;
-    e.type = std::move(type);
-    e.schema_version = schema;
-    e.timestamp = ts;
-    e.payload = std::move(payload);
-    e.shard = shard;
-    e.shard_position = shard_pos;
-    e.corrupt = corrupt;
-    out.events.push_back(std::move(e));
-  }
+  for (auto& [stream, event] : *events)
+    out.events.push_back(from_wire_event(std::move(stream), std::move(event)));
   return out;
 }
 

@@ -7,13 +7,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <cereal/types/variant.hpp> // the counter's command is a variant: forwarded serialized
 
+#include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_node.hpp"
 #include "annal/runtime.hpp"
 #include "counter_aggregate.hpp"
@@ -37,6 +40,24 @@ inline uint16_t free_port() {
   }
   ::close(fd);
   return ntohs(a.sin_port);
+}
+
+/// A cluster config for node `self` of `members` (id, port) on 127.0.0.1 with
+/// `shard_count` shards; `extra` is appended to the JSON object (e.g. shard overrides).
+inline cluster::cluster_config loopback_config(const std::vector<std::pair<std::string, uint16_t>>& members,
+                                               const std::string& self, int shard_count = 64,
+                                               const std::string& extra = "") {
+  std::string text = R"({"shard_count": )" + std::to_string(shard_count)
+                     + R"(, "secret_env": "ANNAL_TEST_LOOPBACK_SECRET", "members": [)";
+  for (std::size_t i = 0; i < members.size(); ++i)
+    text += (i ? ", " : "") + std::string{R"({"id": ")"} + members[i].first + R"(", "host": "127.0.0.1", "port": )"
+            + std::to_string(members[i].second) + "}";
+  text += "]" + extra + "}";
+  ::setenv("ANNAL_TEST_LOOPBACK_SECRET", "the-secret-of-the-loopback-tests", 1);
+  auto cfg = cluster::parse_cluster_config(text, self);
+  if (!cfg)
+    throw std::runtime_error(cfg.error().to_string());
+  return std::move(*cfg);
 }
 
 /// Polls `pred` every 10 ms until true or `timeout` passed; returns its last value.

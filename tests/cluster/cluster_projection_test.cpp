@@ -17,20 +17,6 @@ using annal::test::wait_until;
 
 namespace {
 
-cluster_config projection_config(const std::vector<std::pair<std::string, uint16_t>>& members,
-                                 const std::string& self) {
-  std::string text = R"({"secret_env": "ANNAL_TEST_PROJ_SECRET", "members": [)";
-  for (std::size_t i = 0; i < members.size(); ++i)
-    text += (i ? ", " : "") + std::string{R"({"id": ")"} + members[i].first + R"(", "host": "127.0.0.1", "port": )"
-            + std::to_string(members[i].second) + "}";
-  text += "]}";
-  ::setenv("ANNAL_TEST_PROJ_SECRET", "the-secret-of-the-projection-tests", 1);
-  auto cfg = parse_cluster_config(text, self);
-  if (!cfg)
-    throw std::runtime_error(cfg.error().to_string());
-  return std::move(*cfg);
-}
-
 // The read model: events per stream ("events" table) and every (stream, version) applied
 // ("seen"); an event applied twice leaves a row in "twice".
 struct event_counts {
@@ -112,8 +98,8 @@ TEST_CASE("a cluster projection on each node covers every shard, the nodes conve
   annal::test::temp_dir dir;
   std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
                                                         {"b", annal::test::free_port()}};
-  test_node a{dir / "a", projection_config(members, "a")};
-  test_node b{dir / "b", projection_config(members, "b")};
+  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
+  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
   for (int i = 0; i < 30; ++i)
     add_events_to(i % 2 ? a : b, "p" + std::to_string(i), 3);

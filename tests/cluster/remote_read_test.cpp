@@ -18,20 +18,6 @@ namespace {
 
 using counter_view = aggregate_view<ctr::state>;
 
-cluster_config config_of(const std::vector<std::pair<std::string, uint16_t>>& members, const std::string& self,
-                         const std::string& extra = "") {
-  std::string text = R"({"shard_count": 16, "secret_env": "ANNAL_TEST_READ_SECRET", "members": [)";
-  for (std::size_t i = 0; i < members.size(); ++i)
-    text += (i ? ", " : "") + std::string{R"({"id": ")"} + members[i].first + R"(", "host": "127.0.0.1", "port": )"
-            + std::to_string(members[i].second) + "}";
-  text += "]" + extra + "}";
-  ::setenv("ANNAL_TEST_READ_SECRET", "the-secret-of-the-read-tests", 1);
-  auto cfg = parse_cluster_config(text, self);
-  if (!cfg)
-    throw std::runtime_error(cfg.error().to_string());
-  return std::move(*cfg);
-}
-
 std::string counter_id_owned_by(const shard_map& map, const std::string& owner) {
   for (int i = 0;; ++i) {
     auto id = "r" + std::to_string(i);
@@ -69,8 +55,8 @@ TEST_CASE("a node loads an aggregate another node owns from the owner's journal,
   annal::test::temp_dir dir;
   std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
                                                         {"b", annal::test::free_port()}};
-  test_node a{dir / "a", config_of(members, "a")};
-  test_node b{dir / "b", config_of(members, "b")};
+  test_node a{dir / "a", annal::test::loopback_config(members, "a", 16)};
+  test_node b{dir / "b", annal::test::loopback_config(members, "b", 16)};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
   auto on_a = counter_id_owned_by(a.node->status().shards, "a");
   REQUIRE(b.node->is_remote(aggregate_traits<ctr::counter>::stream_id(on_a)));
@@ -112,13 +98,13 @@ TEST_CASE("a remote read fails with unavailable when the owner is gone or the re
   annal::test::temp_dir dir;
   std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
                                                         {"b", annal::test::free_port()}};
-  auto plain = config_of(members, "a");
+  auto plain = annal::test::loopback_config(members, "a", 16);
   auto on_a = counter_id_owned_by(plain.shards, "a");
   auto shard = plain.shards.shard_of(aggregate_traits<ctr::counter>::stream_id(on_a));
   // a owns the shard at epoch 2; b's map says epoch 1.
   auto bumped = R"(, "shards": {")" + std::to_string(shard) + R"(": {"owner": "a", "epoch": 2}})";
-  auto a = std::make_unique<test_node>(dir / "a", config_of(members, "a", bumped));
-  test_node b{dir / "b", config_of(members, "b")};
+  auto a = std::make_unique<test_node>(dir / "a", annal::test::loopback_config(members, "a", 16, bumped));
+  test_node b{dir / "b", annal::test::loopback_config(members, "b", 16)};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up); }));
   add_n(*a, on_a, 1, 1);
   auto stale = load_via(b, on_a);

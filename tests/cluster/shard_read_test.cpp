@@ -17,22 +17,6 @@ using annal::test::wait_until;
 
 namespace {
 
-cluster_config shard_config(const std::vector<std::pair<std::string, uint16_t>>& members,
-                            const std::string& self, const std::string& extra = "",
-                            int shard_count = 64) {
-  std::string text = R"({"shard_count": )" + std::to_string(shard_count)
-                     + R"(, "secret_env": "ANNAL_TEST_SHARD_SECRET", "members": [)";
-  for (std::size_t i = 0; i < members.size(); ++i)
-    text += (i ? ", " : "") + std::string{R"({"id": ")"} + members[i].first + R"(", "host": "127.0.0.1", "port": )"
-            + std::to_string(members[i].second) + "}";
-  text += "]" + extra + "}";
-  ::setenv("ANNAL_TEST_SHARD_SECRET", "the-secret-of-the-shard-tests", 1);
-  auto cfg = parse_cluster_config(text, self);
-  if (!cfg)
-    throw std::runtime_error(cfg.error().to_string());
-  return std::move(*cfg);
-}
-
 result<shard_events> read_via(test_node& via, uint16_t shard, uint64_t after, uint64_t hint = 0) {
   auto p = std::make_shared<std::promise<result<shard_events>>>();
   auto f = p->get_future();
@@ -95,8 +79,8 @@ TEST_CASE("every shard read from any node gives its owner's events in shard-posi
   annal::test::temp_dir dir;
   std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
                                                         {"b", annal::test::free_port()}};
-  test_node a{dir / "a", shard_config(members, "a")};
-  test_node b{dir / "b", shard_config(members, "b")};
+  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
+  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
   // 40 counters, commands through both nodes (half of them forwarded).
   for (int i = 0; i < 40; ++i)
@@ -130,14 +114,14 @@ TEST_CASE("a shard read is refused for a stale map, a shard count the journals d
   annal::test::temp_dir dir;
   std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
                                                         {"b", annal::test::free_port()}};
-  auto plain = shard_config(members, "a");
+  auto plain = annal::test::loopback_config(members, "a");
   uint16_t shard = 0;
   while (plain.shards.owner(shard).node != "a")
     ++shard;
   // a owns the shard at epoch 2; b's map says epoch 1.
   auto bumped = R"(, "shards": {")" + std::to_string(shard) + R"(": {"owner": "a", "epoch": 2}})";
-  auto a = std::make_unique<test_node>(dir / "a", shard_config(members, "a", bumped));
-  test_node b{dir / "b", shard_config(members, "b")};
+  auto a = std::make_unique<test_node>(dir / "a", annal::test::loopback_config(members, "a", 64, bumped));
+  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up); }));
   auto stale = read_via(b, shard, 0);
   REQUIRE_FALSE(stale);
@@ -156,7 +140,7 @@ TEST_CASE("a shard read is refused for a stale map, a shard count the journals d
   CHECK(gone.error().code == errc::unavailable);
 
   // A cluster of 16 shards over journals of 64: shard positions would not match.
-  test_node c{dir / "c", shard_config({{"c", annal::test::free_port()}}, "c", "", 16)};
+  test_node c{dir / "c", annal::test::loopback_config({{"c", annal::test::free_port()}}, "c", 16)};
   auto mismatch = read_via(c, 0, 0);
   REQUIRE_FALSE(mismatch);
   CHECK(mismatch.error().code == errc::bad_request);
