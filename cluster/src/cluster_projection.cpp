@@ -121,8 +121,11 @@ struct cluster_projection::state {
           return false;
         }
         applied.fetch_add(n, std::memory_order_relaxed);
-        std::lock_guard<std::mutex> lock{mx};
-        positions[shard] = through;
+        {
+          std::lock_guard<std::mutex> lock{mx};
+          positions[shard] = through;
+        }
+        wake.notify_all(); // wait_for callers
       }
       hints[shard] = r->next_hint;
       if (r->at_end)
@@ -192,6 +195,24 @@ void cluster_projection::stop() {
 std::vector<uint64_t> cluster_projection::positions() const {
   std::lock_guard<std::mutex> lock{state_->mx};
   return state_->positions;
+}
+
+status cluster_projection::wait_for(uint16_t shard, uint64_t shard_position,
+                                    std::chrono::milliseconds timeout) const {
+  auto& s = *state_;
+  std::unique_lock<std::mutex> lock{s.mx};
+  if (shard >= s.positions.size())
+    return make_error(errc::bad_request, "shard " + std::to_string(shard) + " does not exist");
+  s.wake.wait_for(lock, timeout,
+                  [&] { return s.stopping || s.positions[shard] >= shard_position; });
+  if (s.positions[shard] >= shard_position)
+    return {};
+  if (s.stopping)
+    return make_error(errc::unavailable, "the cluster projection " + s.options.name + " stopped");
+  return make_error(errc::timeout, "the cluster projection " + s.options.name + " is at "
+                                     + std::to_string(s.positions[shard]) + " in shard "
+                                     + std::to_string(shard) + ", not yet at "
+                                     + std::to_string(shard_position));
 }
 
 uint64_t cluster_projection::applied() const {

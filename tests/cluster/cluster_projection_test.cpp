@@ -136,4 +136,19 @@ TEST_CASE("a cluster projection on each node covers every shard, the nodes conve
   for (auto p : pb2->positions())
     sum += p;
   CHECK(sum == 130); // no gaps: every shard's checkpoint is its head
+
+  // Read-your-writes with the reply's token, through either node.
+  for (auto* via : {&a, &b}) {
+    auto r = via->rt->send<ctr::counter>("token", ctr::add{1, "t"}).get();
+    REQUIRE(r);
+    REQUIRE(r->shard_position > 0);
+    REQUIRE(pb2->wait_for(r->shard, r->shard_position, std::chrono::seconds(5)));
+    REQUIRE(pa->wait_for(r->shard, r->shard_position, std::chrono::seconds(5)));
+    auto version = r->version;
+    CHECK(on_b.content(b.rt->read_models()).first[aggregate_traits<ctr::counter>::stream_id("token")] == version);
+    CHECK(on_a.content(a.rt->read_models()).first[aggregate_traits<ctr::counter>::stream_id("token")] == version);
+  }
+  auto far = pb2->wait_for(0, 1000000, std::chrono::milliseconds(100));
+  REQUIRE_FALSE(far);
+  CHECK(far.error().code == errc::timeout);
 }

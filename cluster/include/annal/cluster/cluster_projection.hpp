@@ -7,7 +7,8 @@
 //
 // Live delivery is polling for now: after a round that found every shard at its end, the
 // projection asks every shard again after options.poll (default 50 ms). Not yet: push
-// from the owners' buses. Thread safety: positions(), applied() and stop() from any thread.
+// from the owners' buses. Thread safety: positions(), applied(), wait_for() and stop() from
+// any thread.
 //
 //   auto p = cluster_projection::start(node, rt.read_models(), {"totals"}, handler);
 #pragma once
@@ -59,6 +60,11 @@ public:
   std::vector<uint64_t> positions() const;
   /// Events applied since start.
   uint64_t applied() const;
+  /// Read-your-writes: waits until the projection applied `shard` through `shard_position`
+  /// (a command_reply's token), at most `timeout`. Errors: timeout, bad_request (no such
+  /// shard), unavailable (stopped). A committed transaction precedes the wake-up, so a read
+  /// of the read model after success sees the event.
+  status wait_for(uint16_t shard, uint64_t shard_position, std::chrono::milliseconds timeout) const;
   /// Stops the thread after the round in progress (a bounded wait). Idempotent.
   void stop();
 
