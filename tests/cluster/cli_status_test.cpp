@@ -66,5 +66,5 @@ TEST_CASE("annal cluster status shows members with health and the shard map by o
   auto gone = run_cluster_status({"cluster", "status", "--url", f.nodes["b"]->url()});
   CHECK(gone.exit_code == 1);
   CHECK(gone.output.find("annal: cannot read") != std::string::npos);
-  CHECK(f.nodes["a"]->terminate() == 0);
+  CHECK(f.stop("a"));
 }

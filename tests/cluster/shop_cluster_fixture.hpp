@@ -3,6 +3,7 @@
 // node started and stopped on its own, and which node owns a stream's shard.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -95,6 +96,15 @@ struct cluster_fixture {
   }
 
   std::string log_of(const std::string& id) const { return nodes.at(id)->log(); }
+
+  /// Stops node `id` with SIGTERM and checks that it exits with 0; when it does not, its
+  /// log is shown (the sanitizers' reports go there).
+  bool stop(const std::string& id) {
+    int code = nodes.at(id)->terminate();
+    INFO("node " << id << " exited with " << code << "; its log:\n" << (code == 0 ? std::string{} : log_of(id)));
+    CHECK(code == 0);
+    return code == 0;
+  }
 };
 
 } // namespace annal::test

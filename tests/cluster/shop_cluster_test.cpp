@@ -129,7 +129,7 @@ TEST_CASE("three shop nodes: commands through every node land on the owner, kill
     CHECK(r.status == 503);
     break;
   }
-  REQUIRE(f.nodes["c"]->terminate() == 0);
+  REQUIRE(f.stop("c"));
 
   // The real c returns: routing resumes, and every creation acknowledged before the kill
   // is in its journal.
@@ -152,7 +152,7 @@ TEST_CASE("three shop nodes: commands through every node land on the owner, kill
     }
   }
   for (const auto& id : ids)
-    CHECK(f.nodes[id]->terminate() == 0);
+    CHECK(f.stop(id));
 }
 
 TEST_CASE("kill -9 of a node under a concurrent workload through every node loses no acknowledged command",
@@ -216,7 +216,7 @@ TEST_CASE("kill -9 of a node under a concurrent workload through every node lose
   }
   CHECK(checked == acks.size());
   for (const auto& id : ids)
-    CHECK(f.nodes[id]->terminate() == 0);
+    CHECK(f.stop(id));
 }
 
 TEST_CASE("an owner that stops answering (SIGSTOP) costs its callers the forward bound, not a hang",
@@ -248,5 +248,5 @@ TEST_CASE("an owner that stops answering (SIGSTOP) costs its callers the forward
                                                  "Item", 100).status == 201; },
                    std::chrono::seconds(10)));
   for (const auto& id : ids)
-    CHECK(f.nodes[id]->terminate() == 0);
+    CHECK(f.stop(id));
 }

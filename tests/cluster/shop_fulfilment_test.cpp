@@ -129,5 +129,5 @@ TEST_CASE("three shop nodes: each order placed through any node is decided once 
     CHECK(adds_up);
   }
   for (const auto& id : ids)
-    CHECK(f.nodes[id]->terminate() == 0);
+    CHECK(f.stop(id));
 }

@@ -116,5 +116,5 @@ TEST_CASE("three shop nodes: orders and restocks of a product another node owns 
     CHECK(priced_at(f, id) == price[sku_of["b"]]);
   }
   for (const auto& id : {"a", "b"})
-    CHECK(f.nodes[id]->terminate() == 0);
+    CHECK(f.stop(id));
 }

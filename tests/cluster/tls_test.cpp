@@ -92,7 +92,7 @@ TEST_CASE("two shop nodes with TLS forward a command, and a node without TLS or 
   CHECK(f.log_of("a").find("-----BEGIN") == std::string::npos);
 
   // b without TLS (same secret): a's TLS port does not talk to it, nor b's plain one to a.
-  REQUIRE(f.nodes["b"]->terminate() == 0);
+  REQUIRE(f.stop("b"));
   f.start("b", "cluster.json");
   CHECK(stays_apart(f, "a", "b"));
   CHECK(stays_apart(f, "b", "a"));
@@ -101,7 +101,7 @@ TEST_CASE("two shop nodes with TLS forward a command, and a node without TLS or 
   CHECK(down.error() == "unavailable");
 
   // b with a certificate of another CA: refused by a's certificate check.
-  REQUIRE(f.nodes["b"]->terminate() == 0);
+  REQUIRE(f.stop("b"));
   f.start("b", "rogue.json");
   CHECK(stays_apart(f, "a", "b"));
   CHECK(stays_apart(f, "b", "a"));
@@ -109,10 +109,10 @@ TEST_CASE("two shop nodes with TLS forward a command, and a node without TLS or 
   CHECK(rogue.status == 503);
 
   // The real b returns with its certificate: the cluster works again.
-  REQUIRE(f.nodes["b"]->terminate() == 0);
+  REQUIRE(f.stop("b"));
   f.start("b", "tls.json");
   REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
   CHECK(f.client("a").create_product(f.id_owned_by("b", "product", "back-"), "Item", 100).status == 201);
   for (const auto& id : pair_ids)
-    CHECK(f.nodes[id]->terminate() == 0);
+    CHECK(f.stop(id));
 }
