@@ -3,11 +3,14 @@
 // ports chosen free at run time.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -115,5 +118,17 @@ struct test_node {
     return false;
   }
 };
+
+/// Sends `n` adds of `amount` to counter `id` through `via` at once and requires every one
+/// acknowledged (within 30 s each).
+inline void add_n(test_node& via, const std::string& id, int n, int64_t amount = 1) {
+  std::vector<std::future<command_result>> sent;
+  for (int i = 0; i < n; ++i)
+    sent.push_back(via.rt->send<ctr::counter>(id, ctr::add{amount, "t"}));
+  for (auto& f : sent) {
+    REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    REQUIRE(f.get());
+  }
+}
 
 } // namespace annal::test

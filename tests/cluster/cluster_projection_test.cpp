@@ -72,16 +72,6 @@ uint64_t total_of(const std::map<std::string, uint64_t>& m) {
   return n;
 }
 
-void add_events_to(test_node& via, const std::string& id, int n) {
-  std::vector<std::future<command_result>> sent;
-  for (int i = 0; i < n; ++i)
-    sent.push_back(via.rt->send<ctr::counter>(id, ctr::add{1, "t"}));
-  for (auto& f : sent) {
-    REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    REQUIRE(f.get());
-  }
-}
-
 std::unique_ptr<cluster_projection> start_counts(test_node& n, const event_counts& counts) {
   cluster_projection_options o;
   o.name = "counts";
@@ -102,7 +92,7 @@ TEST_CASE("a cluster projection on each node covers every shard, the nodes conve
   test_node b{dir / "b", annal::test::loopback_config(members, "b")};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
   for (int i = 0; i < 30; ++i)
-    add_events_to(i % 2 ? a : b, "p" + std::to_string(i), 3);
+    annal::test::add_n(i % 2 ? a : b, "p" + std::to_string(i), 3);
   event_counts on_a{a.rt->read_models()}, on_b{b.rt->read_models()};
   auto pa = start_counts(a, on_a);
   auto pb = start_counts(b, on_b);
@@ -120,13 +110,13 @@ TEST_CASE("a cluster projection on each node covers every shard, the nodes conve
 
   // Live: commands while the projections run reach both by polling.
   for (int i = 0; i < 10; ++i)
-    add_events_to(i % 2 ? b : a, "p" + std::to_string(i), 2);
+    annal::test::add_n(i % 2 ? b : a, "p" + std::to_string(i), 2);
   REQUIRE(wait_until([&] { return converged(110); }));
 
   // b's projection stops; commands meanwhile; a new one resumes from the stored checkpoints.
   pb.reset();
   for (int i = 0; i < 5; ++i)
-    add_events_to(i % 2 ? a : b, "q" + std::to_string(i), 4);
+    annal::test::add_n(i % 2 ? a : b, "q" + std::to_string(i), 4);
   auto pb2 = start_counts(b, on_b);
   REQUIRE(wait_until([&] { return converged(130); }));
   CHECK(pb2->applied() == 20); // only the events committed after the checkpoints

@@ -37,16 +37,6 @@ result<counter_view> load_via(test_node& via, const std::string& id, counter_vie
   return f.get();
 }
 
-void add_n(test_node& via, const std::string& id, int n, int64_t amount) {
-  std::vector<std::future<command_result>> sent;
-  for (int i = 0; i < n; ++i)
-    sent.push_back(via.rt->send<ctr::counter>(id, ctr::add{amount, "t"}));
-  for (auto& f : sent) {
-    REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    REQUIRE(f.get());
-  }
-}
-
 } // namespace
 
 TEST_CASE("a node loads an aggregate another node owns from the owner's journal, reading only "
@@ -66,7 +56,7 @@ TEST_CASE("a node loads an aggregate another node owns from the owner's journal,
   REQUIRE_FALSE(none);
   CHECK(none.error().code == errc::not_found);
 
-  add_n(a, on_a, 3, 5);
+  annal::test::add_n(a, on_a, 3, 5);
   auto full = load_via(b, on_a);
   REQUIRE(full);
   CHECK(full->version == 3);
@@ -78,7 +68,7 @@ TEST_CASE("a node loads an aggregate another node owns from the owner's journal,
   CHECK(local->state == full->state);
 
   // From a base at version 3 only events 4.. are applied: a base total of 1000 shows it.
-  add_n(b, on_a, 2, 7); // forwarded to a
+  annal::test::add_n(b, on_a, 2, 7); // forwarded to a
   counter_view base{ctr::state{1000, 3}, 3, 0};
   auto after = load_via(b, on_a, base);
   REQUIRE(after);
@@ -86,7 +76,7 @@ TEST_CASE("a node loads an aggregate another node owns from the owner's journal,
   CHECK(after->state.total == 1014);
 
   // A stream longer than one answer (1000 events) comes in several.
-  add_n(a, on_a, 1100, 1);
+  annal::test::add_n(a, on_a, 1100, 1);
   auto longer = load_via(b, on_a);
   REQUIRE(longer);
   CHECK(longer->version == 1105);
@@ -106,7 +96,7 @@ TEST_CASE("a remote read fails with unavailable when the owner is gone or the re
   auto a = std::make_unique<test_node>(dir / "a", annal::test::loopback_config(members, "a", 16, bumped));
   test_node b{dir / "b", annal::test::loopback_config(members, "b", 16)};
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up); }));
-  add_n(*a, on_a, 1, 1);
+  annal::test::add_n(*a, on_a, 1, 1);
   auto stale = load_via(b, on_a);
   REQUIRE_FALSE(stale);
   CHECK(stale.error().code == errc::unavailable);

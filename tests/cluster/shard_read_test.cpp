@@ -62,16 +62,6 @@ rows stored_rows(event_store& store, uint16_t shard) {
   return out;
 }
 
-void add_to(test_node& via, const std::string& id, int n) {
-  std::vector<std::future<command_result>> sent;
-  for (int i = 0; i < n; ++i)
-    sent.push_back(via.rt->send<ctr::counter>(id, ctr::add{1, "t"}));
-  for (auto& f : sent) {
-    REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    REQUIRE(f.get());
-  }
-}
-
 } // namespace
 
 TEST_CASE("every shard read from any node gives its owner's events in shard-position order",
@@ -84,7 +74,7 @@ TEST_CASE("every shard read from any node gives its owner's events in shard-posi
   REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
   // 40 counters, commands through both nodes (half of them forwarded).
   for (int i = 0; i < 40; ++i)
-    add_to(i % 2 ? a : b, "k" + std::to_string(i), 1 + i % 3);
+    annal::test::add_n(i % 2 ? a : b, "k" + std::to_string(i), 1 + i % 3);
   const auto& map = a.node->status().shards;
   std::size_t total = 0;
   for (uint16_t shard = 0; shard < 64; ++shard) {
@@ -100,7 +90,7 @@ TEST_CASE("every shard read from any node gives its owner's events in shard-posi
   // A shard longer than one answer comes in several, resumed from the owner's hint.
   uint16_t big = map.shard_of(aggregate_traits<ctr::counter>::stream_id("k0"));
   auto big_owner = map.owner(big).node;
-  add_to(big_owner == "a" ? b : a, "k0", 1200);
+  annal::test::add_n(big_owner == "a" ? b : a, "k0", 1200);
   int answers = 0;
   auto whole = read_whole_shard(big_owner == "a" ? b : a, big, &answers);
   CHECK(whole == stored_rows((big_owner == "a" ? a : b).rt->store(), big));
