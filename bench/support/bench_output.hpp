@@ -6,7 +6,7 @@
 //       .str("metric", "events_per_s").num("value", 1234567).print();
 //   env_line(durability_name).num("fsync_us", 812.5, 1).print();
 //
-// Header-only, standard library only; shared by every program in bench/.
+// Header-only, standard library and annal::malloc_in_use only; shared by every program in bench/.
 #pragma once
 
 #include <unistd.h>
@@ -21,6 +21,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "annal/malloc_in_use.hpp"
 
 #ifndef ANNAL_BENCH_BUILD_TYPE
 #define ANNAL_BENCH_BUILD_TYPE "unknown"
@@ -116,7 +118,7 @@ inline unsigned online_cores() {
 }
 
 /// The start of the environment line: {"bench":"env","cores":N,"build_type":...,
-/// "durability":...}. The caller adds the raw fsync latency ("fsync_us") and whatever
+/// "durability":...,"malloc":...}. The caller adds the raw fsync latency ("fsync_us") and whatever
 /// else describes the run, then prints it before any other line.
 inline json_line env_line(std::string_view durability) {
   json_line l;
@@ -128,7 +130,8 @@ inline json_line env_line(std::string_view durability) {
 #else
     .boolean("assertions", true)
 #endif
-    .str("durability", durability);
+    .str("durability", durability)
+    .str("malloc", malloc_in_use());
   return l;
 }
 

@@ -27,6 +27,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "annal/malloc_in_use.hpp"
 #include "annal/runtime.hpp"
 #include "shop/http/request_parser.hpp"
 #include "shop/model.hpp"
@@ -208,6 +209,8 @@ int main(int argc, char** argv) {
       return record(node::shop_service::error_response(*e));
     svc.handle(std::get<http::api_request>(parsed), cl.strand, record);
   };
+  auto commits0 = r.metrics().commits.load();
+  auto events0 = r.metrics().events_written.load();
   auto started = std::chrono::steady_clock::now();
   for (int c = 0; c < o.clients; ++c)
     boost::asio::post(clients[static_cast<std::size_t>(c)]->strand, [&, c] { next(c); });
@@ -221,6 +224,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   sampler.join();
   auto run_ended_ns = annal::now_ns();
+  auto commits = r.metrics().commits.load() - commits0;
+  auto events = r.metrics().events_written.load() - events0;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   work.reset();
   io.stop();
@@ -244,10 +249,14 @@ int main(int argc, char** argv) {
     if (k >= 300)
       failed += n;
   }
-  std::printf("in-process %s mix, %d clients, %.1f s:%s\n", o.mix.c_str(), o.clients, elapsed, codes.c_str());
+  std::printf("in-process %s mix, %d clients, %.1f s, malloc %s:%s\n", o.mix.c_str(), o.clients, elapsed,
+              std::string{annal::malloc_in_use()}.c_str(), codes.c_str());
   std::printf("SUMMARY requests/s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu\n",
               static_cast<double>(latencies_ms.size()) / elapsed, pct(0.5), pct(0.99),
               latencies_ms.empty() ? 0.0 : latencies_ms.back(), static_cast<unsigned long long>(failed));
+  std::printf("JOURNAL commits_per_s=%.0f events_per_commit=%.1f\n",
+              static_cast<double>(commits) / elapsed,
+              commits > 0 ? static_cast<double>(events) / static_cast<double>(commits) : 0.0);
   if (o.mix == "commands") {
     // Orders confirmed during the run (by event time), and how long fulfilment needs to
     // finish the backlog the run left.

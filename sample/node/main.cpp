@@ -10,6 +10,7 @@
 
 #include "annal/cluster/cluster_node.hpp"
 #include "annal/log.hpp"
+#include "annal/malloc_in_use.hpp"
 #include "annal/runtime.hpp"
 #include "shop/model.hpp"
 #include "shop/node/await_live.hpp"
@@ -115,7 +116,8 @@ int run(const shop::node::node_options& o) {
   auto host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   auto url = "http://" + host + ":" + std::to_string(*port);
   log(log_level::info, "shop-node: serving " + url + " (data in " + o.data_dir.string()
-                         + ", payment timeout " + std::to_string(o.payment_timeout.count()) + " ms)");
+                         + ", payment timeout " + std::to_string(o.payment_timeout.count())
+                         + " ms, malloc " + std::string{annal::malloc_in_use()} + ")");
   std::cout << url << std::endl; // the line tools wait for: the node is ready
 
   auto signals = stop_signals();
