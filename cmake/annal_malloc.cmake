@@ -11,11 +11,13 @@ set(ANNAL_MALLOC "tcmalloc" CACHE STRING "malloc of Annal's programs: tcmalloc o
 set_property(CACHE ANNAL_MALLOC PROPERTY STRINGS tcmalloc system)
 
 set(annal_malloc_target "")
+set(annal_malloc_name "glibc") # what annal::malloc_in_use() reports in a linked program
 if(ANNAL_MALLOC STREQUAL "tcmalloc" AND NOT ANNAL_SANITIZE)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(TCMALLOC IMPORTED_TARGET libtcmalloc_minimal)
   if(TCMALLOC_FOUND)
     set(annal_malloc_target PkgConfig::TCMALLOC)
+    set(annal_malloc_name "tcmalloc")
   else()
     message(WARNING "ANNAL_MALLOC=tcmalloc but libtcmalloc_minimal was not found "
                     "(Debian: libgoogle-perftools-dev): the programs keep glibc's malloc")
@@ -27,8 +29,5 @@ endif()
 function(annal_link_malloc target)
   if(annal_malloc_target)
     target_link_libraries(${target} PRIVATE ${annal_malloc_target})
-    # gperftools' advice for GCC: calls to malloc and free must stay calls.
-    target_compile_options(${target} PRIVATE -fno-builtin-malloc -fno-builtin-calloc
-                           -fno-builtin-realloc -fno-builtin-free)
   endif()
 endfunction()
