@@ -47,7 +47,50 @@ result<shard_events> read_and_wait(const cluster_node& node, uint16_t shard, uin
   return f.get();
 }
 
+// Empties `tables` when no shard has a checkpoint yet (one transaction).
+status clear_if_fresh(read_model_store& store, table_id checkpoints,
+                      const std::vector<std::string>& tables) {
+  std::vector<table_id> ids;
+  for (const auto& name : tables) {
+    auto id = store.table(name);
+    if (!id)
+      return std::move(id).error();
+    ids.push_back(*id);
+  }
+  return store.write([&](read_model_txn& t) -> status {
+    bool fresh = true;
+    auto scanned = t.scan(checkpoints, {}, [&](std::string_view, std::string_view) {
+      fresh = false;
+      return false;
+    });
+    if (!scanned || !fresh)
+      return scanned;
+    for (auto id : ids)
+      if (auto ok = t.clear(id); !ok)
+        return ok;
+    return {};
+  });
+}
+
 } // namespace
+
+shard_event_handler apply_each(std::vector<durable_projection> specs) {
+  return [specs = std::move(specs)](read_model_txn& t, const recorded_event& e) -> status {
+    auto view = e.view();
+    for (const auto& spec : specs)
+      if (spec.options.filter.matches(e.stream_id, e.type))
+        if (auto ok = spec.apply(t, view); !ok)
+          return ok;
+    return {};
+  };
+}
+
+std::vector<std::string> tables_of(const std::vector<durable_projection>& specs) {
+  std::vector<std::string> out;
+  for (const auto& spec : specs)
+    out.insert(out.end(), spec.tables.begin(), spec.tables.end());
+  return out;
+}
 
 struct cluster_projection::state {
   const cluster_node* node = nullptr;
@@ -59,6 +102,7 @@ struct cluster_projection::state {
   mutable std::mutex mx;
   std::condition_variable wake;
   bool stopping = false;
+  bool nudged = false;             // guarded by mx: catch_up_now() asked for a round
   std::vector<uint64_t> positions; // by shard; guarded by mx
   std::vector<uint64_t> hints;     // by shard; the thread's own
   std::atomic<uint64_t> applied{0};
@@ -134,12 +178,19 @@ struct cluster_projection::state {
   }
 
   void run() {
+    auto pause = options.poll;
     for (;;) {
+      auto before = applied.load(std::memory_order_relaxed);
       for (uint16_t shard = 0; shard < positions.size(); ++shard)
         catch_up(shard);
+      bool found = applied.load(std::memory_order_relaxed) != before;
+      pause = found ? options.poll : std::min(pause * 2, std::max(options.poll, options.idle_poll));
       std::unique_lock<std::mutex> lock{mx};
-      if (wake.wait_for(lock, options.poll, [&] { return stopping; }))
+      if (wake.wait_for(lock, pause, [&] { return stopping || nudged; }) && stopping)
         return;
+      if (nudged)
+        pause = options.poll;
+      nudged = false;
     }
   }
 };
@@ -152,6 +203,8 @@ result<std::unique_ptr<cluster_projection>> cluster_projection::start(
   auto table = store.table(options.name + ".shards");
   if (!table)
     return std::move(table).error();
+  if (auto ok = clear_if_fresh(store, *table, options.tables); !ok)
+    return std::move(ok).error();
   auto s = std::make_shared<state>();
   s->node = &node;
   s->store = &store;
@@ -192,6 +245,14 @@ void cluster_projection::stop() {
     state_->thread.join();
 }
 
+void cluster_projection::catch_up_now() const {
+  {
+    std::lock_guard<std::mutex> lock{state_->mx};
+    state_->nudged = true;
+  }
+  state_->wake.notify_all();
+}
+
 std::vector<uint64_t> cluster_projection::positions() const {
   std::lock_guard<std::mutex> lock{state_->mx};
   return state_->positions;
@@ -203,6 +264,10 @@ status cluster_projection::wait_for(uint16_t shard, uint64_t shard_position,
   std::unique_lock<std::mutex> lock{s.mx};
   if (shard >= s.positions.size())
     return make_error(errc::bad_request, "shard " + std::to_string(shard) + " does not exist");
+  if (s.positions[shard] < shard_position) {
+    s.nudged = true;
+    s.wake.notify_all();
+  }
   s.wake.wait_for(lock, timeout,
                   [&] { return s.stopping || s.positions[shard] >= shard_position; });
   if (s.positions[shard] >= shard_position)

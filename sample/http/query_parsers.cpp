@@ -19,9 +19,25 @@ std::optional<api_error> read_param(const request_view& req, const char* name, u
   return std::nullopt;
 }
 
-// min_position, the read-your-writes bound every read-model query accepts.
+// read_token: "<shard>:<shard position>", as a command's answer gives it in a cluster.
+std::optional<api_error> read_token_param(const request_view& req, query_meta& q) {
+  auto p = req.param("read_token");
+  if (!p)
+    return std::nullopt;
+  auto colon = p->find(':');
+  auto shard = colon == std::string_view::npos ? std::nullopt : parse_unsigned(p->substr(0, colon));
+  auto position = colon == std::string_view::npos ? std::nullopt : parse_unsigned(p->substr(colon + 1));
+  if (!shard || !position || *shard > UINT16_MAX)
+    return bad_request("query parameter 'read_token' must be <shard>:<position>, as a command's answer gives it");
+  q.token = read_token{static_cast<uint16_t>(*shard), *position};
+  return std::nullopt;
+}
+
+// min_position and read_token, the read-your-writes bounds every read-model query accepts.
 std::optional<api_error> read_query_meta(const request_view& req, query_meta& q) {
-  return read_param(req, "min_position", q.min_position);
+  if (auto e = read_param(req, "min_position", q.min_position))
+    return e;
+  return read_token_param(req, q);
 }
 
 std::optional<api_error> read_limit(const request_view& req, uint64_t& limit) {

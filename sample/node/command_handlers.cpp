@@ -43,6 +43,8 @@ void shop_service::execute(const command_plan& plan, const std::string& id, type
       if (on_success)
         on_success(*r);
       json body = {{plan.id_field, id}, {"version", r->version}, {"position", r->position}};
+      if (cluster_reads_ != nullptr) // what a query on any node waits for (read-your-writes)
+        body["read_token"] = std::to_string(r->shard) + ":" + std::to_string(r->shard_position);
       return done(http_response{plan.success_status, body.dump(), "application/json", r->duplicate});
     }
     auto err = to_command_error(r.error(), std::string{A::category} + " '" + id + "'",

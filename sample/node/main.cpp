@@ -14,6 +14,7 @@
 #include "annal/runtime.hpp"
 #include "shop/model.hpp"
 #include "shop/node/await_live.hpp"
+#include "shop/node/cluster_read_models.hpp"
 #include "shop/node/cluster_route.hpp"
 #include "shop/node/http_server.hpp"
 #include "shop/node/live_feed.hpp"
@@ -63,8 +64,11 @@ int run(const shop::node::node_options& o) {
   auto& rt = **opened;
   if (auto ok = shop::register_aggregates(rt); !ok)
     return fail("cannot register the aggregates", ok.error());
-  if (auto ok = shop::add_read_models(rt); !ok)
-    return fail("cannot add the read models", ok.error());
+  // A cluster's read models cover every shard (a cluster projection, started below); a
+  // node alone keeps them from its own journal.
+  if (!cluster_cfg)
+    if (auto ok = shop::add_read_models(rt); !ok)
+      return fail("cannot add the read models", ok.error());
   if (auto ok = shop::add_fulfilment(rt, {o.payment_timeout, o.fulfilment_partitions}); !ok)
     return fail("cannot add fulfilment", ok.error());
   auto tables = shop::open_read_model_tables(rt.read_models());
@@ -84,10 +88,19 @@ int run(const shop::node::node_options& o) {
   if (auto ok = rt.start(); !ok)
     return fail("cannot start the runtime", ok.error());
   shop::node::await_live(rt, std::chrono::seconds(30));
+  std::unique_ptr<annal::cluster::cluster_projection> cluster_reads;
+  if (cluster) {
+    auto started = shop::node::start_cluster_read_models(*cluster, rt, *tables);
+    if (!started) {
+      (void)rt.stop();
+      return fail("cannot start the cluster's read models", started.error());
+    }
+    cluster_reads = std::move(*started);
+  }
 
   shop::node::node_metrics metrics;
   shop::node::throughput_sampler throughput{rt, metrics, commit_timer};
-  shop::node::shop_service service{rt, *tables, metrics, cluster.get()};
+  shop::node::shop_service service{rt, *tables, metrics, cluster.get(), cluster_reads.get()};
   shop::node::http_server_options http_options;
   http_options.token = o.token;
   http_options.io_threads = o.http_threads;
@@ -130,6 +143,8 @@ int run(const shop::node::node_options& o) {
     log(log_level::warning, "shop-node: requests still running after 30 s, stopping anyway");
   server.stop();
   listener.join();
+  if (cluster_reads)
+    cluster_reads->stop(); // before the node: its reads go through the node's links
   if (cluster)
     cluster->leave(); // commands forwarded from here fail from now on, as do those to here
   // Before the server goes: every callback the runtime still holds for a connection runs

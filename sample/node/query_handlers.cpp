@@ -43,7 +43,7 @@ annal::result<R> read_in(annal::runtime& rt, F&& fn) {
 } // namespace
 
 void shop_service::get_product(const get_product_request& r, const executor& ex, responder done) {
-  after(catalog_projection, r.query.min_position, ex, std::move(done), [this, sku = r.sku] {
+  after(catalog_projection, r.query, ex, std::move(done), [this, sku = r.sku] {
     auto v = read_in<std::optional<product_view>>(
       rt_, [&](const annal::read_model_txn& t) { return find_product(t, tables_, sku); });
     if (!v)
@@ -78,7 +78,7 @@ void shop_service::get_inventory(const get_inventory_request& r, const executor&
       return ok_json(to_json(inventory_view{sku, 0, 0}));
     return error_response(not_found("no product '" + sku + "'"));
   };
-  await_projections({catalog_projection, inventory_projection}, r.query.min_position, query_timeout,
+  await_projections({catalog_projection, inventory_projection}, r.query, query_timeout,
                     ex, [done, answer](std::optional<api_error> e) {
                       done(e ? error_response(*e) : answer());
                     });
@@ -95,7 +95,7 @@ void shop_service::get_order(const get_order_request& r, const executor& ex, res
                                            + " events, not " + std::to_string(*r.at_version))));
     return done(ok_json(to_json(make_order_view(v->state, v->version))));
   }
-  after(order_detail_projection, r.query.min_position, ex, std::move(done), [this, id = r.order_id] {
+  after(order_detail_projection, r.query, ex, std::move(done), [this, id = r.order_id] {
     auto v = read_in<std::optional<order_view>>(
       rt_, [&](const annal::read_model_txn& t) { return find_order(t, tables_, id); });
     if (!v)
@@ -108,7 +108,7 @@ void shop_service::get_order(const get_order_request& r, const executor& ex, res
 
 void shop_service::get_customer_orders(const get_customer_orders_request& r, const executor& ex,
                                        responder done) {
-  after(customer_orders_projection, r.query.min_position, ex, std::move(done), [this, id = r.customer_id] {
+  after(customer_orders_projection, r.query, ex, std::move(done), [this, id = r.customer_id] {
     auto v = read_in<std::vector<customer_order_view>>(
       rt_, [&](const annal::read_model_txn& t) { return find_customer_orders(t, tables_, id); });
     if (!v)
@@ -118,7 +118,7 @@ void shop_service::get_customer_orders(const get_customer_orders_request& r, con
 }
 
 void shop_service::get_sales(const get_sales_request& r, const executor& ex, responder done) {
-  after(sales_projection, r.query.min_position, ex, std::move(done), [this] {
+  after(sales_projection, r.query, ex, std::move(done), [this] {
     auto v = read_in<std::vector<sales_view>>(
       rt_, [&](const annal::read_model_txn& t) { return sales_report(t, tables_); });
     if (!v)

@@ -23,8 +23,9 @@ struct shop_service::sync_runner {
 };
 
 shop_service::shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics,
-                           const annal::cluster::cluster_node* cluster)
-  : rt_(rt), tables_(tables), metrics_(metrics), prices_(rt, cluster) {}
+                           const annal::cluster::cluster_node* cluster,
+                           const annal::cluster::cluster_projection* cluster_reads)
+  : rt_(rt), tables_(tables), metrics_(metrics), cluster_reads_(cluster_reads), prices_(rt, cluster) {}
 
 shop_service::~shop_service() = default;
 
@@ -72,10 +73,14 @@ http_response shop_service::error_response(const api_error& e) {
   return http_response{e.status, error_body(e), "application/json", false};
 }
 
-void shop_service::await_projections(std::vector<std::string> names,
-                                     annal::global_position min_position,
+void shop_service::await_projections(std::vector<std::string> names, const query_meta& q,
                                      std::chrono::milliseconds timeout, const executor& ex,
                                      wait_done then) {
+  if (cluster_reads_ != nullptr)
+    return await_read_token(q, timeout, ex, std::move(then));
+  if (q.token)
+    return then(bad_request("read_token is a cluster's: this node runs alone, use min_position"));
+  auto min_position = q.min_position;
   std::vector<std::shared_ptr<annal::projection_monitor>> monitors;
   bool reached = true;
   for (const auto& name : names) {
@@ -147,9 +152,9 @@ api_error shop_service::wait_error(const std::string& name, annal::global_positi
   return unavailable("projection '" + name + "' is " + annal::to_string(info->state));
 }
 
-void shop_service::after(const std::string& name, annal::global_position min_position,
-                         const executor& ex, responder done, std::function<http_response()> answer) {
-  await_projections({name}, min_position, query_timeout, ex,
+void shop_service::after(const std::string& name, const query_meta& q, const executor& ex,
+                         responder done, std::function<http_response()> answer) {
+  await_projections({name}, q, query_timeout, ex,
                    [done = std::move(done), answer = std::move(answer)](std::optional<api_error> e) {
                      done(e ? error_response(*e) : answer());
                    });

@@ -6,6 +6,7 @@
 #include "annal/durable_projection.hpp"
 #include "annal/event_handlers.hpp"
 #include "annal/event_registry.hpp"
+#include "shop/model.hpp"
 #include "shop/read_models/tables.hpp"
 
 namespace shop::detail {
@@ -22,9 +23,11 @@ annal::durable_projection make_inventory_projection(const annal::event_registry&
 annal::durable_projection make_order_detail_projection(const annal::event_registry& reg,
                                                        const read_model_tables& tables);
 
-/// Orders per customer: (customer, placement position) -> order id, status, total.
+/// Orders per customer: (customer, placement key) -> order id, status, total; the key
+/// orders a customer's orders as `ordering` says.
 annal::durable_projection make_customer_orders_projection(const annal::event_registry& reg,
-                                                          const read_model_tables& tables);
+                                                          const read_model_tables& tables,
+                                                          customer_order_ordering ordering);
 
 /// Sales per sku over paid (and later shipped) orders.
 annal::durable_projection make_sales_projection(const annal::event_registry& reg,

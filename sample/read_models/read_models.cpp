@@ -23,15 +23,21 @@ std::vector<std::string> read_model_names() {
           customer_orders_projection, sales_projection};
 }
 
+std::vector<annal::durable_projection> read_model_specs(const annal::event_registry& reg,
+                                                        const read_model_tables& tables,
+                                                        customer_order_ordering ordering) {
+  return {detail::make_catalog_projection(reg, tables), detail::make_inventory_projection(reg, tables),
+          detail::make_order_detail_projection(reg, tables),
+          detail::make_customer_orders_projection(reg, tables, ordering),
+          detail::make_sales_projection(reg, tables)};
+}
+
 annal::status add_read_models(annal::runtime& rt) {
   auto tables = open_read_model_tables(rt.read_models());
   if (!tables)
     return std::move(tables).error();
-  const auto& reg = rt.registry();
-  for (auto make : {detail::make_catalog_projection, detail::make_inventory_projection,
-                    detail::make_order_detail_projection,
-                    detail::make_customer_orders_projection, detail::make_sales_projection})
-    if (auto ok = rt.add_projection(make(reg, *tables)); !ok)
+  for (auto& spec : read_model_specs(rt.registry(), *tables, customer_order_ordering::journal_position))
+    if (auto ok = rt.add_projection(std::move(spec)); !ok)
       return ok;
   return {};
 }

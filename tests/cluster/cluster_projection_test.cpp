@@ -5,6 +5,7 @@
 
 #include <future>
 #include <map>
+#include <thread>
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_projection.hpp"
@@ -141,4 +142,61 @@ TEST_CASE("a cluster projection on each node covers every shard, the nodes conve
   auto far = pb2->wait_for(0, 1000000, std::chrono::milliseconds(100));
   REQUIRE_FALSE(far);
   CHECK(far.error().code == errc::timeout);
+}
+
+TEST_CASE("a cluster projection empties its tables when it starts without a checkpoint, not after",
+          "[cluster][cluster_projection]") {
+  annal::test::temp_dir dir;
+  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()}};
+  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
+  for (int i = 0; i < 4; ++i)
+    annal::test::add_n(a, "p" + std::to_string(i), 2);
+  auto& store = a.rt->read_models();
+  event_counts counts{store};
+  // Rows a node kept of its own journal before it joined: they must not count twice.
+  REQUIRE(store.write([&](read_model_txn& t) { return t.put(counts.events, "stale-row", "5"); }));
+  cluster_projection_options o;
+  o.name = "counts";
+  o.tables = {"counts.events", "counts.seen", "counts.twice"};
+  auto p = cluster_projection::start(*a.node, store, o, counts.handler());
+  REQUIRE(p);
+  REQUIRE(wait_until([&] { return total_of(counts.content(store).first) == 8; }));
+  CHECK(counts.content(store).first.count("stale-row") == 0);
+  p->reset();
+  // A restart with checkpoints keeps what the projection wrote.
+  auto again = cluster_projection::start(*a.node, store, o, counts.handler());
+  REQUIRE(again);
+  CHECK(total_of(counts.content(store).first) == 8);
+  CHECK((*again)->applied() == 0);
+}
+
+TEST_CASE("an idle cluster projection polls slowly but a reader's wait starts a round at once",
+          "[cluster][cluster_projection]") {
+  annal::test::temp_dir dir;
+  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()}};
+  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
+  event_counts counts{a.rt->read_models()};
+  cluster_projection_options o;
+  o.name = "counts";
+  o.poll = std::chrono::milliseconds(10);
+  o.idle_poll = std::chrono::seconds(5);
+  auto p = cluster_projection::start(*a.node, a.rt->read_models(), o, counts.handler());
+  REQUIRE(p);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800)); // the pause grows to seconds
+  auto r = a.rt->send<ctr::counter>("late", ctr::add{1, "t"}).get();
+  REQUIRE(r);
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE((*p)->wait_for(r->shard, r->shard_position, std::chrono::seconds(4)));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
+  // Without a reader a new event waits for the idle pause: 3 s after the last event the
+  // pauses (10 ms doubling) have reached 2.56 s, so the next round is ~2 s away.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  auto r2 = a.rt->send<ctr::counter>("later", ctr::add{1, "t"}).get();
+  REQUIRE(r2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto ps = (*p)->positions();
+  bool pending = ps[r2->shard] < r2->shard_position;
+  (*p)->catch_up_now();
+  REQUIRE(wait_until([&] { return (*p)->positions()[r2->shard] >= r2->shard_position; }));
+  CHECK(pending);
 }

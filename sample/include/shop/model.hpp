@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "annal/durable_projection.hpp"
 #include "annal/runtime.hpp"
 #include "shop/fulfilment.hpp"
 #include "shop/read_models/tables.hpp"
@@ -28,6 +29,19 @@ annal::status register_aggregates(annal::runtime& rt);
 /// event types, so call register_aggregates first. Errors: bad_request (after start(), or
 /// registered twice), io_error (opening the tables).
 annal::status add_read_models(annal::runtime& rt);
+
+/// How the orders-per-customer list orders a customer's orders. `journal_position`: by the
+/// placement's position in the node's journal (one node). `placement_time`: by the
+/// placement's timestamp (µs), ties by a hash of the order id — positions of different
+/// owners' journals are unrelated, so a cluster's read models order by time instead.
+enum class customer_order_ordering { journal_position, placement_time };
+
+/// The five read models as projection specs over `tables` (decoding with `reg`, which
+/// must outlive them), for a runtime (add_read_models) or a cluster projection over all
+/// shards (the node's cluster mode).
+std::vector<annal::durable_projection> read_model_specs(const annal::event_registry& reg,
+                                                        const read_model_tables& tables,
+                                                        customer_order_ordering ordering);
 
 /// Names of the read-model projections add_read_models registers (for await_projection,
 /// rebuild_projection and friends).

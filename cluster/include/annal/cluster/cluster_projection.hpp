@@ -6,8 +6,8 @@
 // shard positions survive a move, across moves once they exist).
 //
 // Live delivery is polling for now: after a round that found every shard at its end, the
-// projection asks every shard again after options.poll (default 50 ms). Not yet: push
-// from the owners' buses. Thread safety: positions(), applied(), wait_for() and stop() from
+// projection asks every shard again after a pause (options.poll, doubling while nothing
+// comes, up to options.idle_poll). Not yet: push from the owners' buses. Thread safety: positions(), applied(), wait_for() and stop() from
 // any thread.
 //
 //   auto p = cluster_projection::start(node, rt.read_models(), {"totals"}, handler);
@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "annal/durable_projection.hpp"
 #include "annal/read_model_store.hpp"
 #include "annal/recorded_event.hpp"
 #include "annal/result.hpp"
@@ -31,8 +32,15 @@ class cluster_node;
 struct cluster_projection_options {
   /// Names the projection; its checkpoints live in the read-model table "<name>.shards".
   std::string name;
-  /// The pause between two rounds that found nothing new.
+  /// The pause after a round that found something new; it doubles after each round that
+  /// found nothing, up to `idle_poll`, so an idle cluster costs little. A round that finds
+  /// events, wait_for() and catch_up_now() bring it back to `poll`.
   std::chrono::milliseconds poll{50};
+  std::chrono::milliseconds idle_poll{800};
+  /// Read-model tables the handler writes: emptied when the projection starts without a
+  /// checkpoint (e.g. the node kept read models of its own journal before it joined a
+  /// cluster), so that every row comes from the shards.
+  std::vector<std::string> tables;
 };
 
 /// Applies one event to the read model inside the transaction that also advances the
@@ -40,6 +48,14 @@ struct cluster_projection_options {
 /// round: an event it always fails on holds its shard back (no parking yet, unlike local
 /// projections).
 using shard_event_handler = std::function<status(read_model_txn&, const recorded_event&)>;
+
+/// A handler that runs the read models of `specs` over every shard: each event goes to the
+/// `apply` of every spec whose filter matches it, in the order given, as the local runtime
+/// would deliver it (the view carries no metadata: a shard read leaves it on the owner).
+shard_event_handler apply_each(std::vector<durable_projection> specs);
+
+/// The tables of every spec (for cluster_projection_options::tables).
+std::vector<std::string> tables_of(const std::vector<durable_projection>& specs);
 
 class cluster_projection {
 public:
@@ -60,6 +76,9 @@ public:
   std::vector<uint64_t> positions() const;
   /// Events applied since start.
   uint64_t applied() const;
+  /// Starts a round at once (when none runs): a caller about to wait for an event it
+  /// knows was committed need not wait out an idle pause.
+  void catch_up_now() const;
   /// Read-your-writes: waits until the projection applied `shard` through `shard_position`
   /// (a command_reply's token), at most `timeout`. Errors: timeout, bad_request (no such
   /// shard), unavailable (stopped). A committed transaction precedes the wake-up, so a read

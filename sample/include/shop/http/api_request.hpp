@@ -18,9 +18,18 @@ struct command_meta {
   std::optional<uint64_t> if_match;
 };
 
-/// What every query may ask for: wait until the read model reflects this global position.
+/// A cluster's read-your-writes token (a command's "read_token", "<shard>:<position>"):
+/// the shard and the shard position of the command's last event.
+struct read_token {
+  uint16_t shard = 0;
+  uint64_t shard_position = 0;
+};
+
+/// What every query may ask for: wait until the read model reflects this global position
+/// of the node's journal (one node), or this token's event (a cluster).
 struct query_meta {
   uint64_t min_position = 0;
+  std::optional<read_token> token;
 };
 
 // -- commands (POST) ------------------------------------------------------------------------

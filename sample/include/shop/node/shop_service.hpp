@@ -25,6 +25,10 @@
 #include "shop/node/price_book.hpp"
 #include "shop/read_models/tables.hpp"
 
+namespace annal::cluster {
+class cluster_projection;
+}
+
 namespace shop::node {
 
 /// An HTTP answer.
@@ -50,8 +54,11 @@ public:
   /// `rt` is started and outlives the service; `tables` are its read-model tables;
   /// `cluster` (none outside a cluster) is the node's membership: orders and restocks of
   /// products another node owns ask that owner for the product (price_book).
+  /// `cluster_reads` (in a cluster) is the projection that fills `tables` from every
+  /// shard: queries then wait for a command's read_token instead of min_position.
   shop_service(annal::runtime& rt, read_model_tables tables, node_metrics& metrics,
-               const annal::cluster::cluster_node* cluster = nullptr);
+               const annal::cluster::cluster_node* cluster = nullptr,
+               const annal::cluster::cluster_projection* cluster_reads = nullptr);
   ~shop_service();
   shop_service(const shop_service&) = delete;
   shop_service& operator=(const shop_service&) = delete;
@@ -109,17 +116,23 @@ private:
   http_response get_health();
   http_response get_metrics();
 
-  /// Calls `then` once every projection of `names` reflects `min_position` (at once when
+  /// Calls `then` once every projection of `names` reflects `q.min_position` (at once when
   /// they do already), or with the error when `timeout` passes first (504
   /// projection_lagging) or one faults or stops (503; 507 storage_full when that is its
-  /// fault). One deadline for all (annal::notify_when_all).
-  void await_projections(std::vector<std::string> names, annal::global_position min_position,
+  /// fault). One deadline for all (annal::notify_when_all). In a cluster: once the
+  /// cluster's read models reflect `q.token` (await_read_token).
+  void await_projections(std::vector<std::string> names, const http::query_meta& q,
                          std::chrono::milliseconds timeout, const executor& ex, wait_done then);
+  /// The cluster's wait: until cluster_reads_ applied the token's shard through its
+  /// position (polled on a timer of `ex`; 504 projection_lagging after `timeout`); 400 for
+  /// min_position, a position in one node's journal only.
+  void await_read_token(const http::query_meta& q, std::chrono::milliseconds timeout,
+                        const executor& ex, wait_done then);
   /// The error of a wait that failed: `timed_out`, or the projection faulted or stopped.
   http::api_error wait_error(const std::string& name, annal::global_position min_position,
                              bool timed_out);
-  /// Answers with `answer()` once projection `name` reflects `min_position`.
-  void after(const std::string& name, annal::global_position min_position, const executor& ex,
+  /// Answers with `answer()` once projection `name` reflects `q` (await_projections).
+  void after(const std::string& name, const http::query_meta& q, const executor& ex,
              responder done, std::function<http_response()> answer);
 
   struct sync_runner;
@@ -127,6 +140,7 @@ private:
   annal::runtime& rt_;
   read_model_tables tables_;
   node_metrics& metrics_;
+  const annal::cluster::cluster_projection* cluster_reads_;
   /// Current product states, for pricing orders and checking restocks.
   price_book prices_;
   /// Threads for the blocking handle() (made on first use).

@@ -28,16 +28,17 @@ inline constexpr const char* customer_order_keys_table = "shop.customer_order_ke
 inline constexpr const char* sales_table = "shop.sales";                      // [sales] sku -> sales_view
 inline constexpr const char* sales_pending_table = "shop.sales_pending";      // [sales] order id -> lines of unpaid orders
 
-/// (customer, position of the order's placement): customer_orders lists a customer's
-/// orders oldest first.
+/// (customer, placement key: the placement's journal position, or its time in a cluster):
+/// customer_orders lists a customer's orders oldest first.
 using customer_order_key = std::pair<std::string, uint64_t>;
 
 /// Every table, typed by key and row (rows are cereal binary; keys sort by value).
 struct read_model_tables {
+  using customer_orders_table = annal::read_model_table<customer_order_key, customer_order_view>;
   annal::read_model_table<std::string, product_view> catalog;
   annal::read_model_table<std::string, inventory_view> inventory;
   annal::read_model_table<std::string, order_view> orders;
-  annal::read_model_table<customer_order_key, customer_order_view> customer_orders;
+  customer_orders_table customer_orders;
   annal::read_model_table<std::string, customer_order_key, annal::key_rows<customer_order_key>>
     customer_order_keys;
   annal::read_model_table<std::string, sales_view> sales;
