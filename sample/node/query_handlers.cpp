@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 
+#include "annal/cluster/cluster_projection.hpp"
 #include "json_response.hpp"
 #include "shop/domain/order.hpp"
 #include "shop/node/render.hpp"
@@ -170,6 +171,11 @@ http_response shop_service::get_projections() {
       item["rebuild"] = {{"done", p.rebuild_done}, {"total", p.rebuild_total}};
     list.push_back(std::move(item));
   }
+  if (cluster_reads_ != nullptr) // the read models over every shard: a position per shard
+    list.push_back({{"name", "shop.read_models"},
+                    {"status", "cluster"},
+                    {"applied_since_start", cluster_reads_->applied()},
+                    {"shard_positions", cluster_reads_->positions()}});
   return ok_json({{"projections", std::move(list)}});
 }
 

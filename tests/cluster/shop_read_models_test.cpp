@@ -112,6 +112,14 @@ TEST_CASE("three shop nodes: every node's read models cover every shard and conv
   REQUIRE(changed.status == 200);
   auto price = f.client("c").get("/products/rm-b?read_token=" + changed.json["read_token"].get<std::string>());
   CHECK(price.json["price_cents"] == 777);
+  // The operator sees the cluster read models' position per shard.
+  auto projections = f.client("b").get("/projections");
+  REQUIRE(projections.status == 200);
+  bool shard_positions_listed = false;
+  for (const auto& p : projections.json["projections"])
+    if (p["name"] == "shop.read_models")
+      shard_positions_listed = p["shard_positions"].size() == 64;
+  CHECK(shard_positions_listed);
   // min_position is one node's journal position: refused in a cluster, with a reason.
   auto refused = f.client("b").get("/products/rm-b?min_position=1");
   CHECK(refused.status == 400);
