@@ -6,6 +6,7 @@
 #include <caf/openssl/publish.hpp>
 
 #include "annal/log.hpp"
+#include "annal/memory_projection.hpp"
 #include "annal/runtime.hpp"
 #include "endpoint.hpp"
 #include "forwarder.hpp"
@@ -32,6 +33,24 @@ void prepare_network(runtime_config& rc, std::chrono::milliseconds heartbeat,
     cfg.set("middleman.heartbeat-interval", caf::timespan{heartbeat});
     cfg.set("middleman.connection-timeout", caf::timespan{connection_timeout});
   };
+}
+
+// A memory projection over every event, from the journal's end on, that fires `commits`:
+// how the endpoint's parked watches and local cluster projections hear of commits.
+status watch_commits(runtime& rt, std::shared_ptr<detail::commit_signal> commits) {
+  struct no_model {};
+  memory_projection<no_model> spec;
+  spec.options.name = "annal.cluster.commits";
+  spec.options.filter = event_filter::all();
+  spec.options.start = start_position::end;
+  spec.apply = [commits](no_model&, const event_view&) -> status {
+    commits->fire();
+    return {};
+  };
+  auto view = rt.add_projection(std::move(spec));
+  if (!view)
+    return std::move(view).error();
+  return {};
 }
 
 } // namespace
@@ -93,6 +112,10 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
   auto fwd = std::make_shared<detail::shard_forwarder>(node->ctx_, node->links_);
   node->forwarder_ = fwd;
   if (auto ok = rt.set_forwarder(fwd); !ok) {
+    node->leave();
+    return std::move(ok).error();
+  }
+  if (auto ok = watch_commits(rt, node->ctx_->commits); !ok) {
     node->leave();
     return std::move(ok).error();
   }
@@ -189,6 +212,24 @@ void cluster_node::leave() {
   }
   links_.clear();
   endpoint_ = nullptr;
+}
+
+void cluster_node::watch_shards(const std::string& peer, std::vector<uint64_t> known,
+                                std::chrono::milliseconds wait, watch_shards_done done) const {
+  auto i = links_.find(peer);
+  if (i == links_.end())
+    return done(make_error(errc::unavailable, "no link to node '" + peer + "'"));
+  detail::outbound_watch out{std::move(known), std::min(wait, std::chrono::milliseconds{10000}),
+                             std::make_shared<detail::watch_callback>(std::move(done))};
+  caf::anon_send(i->second, std::move(out));
+}
+
+uint64_t cluster_node::add_commit_listener(std::function<void()> fn) const {
+  return ctx_->commits->listen(std::move(fn));
+}
+
+void cluster_node::remove_commit_listener(uint64_t id) const {
+  ctx_->commits->unlisten(id);
 }
 
 } // namespace annal::cluster

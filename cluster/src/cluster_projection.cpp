@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -177,20 +178,98 @@ struct cluster_projection::state {
     }
   }
 
-  void run() {
-    auto pause = options.poll;
-    for (;;) {
-      auto before = applied.load(std::memory_order_relaxed);
-      for (uint16_t shard = 0; shard < positions.size(); ++shard)
-        catch_up(shard);
-      bool found = applied.load(std::memory_order_relaxed) != before;
-      pause = found ? options.poll : std::min(pause * 2, std::max(options.poll, options.idle_poll));
-      std::unique_lock<std::mutex> lock{mx};
-      if (wake.wait_for(lock, pause, [&] { return stopping || nudged; }) && stopping)
+  // -- push: what wakes the thread between rounds ------------------------------------------
+  // A peer's watch answers with the heads of the shards it owns; those past the projection
+  // are due. A local commit makes the local shards due. Guarded by mx.
+  std::vector<bool> due;
+  bool any_due = false;
+  bool local_commit = false;
+  std::map<std::string, bool> watching;                               // by peer: a watch is out
+  std::map<std::string, std::chrono::steady_clock::time_point> failed; // by peer: its last failure
+  uint64_t commit_listener = 0;
+  bool listening = false;
+
+  // Sends a watch to every peer without one out (a failed peer only after idle_poll).
+  void arm_watches(const std::shared_ptr<state>& self) {
+    std::vector<std::pair<std::string, std::vector<uint64_t>>> to_send;
+    {
+      std::lock_guard<std::mutex> lock{mx};
+      auto now = std::chrono::steady_clock::now();
+      if (stopping)
         return;
-      if (nudged)
-        pause = options.poll;
-      nudged = false;
+      for (auto& [peer, out] : watching) {
+        auto f = failed.find(peer);
+        if (out || (f != failed.end() && now - f->second < options.idle_poll))
+          continue;
+        out = true;
+        to_send.emplace_back(peer, positions);
+      }
+    }
+    // Outside the lock: an unknown peer answers on this thread.
+    std::weak_ptr<state> weak = self;
+    for (auto& [peer, known] : to_send)
+      node->watch_shards(peer, std::move(known), options.idle_poll,
+                         [weak, peer = peer](result<std::vector<uint64_t>> heads) {
+                           auto s = weak.lock();
+                           // Nothing moved (the watch expired): watch again at once, or a
+                           // commit before the next round would wait for the fallback.
+                           if (s && s->watched(peer, heads))
+                             s->arm_watches(s);
+                         });
+  }
+
+  // A watch's answer (on an actor thread). True when it named no shard to read: the
+  // caller watches again; otherwise the round that reads them does.
+  bool watched(const std::string& peer, const result<std::vector<uint64_t>>& heads) {
+    bool moved = false;
+    {
+      std::lock_guard<std::mutex> lock{mx};
+      watching[peer] = false;
+      if (!heads) {
+        failed[peer] = std::chrono::steady_clock::now();
+        return false; // the idle_poll round retries the peer's shards and the watch
+      }
+      failed.erase(peer);
+      for (std::size_t shard = 0; shard < heads->size() && shard < positions.size(); ++shard)
+        if ((*heads)[shard] > positions[shard]) {
+          due[shard] = true;
+          moved = any_due = true;
+        }
+    }
+    if (moved)
+      wake.notify_all();
+    return !moved;
+  }
+
+  void run(const std::shared_ptr<state>& self) {
+    std::vector<bool> round(positions.size(), true); // the first round reads every shard
+    for (;;) {
+      bool failed_read = false;
+      for (uint16_t shard = 0; shard < positions.size(); ++shard)
+        if (round[shard] && !catch_up(shard))
+          failed_read = true;
+      arm_watches(self);
+      std::unique_lock<std::mutex> lock{mx};
+      // Rounds at most every `poll` (unless a reader waits): commits in between are read
+      // together. After a failed read (owner down, a handler error) every `idle_poll`: a
+      // watch that keeps saying "moved" must not spin the reads (and the log).
+      if (failed_read) {
+        if (wake.wait_for(lock, options.idle_poll, [&] { return stopping || nudged; }) && stopping)
+          return;
+      } else if (wake.wait_for(lock, options.poll, [&] { return stopping || nudged || any_due; }) && stopping) {
+        return;
+      }
+      bool woken = wake.wait_for(lock, options.idle_poll, [&] {
+        return stopping || nudged || any_due || local_commit;
+      });
+      if (stopping)
+        return;
+      // Without push (no answer in idle_poll, a peer down, a reader's nudge) read them all.
+      bool all = !woken || nudged;
+      for (uint16_t shard = 0; shard < positions.size(); ++shard)
+        round[shard] = all || due[shard] || (local_commit && node->owns_shard(shard));
+      due.assign(due.size(), false);
+      any_due = local_commit = nudged = false;
     }
   }
 };
@@ -227,7 +306,24 @@ result<std::unique_ptr<cluster_projection>> cluster_projection::start(
   });
   if (!ok)
     return std::move(ok).error();
-  s->thread = std::thread([s] { s->run(); });
+  s->due.assign(count, false);
+  for (const auto& m : node.status().members)
+    if (!m.self)
+      s->watching[m.id] = false;
+  std::weak_ptr<state> weak = s;
+  s->commit_listener = node.add_commit_listener([weak] {
+    if (auto st = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> lock{st->mx};
+        if (st->local_commit)
+          return;
+        st->local_commit = true;
+      }
+      st->wake.notify_all();
+    }
+  });
+  s->listening = true;
+  s->thread = std::thread([s] { s->run(s); });
   return std::unique_ptr<cluster_projection>(new cluster_projection(std::move(s)));
 }
 
@@ -243,12 +339,21 @@ void cluster_projection::stop() {
   state_->wake.notify_all();
   if (state_->thread.joinable())
     state_->thread.join();
+  if (state_->listening) {
+    state_->node->remove_commit_listener(state_->commit_listener);
+    state_->listening = false;
+  }
 }
 
-void cluster_projection::catch_up_now() const {
+void cluster_projection::catch_up_now(std::optional<uint16_t> shard) const {
   {
     std::lock_guard<std::mutex> lock{state_->mx};
-    state_->nudged = true;
+    if (shard && *shard < state_->due.size()) {
+      state_->due[*shard] = true;
+      state_->any_due = true;
+    } else {
+      state_->nudged = true;
+    }
   }
   state_->wake.notify_all();
 }
@@ -265,7 +370,8 @@ status cluster_projection::wait_for(uint16_t shard, uint64_t shard_position,
   if (shard >= s.positions.size())
     return make_error(errc::bad_request, "shard " + std::to_string(shard) + " does not exist");
   if (s.positions[shard] < shard_position) {
-    s.nudged = true;
+    s.due[shard] = true;
+    s.any_due = true;
     s.wake.notify_all();
   }
   s.wake.wait_for(lock, timeout,

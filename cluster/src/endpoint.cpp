@@ -2,7 +2,10 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -30,6 +33,17 @@ struct endpoint_state {
   std::map<caf::actor_addr, std::string> admitted;
   std::unordered_map<uint64_t, caf::typed_response_promise<uint8_t, std::string, uint64_t, uint64_t, bool, uint16_t, uint64_t>> replies;
   uint64_t next_reply = 0;
+  // Watches parked until a commit passes what the watcher knows, or their time is up.
+  struct watcher {
+    caf::typed_response_promise<std::string> promise;
+    std::vector<uint64_t> known;
+  };
+  std::map<uint64_t, watcher> watchers;
+  uint64_t next_watch = 0;
+  // Shared with the commit listener: how many watches are parked (none: commits send
+  // nothing), and whether a commits_atom is on its way (one at a time).
+  std::shared_ptr<std::atomic<std::size_t>> watching = std::make_shared<std::atomic<std::size_t>>(0);
+  std::shared_ptr<std::atomic<bool>> signalled = std::make_shared<std::atomic<bool>>(false);
   static inline const char* name = "annal.cluster.endpoint";
 };
 
@@ -58,8 +72,48 @@ command_options options_from(const std::vector<std::string>& ids, uint8_t kind, 
   return o;
 }
 
+// True when a head of `heads` is past what `known` says of its shard.
+bool passes(const std::vector<uint64_t>& heads, const std::vector<uint64_t>& known) {
+  for (std::size_t i = 0; i < heads.size(); ++i)
+    if (heads[i] > (i < known.size() ? known[i] : 0))
+      return true;
+  return false;
+}
+
+// Answers the parked watches that this node's heads pass (all of them with `expired`).
+void answer_watches(self_ptr self, std::optional<uint64_t> expired = std::nullopt) {
+  auto& st = self->state;
+  auto heads = owned_heads(st.ctx->rt->store(), st.ctx->config.shards, st.ctx->config.node_id);
+  for (auto i = st.watchers.begin(); i != st.watchers.end();) {
+    if (!heads)
+      i->second.promise.deliver(to_caf_error(heads.error()));
+    else if (i->first == expired || passes(*heads, i->second.known))
+      i->second.promise.deliver(encode_heads(*heads));
+    else {
+      ++i;
+      continue;
+    }
+    i = st.watchers.erase(i);
+  }
+  st.watching->store(st.watchers.size());
+}
+
+// Wakes the endpoint after a local commit, while watches are parked.
+void listen_for_commits(self_ptr self) {
+  auto& st = self->state;
+  auto addr = self->address();
+  auto id = st.ctx->commits->listen([addr, watching = st.watching, signalled = st.signalled] {
+    if (watching->load() == 0 || signalled->exchange(true))
+      return;
+    if (auto me = caf::actor_cast<caf::actor>(addr))
+      caf::anon_send(me, commits_atom::value);
+  });
+  self->attach_functor([ctx = st.ctx, id] { ctx->commits->unlisten(id); });
+}
+
 caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
   self->state.ctx = std::move(ctx);
+  listen_for_commits(self);
   self->set_down_handler([self](const caf::down_msg& dm) {
     self->state.pending.erase(dm.source);
     self->state.admitted.erase(dm.source);
@@ -177,6 +231,33 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
         return caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, std::string>{
           std::move(xs)...};
       }, std::move(w));
+    },
+    [self](watch_atom, const std::string& known_bytes, int64_t wait_ms) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0)
+        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
+      auto known = decode_heads(known_bytes);
+      if (!known)
+        return to_caf_error(make_error(errc::bad_request, "malformed heads in a watch"));
+      auto rp = self->make_response_promise<std::string>();
+      auto id = st.next_watch++;
+      st.watchers.emplace(id, endpoint_state::watcher{rp, std::move(*known)});
+      st.watching->store(st.watchers.size());
+      auto wait = std::chrono::milliseconds{std::clamp<int64_t>(wait_ms, 0, 10000)};
+      self->delayed_send(self, wait, watch_expired_atom::value, id);
+      // After parking: a commit from now on sends commits_atom; one before is seen here.
+      answer_watches(self);
+      return rp;
+    },
+    [self](commits_atom) {
+      self->state.signalled->store(false);
+      if (!self->state.watchers.empty())
+        answer_watches(self);
+    },
+    [self](watch_expired_atom, uint64_t id) {
+      if (self->state.watchers.count(id) != 0)
+        answer_watches(self, id);
     },
     [self](introduce_atom, const caf::actor& peer_endpoint) {
       auto& st = self->state;

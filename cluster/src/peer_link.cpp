@@ -219,6 +219,26 @@ void read_shard(self_ptr self, outbound_shard_read& out) {
       [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }
 
+void watch(self_ptr self, outbound_watch& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(make_error(errc::unavailable, "node '" + st.peer.id + "' is unreachable"
+                                                       + (st.last_error.empty() ? "" : ": " + st.last_error)));
+  // The peer holds the request for up to `wait`: the bound is that plus the usual one.
+  auto bound = out.wait + st.ctx->config.forward_timeout;
+  auto done = out.done;
+  auto peer = st.peer.id;
+  self->request(st.remote, bound, watch_atom::value, encode_heads(out.known), static_cast<int64_t>(out.wait.count()))
+    .then(
+      [done, peer](std::string& bytes) {
+        auto heads = decode_heads(bytes);
+        if (!heads)
+          return (*done)(make_error(errc::corrupt, "node '" + peer + "' answered a watch with malformed heads"));
+        (*done)(std::move(*heads));
+      },
+      [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
+}
+
 // Under TLS only the node with the smaller id dials: libcaf_openssl 0.17.6 loses both
 // connections when two nodes dial each other (CAF closes the redundant one, and with TLS
 // that takes the route of the other down too: the links flapped up/lost at every retry).
@@ -265,6 +285,7 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
     [self](outbound_command& out) { forward(self, out); },
     [self](outbound_read& out) { read(self, out); },
     [self](outbound_shard_read& out) { read_shard(self, out); },
+    [self](outbound_watch& out) { watch(self, out); },
   };
 }
 

@@ -11,6 +11,10 @@
 //                                                          -> wire_read_reply
 //   read_shard (read_shard_atom, shard, epoch, after shard position, hint, max)
 //                                                          -> wire_shard_reply
+//   watch   (watch_atom, known heads (encode_heads), wait ms)
+//                                                          -> heads of the shards the
+//            answering node owns (encode_heads; 0 for the others), at once when one is
+//            past `known`, else at the first commit that passes one, or after `wait`
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
 //            gives the peer its endpoint so the peer's link proves itself over the same
 //            connection instead of dialing back)
@@ -20,8 +24,10 @@
 #include <caf/atom.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -48,6 +54,9 @@ using read_atom = caf::atom_constant<caf::atom("clread")>;
 using introduce_atom = caf::atom_constant<caf::atom("clintro")>;
 using peer_endpoint_atom = caf::atom_constant<caf::atom("clpeerep")>;
 using read_shard_atom = caf::atom_constant<caf::atom("clrdshard")>;
+using watch_atom = caf::atom_constant<caf::atom("clwatch")>;
+using watch_expired_atom = caf::atom_constant<caf::atom("clwatchx")>;
+using commits_atom = caf::atom_constant<caf::atom("clcommits")>;
 
 /// A command's outcome on the wire: errc as a number (0: success), the error's message,
 /// then the reply's version, position, duplicate flag, shard and shard position.
@@ -97,6 +106,15 @@ wire_shard_reply read_shard_local(event_store& store, const shard_map& map, uint
 /// The reader's side. Errors: those the owner answered, corrupt (undecodable bytes).
 result<shard_events> shard_from_wire(const wire_shard_reply& w);
 
+/// Shard heads by shard as 8 big-endian bytes each (a string: a builtin type on the wire).
+std::string encode_heads(const std::vector<uint64_t>& heads);
+/// The heads back; none when `bytes` is not a whole number of heads.
+std::optional<std::vector<uint64_t>> decode_heads(const std::string& bytes);
+/// The heads of the shards `node_id` owns in `map`, from this node's store (0 for shards
+/// it does not own). Errors: those of event_store::read_shard.
+result<std::vector<uint64_t>> owned_heads(event_store& store, const shard_map& map,
+                                          const std::string& node_id);
+
 /// A command on its way from runtime::send (any thread) to the link of its owner.
 struct outbound_command {
   forwarded_command cmd;
@@ -138,8 +156,23 @@ struct outbound_shard_read {
   std::shared_ptr<shard_read_callback> done;
 };
 
+/// Delivers a watch's outcome exactly once (unavailable when dropped unanswered).
+class watch_callback : public annal::detail::once_delivery<result<std::vector<uint64_t>>> {
+public:
+  explicit watch_callback(watch_shards_done fn)
+    : once_delivery(std::move(fn), "the cluster link dropped the watch") {}
+};
+
+/// A watch on its way from cluster_node::watch_shards to the peer's link.
+struct outbound_watch {
+  std::vector<uint64_t> known;
+  std::chrono::milliseconds wait{0};
+  std::shared_ptr<watch_callback> done;
+};
+
 } // namespace annal::cluster::detail
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_watch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_shard_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_read)

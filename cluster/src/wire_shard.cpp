@@ -67,4 +67,34 @@ result<shard_events> shard_from_wire(const wire_shard_reply& w) {
   return out;
 }
 
+std::string encode_heads(const std::vector<uint64_t>& heads) {
+  std::string out(heads.size() * 8, '\0');
+  for (std::size_t i = 0; i < heads.size(); ++i)
+    for (int b = 0; b < 8; ++b)
+      out[i * 8 + static_cast<std::size_t>(b)] = static_cast<char>(heads[i] >> (56 - 8 * b));
+  return out;
+}
+
+std::optional<std::vector<uint64_t>> decode_heads(const std::string& bytes) {
+  if (bytes.size() % 8 != 0)
+    return std::nullopt;
+  std::vector<uint64_t> heads(bytes.size() / 8, 0);
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    heads[i / 8] = (heads[i / 8] << 8) | static_cast<uint8_t>(bytes[i]);
+  return heads;
+}
+
+result<std::vector<uint64_t>> owned_heads(event_store& store, const shard_map& map,
+                                          const std::string& node_id) {
+  std::vector<uint64_t> heads(map.shard_count(), 0);
+  for (auto shard : map.shards_of(node_id)) {
+    // after = max: the store answers the head without scanning.
+    auto chunk = store.read_shard({shard, UINT64_MAX, 0, 0});
+    if (!chunk)
+      return std::move(chunk).error();
+    heads[shard] = chunk->head;
+  }
+  return heads;
+}
+
 } // namespace annal::cluster::detail

@@ -60,7 +60,7 @@ void shop_service::await_read_token(const query_meta& q, std::chrono::millisecon
     return then(bad_request("read_token names shard " + std::to_string(q.token->shard)
                             + "; the cluster has " + std::to_string(shards)));
   if (cluster_reads_->positions()[q.token->shard] < q.token->shard_position)
-    cluster_reads_->catch_up_now(); // not after an idle pause
+    cluster_reads_->catch_up_now(q.token->shard); // not after a pause
   std::make_shared<token_wait>(ex, *cluster_reads_, *q.token,
                                std::chrono::steady_clock::now() + timeout, std::move(then))
     ->poll();

@@ -1,5 +1,5 @@
 // A read model covering every shard on each node (cluster_projection): both nodes converge
-// to the same content, live commands reach it by polling, and a restarted projection
+// to the same content, live commands reach it pushed by their owners, and a restarted projection
 // resumes from its per-shard checkpoints without applying anything twice.
 #include <catch2/catch.hpp>
 
@@ -109,7 +109,7 @@ TEST_CASE("a cluster projection on each node covers every shard, the nodes conve
   CHECK(pa->applied() == 90);
   CHECK(pb->applied() == 90);
 
-  // Live: commands while the projections run reach both by polling.
+  // Live: commands while the projections run reach both.
   for (int i = 0; i < 10; ++i)
     annal::test::add_n(i % 2 ? b : a, "p" + std::to_string(i), 2);
   REQUIRE(wait_until([&] { return converged(110); }));
@@ -170,33 +170,76 @@ TEST_CASE("a cluster projection empties its tables when it starts without a chec
   CHECK((*again)->applied() == 0);
 }
 
-TEST_CASE("an idle cluster projection polls slowly but a reader's wait starts a round at once",
+TEST_CASE("commits reach cluster projections on every node pushed, long before a round of "
+          "every shard would read them",
           "[cluster][cluster_projection]") {
   annal::test::temp_dir dir;
-  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()}};
+  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
+                                                        {"b", annal::test::free_port()}};
   test_node a{dir / "a", annal::test::loopback_config(members, "a")};
-  event_counts counts{a.rt->read_models()};
+  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
+  REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
+  event_counts on_a{a.rt->read_models()}, on_b{b.rt->read_models()};
   cluster_projection_options o;
   o.name = "counts";
-  o.poll = std::chrono::milliseconds(10);
-  o.idle_poll = std::chrono::seconds(5);
-  auto p = cluster_projection::start(*a.node, a.rt->read_models(), o, counts.handler());
+  o.idle_poll = std::chrono::seconds(8); // a full round (the fallback) only every 8 s
+  auto pa = cluster_projection::start(*a.node, a.rt->read_models(), o, on_a.handler());
+  auto pb = cluster_projection::start(*b.node, b.rt->read_models(), o, on_b.handler());
+  REQUIRE(pa);
+  REQUIRE(pb);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500)); // both idle, watches parked
+  for (int i = 0; i < 6; ++i) { // streams of both owners, through both nodes
+    auto r = (i % 2 ? a : b).rt->send<ctr::counter>("push-" + std::to_string(i), ctr::add{1, "t"}).get();
+    REQUIRE(r);
+    auto t0 = std::chrono::steady_clock::now();
+    for (auto* p : {&*pa, &*pb})
+      REQUIRE(wait_until([&] { return (*p)->positions()[r->shard] >= r->shard_position; },
+                         std::chrono::seconds(6)));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK(on_a.content(a.rt->read_models()) == on_b.content(b.rt->read_models()));
+  CHECK(on_a.content(a.rt->read_models()).second == 0);
+}
+
+namespace {
+
+// The first "<prefix><n>" whose counter stream node `owner` owns.
+std::string counter_owned_by(const test_node& n, const std::string& owner, const std::string& prefix) {
+  auto map = n.node->status().shards;
+  for (int i = 0;; ++i) {
+    auto id = prefix + std::to_string(i);
+    if (map.owner(map.shard_of(aggregate_traits<ctr::counter>::stream_id(id))).node == owner)
+      return id;
+  }
+}
+
+} // namespace
+
+TEST_CASE("a projection woken by a local commit still hears the peer's next commit at once "
+          "(its watch is renewed when it expires, not at the next fallback round)",
+          "[cluster][cluster_projection]") {
+  annal::test::temp_dir dir;
+  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
+                                                        {"b", annal::test::free_port()}};
+  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
+  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
+  REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
+  event_counts on_b{b.rt->read_models()};
+  cluster_projection_options o;
+  o.name = "counts";
+  o.idle_poll = std::chrono::seconds(3); // b's watch on a expires ~3 s after start
+  auto p = cluster_projection::start(*b.node, b.rt->read_models(), o, on_b.handler());
   REQUIRE(p);
-  std::this_thread::sleep_for(std::chrono::milliseconds(800)); // the pause grows to seconds
-  auto r = a.rt->send<ctr::counter>("late", ctr::add{1, "t"}).get();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // A local commit at 1.5 s restarts b's wait: its fallback round comes at ~4.5 s.
+  REQUIRE(b.rt->send<ctr::counter>(counter_owned_by(b, "b", "local-"), ctr::add{1, "t"}).get());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  // At 3.5 s, after the first watch expired: a's commit must still be pushed.
+  auto r = a.rt->send<ctr::counter>(counter_owned_by(a, "a", "remote-"), ctr::add{1, "t"}).get();
   REQUIRE(r);
   auto t0 = std::chrono::steady_clock::now();
-  REQUIRE((*p)->wait_for(r->shard, r->shard_position, std::chrono::seconds(4)));
-  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
-  // Without a reader a new event waits for the idle pause: 3 s after the last event the
-  // pauses (10 ms doubling) have reached 2.56 s, so the next round is ~2 s away.
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  auto r2 = a.rt->send<ctr::counter>("later", ctr::add{1, "t"}).get();
-  REQUIRE(r2);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto ps = (*p)->positions();
-  bool pending = ps[r2->shard] < r2->shard_position;
-  (*p)->catch_up_now();
-  REQUIRE(wait_until([&] { return (*p)->positions()[r2->shard] >= r2->shard_position; }));
-  CHECK(pending);
+  REQUIRE(wait_until([&] { return (*p)->positions()[r->shard] >= r->shard_position; },
+                     std::chrono::seconds(5)));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500));
 }

@@ -17,9 +17,12 @@
 
 #include <caf/actor.hpp>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_status.hpp"
@@ -81,6 +84,21 @@ public:
   /// read_stream, and bad_request (no such shard, or the journals' shard count is not
   /// the cluster's: shard positions would not match).
   void read_shard(uint16_t shard, uint64_t after, uint64_t hint, read_shard_done done) const;
+
+  /// Long poll: asks node `peer` for the heads of the shards it owns (by shard, 0 for the
+  /// others). It answers at once when one is past `known` (by shard), else at its first
+  /// commit that passes one, or after `wait` (at most 10 s) with what it has. `done` runs
+  /// once, on an actor thread. Errors: unavailable (peer unknown, unreachable, or no answer
+  /// within wait + forward_timeout), corrupt.
+  void watch_shards(const std::string& peer, std::vector<uint64_t> known,
+                    std::chrono::milliseconds wait, watch_shards_done done) const;
+
+  /// Calls `fn` after each event this node's journal commits, on an actor thread: keep it
+  /// short (set a flag, notify). Needs join() before the runtime started (it registers the
+  /// watcher then). Returns the id remove_commit_listener() takes.
+  uint64_t add_commit_listener(std::function<void()> fn) const;
+  /// Stops calls to the listener `id` (none after this returns).
+  void remove_commit_listener(uint64_t id) const;
 
   /// True when this node owns `shard` in its map.
   bool owns_shard(uint16_t shard) const;

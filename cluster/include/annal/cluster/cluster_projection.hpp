@@ -5,9 +5,8 @@
 // past the shard's checkpoint applies each event once, also across restarts (and, since
 // shard positions survive a move, across moves once they exist).
 //
-// Live delivery is polling for now: after a round that found every shard at its end, the
-// projection asks every shard again after a pause (options.poll, doubling while nothing
-// comes, up to options.idle_poll). Not yet: push from the owners' buses. Thread safety: positions(), applied(), wait_for() and stop() from
+// Live delivery is pushed: every owner answers a long poll when a shard it owns passes
+// what the projection applied, and only those shards are read (see the options). Thread safety: positions(), applied(), wait_for() and stop() from
 // any thread.
 //
 //   auto p = cluster_projection::start(node, rt.read_models(), {"totals"}, handler);
@@ -17,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,11 +32,13 @@ class cluster_node;
 struct cluster_projection_options {
   /// Names the projection; its checkpoints live in the read-model table "<name>.shards".
   std::string name;
-  /// The pause after a round that found something new; it doubles after each round that
-  /// found nothing, up to `idle_poll`, so an idle cluster costs little. A round that finds
-  /// events, wait_for() and catch_up_now() bring it back to `poll`.
-  std::chrono::milliseconds poll{50};
-  std::chrono::milliseconds idle_poll{800};
+  /// Live delivery is pushed: each peer answers a long poll (cluster_node::watch_shards)
+  /// when a shard it owns passes the projection, local commits are heard directly, and a
+  /// round reads only the shards that moved. `poll` is the least time between two rounds
+  /// (commits meanwhile are read together); `idle_poll` bounds a watch, and a round of
+  /// every shard follows a wait that heard nothing for that long (or a peer that failed).
+  std::chrono::milliseconds poll{10};
+  std::chrono::milliseconds idle_poll{1000};
   /// Read-model tables the handler writes: emptied when the projection starts without a
   /// checkpoint (e.g. the node kept read models of its own journal before it joined a
   /// cluster), so that every row comes from the shards.
@@ -76,9 +78,9 @@ public:
   std::vector<uint64_t> positions() const;
   /// Events applied since start.
   uint64_t applied() const;
-  /// Starts a round at once (when none runs): a caller about to wait for an event it
-  /// knows was committed need not wait out an idle pause.
-  void catch_up_now() const;
+  /// Reads `shard` (none: every shard) at the next round and starts it at once: a caller
+  /// about to wait for an event it knows was committed need not wait for a pause.
+  void catch_up_now(std::optional<uint16_t> shard = std::nullopt) const;
   /// Read-your-writes: waits until the projection applied `shard` through `shard_position`
   /// (a command_reply's token), at most `timeout`. Errors: timeout, bad_request (no such
   /// shard), unavailable (stopped). A committed transaction precedes the wake-up, so a read

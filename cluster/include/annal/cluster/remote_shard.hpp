@@ -27,4 +27,8 @@ struct shard_events {
 /// Receives a shard read's outcome, once (on an actor thread when the read was remote).
 using read_shard_done = std::function<void(result<shard_events>)>;
 
+/// Receives a watch's outcome, once, on an actor thread: the heads (shard positions) of the
+/// shards the watched node owns, by shard (0 for shards it does not own).
+using watch_shards_done = std::function<void(result<std::vector<uint64_t>>)>;
+
 } // namespace annal::cluster
