@@ -119,6 +119,21 @@ struct test_node {
   }
 };
 
+/// Nodes "a" and "b" on loopback, each in a folder of `dir`; constructed once both links
+/// are up (REQUIREd within 10 s).
+struct two_nodes {
+  temp_dir dir;
+  std::vector<std::pair<std::string, uint16_t>> members{{"a", free_port()}, {"b", free_port()}};
+  test_node a{dir / "a", loopback_config(members, "a")};
+  test_node b{dir / "b", loopback_config(members, "b")};
+
+  two_nodes() {
+    REQUIRE(wait_until([&] {
+      return b.link_is("a", cluster::link_state::up) && a.link_is("b", cluster::link_state::up);
+    }));
+  }
+};
+
 /// Sends `n` adds of `amount` to counter `id` through `via` at once and requires every one
 /// acknowledged (within 30 s each).
 inline void add_n(test_node& via, const std::string& id, int n, int64_t amount = 1) {

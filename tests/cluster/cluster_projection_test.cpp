@@ -86,12 +86,9 @@ std::unique_ptr<cluster_projection> start_counts(test_node& n, const event_count
 TEST_CASE("a cluster projection on each node covers every shard, the nodes converge, and a "
           "restarted projection applies nothing twice",
           "[cluster][cluster_projection]") {
-  annal::test::temp_dir dir;
-  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
-                                                        {"b", annal::test::free_port()}};
-  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
-  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
-  REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
+  annal::test::two_nodes nodes;
+  auto& a = nodes.a;
+  auto& b = nodes.b;
   for (int i = 0; i < 30; ++i)
     annal::test::add_n(i % 2 ? a : b, "p" + std::to_string(i), 3);
   event_counts on_a{a.rt->read_models()}, on_b{b.rt->read_models()};
@@ -173,12 +170,9 @@ TEST_CASE("a cluster projection empties its tables when it starts without a chec
 TEST_CASE("commits reach cluster projections on every node pushed, long before a round of "
           "every shard would read them",
           "[cluster][cluster_projection]") {
-  annal::test::temp_dir dir;
-  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
-                                                        {"b", annal::test::free_port()}};
-  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
-  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
-  REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
+  annal::test::two_nodes nodes;
+  auto& a = nodes.a;
+  auto& b = nodes.b;
   event_counts on_a{a.rt->read_models()}, on_b{b.rt->read_models()};
   cluster_projection_options o;
   o.name = "counts";
@@ -219,12 +213,9 @@ std::string counter_owned_by(const test_node& n, const std::string& owner, const
 TEST_CASE("a projection woken by a local commit still hears the peer's next commit at once "
           "(its watch is renewed when it expires, not at the next fallback round)",
           "[cluster][cluster_projection]") {
-  annal::test::temp_dir dir;
-  std::vector<std::pair<std::string, uint16_t>> members{{"a", annal::test::free_port()},
-                                                        {"b", annal::test::free_port()}};
-  test_node a{dir / "a", annal::test::loopback_config(members, "a")};
-  test_node b{dir / "b", annal::test::loopback_config(members, "b")};
-  REQUIRE(wait_until([&] { return b.link_is("a", link_state::up) && a.link_is("b", link_state::up); }));
+  annal::test::two_nodes nodes;
+  auto& a = nodes.a;
+  auto& b = nodes.b;
   event_counts on_b{b.rt->read_models()};
   cluster_projection_options o;
   o.name = "counts";
