@@ -10,6 +10,8 @@
 // products (a new stream per command, durable) back to back for S seconds; a product's
 // shard decides its owner, so (N-1)/N of the commands are forwarded. Baselines from the
 // same run: the raw fsync rate and the raw durable LMDB single-commit rate of this disk.
+// With 2 and more nodes, also: how soon a product created through the first node shows in
+// the last node's read models (cluster read models over every shard, pushed by owners).
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include <iostream>
 #include <mutex>
 #include <string>
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -158,6 +161,27 @@ double sequential_p50_us(const loopback_cluster& c, std::size_t owner, int n, co
   return median(us);
 }
 
+// How long after a creation through node 0 is acknowledged the product shows in the read
+// models of the last node (its cluster read models, fed by the owners' pushes): polled
+// every 0.5 ms, `n` products one at a time. Products of every owner. Microseconds, sorted.
+std::vector<double> visibility_us(const loopback_cluster& c, int n, const std::string& tag) {
+  auto writer = c.client(0);
+  auto reader = c.client(c.ids().size() - 1);
+  std::vector<double> us;
+  for (int i = 0; i < n; ++i) {
+    auto sku = tag + "-" + std::to_string(i);
+    if (writer.create_product(sku, "Bench item", 100).status != 201)
+      continue;
+    auto t0 = bench_clock::now();
+    while (reader.get("/products/" + sku).status != 200 && seconds_since(t0) < 5)
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    us.push_back(seconds_since(t0) * 1e6);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // idle between: the push, not a round
+  }
+  std::sort(us.begin(), us.end());
+  return us;
+}
+
 std::string decimals(double v, int digits) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(digits) << v;
@@ -216,6 +240,11 @@ int main(int argc, char** argv) {
     line(name, "node_cpu_us_per_command", r.node_cpu_us_per_command);
     line(name, "idle_node_cpu_s_per_s", idle_cpu_share);
     line(name, "errors", static_cast<double>(r.errors));
+    if (n >= 2) {
+      auto seen = visibility_us(c, o.latency_samples / 4, "seen-" + std::to_string(n));
+      line(name, "read_model_visible_p50_us", quantile(seen, 0.5), probe.median_us);
+      line(name, "read_model_visible_p99_us", quantile(seen, 0.99), probe.median_us);
+    }
     if (r.errors > 0)
       std::cerr << name << ": " << r.errors << " errors, first: " << r.first_error << "\n";
     table.add({std::to_string(n), decimals(r.per_s, 0), decimals(quantile(r.latencies_us, 0.5) / 1000, 2),
