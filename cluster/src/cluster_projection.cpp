@@ -189,8 +189,14 @@ struct cluster_projection::state {
   uint64_t commit_listener = 0;
   bool listening = false;
 
+  // Held while watches are sent, so that stop() can wait for a send in progress on an
+  // actor thread (a watch's callback) before the node may leave. Recursive: a watch that
+  // fails at once answers on the sending thread.
+  std::recursive_mutex arming;
+
   // Sends a watch to every peer without one out (a failed peer only after idle_poll).
   void arm_watches(const std::shared_ptr<state>& self) {
+    std::lock_guard<std::recursive_mutex> sending{arming};
     std::vector<std::pair<std::string, std::vector<uint64_t>>> to_send;
     {
       std::lock_guard<std::mutex> lock{mx};
@@ -339,6 +345,8 @@ void cluster_projection::stop() {
   state_->wake.notify_all();
   if (state_->thread.joinable())
     state_->thread.join();
+  // A watch's callback may be sending new watches: after this, none touches the node.
+  std::lock_guard<std::recursive_mutex> sending{state_->arming};
   if (state_->listening) {
     state_->node->remove_commit_listener(state_->commit_listener);
     state_->listening = false;
