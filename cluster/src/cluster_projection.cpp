@@ -103,7 +103,8 @@ struct cluster_projection::state {
   mutable std::mutex mx;
   std::condition_variable wake;
   bool stopping = false;
-  bool nudged = false;             // guarded by mx: catch_up_now() asked for a round
+  bool nudged = false;             // guarded by mx: catch_up_now() asked for every shard
+  bool reader_waiting = false;     // guarded by mx: a reader waits for a due shard
   std::vector<uint64_t> positions; // by shard; guarded by mx
   std::vector<uint64_t> hints;     // by shard; the thread's own
   std::atomic<uint64_t> applied{0};
@@ -262,7 +263,8 @@ struct cluster_projection::state {
       if (failed_read) {
         if (wake.wait_for(lock, options.idle_poll, [&] { return stopping || nudged; }) && stopping)
           return;
-      } else if (wake.wait_for(lock, options.poll, [&] { return stopping || nudged || any_due; }) && stopping) {
+      } else if (wake.wait_for(lock, options.poll, [&] { return stopping || nudged || reader_waiting; })
+                 && stopping) {
         return;
       }
       bool woken = wake.wait_for(lock, options.idle_poll, [&] {
@@ -275,7 +277,7 @@ struct cluster_projection::state {
       for (uint16_t shard = 0; shard < positions.size(); ++shard)
         round[shard] = all || due[shard] || (local_commit && node->owns_shard(shard));
       due.assign(due.size(), false);
-      any_due = local_commit = nudged = false;
+      any_due = local_commit = nudged = reader_waiting = false;
     }
   }
 };
@@ -358,7 +360,7 @@ void cluster_projection::catch_up_now(std::optional<uint16_t> shard) const {
     std::lock_guard<std::mutex> lock{state_->mx};
     if (shard && *shard < state_->due.size()) {
       state_->due[*shard] = true;
-      state_->any_due = true;
+      state_->any_due = state_->reader_waiting = true;
     } else {
       state_->nudged = true;
     }
@@ -379,7 +381,7 @@ status cluster_projection::wait_for(uint16_t shard, uint64_t shard_position,
     return make_error(errc::bad_request, "shard " + std::to_string(shard) + " does not exist");
   if (s.positions[shard] < shard_position) {
     s.due[shard] = true;
-    s.any_due = true;
+    s.any_due = s.reader_waiting = true;
     s.wake.notify_all();
   }
   s.wake.wait_for(lock, timeout,
