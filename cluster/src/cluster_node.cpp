@@ -89,6 +89,9 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
   node->ctx_ = std::make_shared<detail::node_context>();
   node->ctx_->config = std::move(config);
   node->ctx_->rt = &rt;
+  // First: nothing to undo when it fails (the runtime refuses projections once started).
+  if (auto ok = watch_commits(rt, node->ctx_->commits); !ok)
+    return std::move(ok).error();
   const auto& cfg = node->ctx_->config;
   node->endpoint_ = detail::spawn_endpoint(sys, node->ctx_);
   node->ctx_->endpoint = node->endpoint_.address();
@@ -112,10 +115,6 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
   auto fwd = std::make_shared<detail::shard_forwarder>(node->ctx_, node->links_);
   node->forwarder_ = fwd;
   if (auto ok = rt.set_forwarder(fwd); !ok) {
-    node->leave();
-    return std::move(ok).error();
-  }
-  if (auto ok = watch_commits(rt, node->ctx_->commits); !ok) {
     node->leave();
     return std::move(ok).error();
   }
