@@ -6,7 +6,8 @@
 // shard positions survive a move, across moves once they exist).
 //
 // Live delivery is pushed: every owner answers a long poll when a shard it owns passes
-// what the projection applied, and only those shards are read (see the options). Thread safety: positions(), applied(), wait_for() and stop() from
+// what the projection applied, and only those shards are read (see the options).
+// Thread safety: positions(), applied(), catch_up_now(), wait_for() and stop() from
 // any thread.
 //
 //   auto p = cluster_projection::start(node, rt.read_models(), {"totals"}, handler);
