@@ -25,11 +25,13 @@ error code_error(uint8_t code, const std::string& message) {
 
 wire_event to_wire_event(const event_view& e) {
   return {e.version, e.position, std::string{e.type}, e.schema_version, e.timestamp, std::string{e.payload},
-          e.shard, e.shard_position, e.corrupt};
+          e.shard, e.shard_position, e.corrupt, std::string{e.command_id}, std::string{e.correlation_id},
+          std::string{e.causation_id}};
 }
 
 recorded_event from_wire_event(std::string stream_id, wire_event&& w) {
-  auto& [version, position, type, schema, ts, payload, shard, shard_pos, corrupt] = w;
+  auto& [version, position, type, schema, ts, payload, shard, shard_pos, corrupt, command_id,
+         correlation_id, causation_id] = w;
   recorded_event e;
   e.stream_id = std::move(stream_id);
   e.version = version;
@@ -41,6 +43,9 @@ recorded_event from_wire_event(std::string stream_id, wire_event&& w) {
   e.shard = shard;
   e.shard_position = shard_pos;
   e.corrupt = corrupt;
+  e.metadata.command_id = std::move(command_id);
+  e.metadata.correlation_id = std::move(correlation_id);
+  e.metadata.causation_id = std::move(causation_id);
   return e;
 }
 

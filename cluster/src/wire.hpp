@@ -69,9 +69,10 @@ wire_reply to_wire(const command_result& r);
 command_result from_wire(const wire_reply& w);
 
 /// One event on the wire: version, position (the owner's), type, schema version,
-/// timestamp, payload, shard, shard position, corrupt flag (the metadata stays on the owner).
+/// timestamp, payload, shard, shard position, corrupt flag, and its metadata (command id,
+/// correlation id, causation id: the audit trail, and what a moved shard must keep).
 using wire_event = std::tuple<uint64_t, uint64_t, std::string, uint32_t, int64_t, std::string,
-                              uint16_t, uint64_t, bool>;
+                              uint16_t, uint64_t, bool, std::string, std::string, std::string>;
 
 /// The event as it travels.
 wire_event to_wire_event(const event_view& e);

@@ -110,3 +110,45 @@ TEST_CASE("a remote read fails with unavailable when the owner is gone or the re
   REQUIRE_FALSE(gone);
   CHECK(gone.error().code == errc::unavailable);
 }
+
+TEST_CASE("remote stream reads and shard reads carry each event's metadata (command, correlation "
+          "and causation ids)",
+          "[cluster][remote_read]") {
+  annal::test::two_nodes nodes;
+  auto on_a = counter_id_owned_by(nodes.a.node->status().shards, "a");
+  auto stream = aggregate_traits<ctr::counter>::stream_id(on_a);
+  command_options o;
+  o.command_id = "cmd-audit-1";
+  o.correlation_id = "corr-audit-1";
+  o.causation_id = "cause-audit-1";
+  auto sent = nodes.b.rt->send<ctr::counter>(on_a, ctr::add{2, "t"}, o).get(); // forwarded to a
+  REQUIRE(sent);
+  auto check = [&](const recorded_event& e) {
+    CHECK(e.metadata.command_id == "cmd-audit-1");
+    CHECK(e.metadata.correlation_id == "corr-audit-1");
+    CHECK(e.metadata.causation_id == "cause-audit-1");
+  };
+
+  auto read = std::make_shared<std::promise<result<remote_stream>>>();
+  auto read_done = read->get_future();
+  nodes.b.node->read_stream(stream, 0, [read](result<remote_stream> r) { read->set_value(std::move(r)); });
+  REQUIRE(read_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto events = read_done.get();
+  REQUIRE(events);
+  REQUIRE(events->events.size() == 1);
+  check(events->events.front());
+
+  auto shard = std::make_shared<std::promise<result<shard_events>>>();
+  auto shard_done = shard->get_future();
+  nodes.b.node->read_shard(sent->shard, 0, 0, [shard](result<shard_events> r) { shard->set_value(std::move(r)); });
+  REQUIRE(shard_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto in_shard = shard_done.get();
+  REQUIRE(in_shard);
+  bool found = false;
+  for (const auto& e : in_shard->events)
+    if (e.stream_id == stream) {
+      found = true;
+      check(e);
+    }
+  CHECK(found);
+}

@@ -54,7 +54,7 @@ using shard_event_handler = std::function<status(read_model_txn&, const recorded
 
 /// A handler that runs the read models of `specs` over every shard: each event goes to the
 /// `apply` of every spec whose filter matches it, in the order given, as the local runtime
-/// would deliver it (the view carries no metadata: a shard read leaves it on the owner).
+/// would deliver it (node positions are the owner's; the metadata is the event's own).
 shard_event_handler apply_each(std::vector<durable_projection> specs);
 
 /// The tables of every spec (for cluster_projection_options::tables).

@@ -12,8 +12,8 @@
 namespace annal::cluster {
 
 struct shard_events {
-  /// Events with shard position > the one asked for, in shard-position order (metadata
-  /// not included), at most 1000.
+  /// Events with shard position > the one asked for, in shard-position order, with their
+  /// metadata, at most 1000.
   std::vector<recorded_event> events;
   /// The shard's head shard position on its owner.
   uint64_t head = 0;

@@ -15,7 +15,7 @@ namespace annal::cluster {
 struct remote_stream {
   /// The owner's head record of the stream (head 0: no such stream).
   stream_info head;
-  /// Events after the version asked for, oldest first (metadata not included).
+  /// Events after the version asked for, oldest first, with their metadata.
   std::vector<recorded_event> events;
   /// True when the owner holds events past the last one sent (ask again after it).
   bool more = false;
