@@ -368,6 +368,15 @@ void cluster_projection::catch_up_now(std::optional<uint16_t> shard) const {
   state_->wake.notify_all();
 }
 
+uint64_t cluster_projection::position(uint16_t shard) const {
+  std::lock_guard<std::mutex> lock{state_->mx};
+  return shard < state_->positions.size() ? state_->positions[shard] : 0;
+}
+
+std::size_t cluster_projection::shard_count() const {
+  return state_->due.size(); // sized once at start
+}
+
 std::vector<uint64_t> cluster_projection::positions() const {
   std::lock_guard<std::mutex> lock{state_->mx};
   return state_->positions;

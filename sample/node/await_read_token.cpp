@@ -28,7 +28,7 @@ struct token_wait : std::enable_shared_from_this<token_wait> {
   std::chrono::steady_clock::time_point deadline;
   done_fn then;
 
-  uint64_t applied() const { return reads.positions()[token.shard]; }
+  uint64_t applied() const { return reads.position(token.shard); }
 
   void poll() {
     if (applied() >= token.shard_position)
@@ -55,11 +55,11 @@ void shop_service::await_read_token(const query_meta& q, std::chrono::millisecon
                             "pass the read_token of the command's answer"));
   if (!q.token)
     return then(std::nullopt);
-  auto shards = cluster_reads_->positions().size();
+  auto shards = cluster_reads_->shard_count();
   if (q.token->shard >= shards)
     return then(bad_request("read_token names shard " + std::to_string(q.token->shard)
                             + "; the cluster has " + std::to_string(shards)));
-  if (cluster_reads_->positions()[q.token->shard] < q.token->shard_position)
+  if (cluster_reads_->position(q.token->shard) < q.token->shard_position)
     cluster_reads_->catch_up_now(q.token->shard); // not after a pause
   std::make_shared<token_wait>(ex, *cluster_reads_, *q.token,
                                std::chrono::steady_clock::now() + timeout, std::move(then))

@@ -12,6 +12,8 @@
 #include <random>
 #include <thread>
 
+#include "shop/stable_hash.hpp"
+
 namespace shop::node {
 
 using namespace shop::http;
@@ -200,20 +202,11 @@ std::string hex64(uint64_t x) {
   return out;
 }
 
-uint64_t fnv1a(std::string_view s, uint64_t seed) {
-  uint64_t h = seed;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 } // namespace
 
 std::string new_order_id(const std::string& idempotency_key) {
   if (!idempotency_key.empty())
-    return "o-" + hex64(fnv1a(idempotency_key, 14695981039346656037ull))
+    return "o-" + hex64(fnv1a(idempotency_key))
            + hex64(fnv1a(idempotency_key, 0x9e3779b97f4a7c15ull));
   thread_local std::mt19937_64 rng{std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)};
   return "o-" + hex64(rng()) + hex64(rng());

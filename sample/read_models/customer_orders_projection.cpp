@@ -1,6 +1,7 @@
 #include "projections.hpp"
 
 #include "shop/domain/order.hpp"
+#include "shop/stable_hash.hpp"
 
 namespace shop::detail {
 
@@ -16,14 +17,6 @@ struct status_after {
   order_status operator()(const order_cancelled&) const { return order_status::cancelled; }
 };
 
-// FNV-1a: a stable hash of the order id (the same on every node and every run).
-uint64_t stable_hash(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : s)
-    h = (h ^ ch) * 1099511628211ull;
-  return h;
-}
-
 // The second part of a placement's key. By time: the placement's microsecond, then one of
 // 1000 slots by the order id's hash, so that every node orders ties alike; a slot taken by
 // another order of the same customer (same microsecond and slot) moves on to the next.
@@ -33,7 +26,7 @@ annal::result<uint64_t> placement_key(const annal::read_model_txn& t,
                                       const annal::event_view& e, customer_order_ordering ordering) {
   if (ordering == customer_order_ordering::journal_position)
     return e.position;
-  uint64_t key = e.timestamp / 1000 * 1000 + stable_hash(order_id) % 1000;
+  uint64_t key = e.timestamp / 1000 * 1000 + fnv1a(order_id) % 1000;
   for (int probe = 0; probe < 1000; ++probe, ++key) {
     auto row = list.get(t, customer_order_key{customer, key});
     if (!row)

@@ -52,6 +52,13 @@ struct cluster_fixture {
     write_config(dir / "wrong.json", ports, dir / "wrong-secret");
   }
 
+  /// Starts every member and requires every link up within 15 s.
+  void start_all() {
+    for (const auto& id : members)
+      start(id);
+    REQUIRE(shop::test::eventually([&] { return all_up(); }, std::chrono::seconds(15)));
+  }
+
   /// Starts node `id` with the cluster file `config` (in dir); throws when it does not come up.
   void start(const std::string& id, const std::string& config = "cluster.json") {
     nodes[id] = std::make_unique<shop::test::node_process>(

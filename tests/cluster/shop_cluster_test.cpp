@@ -45,9 +45,7 @@ TEST_CASE("three shop nodes: commands through every node land on the owner, kill
           "a wrong secret is refused, a restart loses nothing",
           "[cluster][shop]") {
   cluster_fixture f;
-  for (const auto& id : ids)
-    f.start(id);
-  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  f.start_all();
   // The operator's view, through `annal cluster status`.
   auto cli = annal::test::run_child(ANNAL_BINARY, {"--json", "cluster", "status", "--url", f.nodes["b"]->url()},
                                     std::chrono::seconds(10));
@@ -158,9 +156,7 @@ TEST_CASE("three shop nodes: commands through every node land on the owner, kill
 TEST_CASE("kill -9 of a node under a concurrent workload through every node loses no acknowledged command",
           "[cluster][shop][durability]") {
   cluster_fixture f;
-  for (const auto& id : ids)
-    f.start(id);
-  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  f.start_all();
 
   std::mutex mx;
   std::vector<ack> acks;
@@ -222,9 +218,7 @@ TEST_CASE("kill -9 of a node under a concurrent workload through every node lose
 TEST_CASE("an owner that stops answering (SIGSTOP) costs its callers the forward bound, not a hang",
           "[cluster][shop][bound]") {
   cluster_fixture f;
-  for (const auto& id : ids)
-    f.start(id);
-  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  f.start_all();
   auto sku_of = [&](const std::string& owner, const std::string& prefix) {
     for (int i = 0;; ++i)
       if (f.owner_of_sku(prefix + std::to_string(i)) == owner)

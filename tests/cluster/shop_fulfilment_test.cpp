@@ -27,9 +27,7 @@ TEST_CASE("three shop nodes: each order placed through any node is decided once 
           "and every owner's stock adds up",
           "[cluster][shop][fulfilment]") {
   cluster_fixture f;
-  for (const auto& id : ids)
-    f.start(id);
-  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  f.start_all();
 
   // Two products per node, 10 in stock each, created and restocked through other nodes.
   std::vector<std::string> skus;

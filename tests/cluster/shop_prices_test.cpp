@@ -31,9 +31,7 @@ TEST_CASE("three shop nodes: orders and restocks of a product another node owns 
           "and fail with 503 within the bound when the owner is frozen or killed",
           "[cluster][shop][prices]") {
   cluster_fixture f;
-  for (const auto& id : ids)
-    f.start(id);
-  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  f.start_all();
   auto a = f.client("a");
 
   // Products created through a for shards that b and c own.

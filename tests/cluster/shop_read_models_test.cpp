@@ -62,9 +62,7 @@ TEST_CASE("three shop nodes: every node's read models cover every shard and conv
           "gives read-your-writes on any node, a node killed with kill -9 applies nothing twice",
           "[cluster][shop][read_models]") {
   cluster_fixture f;
-  for (const auto& id : ids)
-    f.start(id);
-  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  f.start_all();
   for (std::size_t i = 0; i < skus.size(); ++i) {
     auto via = ids[i % ids.size()];
     REQUIRE(f.client(via).create_product(skus[i], "Item " + skus[i], 100 + static_cast<int64_t>(i)).status == 201);

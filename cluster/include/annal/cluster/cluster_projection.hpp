@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,6 +78,10 @@ public:
 
   /// The shard position applied last, by shard.
   std::vector<uint64_t> positions() const;
+  /// The shard position applied last in `shard` (0 for a shard that does not exist).
+  uint64_t position(uint16_t shard) const;
+  /// The number of shards.
+  std::size_t shard_count() const;
   /// Events applied since start.
   uint64_t applied() const;
   /// Reads `shard` (none: every shard) at the next round and starts it at once: a caller
