@@ -220,6 +220,21 @@ caf::behavior projection(projection_actor* self, event_store* store, caf::actor 
 
 } // namespace
 
+status fix_start_position(event_store& store, projection_sink& sink,
+                          const projection_options& options) {
+  if (options.start != start_position::end)
+    return {};
+  auto stored = sink.stored_position();
+  if (!stored)
+    return std::move(stored).error();
+  if (*stored)
+    return {};
+  auto end = store.last_position();
+  if (!end)
+    return std::move(end).error();
+  return sink.store_position(*end);
+}
+
 caf::actor spawn_projection(caf::actor_system& sys, event_store& store, caf::actor bus,
                             std::shared_ptr<projection_sink> sink, projection_options options,
                             std::shared_ptr<projection_monitor> monitor) {

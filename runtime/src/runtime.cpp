@@ -265,6 +265,10 @@ status runtime::start() {
     return make_error(errc::unavailable, "the runtime was stopped");
   if (p.accepting)
     return {};
+  // "The end" of a start_position::end projection is now, before any command can commit;
+  // a failure here surfaces again (as the projection's fault) when its actor resumes.
+  for (auto& [name, reg] : p.projections)
+    (void)fix_start_position(*p.store, *reg.sink, reg.options);
   p.accepting = true;
   for (auto& [name, reg] : p.projections) {
     reg.options.filter.bind_tags(p.tags);

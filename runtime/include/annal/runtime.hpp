@@ -150,6 +150,11 @@ public:
   template <class Model>
   result<memory_view<Model>> add_projection(memory_projection<Model> spec);
 
+  /// Registers a projection whose read model is a sink of your own (projection.hpp: e.g.
+  /// a model kept in another database). The sink is called from the projection's actor
+  /// only. Errors: bad_request (after start, empty or duplicate name).
+  status add_sink(projection_options options, std::shared_ptr<projection_sink> sink);
+
   /// Registers a process manager (see process_manager.hpp). Errors: bad_request (after
   /// start, empty or duplicate name), io_error (opening its state and timer tables).
   status add_process_manager(process_manager spec);
@@ -231,7 +236,6 @@ private:
   result<caf::actor> router_of(std::type_index type) const;
   void add_dispatcher(std::string category, detail::command_dispatcher fn,
                       std::vector<std::string> tags);
-  status add_sink(projection_options options, std::shared_ptr<projection_sink> sink);
   result<std::shared_ptr<projection_sink>> sink_of(const std::string& name) const;
   std::unique_ptr<impl> impl_;
 };
