@@ -192,6 +192,8 @@ result<append_result> lmdb_event_store::impl::apply(detail::txn& t, detail::curs
                                                timestamp_ns now) {
   if (auto ok = detail::validate_append(a, options()); !ok)
     return std::move(ok).error();
+  if (auto ok = check_fence(a.stream_id); !ok)
+    return std::move(ok).error();
   stream_info s;
   bool exists = false;
   if (auto ok = load_record(t, a.stream_id, s, &exists); !ok)
@@ -419,7 +421,7 @@ namespace {
 // (map full, I/O) leaves a partial append, so it must fail the whole transaction.
 bool is_check_failure(errc code) {
   return code == errc::conflict || code == errc::stream_deleted || code == errc::bad_request
-         || code == errc::corrupt;
+         || code == errc::corrupt || code == errc::unavailable;
 }
 
 void collect_committed(write_batch& batch, const batch_outcome& out,

@@ -67,6 +67,8 @@ struct lmdb_event_store::impl {
   // Serializes this process's writes so that a commit's runs are published before the
   // next write transaction of the process begins (LMDB's lock alone releases at commit).
   std::mutex writer;
+  // Fenced shards (event_store::fence_shard), by shard; read and written under `writer`.
+  std::vector<bool> fenced;
 
   MDB_dbi dbi(table t) const noexcept { return env->dbi(t); }
   const store_options& options() const noexcept { return env->options(); }
@@ -135,6 +137,9 @@ struct lmdb_event_store::impl {
   result<append_result> apply(detail::txn& t, detail::cursor& index, detail::write_ctx& ctx,
                               const stream_append& a, timestamp_ns now);
 
+  /// unavailable when `stream_id`'s shard is fenced. REQUIRES: `writer` held.
+  status check_fence(std::string_view stream_id) const;
+
   /// Writes one snapshot and enforces the retention of the newest K.
   status put_snapshot(detail::txn& t, const snapshot_record& s);
 
@@ -187,6 +192,9 @@ namespace detail {
 /// Checks ids, type names, sizes; returns bad_request naming the offending field.
 status validate_stream_id(std::string_view id);
 status validate_append(const stream_append& a, const store_options& o);
+/// Checks a chunk of a shard's copy before anything is written: the shard, each event's
+/// fields and shard, rising shard positions.
+status validate_import(const shard_import& chunk, uint16_t shard_count, const store_options& o);
 
 inline MDB_val as_val(std::string_view s) noexcept {
   return MDB_val{s.size(), const_cast<char*>(s.data())};

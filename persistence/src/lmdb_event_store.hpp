@@ -20,6 +20,10 @@ public:
   result<std::vector<append_result>> append(std::vector<stream_append> appends) override;
   result<batch_outcome> commit(write_batch& batch, bool collect) override;
 
+  status fence_shard(uint16_t shard, bool fenced) override;
+  bool shard_fenced(uint16_t shard) const override;
+  result<import_outcome> import_shard(const shard_import& chunk) override;
+
   result<std::vector<recorded_event>> read_stream(std::string_view stream_id,
                                                   stream_range range) override;
   result<std::vector<recorded_event>> read_stream_backward(std::string_view stream_id,

@@ -14,6 +14,7 @@ namespace annal {
 
 namespace detail {
 status validate_append(const stream_append& a, const store_options& o);
+status validate_import(const shard_import& chunk, uint16_t shard_count, const store_options& o);
 } // namespace detail
 
 namespace {
@@ -63,9 +64,12 @@ public:
     if (options_.read_only)
       return refused_read_only();
     std::unique_lock<std::shared_mutex> lock{mx_};
-    for (const auto& a : appends)
+    for (const auto& a : appends) {
       if (auto ok = detail::validate_append(a, options_); !ok)
         return std::move(ok).error();
+      if (auto ok = check_fence(a.stream_id); !ok)
+        return std::move(ok).error();
+    }
     // Check every expectation against the heads as the earlier appends leave them.
     std::map<std::string, stream_version, std::less<>> heads;
     for (const auto& a : appends) {
@@ -106,6 +110,87 @@ public:
       (void)put_snapshot(s); // a snapshot is an optimisation: one that cannot be kept is dropped
     if (collect)
       batch.appends.clear();
+    return out;
+  }
+
+  // -- shards moving between nodes --------------------------------------------------
+
+  status fence_shard(uint16_t shard, bool on) override {
+    if (shard >= options_.shard_count)
+      return make_error(errc::bad_request, "shard " + std::to_string(shard) + " is out of range");
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    if (fenced_.empty())
+      fenced_.assign(options_.shard_count, false);
+    fenced_[shard] = on;
+    return {};
+  }
+
+  bool shard_fenced(uint16_t shard) const override {
+    std::shared_lock<std::shared_mutex> lock{mx_};
+    return shard < fenced_.size() && fenced_[shard];
+  }
+
+  result<import_outcome> import_shard(const shard_import& chunk) override {
+    if (options_.read_only)
+      return refused_read_only();
+    if (auto ok = detail::validate_import(chunk, options_.shard_count, options_); !ok)
+      return std::move(ok).error();
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    auto head = shard_positions_[chunk.shard];
+    // Every check before the first write: all or nothing.
+    std::map<std::string, stream_version, std::less<>> heads;
+    for (const auto& e : chunk.events) {
+      if (e.shard_position <= head)
+        continue;
+      auto h = heads.find(e.stream_id);
+      if (h == heads.end()) {
+        stream_version at = 0;
+        bool exists = false;
+        if (auto s = streams_.find(e.stream_id); s != streams_.end()) {
+          if (s->second.info.deleted)
+            return make_error(errc::stream_deleted, "stream '" + e.stream_id + "' was deleted here");
+          at = s->second.info.head;
+          exists = true;
+        }
+        if (e.version <= at || (e.version > at + 1 && exists))
+          return make_error(errc::conflict, "stream '" + e.stream_id + "' is at version "
+                                              + std::to_string(at) + " here, the copy's event has "
+                                              + std::to_string(e.version) + ": the histories differ");
+        h = heads.emplace(e.stream_id, e.version).first;
+        continue;
+      }
+      if (e.version != h->second + 1)
+        return make_error(errc::conflict, "stream '" + e.stream_id + "' would skip from version "
+                                            + std::to_string(h->second) + " to "
+                                            + std::to_string(e.version) + ": the histories differ");
+      h->second = e.version;
+    }
+    import_outcome out;
+    for (const auto& e : chunk.events) {
+      if (e.shard_position <= head) {
+        ++out.skipped;
+        continue;
+      }
+      auto& s = streams_[e.stream_id];
+      if (s.info.stream_id.empty()) {
+        s.info.stream_id = e.stream_id;
+        s.info.truncated_through = e.version - 1;
+      }
+      recorded_event rec = e;
+      rec.position = ++last_;
+      s.info.head = e.version;
+      s.info.last_position = rec.position;
+      s.events.emplace(rec.version, rec.position);
+      head = e.shard_position;
+      ++out.imported;
+      if (out.first_position == 0)
+        out.first_position = rec.position;
+      out.last_position = rec.position;
+      log_.emplace(rec.position, std::move(rec));
+    }
+    head = std::max(head, chunk.source_head);
+    shard_positions_[chunk.shard] = head;
+    out.head = head;
     return out;
   }
 
@@ -382,9 +467,22 @@ private:
     return make_error(errc::stream_deleted, "stream '" + std::string{stream_id} + "' was deleted");
   }
 
+  // REQUIRES: a lock.
+  status check_fence(std::string_view stream_id) const {
+    if (fenced_.empty() || options_.shard_count == 0)
+      return {};
+    auto shard = detail::shard_of(stream_id, options_.shard_count);
+    if (!fenced_[shard])
+      return {};
+    return make_error(errc::unavailable, "shard " + std::to_string(shard)
+                                           + " is fenced (moving to another node); retry later");
+  }
+
   // REQUIRES: the exclusive lock.
   status check(const stream_append& a) const {
     if (auto ok = detail::validate_append(a, options_); !ok)
+      return ok;
+    if (auto ok = check_fence(a.stream_id); !ok)
       return ok;
     stream_version head = 0;
     if (auto s = streams_.find(a.stream_id); s != streams_.end()) {
@@ -500,6 +598,7 @@ private:
   std::map<std::string, stream_rec, std::less<>> streams_;
   std::map<std::string, std::map<stream_version, snapshot_record>, std::less<>> snapshots_;
   std::map<uint16_t, uint64_t> shard_positions_;
+  std::vector<bool> fenced_; // by shard (fence_shard)
   global_position last_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // Input checks of the event store: every append is validated before anything is written.
 #include "event_store_impl.hpp"
+#include "shard.hpp"
 
 namespace annal::detail {
 
@@ -38,6 +39,49 @@ status validate_append(const stream_append& a, const store_options& o) {
         || m.causation_id.size() > max_metadata_size)
       return bad("event metadata id longer than 65535 bytes");
   }
+  return {};
+}
+
+status validate_imported(const recorded_event& e, const store_options& o) {
+  if (auto ok = validate_stream_id(e.stream_id); !ok)
+    return ok;
+  if (e.corrupt)
+    return bad("the event at shard position " + std::to_string(e.shard_position)
+               + " is damaged and cannot be imported");
+  if (e.version == 0 || e.shard_position == 0)
+    return bad("an imported event needs its version and shard position");
+  if (e.type.empty() || e.type.size() > max_id_size)
+    return bad("event type name of stream '" + e.stream_id + "' must be 1..255 bytes");
+  if (e.payload.size() > o.max_payload_size)
+    return bad("event payload of " + std::to_string(e.payload.size())
+               + " bytes exceeds the limit of " + std::to_string(o.max_payload_size));
+  const auto& m = e.metadata;
+  if (m.command_id.size() > max_metadata_size || m.correlation_id.size() > max_metadata_size
+      || m.causation_id.size() > max_metadata_size)
+    return bad("event metadata id longer than 65535 bytes");
+  return {};
+}
+
+status validate_import(const shard_import& chunk, uint16_t shard_count, const store_options& o) {
+  if (shard_count == 0)
+    return bad("this journal has no shards (format 2: upgrade it)");
+  if (chunk.shard >= shard_count)
+    return bad("shard " + std::to_string(chunk.shard) + " is out of range (the journal has "
+               + std::to_string(shard_count) + ")");
+  uint64_t previous = 0;
+  for (const auto& e : chunk.events) {
+    if (auto ok = validate_imported(e, o); !ok)
+      return ok;
+    if (e.shard != chunk.shard || shard_of(e.stream_id, shard_count) != chunk.shard)
+      return bad("stream '" + e.stream_id + "' does not belong to shard "
+                 + std::to_string(chunk.shard));
+    if (e.shard_position <= previous)
+      return bad("shard positions of an import must rise (" + std::to_string(e.shard_position)
+                 + " after " + std::to_string(previous) + ")");
+    previous = e.shard_position;
+  }
+  if (chunk.source_head != 0 && chunk.source_head < previous)
+    return bad("the source's head is below the chunk's newest shard position");
   return {};
 }
 

@@ -23,6 +23,7 @@
 #include "annal/event_chunk.hpp"
 #include "annal/recorded_event.hpp"
 #include "annal/result.hpp"
+#include "annal/shard_import.hpp"
 #include "annal/snapshot_record.hpp"
 #include "annal/store_options.hpp"
 #include "annal/stream_info.hpp"
@@ -133,6 +134,30 @@ public:
   /// the committed events are moved out of `batch` into the outcome. A batch-wide failure
   /// (storage_full, io_error) is returned as the error and nothing is written.
   virtual result<batch_outcome> commit(write_batch& batch, bool collect = false) = 0;
+
+  // -- shards moving between nodes ------------------------------------------------------
+
+  /// Fences `shard` (true) or lifts the fence (false). Once fence_shard(s, true) has
+  /// returned, no append to a stream of s commits until the fence is lifted: a commit in
+  /// progress finishes first, later ones fail those appends with errc::unavailable ("shard
+  /// s is fenced") and keep the others. In memory only: a reopened store has no fences.
+  /// Errors: bad_request (shard out of range, a store without shards).
+  virtual status fence_shard(uint16_t shard, bool fenced);
+
+  /// True when `shard` is fenced (see fence_shard).
+  virtual bool shard_fenced(uint16_t shard) const;
+
+  /// Appends a chunk of a shard's events copied from another node, in one transaction
+  /// (fences do not apply: the shard is not served here yet). Events at or below the
+  /// shard's head here are taken as ones this store has (a resumed copy, or the shard's
+  /// earlier history here) and skipped without comparing them; the others must have rising shard
+  /// positions, and each must come after its stream's head here — directly, or, for a
+  /// stream new here whose first versions were truncated at the source, after a gap that
+  /// its record then marks as truncated. Errors: bad_request (shard out of range, an event
+  /// of another shard, positions not rising, invalid fields), conflict (a version at or
+  /// below its stream's head, or a gap in a stream this node has: the histories differ),
+  /// stream_deleted, storage_full, io_error. Nothing is written on error.
+  virtual result<import_outcome> import_shard(const shard_import& chunk);
 
   // -- reads ----------------------------------------------------------------------------
 
