@@ -197,6 +197,36 @@ void flush(writer_actor* self) {
   send_outcomes(self, taken, results);
 }
 
+// Imports between two group commits: its events get the next positions and go to the bus
+// before those of appends still pending, so the bus stays in position order.
+void import_chunk(writer_actor* self, detail::import_job& job) {
+  auto& st = self->state;
+  auto out = st.store->import_shard(job.chunk);
+  if (out && out->imported > 0) {
+    auto& m = *st.metrics;
+    m.commits.fetch_add(1, std::memory_order_relaxed);
+    m.events_written.fetch_add(out->imported, std::memory_order_relaxed);
+    if (st.options.after_commit)
+      st.options.after_commit(out->last_position);
+    if (st.bus) {
+      // The imported events are the chunk's last `imported` (skipped ones come first: they
+      // are the lowest shard positions), at consecutive positions.
+      auto events = std::make_shared<std::vector<recorded_event>>();
+      events->reserve(out->imported);
+      auto position = out->first_position;
+      auto& evs = job.chunk.events;
+      for (auto i = evs.size() - out->imported; i < evs.size(); ++i) {
+        events->push_back(std::move(evs[i]));
+        events->back().position = position++;
+        events->back().imported = true;
+      }
+      self->send(st.bus, detail::committed_atom::value, detail::committed_events{std::move(events)});
+    }
+  }
+  if (job.done)
+    job.done(std::move(out));
+}
+
 void schedule_flush(writer_actor* self) {
   if (self->state.flush_scheduled)
     return;
@@ -229,6 +259,7 @@ caf::behavior journal_writer(writer_actor* self, event_store* store, journal_wri
         rp.deliver(caf::unit);
       st.sync_waiters.clear();
     },
+    [=](detail::import_atom, detail::import_job& job) { import_chunk(self, job); },
     [=](detail::sync_atom) -> caf::result<void> {
       auto& st = self->state;
       if (st.pending.empty() && st.snapshots.empty() && !st.flush_scheduled)

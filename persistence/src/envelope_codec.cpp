@@ -33,11 +33,12 @@ struct fields {
   uint32_t schema_version;
   stream_version version;
   timestamp_ns timestamp;
+  uint8_t flags = 0;
 };
 
 void encode(char* out, global_position position, const fields& f, shard_place shard) noexcept {
   out[8] = static_cast<char>(envelope_format);
-  out[9] = 0;
+  out[9] = static_cast<char>(f.flags);
   store_le<uint16_t>(out + 10, static_cast<uint16_t>(f.stream_id.size()));
   store_le<uint16_t>(out + 12, static_cast<uint16_t>(f.type.size()));
   store_le<uint16_t>(out + 14, static_cast<uint16_t>(f.command_id.size()));
@@ -67,7 +68,7 @@ void encode_envelope(char* out, global_position position, std::string_view strea
   const auto& m = e.metadata;
   encode(out, position,
          fields{stream_id, e.type, m.command_id, m.correlation_id, m.causation_id, e.payload,
-                e.schema_version, version, ts},
+                e.schema_version, version, ts, 0},
          shard);
 }
 
@@ -79,7 +80,8 @@ std::size_t envelope_size(const event_view& v) noexcept {
 void encode_envelope(char* out, const event_view& v, shard_place shard) noexcept {
   encode(out, v.position,
          fields{v.stream_id, v.type, v.command_id, v.correlation_id, v.causation_id, v.payload,
-                v.schema_version, v.version, v.timestamp},
+                v.schema_version, v.version, v.timestamp,
+                v.imported ? envelope_flag_imported : uint8_t{0}},
          shard);
 }
 
@@ -134,6 +136,7 @@ bool decode_envelope(global_position position, std::string_view bytes, event_vie
   out.schema_version = load_le<uint32_t>(b + 20);
   out.version = load_le<uint64_t>(b + 28);
   out.timestamp = load_le<int64_t>(b + 36);
+  out.imported = (static_cast<uint8_t>(b[9]) & envelope_flag_imported) != 0;
   if (header == envelope_header_size) {
     out.shard = load_le<uint16_t>(b + 44);
     out.shard_position = load_le<uint64_t>(b + 46);

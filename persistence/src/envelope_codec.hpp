@@ -3,7 +3,7 @@
 //
 //   0  u64 checksum  XXH3-64 of bytes [8, size) seeded with the position
 //   8  u8  format    (2; 1 in journals of format 2, read but no longer written)
-//   9  u8  flags     (0)
+//   9  u8  flags     bit 0: imported (copied from another node with its shard); others 0
 //  10  u16 stream id length     12 u16 type length
 //  14  u16 command id length    16 u16 correlation id length   18 u16 causation id length
 //  20  u32 schema version       24 u32 payload length
@@ -27,6 +27,7 @@ inline constexpr std::size_t envelope_header_size = 54;
 inline constexpr std::size_t envelope_v1_header_size = 44;
 inline constexpr uint8_t envelope_format = 2;
 inline constexpr uint8_t envelope_format_v1 = 1;
+inline constexpr uint8_t envelope_flag_imported = 1;
 
 /// Where an event sits in its shard (format 2 envelopes).
 struct shard_place {
@@ -44,7 +45,8 @@ void encode_envelope(char* out, global_position position, std::string_view strea
 
 /// Bytes of `v` re-encoded as a format 2 envelope (the upgrade of a format-1 record).
 std::size_t envelope_size(const event_view& v) noexcept;
-/// Re-encodes the decoded event `v` at `position` with its shard place into `out`.
+/// Re-encodes the decoded event `v` at `position` with its shard place and its imported
+/// flag into `out`.
 void encode_envelope(char* out, const event_view& v, shard_place shard) noexcept;
 
 /// Reads the stream id and version of the envelope `bytes` without checking its checksum

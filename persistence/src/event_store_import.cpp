@@ -116,6 +116,7 @@ result<import_outcome> lmdb_event_store::import_shard(const shard_import& chunk)
       auto position = ++ctx.last;
       auto view = e.view();
       view.position = position;
+      view.imported = true;
       detail::shard_place place{chunk.shard, e.shard_position};
       char pos_key[8];
       detail::store_be64(pos_key, position);

@@ -178,6 +178,7 @@ public:
       }
       recorded_event rec = e;
       rec.position = ++last_;
+      rec.imported = true;
       s.info.head = e.version;
       s.info.last_position = rec.position;
       s.events.emplace(rec.version, rec.position);

@@ -36,6 +36,7 @@ recorded_event event_view::to_owned() const {
   e.payload.assign(payload);
   e.shard = shard;
   e.shard_position = shard_position;
+  e.imported = imported;
   e.corrupt = corrupt;
   return e;
 }
@@ -54,6 +55,7 @@ event_view recorded_event::view() const {
   v.payload = payload;
   v.shard = shard;
   v.shard_position = shard_position;
+  v.imported = imported;
   v.corrupt = corrupt;
   return v;
 }

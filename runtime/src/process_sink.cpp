@@ -227,6 +227,10 @@ status process_sink::settle(global_position& failed_at) {
 status process_sink::apply(const std::vector<event_view>& events, global_position through,
                            global_position& failed_at) {
   for (const auto& e : events) {
+    // Copied here with its shard from the node that first committed it: that node's
+    // process managers handle it (they follow their own log), so acting here would act twice.
+    if (e.imported)
+      continue;
     auto seq = base_ + window_.size();
     auto& s = window_.emplace_back(); // in place: the view points into the owned copy
     s.owned = e.to_owned();

@@ -13,6 +13,8 @@
 #include "annal/caf_error.hpp"
 #include "annal/detail/aggregate_context.hpp"
 #include "annal/detail/atoms.hpp"
+#include "annal/detail/messages.hpp"
+#include "annal/detail/once_callback.hpp"
 #include "annal/detail/service_spawn.hpp"
 #include "annal/event_bus.hpp"
 #include "annal/journal_writer.hpp"
@@ -411,6 +413,20 @@ status runtime::add_process_manager(process_manager spec) {
   auto sink = std::make_shared<detail::process_sink>(*this, std::move(spec), *state,
                                                      *p.timer_tables, wake);
   return add_sink(std::move(options), std::move(sink));
+}
+
+void runtime::import_shard(shard_import chunk, std::function<void(result<import_outcome>)> done) {
+  if (!running()) {
+    done(make_error(errc::unavailable, "the runtime is not running"));
+    return;
+  }
+  // Called once even if the writer is gone before it runs the job (the runtime stopped).
+  auto once = std::make_shared<detail::once_delivery<result<import_outcome>>>(
+    std::move(done), "the runtime stopped before the import ran");
+  caf::anon_send(impl_->writer, detail::import_atom::value,
+                 detail::import_job{std::move(chunk), [once](result<import_outcome> r) {
+                                      (*once)(std::move(r));
+                                    }});
 }
 
 status runtime::await_projection(const std::string& name, global_position min_position,

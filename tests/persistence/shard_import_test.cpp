@@ -127,8 +127,14 @@ TEST_CASE("a shard copied chunk by chunk reads back as it was, under new node po
   CHECK(copied.imported == expected.size());
   CHECK(copied.skipped == 0);
   CHECK(shard_rows(*b, shard) == expected);
-  for (const auto& e : read_all(*b, own_last))
+  for (const auto& e : read_all(*b, own_last)) {
     CHECK(e.shard == shard);
+    CHECK(e.imported);
+  }
+  for (const auto& e : read_all(*b, 0, own_last))
+    CHECK_FALSE(e.imported);
+  for (const auto& e : read_all(*a))
+    CHECK_FALSE(e.imported);
   // Every stream of the shard reads the same, by stream, forward and backward.
   for (int k = 0; k < 24; ++k) {
     auto id = "s-" + std::to_string(k);
@@ -321,6 +327,8 @@ TEST_CASE("an imported shard reads the same after the store is reopened",
   REQUIRE(a);
   REQUIRE(b);
   CHECK(shard_rows(**b, 0) == shard_rows(**a, 0));
+  for (const auto& e : read_all(**b))
+    CHECK(e.imported);
   for (int skip = 0; skip < 3; ++skip) {
     auto id = stream_in(0, skip);
     auto from_a = read(**a, id), from_b = read(**b, id);

@@ -20,6 +20,8 @@ class event_store;
 /// (may be null). Protocol (internal, see detail/messages.hpp):
 ///   (append_atom, append_request)  -> later (appended_atom, append_outcomes) to the sender
 ///   (sync_atom)                    -> replies unit once everything queued before is committed
+///   (import_atom, import_job)      -> imports the chunk (event_store::import_shard), sends
+///                                     its events to the bus, calls job.done with the outcome
 caf::actor spawn_journal_writer(caf::actor_system& sys, event_store& store,
                                 journal_writer_options options, caf::actor bus,
                                 std::shared_ptr<journal_metrics> metrics);

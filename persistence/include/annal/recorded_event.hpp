@@ -48,6 +48,10 @@ struct recorded_event {
   /// Both 0 for an event of a format-2 journal not upgraded yet.
   uint16_t shard = 0;
   uint64_t shard_position = 0;
+  /// True when the event was first committed on another node and copied here with its
+  /// shard (event_store::import_shard, a shard move). The process managers of the node
+  /// that first committed an event handle it; those of this node pass over it.
+  bool imported = false;
   /// True when the stored envelope failed its checksum or did not parse. The other
   /// fields then hold what could be recovered (position always; the rest best effort)
   /// and decoding the payload yields errc::corrupt.
@@ -73,6 +77,7 @@ struct event_view {
   /// As in recorded_event.
   uint16_t shard = 0;
   uint64_t shard_position = 0;
+  bool imported = false;
   bool corrupt = false;
 
   /// Copies the view into an owning recorded_event.

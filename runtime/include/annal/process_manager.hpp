@@ -11,6 +11,10 @@
 // answer with the first result instead of acting twice. Writes to the manager's state and
 // timers are staged and committed with its checkpoint once the batch is handled.
 //
+// In a cluster an event is handled by the process managers of the node that first
+// committed it: events a shard move copied here (event_view::imported) are passed over,
+// since the node they came from handles them from its own log.
+//
 // A replayed first result is not the current state: a step must not undo an effect (say,
 // release a reservation) before the decision that undoes it (reject the order) is durable,
 // or a re-run step may trust a replayed success whose effect was undone since.

@@ -133,6 +133,13 @@ public:
   /// else such a command fails with bad_request). Errors: bad_request after start().
   status set_forwarder(std::shared_ptr<command_forwarder> forwarder);
 
+  /// Imports a chunk of a shard copied from another node (a shard move; see
+  /// event_store::import_shard) through the journal writer, so that its events reach the
+  /// bus in order with the commits (process managers pass over them: event_view::imported).
+  /// `done` runs once, on the writer's thread. Errors: those of import_shard, and
+  /// unavailable when the runtime is not running.
+  void import_shard(shard_import chunk, std::function<void(result<import_outcome>)> done);
+
   /// Runs a command that another node forwarded here on this node's router, never
   /// forwarding it again. Errors reach `done`: bad_request (category without serializable
   /// commands, undecodable bytes), unavailable (not running), and every command error.

@@ -31,5 +31,6 @@ using rebuild_atom = caf::atom_constant<caf::atom("rebuild")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using import_atom = caf::atom_constant<caf::atom("import")>;
 
 } // namespace annal::detail

@@ -15,6 +15,7 @@
 #include "annal/command_options.hpp"
 #include "annal/recorded_event.hpp"
 #include "annal/result.hpp"
+#include "annal/shard_import.hpp"
 
 namespace annal::detail {
 
@@ -37,6 +38,13 @@ using append_outcomes = std::vector<append_outcome>;
 /// Events of one group commit, in global order, shared by every subscriber.
 using committed_events = std::shared_ptr<const std::vector<recorded_event>>;
 
+/// A chunk of a shard copied from another node, for the journal writer to import (so that
+/// its events reach the bus in order with the commits); `done` runs on the writer's thread.
+struct import_job {
+  shard_import chunk;
+  std::function<void(result<import_outcome>)> done;
+};
+
 /// Work for the loader pool.
 struct loader_job {
   std::function<void()> run;
@@ -53,5 +61,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::append_outcomes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::committed_events)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::loader_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::import_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::load_failure)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::event_filter)
