@@ -294,7 +294,7 @@ status lmdb_event_store::merge_index() {
 
 result<std::unique_ptr<event_store>> event_store::open(const store_options& options) {
   auto env = detail::lmdb_env::open(
-    options, {"events", "stream_index", "streams", "snapshots", "meta"}, 1, {"checkpoints"});
+    options, {"events", "stream_index", "streams", "snapshots", "meta"}, 2, {"checkpoints"});
   if (!env)
     return std::move(env).error();
   auto p = std::make_unique<lmdb_event_store::impl>();
@@ -324,6 +324,12 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
   if (!shards)
     return std::move(shards).error();
   p->shard_count = p->has_shards ? *shards : 0;
+  if (auto owners = p->env->open_table("shard_owners", !options.read_only)) {
+    p->owners_dbi = *owners;
+    p->has_owners = true;
+  } else if (!options.read_only || owners.error().code != errc::not_found) {
+    return std::move(owners).error();
+  }
   if (auto ok = p->rebuild_memtable(); !ok)
     return std::move(ok).error();
   if (!options.read_only) {
@@ -335,6 +341,8 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
       return std::move(count).error();
     p->shard_count = *count;
   }
+  if (auto ok = p->load_owner_fences(); !ok)
+    return std::move(ok).error();
   return std::unique_ptr<event_store>{new lmdb_event_store(std::move(p))};
 }
 
@@ -347,7 +355,7 @@ status event_store::upgrade(const store_options& options,
   // progress. The open below finds nothing left to do.
   {
     auto env = detail::lmdb_env::open(
-      o, {"events", "stream_index", "streams", "snapshots", "meta"}, 1, {"checkpoints"});
+      o, {"events", "stream_index", "streams", "snapshots", "meta"}, 2, {"checkpoints"});
     if (!env)
       return std::move(env).error();
     lmdb_event_store::impl p;

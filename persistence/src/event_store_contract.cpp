@@ -20,4 +20,16 @@ result<import_outcome> event_store::import_shard(const shard_import& chunk) {
   return make_error(errc::bad_request, "this store cannot import shard " + std::to_string(chunk.shard));
 }
 
+status event_store::hand_over_shard(uint16_t shard, std::string_view, uint64_t) {
+  return make_error(errc::bad_request, "this store cannot hand over shard " + std::to_string(shard));
+}
+
+status event_store::take_over_shard(uint16_t shard, uint64_t) {
+  return make_error(errc::bad_request, "this store cannot take over shard " + std::to_string(shard));
+}
+
+result<std::vector<shard_owner_record>> event_store::shard_owners() {
+  return std::vector<shard_owner_record>{};
+}
+
 } // namespace annal

@@ -67,8 +67,12 @@ struct lmdb_event_store::impl {
   // Serializes this process's writes so that a commit's runs are published before the
   // next write transaction of the process begins (LMDB's lock alone releases at commit).
   std::mutex writer;
-  // Fenced shards (event_store::fence_shard), by shard; read and written under `writer`.
+  // Fenced shards (event_store::fence_shard), by shard, and the node each handed-over
+  // shard went to (for the refusal's message); read and written under `writer`.
   std::vector<bool> fenced;
+  std::unordered_map<uint16_t, std::string> handed_to;
+  MDB_dbi owners_dbi = 0;
+  bool has_owners = false; // false: an older store opened read-only (no shard_owners table)
 
   MDB_dbi dbi(table t) const noexcept { return env->dbi(t); }
   const store_options& options() const noexcept { return env->options(); }
@@ -139,6 +143,10 @@ struct lmdb_event_store::impl {
 
   /// unavailable when `stream_id`'s shard is fenced. REQUIRES: `writer` held.
   status check_fence(std::string_view stream_id) const;
+  /// Reads `shard_owners` and fences the shards handed over to other nodes (at open).
+  status load_owner_fences();
+  /// Writes the shard's owner record and sets its fence to match (REQUIRES: `writer`).
+  status record_owner(uint16_t shard, std::string_view owner, uint64_t epoch);
 
   /// Writes one snapshot and enforces the retention of the newest K.
   status put_snapshot(detail::txn& t, const snapshot_record& s);

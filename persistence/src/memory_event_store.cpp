@@ -119,6 +119,9 @@ public:
     if (shard >= options_.shard_count)
       return make_error(errc::bad_request, "shard " + std::to_string(shard) + " is out of range");
     std::unique_lock<std::shared_mutex> lock{mx_};
+    if (auto o = owners_.find(shard); !on && o != owners_.end() && !o->second.owner.empty())
+      return make_error(errc::bad_request, "shard " + std::to_string(shard) + " was handed over to node '"
+                                             + o->second.owner + "'; only take_over_shard lifts its fence");
     if (fenced_.empty())
       fenced_.assign(options_.shard_count, false);
     fenced_[shard] = on;
@@ -128,6 +131,24 @@ public:
   bool shard_fenced(uint16_t shard) const override {
     std::shared_lock<std::shared_mutex> lock{mx_};
     return shard < fenced_.size() && fenced_[shard];
+  }
+
+  status hand_over_shard(uint16_t shard, std::string_view to, uint64_t epoch) override {
+    if (to.empty() || to.size() > 255)
+      return make_error(errc::bad_request, "the new owner's id must be 1..255 bytes");
+    return record_owner(shard, to, epoch);
+  }
+
+  status take_over_shard(uint16_t shard, uint64_t epoch) override {
+    return record_owner(shard, {}, epoch);
+  }
+
+  result<std::vector<shard_owner_record>> shard_owners() override {
+    std::shared_lock<std::shared_mutex> lock{mx_};
+    std::vector<shard_owner_record> out;
+    for (const auto& [shard, r] : owners_)
+      out.push_back(r);
+    return out;
   }
 
   result<import_outcome> import_shard(const shard_import& chunk) override {
@@ -468,6 +489,19 @@ private:
     return make_error(errc::stream_deleted, "stream '" + std::string{stream_id} + "' was deleted");
   }
 
+  status record_owner(uint16_t shard, std::string_view owner, uint64_t epoch) {
+    if (shard >= options_.shard_count)
+      return make_error(errc::bad_request, "shard " + std::to_string(shard) + " is out of range");
+    if (epoch == 0)
+      return make_error(errc::bad_request, "an owner's epoch starts at 1");
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    owners_[shard] = shard_owner_record{shard, std::string{owner}, epoch};
+    if (fenced_.empty())
+      fenced_.assign(options_.shard_count, false);
+    fenced_[shard] = !owner.empty();
+    return {};
+  }
+
   // REQUIRES: a lock.
   status check_fence(std::string_view stream_id) const {
     if (fenced_.empty() || options_.shard_count == 0)
@@ -475,6 +509,9 @@ private:
     auto shard = detail::shard_of(stream_id, options_.shard_count);
     if (!fenced_[shard])
       return {};
+    if (auto o = owners_.find(shard); o != owners_.end() && !o->second.owner.empty())
+      return make_error(errc::unavailable, "shard " + std::to_string(shard) + " moved to node '"
+                                             + o->second.owner + "'");
     return make_error(errc::unavailable, "shard " + std::to_string(shard)
                                            + " is fenced (moving to another node); retry later");
   }
@@ -600,6 +637,7 @@ private:
   std::map<std::string, std::map<stream_version, snapshot_record>, std::less<>> snapshots_;
   std::map<uint16_t, uint64_t> shard_positions_;
   std::vector<bool> fenced_; // by shard (fence_shard)
+  std::map<uint16_t, shard_owner_record> owners_;
   global_position last_ = 0;
 };
 

@@ -308,6 +308,67 @@ TEST_CASE("a fenced shard refuses appends with unavailable while other shards co
   CHECK(s->append(in2, expected_version::exact(0), one("after")));
 }
 
+TEST_CASE("a shard handed over refuses appends naming its new owner until it is taken "
+          "over again, and the records say who owns it from which epoch",
+          "[journal][tck][shard][fence]") {
+  FOR_EACH_STORE();
+  test::temp_dir dir;
+  auto s = open_store(sharded(dir.path() / "j"));
+  auto in1 = stream_in(1), in2 = stream_in(2);
+  REQUIRE(s->append(in1, expected_version::any(), one("before")));
+  CHECK(s->shard_owners()->empty());
+  REQUIRE(s->hand_over_shard(1, "node-b", 2));
+  auto refused = s->append(in1, expected_version::any(), one("after"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::unavailable);
+  CHECK(refused.error().message.find("node-b") != std::string::npos);
+  CHECK(s->append(in2, expected_version::any(), one("other shard")));
+  CHECK(s->fence_shard(1, false).error().code == errc::bad_request);
+  CHECK(s->shard_fenced(1));
+  REQUIRE(s->take_over_shard(1, 3));
+  CHECK_FALSE(s->shard_fenced(1));
+  CHECK(s->append(in1, expected_version::exact(1), one("back")));
+  REQUIRE(s->hand_over_shard(2, "node-c", 2));
+  auto owners = s->shard_owners();
+  REQUIRE(owners);
+  REQUIRE(owners->size() == 2);
+  CHECK((*owners)[0].shard == 1);
+  CHECK((*owners)[0].owner.empty());
+  CHECK((*owners)[0].epoch == 3);
+  CHECK((*owners)[1].shard == 2);
+  CHECK((*owners)[1].owner == "node-c");
+  CHECK((*owners)[1].epoch == 2);
+  CHECK(s->hand_over_shard(shards, "x", 2).error().code == errc::bad_request);
+  CHECK(s->hand_over_shard(0, "", 2).error().code == errc::bad_request);
+  CHECK(s->take_over_shard(0, 0).error().code == errc::bad_request);
+}
+
+TEST_CASE("a hand-over outlives the store's reopening", "[journal][shard][fence]") {
+  test::temp_dir dir;
+  auto in1 = stream_in(1);
+  {
+    auto s = event_store::open(sharded(dir.path() / "j"));
+    REQUIRE(s);
+    REQUIRE((*s)->hand_over_shard(1, "node-b", 2));
+  }
+  auto s = event_store::open(sharded(dir.path() / "j"));
+  REQUIRE(s);
+  auto refused = (*s)->append(in1, expected_version::any(), one("after"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("node-b") != std::string::npos);
+  auto owners = (*s)->shard_owners();
+  REQUIRE(owners);
+  REQUIRE(owners->size() == 1);
+  CHECK((*owners)[0].owner == "node-b");
+  // Read-only openers (the CLI) see the records too.
+  auto o = sharded(dir.path() / "j");
+  o.read_only = true;
+  s->reset();
+  auto ro = event_store::open(o);
+  REQUIRE(ro);
+  CHECK((*ro)->shard_owners()->size() == 1);
+}
+
 TEST_CASE("an imported shard reads the same after the store is reopened",
           "[journal][shard][import]") {
   // LMDB only: the unmerged index of the import is rebuilt from the events at open.

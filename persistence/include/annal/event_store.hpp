@@ -141,11 +141,25 @@ public:
   /// returned, no append to a stream of s commits until the fence is lifted: a commit in
   /// progress finishes first, later ones fail those appends with errc::unavailable ("shard
   /// s is fenced") and keep the others. In memory only: a reopened store has no fences.
-  /// Errors: bad_request (shard out of range, a store without shards).
+  /// Errors: bad_request (shard out of range, a store without shards, lifting the fence
+  /// of a shard handed over: see hand_over_shard).
   virtual status fence_shard(uint16_t shard, bool fenced);
 
   /// True when `shard` is fenced (see fence_shard).
   virtual bool shard_fenced(uint16_t shard) const;
+
+  /// Records durably that node `to` owns `shard` from `epoch` on (the old owner's step of
+  /// a move's hand-over) and fences the shard for good: appends to it fail with
+  /// unavailable naming `to`, also after the store is reopened, until take_over_shard.
+  /// Errors: bad_request (shard out of range, `to` empty, epoch 0), storage_full, io_error.
+  virtual status hand_over_shard(uint16_t shard, std::string_view to, uint64_t epoch);
+
+  /// Records durably that this journal's node owns `shard` from `epoch` on (the new
+  /// owner's step) and lifts any fence of the shard. Errors as hand_over_shard.
+  virtual status take_over_shard(uint16_t shard, uint64_t epoch);
+
+  /// Every shard's newest record of hand_over_shard / take_over_shard, by shard.
+  virtual result<std::vector<shard_owner_record>> shard_owners();
 
   /// Appends a chunk of a shard's events copied from another node, in one transaction
   /// (fences do not apply: the shard is not served here yet). Events at or below the

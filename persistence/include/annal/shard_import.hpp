@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "annal/recorded_event.hpp"
@@ -35,6 +36,14 @@ struct import_outcome {
   /// Node positions of the first and last written event (0 when none was written).
   global_position first_position = 0;
   global_position last_position = 0;
+};
+
+/// A shard's owner as a journal recorded it at a move (event_store::hand_over_shard and
+/// take_over_shard): the node that owns it from `epoch` on; `owner` empty: this journal's.
+struct shard_owner_record {
+  uint16_t shard = 0;
+  std::string owner;
+  uint64_t epoch = 0;
 };
 
 } // namespace annal

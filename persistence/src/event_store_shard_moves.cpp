@@ -1,6 +1,7 @@
 // Shards moving between nodes, on the LMDB journal: fences (appends to a shard refused
-// while it moves) and the import of a shard's events copied from its previous owner, with
-// their shard positions and stream versions kept and new node positions. See
+// while it moves), the durable records of hand-overs and take-overs (table shard_owners),
+// and the import of a shard's events copied from its previous owner, with their shard
+// positions and stream versions kept and new node positions. See
 // docs/architecture.md, "Shard moves".
 #include "annal/event_store.hpp"
 
@@ -19,8 +20,122 @@ status lmdb_event_store::impl::check_fence(std::string_view stream_id) const {
   auto shard = detail::shard_of(stream_id, shard_count);
   if (!fenced[shard])
     return {};
+  if (auto to = handed_to.find(shard); to != handed_to.end())
+    return make_error(errc::unavailable, "shard " + std::to_string(shard) + " moved to node '"
+                                           + to->second + "'");
   return make_error(errc::unavailable, "shard " + std::to_string(shard)
                                          + " is fenced (moving to another node); retry later");
+}
+
+namespace {
+
+// shard_owners: key u16 shard (big-endian), value u64 epoch (big-endian) + owner id (empty:
+// this journal's node).
+status decode_owner(const MDB_val& k, const MDB_val& v, shard_owner_record& out) {
+  if (k.mv_size != 2 || v.mv_size < 8)
+    return make_error(errc::corrupt, "malformed shard_owners record");
+  out.shard = detail::load_be16(static_cast<const char*>(k.mv_data));
+  out.epoch = detail::load_be64(static_cast<const char*>(v.mv_data));
+  out.owner.assign(static_cast<const char*>(v.mv_data) + 8, v.mv_size - 8);
+  return {};
+}
+
+result<std::vector<shard_owner_record>> read_owner_records(detail::lmdb_env& env, MDB_dbi dbi) {
+  return env.read([&](const detail::txn& t) -> result<std::vector<shard_owner_record>> {
+    std::vector<shard_owner_record> out;
+    detail::cursor c{t, dbi};
+    if (!c.ok())
+      return detail::lmdb_error(c.rc(), "open cursor");
+    MDB_val k, v;
+    int rc = c.get(k, v, MDB_FIRST);
+    for (; rc == 0; rc = c.get(k, v, MDB_NEXT)) {
+      out.emplace_back();
+      if (auto ok = decode_owner(k, v, out.back()); !ok)
+        return std::move(ok).error();
+    }
+    if (rc != MDB_NOTFOUND)
+      return detail::lmdb_error(rc, "read shard owners");
+    return out;
+  });
+}
+
+status check_owner_args(uint16_t shard, uint16_t shard_count, uint64_t epoch) {
+  if (shard_count == 0 || shard >= shard_count)
+    return make_error(errc::bad_request, "shard " + std::to_string(shard) + " is out of range");
+  if (epoch == 0)
+    return make_error(errc::bad_request, "an owner's epoch starts at 1");
+  return {};
+}
+
+} // namespace
+
+status lmdb_event_store::impl::load_owner_fences() {
+  if (!has_owners)
+    return {};
+  auto records = read_owner_records(*env, owners_dbi);
+  if (!records)
+    return std::move(records).error();
+  std::lock_guard<std::mutex> guard{writer};
+  for (const auto& r : *records) {
+    if (r.owner.empty() || r.shard >= shard_count)
+      continue;
+    if (fenced.empty())
+      fenced.assign(shard_count, false);
+    fenced[r.shard] = true;
+    handed_to[r.shard] = r.owner;
+  }
+  return {};
+}
+
+status lmdb_event_store::impl::record_owner(uint16_t shard, std::string_view owner, uint64_t epoch) {
+  if (options().read_only || !has_owners)
+    return make_error(errc::bad_request, "the store is open read-only");
+  auto ok = env->write([&](detail::txn& t) -> status {
+    char key[2];
+    detail::store_be16(key, shard);
+    std::string value(8 + owner.size(), '\0');
+    detail::store_be64(value.data(), epoch);
+    value.replace(8, owner.size(), owner);
+    MDB_val k{2, key}, v = detail::as_val(value);
+    if (int rc = t.put(owners_dbi, k, v); rc != 0)
+      return detail::lmdb_error(rc, "write shard owner");
+    return {};
+  });
+  if (!ok)
+    return ok;
+  if (fenced.empty())
+    fenced.assign(shard_count, false);
+  fenced[shard] = !owner.empty();
+  if (owner.empty())
+    handed_to.erase(shard);
+  else
+    handed_to[shard] = std::string{owner};
+  return {};
+}
+
+status lmdb_event_store::hand_over_shard(uint16_t shard, std::string_view to, uint64_t epoch) {
+  auto& p = *impl_;
+  if (auto ok = check_owner_args(shard, p.shard_count, epoch); !ok)
+    return ok;
+  if (to.empty() || to.size() > 255)
+    return make_error(errc::bad_request, "the new owner's id must be 1..255 bytes");
+  std::lock_guard<std::mutex> guard{p.writer};
+  return p.record_owner(shard, to, epoch);
+}
+
+status lmdb_event_store::take_over_shard(uint16_t shard, uint64_t epoch) {
+  auto& p = *impl_;
+  if (auto ok = check_owner_args(shard, p.shard_count, epoch); !ok)
+    return ok;
+  std::lock_guard<std::mutex> guard{p.writer};
+  return p.record_owner(shard, {}, epoch);
+}
+
+result<std::vector<shard_owner_record>> lmdb_event_store::shard_owners() {
+  auto& p = *impl_;
+  if (!p.has_owners)
+    return std::vector<shard_owner_record>{};
+  return read_owner_records(*p.env, p.owners_dbi);
 }
 
 status lmdb_event_store::fence_shard(uint16_t shard, bool on) {
@@ -30,6 +145,9 @@ status lmdb_event_store::fence_shard(uint16_t shard, bool on) {
   // Under the writer mutex: a commit in progress ends before the fence is up, and every
   // later write transaction sees it.
   std::lock_guard<std::mutex> guard{p.writer};
+  if (!on && p.handed_to.count(shard) > 0)
+    return make_error(errc::bad_request, "shard " + std::to_string(shard) + " was handed over to node '"
+                                           + p.handed_to[shard] + "'; only take_over_shard lifts its fence");
   if (p.fenced.empty())
     p.fenced.assign(p.shard_count, false);
   p.fenced[shard] = on;
