@@ -95,8 +95,8 @@ result<std::vector<member>> parse_members(const json& j) {
       return bad("each member needs id (string), host (string) and port (number)");
     auto port = m["port"].get<uint64_t>();
     member x{m["id"].get<std::string>(), m["host"].get<std::string>(), static_cast<uint16_t>(port)};
-    if (x.id.empty() || port == 0 || port > 65535)
-      return bad("member '" + x.id + "': empty id or port outside 1..65535");
+    if (x.id.empty() || x.id.size() > 255 || port == 0 || port > 65535)
+      return bad("member '" + x.id + "': id not 1..255 bytes or port outside 1..65535");
     if (!ids.insert(x.id).second)
       return bad("member '" + x.id + "' appears twice");
     out.push_back(std::move(x));
@@ -161,6 +161,7 @@ result<cluster_config> parse_cluster_config(const std::string& json_text, const 
   if (auto ok = apply_overrides(j, ids, cfg.shards); !ok)
     return std::move(ok).error();
   for (auto [key, field] : {std::pair{"forward_timeout_ms", &cfg.forward_timeout},
+                            std::pair{"move_timeout_ms", &cfg.move_timeout},
                             std::pair{"heartbeat_ms", &cfg.heartbeat},
                             std::pair{"connection_timeout_ms", &cfg.connection_timeout}}) {
     if (!j.contains(key))

@@ -12,6 +12,7 @@
 #include "forwarder.hpp"
 #include "node_context.hpp"
 #include "peer_link.hpp"
+#include "shard_mover.hpp"
 #include "wire.hpp"
 
 namespace annal::cluster {
@@ -50,6 +51,18 @@ status watch_commits(runtime& rt, std::shared_ptr<detail::commit_signal> commits
   auto view = rt.add_projection(std::move(spec));
   if (!view)
     return std::move(view).error();
+  return {};
+}
+
+// The configured map with this node's journal records applied: shards it handed over to
+// another node, and shards it took over, since the cluster was configured.
+status load_live_map(detail::node_context& ctx) {
+  ctx.map.reset(ctx.config.shards);
+  auto records = ctx.rt->store().shard_owners();
+  if (!records)
+    return std::move(records).error();
+  for (const auto& r : *records)
+    ctx.map.adopt(r.shard, shard_owner{r.owner.empty() ? ctx.config.node_id : r.owner, r.epoch});
   return {};
 }
 
@@ -93,6 +106,8 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
   if (auto ok = watch_commits(rt, node->ctx_->commits); !ok)
     return std::move(ok).error();
   const auto& cfg = node->ctx_->config;
+  if (auto ok = load_live_map(*node->ctx_); !ok)
+    return std::move(ok).error();
   node->endpoint_ = detail::spawn_endpoint(sys, node->ctx_);
   node->ctx_->endpoint = node->endpoint_.address();
   // The links before the endpoint is published: it hands them what peers send for them.
@@ -120,7 +135,7 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
   }
   log(log_level::info, "cluster: node '" + cfg.node_id + "' listening on " + self.host + ":"
                          + std::to_string(node->port_) + (cfg.tls ? " (TLS)" : "") + ", owns "
-                         + std::to_string(cfg.shards.shards_of(cfg.node_id).size()) + " of "
+                         + std::to_string(node->ctx_->map.copy().shards_of(cfg.node_id).size()) + " of "
                          + std::to_string(cfg.shards.shard_count()) + " shards");
   return node;
 }
@@ -134,14 +149,14 @@ cluster_status cluster_node::status() const {
   const auto& cfg = ctx_->config;
   s.node_id = cfg.node_id;
   s.tls = cfg.tls.has_value();
-  s.shards = cfg.shards;
+  s.shards = ctx_->map.copy();
   for (const auto& m : cfg.members) {
     member_status ms;
     ms.id = m.id;
     ms.host = m.host;
     ms.port = m.port;
     ms.self = m.id == cfg.node_id;
-    ms.shards = cfg.shards.shards_of(m.id).size();
+    ms.shards = s.shards.shards_of(m.id).size();
     if (ms.self) {
       ms.state = link_state::up;
     } else {
@@ -167,24 +182,29 @@ void cluster_node::read_stream(std::string stream_id, stream_version after, read
   forwarder_->read(std::move(stream_id), after, std::move(done));
 }
 
-void cluster_node::read_shard(uint16_t shard, uint64_t after, uint64_t hint,
+void cluster_node::read_shard(uint16_t shard, uint64_t after, uint64_t hint, uint64_t hint_epoch,
                               read_shard_done done) const {
   if (!forwarder_)
     return done(make_error(errc::unavailable, "this node is not in a cluster"));
-  const auto& map = ctx_->config.shards;
+  const auto& map = ctx_->config.shards; // its shard count: the live map's never changes
   if (shard >= map.shard_count())
     return done(make_error(errc::bad_request, "shard " + std::to_string(shard)
                                                 + " does not exist (the cluster has "
                                                 + std::to_string(map.shard_count()) + ")"));
-  if (owns_shard(shard))
-    return done(detail::shard_from_wire(detail::read_shard_local(
-      ctx_->rt->store(), map, shard, after, hint, detail::max_read_events)));
-  forwarder_->read_shard(shard, after, hint, std::move(done));
+  auto owner = ctx_->map.owner(shard);
+  if (hint_epoch != owner.epoch)
+    hint = 0;
+  if (owner.node != ctx_->config.node_id)
+    return forwarder_->read_shard(shard, after, hint, owner, std::move(done));
+  auto got = detail::shard_from_wire(
+    detail::read_shard_local(ctx_->rt->store(), map, shard, after, hint, detail::max_read_events));
+  if (got)
+    got->epoch = owner.epoch;
+  done(std::move(got));
 }
 
 bool cluster_node::owns_shard(uint16_t shard) const {
-  const auto& map = ctx_->config.shards;
-  return shard < map.shard_count() && map.owner(shard).node == ctx_->config.node_id;
+  return shard < ctx_->config.shards.shard_count() && ctx_->map.owner(shard).node == ctx_->config.node_id;
 }
 
 void cluster_node::leave() {
@@ -221,6 +241,12 @@ void cluster_node::watch_shards(const std::string& peer, std::vector<uint64_t> k
   detail::outbound_watch out{std::move(known), std::min(wait, std::chrono::milliseconds{10000}),
                              std::make_shared<detail::watch_callback>(std::move(done))};
   caf::anon_send(i->second, std::move(out));
+}
+
+void cluster_node::move_shard(uint16_t shard, const std::string& to, move_shard_done done) {
+  if (!endpoint_)
+    return done(make_error(errc::unavailable, "this node left the cluster"));
+  detail::move_shard(ctx_, links_, shard, to, std::move(done));
 }
 
 uint64_t cluster_node::add_commit_listener(std::function<void()> fn) const {

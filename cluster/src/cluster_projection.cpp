@@ -39,10 +39,11 @@ result<uint64_t> decode_u64(std::string_view s) {
 // A read's answer arrives on an actor thread; the callback always runs (once_delivery),
 // within the link's bound. The wait's own bound only guards against a bug there.
 result<shard_events> read_and_wait(const cluster_node& node, uint16_t shard, uint64_t after,
-                                   uint64_t hint) {
+                                   uint64_t hint, uint64_t hint_epoch) {
   auto p = std::make_shared<std::promise<result<shard_events>>>();
   auto f = p->get_future();
-  node.read_shard(shard, after, hint, [p](result<shard_events> r) { p->set_value(std::move(r)); });
+  node.read_shard(shard, after, hint, hint_epoch,
+                  [p](result<shard_events> r) { p->set_value(std::move(r)); });
   if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
     return make_error(errc::unavailable, "no answer to a shard read within 30 s");
   return f.get();
@@ -106,7 +107,8 @@ struct cluster_projection::state {
   bool nudged = false;             // guarded by mx: catch_up_now() asked for every shard
   bool reader_waiting = false;     // guarded by mx: a reader waits for a due shard
   std::vector<uint64_t> positions; // by shard; guarded by mx
-  std::vector<uint64_t> hints;     // by shard; the thread's own
+  std::vector<uint64_t> hints;       // by shard; the thread's own
+  std::vector<uint64_t> hint_epochs; // the epoch each hint belongs to; the thread's own
   std::atomic<uint64_t> applied{0};
   std::thread thread;
 
@@ -152,7 +154,7 @@ struct cluster_projection::state {
           return true;
         after = positions[shard];
       }
-      auto r = read_and_wait(*node, shard, after, hints[shard]);
+      auto r = read_and_wait(*node, shard, after, hints[shard], hint_epochs[shard]);
       if (!r) {
         hints[shard] = 0; // the owner may have changed: its hint means nothing elsewhere
         log(log_level::warning, "cluster projection " + options.name + ": shard "
@@ -174,6 +176,7 @@ struct cluster_projection::state {
         wake.notify_all(); // wait_for callers
       }
       hints[shard] = r->next_hint;
+      hint_epochs[shard] = r->epoch;
       if (r->at_end)
         return true;
     }
@@ -301,6 +304,7 @@ result<std::unique_ptr<cluster_projection>> cluster_projection::start(
   auto count = node.status().shards.shard_count();
   s->positions.assign(count, 0);
   s->hints.assign(count, 0);
+  s->hint_epochs.assign(count, 0);
   auto ok = store.read([&](const read_model_txn& t) -> status {
     return t.scan(s->checkpoints, {}, [&](std::string_view k, std::string_view v) {
       auto x = decode_u64(v);

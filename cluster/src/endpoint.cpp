@@ -13,6 +13,8 @@
 #include "annal/cluster/fencing.hpp"
 #include "annal/cluster/handshake.hpp"
 #include "annal/log.hpp"
+#include "live_map.hpp"
+#include "shard_transfer.hpp"
 #include "wire.hpp"
 
 namespace annal::cluster::detail {
@@ -40,6 +42,9 @@ struct endpoint_state {
   };
   std::map<uint64_t, watcher> watchers;
   uint64_t next_watch = 0;
+  // Pulls of a moving shard in progress (this node is the new owner), by request id.
+  std::unordered_map<uint64_t, caf::typed_response_promise<uint64_t>> pulls;
+  uint64_t next_pull = 0;
   // Shared with the commit listener: how many watches are parked (none: commits send
   // nothing), and whether a commits_atom is on its way (one at a time).
   std::shared_ptr<std::atomic<std::size_t>> watching = std::make_shared<std::atomic<std::size_t>>(0);
@@ -51,6 +56,38 @@ using self_ptr = caf::stateful_actor<endpoint_state>*;
 
 std::string describe(const caf::strong_actor_ptr& sender) {
   return sender ? caf::to_string(sender->node()) : std::string{"an anonymous sender"};
+}
+
+// The node id of an admitted sender, or none.
+const std::string* admitted_peer(self_ptr self) {
+  auto& st = self->state;
+  auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+  return i == st.admitted.end() ? nullptr : &i->second;
+}
+
+caf::error not_admitted() {
+  return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
+}
+
+// A pull of `shard` by this node from the peer that owns it at `epoch`: answered with the
+// head once the copy is complete (the copy runs on other threads; its end comes back here).
+caf::result<uint64_t> start_pull(self_ptr self, const std::string& from, uint16_t shard, uint64_t epoch) {
+  auto& st = self->state;
+  auto owner = st.ctx->map.owner(shard < st.ctx->map.shard_count() ? shard : 0);
+  if (shard >= st.ctx->map.shard_count() || owner.node != from || owner.epoch != epoch)
+    return to_caf_error(make_error(errc::unavailable, "node '" + from + "' does not own shard "
+                                                        + std::to_string(shard) + " at epoch "
+                                                        + std::to_string(epoch) + " in this node's map"));
+  auto rp = self->make_response_promise<uint64_t>();
+  auto id = st.next_pull++;
+  st.pulls.emplace(id, rp);
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  pull_shard(st.ctx, shard, epoch, from, [me, id](result<uint64_t> head) {
+    uint8_t code = head ? 0 : static_cast<uint8_t>(head.error().code);
+    caf::anon_send(me, pulled_atom::value, id, code, head ? std::string{} : head.error().message,
+                   head ? *head : uint64_t{0});
+  });
+  return rp;
 }
 
 command_options options_from(const std::vector<std::string>& ids, uint8_t kind, uint64_t version,
@@ -83,7 +120,9 @@ bool passes(const std::vector<uint64_t>& heads, const std::vector<uint64_t>& kno
 // Answers the parked watches that this node's heads pass (all of them with `expired`).
 void answer_watches(self_ptr self, std::optional<uint64_t> expired = std::nullopt) {
   auto& st = self->state;
-  auto heads = owned_heads(st.ctx->rt->store(), st.ctx->config.shards, st.ctx->config.node_id);
+  auto heads = st.ctx->map.with([&](const shard_map& map) {
+    return owned_heads(st.ctx->rt->store(), map, st.ctx->config.node_id);
+  });
   for (auto i = st.watchers.begin(); i != st.watchers.end();) {
     if (!heads)
       i->second.promise.deliver(to_caf_error(heads.error()));
@@ -174,7 +213,10 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
                                   + ": the peer has not proved the cluster secret");
         return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
       }
-      if (auto ok = check_ownership(cfg.shards, cfg.node_id, stream_id, shard, epoch); !ok) {
+      auto owned = st.ctx->map.with([&](const shard_map& map) {
+        return check_ownership(map, cfg.node_id, stream_id, shard, epoch);
+      });
+      if (auto ok = std::move(owned); !ok) {
         auto w = to_wire(command_result{ok.error()});
         return {std::get<0>(w), std::get<1>(w), 0, 0, false, uint16_t{0}, uint64_t{0}};
       }
@@ -202,7 +244,9 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       }
       // Only the owner's journal is the stream's authority: a reader with a stale map must
       // not get an old copy as if it were current.
-      auto owned = check_ownership(cfg.shards, cfg.node_id, stream_id, shard, epoch);
+      auto owned = st.ctx->map.with([&](const shard_map& map) {
+        return check_ownership(map, cfg.node_id, stream_id, shard, epoch);
+      });
       auto w = owned ? read_local(st.ctx->rt->store(), stream_id, after) : read_error(owned.error());
       // A point read and a few events (bounded by max_read_events): short enough to run
       // here, like the journal reads of the HTTP handlers.
@@ -222,7 +266,9 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
         return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
       }
       // As for stream reads: only the owner at the reader's epoch answers.
-      auto owned = check_shard_ownership(cfg.shards, cfg.node_id, shard, epoch);
+      auto owned = st.ctx->map.with([&](const shard_map& map) {
+        return check_shard_ownership(map, cfg.node_id, shard, epoch);
+      });
       // A scan bounded by the store's per-call budget and at most max_read_events events.
       auto w = owned ? read_shard_local(st.ctx->rt->store(), cfg.shards, shard, after, hint, max)
                      : wire_shard_reply{static_cast<uint8_t>(owned.error().code),
@@ -258,6 +304,52 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
     [self](watch_expired_atom, uint64_t id) {
       if (self->state.watchers.count(id) != 0)
         answer_watches(self, id);
+    },
+    [self](map_atom, const std::string& bytes) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (admitted_peer(self) == nullptr)
+        return not_admitted();
+      auto theirs = decode_map(bytes, st.ctx->map.shard_count());
+      if (!theirs)
+        return to_caf_error(make_error(errc::bad_request, "a malformed shard map"));
+      merge_peer_map(*st.ctx, *theirs);
+      return encode_map(st.ctx->map.copy());
+    },
+    [self](pull_atom, uint16_t shard, uint64_t epoch) -> caf::result<uint64_t> {
+      auto* from = admitted_peer(self);
+      if (from == nullptr)
+        return not_admitted();
+      return start_pull(self, *from, shard, epoch);
+    },
+    [self](pulled_atom, uint64_t id, uint8_t code, const std::string& msg, uint64_t head) {
+      auto i = self->state.pulls.find(id);
+      if (i == self->state.pulls.end())
+        return;
+      if (code == 0)
+        i->second.deliver(head);
+      else
+        i->second.deliver(to_caf_error(code_error(code, msg)));
+      self->state.pulls.erase(i);
+    },
+    [self](take_atom, uint16_t shard, uint64_t epoch, uint64_t head) -> caf::result<uint64_t> {
+      auto* from = admitted_peer(self);
+      if (from == nullptr)
+        return not_admitted();
+      auto& st = self->state;
+      if (shard >= st.ctx->map.shard_count())
+        return to_caf_error(make_error(errc::bad_request, "no shard " + std::to_string(shard)));
+      // Already ours at that epoch (a retried take, or learned from the old owner's map).
+      auto current = st.ctx->map.owner(shard);
+      if (current.node == st.ctx->config.node_id && current.epoch >= epoch)
+        return uint64_t{0};
+      // Only the shard's owner in this node's map hands it over (at a higher epoch).
+      if (current.node != *from || epoch <= current.epoch)
+        return to_caf_error(make_error(errc::unavailable, "node '" + *from + "' cannot hand over shard "
+                                                            + std::to_string(shard) + " at epoch "
+                                                            + std::to_string(epoch)));
+      if (auto ok = take_shard(*st.ctx, shard, epoch, head); !ok)
+        return to_caf_error(ok.error());
+      return uint64_t{0};
     },
     [self](introduce_atom, const caf::actor& peer_endpoint) {
       auto& st = self->state;

@@ -7,14 +7,14 @@
 namespace annal::cluster::detail {
 
 bool shard_forwarder::is_remote(std::string_view stream_id) const {
-  const auto& map = ctx_->config.shards;
-  return map.owner(map.shard_of(stream_id)).node != ctx_->config.node_id;
+  return ctx_->map.with([&](const shard_map& map) {
+    return map.owner(map.shard_of(stream_id)).node != ctx_->config.node_id;
+  });
 }
 
 void shard_forwarder::forward(forwarded_command cmd, std::function<void(command_result)> done) {
-  const auto& map = ctx_->config.shards;
-  auto shard = map.shard_of(cmd.stream_id);
-  const auto& owner = map.owner(shard);
+  auto shard = ctx_->config.shards.shard_of(cmd.stream_id); // the count never changes
+  auto owner = ctx_->map.owner(shard);
   auto i = links_.find(owner.node);
   if (i == links_.end())
     return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
@@ -24,9 +24,8 @@ void shard_forwarder::forward(forwarded_command cmd, std::function<void(command_
 }
 
 void shard_forwarder::read(std::string stream_id, stream_version after, read_stream_done done) const {
-  const auto& map = ctx_->config.shards;
-  auto shard = map.shard_of(stream_id);
-  const auto& owner = map.owner(shard);
+  auto shard = ctx_->config.shards.shard_of(stream_id);
+  auto owner = ctx_->map.owner(shard);
   auto i = links_.find(owner.node);
   if (i == links_.end())
     return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
@@ -36,13 +35,18 @@ void shard_forwarder::read(std::string stream_id, stream_version after, read_str
 }
 
 void shard_forwarder::read_shard(uint16_t shard, uint64_t after, uint64_t hint,
-                                 read_shard_done done) const {
-  const auto& owner = ctx_->config.shards.owner(shard);
+                                 const shard_owner& owner, read_shard_done done) const {
   auto i = links_.find(owner.node);
   if (i == links_.end())
     return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
-  outbound_shard_read out{shard, owner.epoch, after, hint,
-                          std::make_shared<shard_read_callback>(std::move(done))};
+  auto epoch = owner.epoch;
+  outbound_shard_read out{shard, epoch, after, hint,
+                          std::make_shared<shard_read_callback>(
+                            [epoch, done = std::move(done)](result<shard_events> r) {
+                              if (r)
+                                r->epoch = epoch;
+                              done(std::move(r));
+                            })};
   caf::anon_send(i->second, std::move(out));
 }
 

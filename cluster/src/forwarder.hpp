@@ -23,8 +23,10 @@ public:
   void forward(forwarded_command cmd, std::function<void(command_result)> done) override;
   /// Reads `stream_id` after version `after` from its owner's journal (a remote stream).
   void read(std::string stream_id, stream_version after, read_stream_done done) const;
-  /// Reads `shard` after shard position `after` from its owner (a remote shard).
-  void read_shard(uint16_t shard, uint64_t after, uint64_t hint, read_shard_done done) const;
+  /// Reads `shard` after shard position `after` from `owner` (a remote shard, at the
+  /// owner's epoch: the answer carries it).
+  void read_shard(uint16_t shard, uint64_t after, uint64_t hint, const shard_owner& owner,
+                  read_shard_done done) const;
 
 private:
   std::shared_ptr<node_context> ctx_;

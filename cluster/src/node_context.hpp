@@ -1,22 +1,27 @@
 // Internal: what a node's cluster actors share. Immutable after join() (set before the
-// endpoint is published) except the health board (locked).
+// endpoint is published) except the health board and the live shard map (both locked).
 #pragma once
 
 #include <caf/actor_addr.hpp>
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/runtime.hpp"
 #include "commit_signal.hpp"
 #include "health_board.hpp"
+#include "live_map.hpp"
 
 namespace annal::cluster::detail {
 
 struct node_context {
+  // The configured map is config.shards; the one in force (moves change it) is `map`.
   cluster_config config;
+  live_map map;
   runtime* rt = nullptr;
   health_board health;
   // This node's endpoint and its links by peer id (weak: the actors hold this context).
@@ -25,6 +30,9 @@ struct node_context {
   // Fired after each event this node's journal commits (from join(): a node joined after
   // the runtime started has no watcher, and nothing fires).
   std::shared_ptr<commit_signal> commits = std::make_shared<commit_signal>();
+  // Shards this node is moving away now (one move per shard at a time).
+  std::mutex moves_mx;
+  std::set<uint16_t> moving;
 };
 
 } // namespace annal::cluster::detail

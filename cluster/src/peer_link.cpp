@@ -7,6 +7,8 @@
 #include "annal/caf_error.hpp"
 #include "annal/cluster/handshake.hpp"
 #include "annal/log.hpp"
+#include "live_map.hpp"
+#include "shard_transfer.hpp"
 #include "wire.hpp"
 
 namespace annal::cluster::detail {
@@ -64,6 +66,28 @@ void fail(self_ptr self, link_state s, const std::string& why) {
   }
 }
 
+// Exchanges shard maps with the peer: each side adopts what the other has at a higher
+// epoch. After every handshake (a node that restarted, or was cut off during a move, learns
+// the moves it missed) and after a move.
+void sync_map(self_ptr self) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return;
+  auto peer = st.peer.id;
+  self->request(st.remote, st.ctx->config.forward_timeout, map_atom::value, encode_map(st.ctx->map.copy()))
+    .then(
+      [self](const std::string& bytes) {
+        auto& s = self->state;
+        if (auto theirs = decode_map(bytes, s.ctx->map.shard_count()))
+          merge_peer_map(*s.ctx, *theirs);
+        else
+          log(log_level::warning, "cluster: node '" + s.peer.id + "' sent a malformed shard map");
+      },
+      [peer](caf::error& e) {
+        log(log_level::info, "cluster: no shard map from '" + peer + "': " + from_caf_error(e).message);
+      });
+}
+
 void prove(self_ptr self, uint64_t attempt, const std::string& client_nonce) {
   auto& st = self->state;
   const auto& cfg = st.ctx->config;
@@ -87,6 +111,7 @@ void prove(self_ptr self, uint64_t attempt, const std::string& client_nonce) {
               s2.backoff = min_backoff;
               set_state(self, link_state::up);
               log(log_level::info, "cluster: link to '" + s2.peer.id + "' is up");
+              sync_map(self);
               // Under TLS the peer does not dial back: it proves itself to our endpoint
               // over this connection once it knows where that is.
               if (s2.ctx->config.tls)
@@ -239,6 +264,23 @@ void watch(self_ptr self, outbound_watch& out) {
       [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }
 
+// A step of a shard move this node runs as the old owner: the peer pulls or takes the shard.
+void move_step(self_ptr self, outbound_move_step& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto done = out.done;
+  auto peer = st.peer.id;
+  auto bound = out.bound;
+  auto on_error = [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); };
+  if (out.take)
+    self->request(st.remote, bound, take_atom::value, out.shard, out.epoch, out.head)
+      .then([done](uint64_t) { (*done)(uint64_t{0}); }, on_error);
+  else
+    self->request(st.remote, bound, pull_atom::value, out.shard, out.epoch)
+      .then([done](uint64_t head) { (*done)(head); }, on_error);
+}
+
 // Under TLS only the node with the smaller id dials: libcaf_openssl 0.17.6 loses both
 // connections when two nodes dial each other (CAF closes the redundant one, and with TLS
 // that takes the route of the other down too: the links flapped up/lost at every retry).
@@ -286,6 +328,8 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
     [self](outbound_read& out) { read(self, out); },
     [self](outbound_shard_read& out) { read_shard(self, out); },
     [self](outbound_watch& out) { watch(self, out); },
+    [self](outbound_move_step& out) { move_step(self, out); },
+    [self](outbound_map_sync&) { sync_map(self); },
   };
 }
 

@@ -15,6 +15,13 @@
 //                                                          -> heads of the shards the
 //            answering node owns (encode_heads; 0 for the others), at once when one is
 //            past `known`, else at the first commit that passes one, or after `wait`
+//   map     (map_atom, the sender's shard map (encode_map)) -> the receiver's map; each side
+//            adopts the shards the other has at a higher epoch (merge_peer_map)
+//   pull    (pull_atom, shard, epoch)                      -> the shard's head once the
+//            receiver copied the shard from the sender (read_shard at `epoch`, imported
+//            through its journal writer; resumes from what it has)
+//   take    (take_atom, shard, new epoch, head)            -> ok once the receiver, holding
+//            the shard through `head`, recorded that it owns the shard from the new epoch
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
 //            gives the peer its endpoint so the peer's link proves itself over the same
 //            connection instead of dialing back)
@@ -57,6 +64,10 @@ using read_shard_atom = caf::atom_constant<caf::atom("clrdshard")>;
 using watch_atom = caf::atom_constant<caf::atom("clwatch")>;
 using watch_expired_atom = caf::atom_constant<caf::atom("clwatchx")>;
 using commits_atom = caf::atom_constant<caf::atom("clcommits")>;
+using map_atom = caf::atom_constant<caf::atom("clmap")>;
+using pull_atom = caf::atom_constant<caf::atom("clpull")>;
+using pulled_atom = caf::atom_constant<caf::atom("clpulled")>;
+using take_atom = caf::atom_constant<caf::atom("cltake")>;
 
 /// A command's outcome on the wire: errc as a number (0: success), the error's message,
 /// then the reply's version, position, duplicate flag, shard and shard position.
@@ -171,8 +182,32 @@ struct outbound_watch {
   std::shared_ptr<watch_callback> done;
 };
 
+/// Delivers the outcome of a move step sent to a peer exactly once (unavailable when
+/// dropped unanswered): the shard's head for a pull, 0 for a take.
+class step_callback : public annal::detail::once_delivery<result<uint64_t>> {
+public:
+  explicit step_callback(std::function<void(result<uint64_t>)> fn)
+    : once_delivery(std::move(fn), "the cluster link dropped the shard move's request") {}
+};
+
+/// A step of a shard move, on its way from the mover to the peer's link: a pull (take
+/// false) or a take.
+struct outbound_move_step {
+  bool take = false;
+  uint16_t shard = 0;
+  uint64_t epoch = 0;
+  uint64_t head = 0;
+  std::chrono::milliseconds bound{0};
+  std::shared_ptr<step_callback> done;
+};
+
+/// Tells the link to exchange shard maps with its peer now (after a move).
+struct outbound_map_sync {};
+
 } // namespace annal::cluster::detail
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_move_step)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_map_sync)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_watch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_shard_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_command)

@@ -429,6 +429,13 @@ void runtime::import_shard(shard_import chunk, std::function<void(result<import_
                                     }});
 }
 
+void runtime::forget_shard(uint16_t shard, uint16_t shard_count) {
+  // Each router handles it before any command sent after this call (one sender's
+  // messages arrive in order, and a later command's sender saw this call return).
+  for (auto& [type, agg] : impl_->aggregates)
+    caf::anon_send(agg.router, detail::forget_atom::value, shard, shard_count);
+}
+
 status runtime::await_projection(const std::string& name, global_position min_position,
                                  std::chrono::milliseconds timeout) {
   auto i = impl_->projections.find(name);

@@ -112,8 +112,10 @@ int run(const shop::node::node_options& o) {
   server.add_public_route(shop::node::page_files_route(o.web_root));
   server.add_stream_route(shop::node::live_events_route(feed));
   server.add_route(shop::node::page_data_route(rt, *tables, throughput));
-  if (cluster)
+  if (cluster) {
     server.add_route(shop::node::cluster_status_route(*cluster));
+    server.add_route(shop::node::cluster_move_route(*cluster));
+  }
   auto port = server.bind(o.host, o.port);
   if (!port) {
     (void)rt.stop();

@@ -140,6 +140,11 @@ public:
   /// unavailable when the runtime is not running.
   void import_shard(shard_import chunk, std::function<void(result<import_outcome>)> done);
 
+  /// Passivates the live aggregate instances whose streams are in `shard` of a journal of
+  /// `shard_count` shards: after a shard moved here or away their state may be stale.
+  /// Commands sent after this call run on fresh instances, loaded from the journal.
+  void forget_shard(uint16_t shard, uint16_t shard_count);
+
   /// Runs a command that another node forwarded here on this node's router, never
   /// forwarding it again. Errors reach `done`: bad_request (category without serializable
   /// commands, undecodable bytes), unavailable (not running), and every command error.

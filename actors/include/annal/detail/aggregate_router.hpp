@@ -5,7 +5,8 @@
 // so nothing is lost and two instances of one id never run at once.
 //
 // Every command goes through the router, which is what lets a later cluster layer forward
-// a command to another node's router unchanged.
+// a command to another node's router unchanged. When a shard moves (cluster), the router
+// passivates the instances of its streams (forget_atom): their state may be stale.
 #pragma once
 
 #include <caf/all.hpp>
@@ -189,6 +190,17 @@ caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggr
         return caf::unit;
       st.drain_waiters.push_back(self->make_response_promise());
       return caf::delegated<void>{};
+    },
+    [=](forget_atom, uint16_t shard, uint16_t shard_count) {
+      // The shard moved here or away: what the live instances hold of it may be stale.
+      // Commands from now on wait for fresh instances, which load the journal as it is.
+      auto& st = self->state;
+      std::vector<std::string> gone;
+      for (const auto& id : st.lru)
+        if (shard_of_stream(aggregate_traits<A>::stream_id(id), shard_count) == shard)
+          gone.push_back(id);
+      for (const auto& id : gone)
+        passivate(self, id);
     },
     [=](stats_atom) { return static_cast<uint64_t>(self->state.live); },
   };

@@ -32,5 +32,6 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using import_atom = caf::atom_constant<caf::atom("import")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 
 } // namespace annal::detail

@@ -5,6 +5,7 @@
 //   {
 //     "shard_count": 64,                       optional, default 64 (= store_options)
 //     "forward_timeout_ms": 1000,              optional: bound of a forwarded command
+//     "move_timeout_ms": 60000,                optional: bound of a shard move's copy
 //     "heartbeat_ms": 250,                     optional: CAF heartbeat between nodes
 //     "connection_timeout_ms": 2000,           optional: a peer silent this long is cut
 //     "secret_file": "/etc/shop/cluster.key",  or "secret_env": "SHOP_CLUSTER_SECRET"
@@ -53,6 +54,8 @@ struct cluster_config {
   shard_map shards;
   /// Longest wait for a forwarded command's reply (or its own deadline, if sooner).
   std::chrono::milliseconds forward_timeout{1000};
+  /// Longest wait for the new owner to copy a moving shard (each of the move's two copies).
+  std::chrono::milliseconds move_timeout{60000};
   /// How often nodes send each other a heartbeat (CAF's middleman.heartbeat-interval).
   std::chrono::milliseconds heartbeat{250};
   /// A connection on which nothing arrived for this long is closed (CAF's

@@ -10,8 +10,8 @@
 //   auto node = annal::cluster::cluster_node::join(**rt, cfg);   // before start()
 //   (*rt)->start();  ...  (*node)->leave();  (*rt)->stop();
 //
-// Not yet: shard moves and rebalancing, joining a running cluster (see
-// docs/architecture.md, Cluster). Thread safety: status(), is_remote(), read_stream() and
+// Shards move between members (move_shard); not yet: automatic rebalancing, joining a
+// running cluster (see docs/architecture.md, Cluster). Thread safety: status(), is_remote(), read_stream() and
 // read_shard() from any thread; join and leave from one thread.
 #pragma once
 
@@ -28,6 +28,7 @@
 #include "annal/cluster/cluster_status.hpp"
 #include "annal/cluster/remote_shard.hpp"
 #include "annal/cluster/remote_stream.hpp"
+#include "annal/cluster/shard_move.hpp"
 #include "annal/result.hpp"
 #include "annal/runtime_config.hpp"
 
@@ -79,11 +80,13 @@ public:
   void read_stream(std::string stream_id, stream_version after, read_stream_done done) const;
 
   /// Reads up to 1000 events of `shard` with shard position > `after` from its owner's
-  /// journal, scanning the owner's log after `hint` (a previous answer's next_hint from
-  /// the same owner, else 0). Local shards are read on the calling thread. Errors as
-  /// read_stream, and bad_request (no such shard, or the journals' shard count is not
-  /// the cluster's: shard positions would not match).
-  void read_shard(uint16_t shard, uint64_t after, uint64_t hint, read_shard_done done) const;
+  /// journal, scanning the owner's log after `hint` — a previous answer's next_hint, used
+  /// only while the shard's epoch is still that answer's `hint_epoch` (a moved shard is
+  /// read from the start of its new owner's log). Local shards are read on the calling
+  /// thread. Errors as read_stream, and bad_request (no such shard, or the journals' shard
+  /// count is not the cluster's: shard positions would not match).
+  void read_shard(uint16_t shard, uint64_t after, uint64_t hint, uint64_t hint_epoch,
+                  read_shard_done done) const;
 
   /// Long poll: asks node `peer` for the heads of the shards it owns (by shard, 0 for the
   /// others). It answers at once when one is past `known` (by shard), else at its first
@@ -102,6 +105,15 @@ public:
 
   /// True when this node owns `shard` in its map.
   bool owns_shard(uint16_t shard) const;
+
+  /// Moves `shard`, which this node owns, to member `to` with its history and its shard
+  /// positions: `to` copies it while this node serves it, then this node fences it (its
+  /// commands fail with unavailable: the pause), `to` copies the rest, this node records
+  /// the hand-over (epoch + 1) and `to` serves it; every peer then hears the new map.
+  /// `done` runs once, on an actor thread. Errors: bad_request (no such shard or member),
+  /// conflict (another node owns the shard, it is moving already), unavailable (`to`
+  /// unreachable or slower than move_timeout: the shard stays here), and journal errors.
+  void move_shard(uint16_t shard, const std::string& to, move_shard_done done);
 
   /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
   /// on. Call before runtime::stop(). Idempotent.

@@ -18,8 +18,10 @@ struct shard_events {
   /// The shard's head shard position on its owner.
   uint64_t head = 0;
   /// Where the owner's scan stopped: pass it back as the hint of the next read of this
-  /// shard (it is a position in the owner's own log: use 0 after the owner changed).
+  /// shard, with `epoch` (it is a position in the owner's own log, meaningless elsewhere).
   uint64_t next_hint = 0;
+  /// The epoch of the owner that answered (a move raises it).
+  uint64_t epoch = 0;
   /// True when the owner had nothing more of the shard at the time of the read.
   bool at_end = false;
 };

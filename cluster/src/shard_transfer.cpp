@@ -1,0 +1,130 @@
+#include "shard_transfer.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
+#include <limits>
+
+#include "annal/log.hpp"
+#include "annal/runtime.hpp"
+#include "wire.hpp"
+
+namespace annal::cluster::detail {
+
+std::size_t merge_peer_map(node_context& ctx, const shard_map& incoming) {
+  const auto& self = ctx.config.node_id;
+  std::size_t changed = 0;
+  for (uint16_t s = 0; s < incoming.shard_count() && s < ctx.map.shard_count(); ++s) {
+    const auto& theirs = incoming.owner(s);
+    if (theirs.epoch <= ctx.map.owner(s).epoch)
+      continue;
+    if (theirs.node == self) {
+      // Our own take-over that the old owner recorded but whose message we never got.
+      if (auto ok = ctx.rt->store().take_over_shard(s, theirs.epoch); !ok) {
+        log(log_level::error, "cluster: cannot record the take-over of shard " + std::to_string(s)
+                                + ": " + ok.error().to_string());
+        continue;
+      }
+      ctx.rt->forget_shard(s, ctx.config.shards.shard_count());
+      log(log_level::info, "cluster: took over shard " + std::to_string(s) + " at epoch "
+                             + std::to_string(theirs.epoch) + " (learned from a peer's map)");
+    }
+    if (ctx.map.adopt(s, theirs))
+      ++changed;
+  }
+  return changed;
+}
+
+result<uint64_t> local_shard_head(node_context& ctx, uint16_t shard) {
+  shard_range r;
+  r.shard = shard;
+  r.after = std::numeric_limits<uint64_t>::max(); // the head alone, no scan
+  auto c = ctx.rt->store().read_shard(r);
+  if (!c)
+    return std::move(c).error();
+  return c->head;
+}
+
+namespace {
+
+struct pull_job {
+  std::shared_ptr<node_context> ctx;
+  uint16_t shard = 0;
+  uint64_t epoch = 0;
+  caf::actor link;
+  uint64_t after = 0;
+  uint64_t hint = 0;
+  std::function<void(result<uint64_t>)> done;
+};
+
+void pull_next(const std::shared_ptr<pull_job>& job);
+
+// One chunk read from the old owner: imported here, then the next read (or the end).
+void import_chunk(const std::shared_ptr<pull_job>& job, shard_events got) {
+  shard_import chunk;
+  chunk.shard = job->shard;
+  chunk.events = std::move(got.events);
+  if (got.at_end)
+    chunk.source_head = got.head;
+  if (!chunk.events.empty())
+    job->after = chunk.events.back().shard_position;
+  job->hint = got.next_hint;
+  bool at_end = got.at_end;
+  job->ctx->rt->import_shard(std::move(chunk), [job, at_end](result<import_outcome> out) {
+    if (!out)
+      return job->done(std::move(out).error());
+    if (at_end)
+      return job->done(out->head);
+    pull_next(job);
+  });
+}
+
+void pull_next(const std::shared_ptr<pull_job>& job) {
+  outbound_shard_read read{job->shard, job->epoch, job->after, job->hint,
+                           std::make_shared<shard_read_callback>([job](result<shard_events> got) {
+                             if (!got)
+                               return job->done(std::move(got).error());
+                             import_chunk(job, std::move(*got));
+                           })};
+  caf::anon_send(job->link, std::move(read));
+}
+
+} // namespace
+
+void pull_shard(std::shared_ptr<node_context> ctx, uint16_t shard, uint64_t epoch,
+                const std::string& from, std::function<void(result<uint64_t>)> done) {
+  auto l = ctx->links.find(from);
+  auto link = l == ctx->links.end() ? caf::actor{} : caf::actor_cast<caf::actor>(l->second);
+  if (!link)
+    return done(make_error(errc::unavailable, "no link to node '" + from + "'"));
+  auto head = local_shard_head(*ctx, shard);
+  if (!head)
+    return done(std::move(head).error());
+  auto job = std::make_shared<pull_job>();
+  job->ctx = std::move(ctx);
+  job->shard = shard;
+  job->epoch = epoch;
+  job->link = std::move(link);
+  job->after = *head;
+  job->done = std::move(done);
+  pull_next(job);
+}
+
+status take_shard(node_context& ctx, uint16_t shard, uint64_t epoch, uint64_t head) {
+  auto have = local_shard_head(ctx, shard);
+  if (!have)
+    return std::move(have).error();
+  if (*have < head)
+    return make_error(errc::conflict, "this node holds shard " + std::to_string(shard) + " through "
+                                        + std::to_string(*have) + ", not " + std::to_string(head));
+  if (auto ok = ctx.rt->store().take_over_shard(shard, epoch); !ok)
+    return ok;
+  // Instances left from when this node owned the shard before hold what it was then.
+  ctx.rt->forget_shard(shard, ctx.config.shards.shard_count());
+  ctx.map.adopt(shard, shard_owner{ctx.config.node_id, epoch});
+  log(log_level::info, "cluster: took over shard " + std::to_string(shard) + " at epoch "
+                         + std::to_string(epoch) + " through shard position " + std::to_string(*have));
+  return {};
+}
+
+} // namespace annal::cluster::detail

@@ -1,0 +1,189 @@
+// A shard moving between two real shop-node processes under a concurrent workload through
+// both: its history and shard positions arrive intact on the new owner, nothing
+// acknowledged is lost or applied twice, commands pause only for the move, the old owner
+// refuses the shard for good (also after a restart) and forwards to the new owner.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "shop_cluster_fixture.hpp"
+
+// The cases' own namespace: unity builds put several test files in one translation unit.
+namespace shard_move_cases {
+
+using namespace shop::test;
+using annal::test::cluster_fixture;
+using nlohmann::json;
+
+constexpr int skus_in_shard = 4;
+
+// An acknowledged restock: its key (the command id), its version and shard position.
+struct restock_ack {
+  std::string key;
+  uint64_t version = 0;
+  std::string token; // "<shard>:<shard position>"
+};
+
+struct workload {
+  std::mutex mx;
+  std::map<std::string, std::vector<restock_ack>> acks; // by sku
+  std::atomic<int> refused{0};                  // 503s retried with the same key
+  std::atomic<int> failed{0};                   // anything else
+  std::atomic<bool> stop{false};
+};
+
+// Restocks the skus through node `via` until told to stop; a 503 (the shard paused, or
+// on its way) is retried with the same Idempotency-Key, so each key acts at most once.
+void restock_loop(cluster_fixture& f, const std::string& via, const std::vector<std::string>& moving_skus,
+                  int worker, workload& w) {
+  auto c = f.client(via);
+  for (int i = 0; i < 2000 && !w.stop; ++i) {
+    const auto& sku = moving_skus[static_cast<std::size_t>(i + worker) % moving_skus.size()];
+    auto key = via + "-" + std::to_string(worker) + "-" + std::to_string(i);
+    for (int attempt = 0; attempt < 400; ++attempt) {
+      auto r = c.post("/inventory/" + sku + "/restock", json{{"quantity", 1}}, {{"Idempotency-Key", key}});
+      if (r.status == 200) {
+        std::lock_guard<std::mutex> lock{w.mx};
+        w.acks[sku].push_back({key, r.json["version"].get<uint64_t>(), r.json.value("read_token", "")});
+        break;
+      }
+      if (r.status != 503) {
+        ++w.failed;
+        UNSCOPED_INFO("restock " << key << " via " << via << ": " << r.status << " " << r.text);
+        break;
+      }
+      ++w.refused;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+json stream_events(cluster_fixture& f, const std::string& node, const std::string& stream) {
+  auto r = f.client(node).get("/streams/" + stream + "/events?from=1&limit=1000");
+  REQUIRE(r.status == 200);
+  return r.json["events"];
+}
+
+json shard_owner(cluster_fixture& f, const std::string& node, int shard) {
+  auto r = f.client(node).get("/cluster/status");
+  REQUIRE(r.status == 200);
+  return r.json["shards"][static_cast<std::size_t>(shard)];
+}
+
+TEST_CASE("a shard moves between two shop nodes under load with its history and positions, "
+          "nothing acknowledged lost or doubled, the old owner refusing it for good",
+          "[cluster][shop][move]") {
+  cluster_fixture f({"a", "b"});
+  f.start_all();
+  // A shard of a's, and skus whose inventory lives in it.
+  auto stream_shard = [&](const std::string& stream) { return static_cast<int>(f.map.shard_of(stream)); };
+  auto sku0 = f.id_owned_by("a", "inventory", "m");
+  int shard = stream_shard("inventory-" + sku0);
+  std::vector<std::string> skus;
+  for (int i = 0; static_cast<int>(skus.size()) < skus_in_shard && i < 200000; ++i)
+    if (stream_shard("inventory-m" + std::to_string(i)) == shard)
+      skus.push_back("m" + std::to_string(i));
+  REQUIRE(static_cast<int>(skus.size()) == skus_in_shard);
+  for (const auto& sku : skus)
+    REQUIRE(f.client("a").create_product(sku, "Moving " + sku, 250).status == 201);
+
+  workload w;
+  std::vector<std::thread> workers;
+  for (int k = 0; k < 4; ++k)
+    workers.emplace_back([&, k] { restock_loop(f, k % 2 == 0 ? "a" : "b", skus, k, w); });
+  auto acked = [&] {
+    std::lock_guard<std::mutex> lock{w.mx};
+    std::size_t n = 0;
+    for (const auto& [sku, v] : w.acks)
+      n += v.size();
+    return n;
+  };
+  REQUIRE(eventually([&] { return acked() >= 100; }, std::chrono::seconds(20)));
+  auto move = f.client("a").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
+  auto before_end = acked();
+  REQUIRE(eventually([&] { return acked() >= before_end + 100; }, std::chrono::seconds(20)));
+  w.stop = true;
+  for (auto& t : workers)
+    t.join();
+  INFO("move: " << move.status << " " << move.text);
+  REQUIRE(move.status == 200);
+  CHECK(move.json["from"] == "a");
+  CHECK(move.json["to"] == "b");
+  CHECK(move.json["epoch"] == 2);
+  CHECK(move.json["pause_ms"].get<double>() < 2000);
+  CHECK(w.failed == 0);
+
+  // Both nodes' maps say b owns the shard at epoch 2.
+  for (const auto& node : {"a", "b"}) {
+    REQUIRE(eventually([&] { return shard_owner(f, node, shard)["owner"] == "b"; }, std::chrono::seconds(5)));
+    CHECK(shard_owner(f, node, shard)["epoch"] == 2);
+  }
+  // Every stream on b: versions 1..n without a gap, each acknowledged key exactly once, and
+  // the shard positions of acknowledged commands distinct (none reused across the move).
+  std::set<std::string> tokens;
+  for (const auto& sku : skus) {
+    INFO(sku);
+    auto events = stream_events(f, "b", "inventory-" + sku);
+    std::map<std::string, int> by_key;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      CHECK(events[i]["version"] == i + 1);
+      ++by_key[events[i]["metadata"]["command_id"].get<std::string>()];
+    }
+    std::lock_guard<std::mutex> lock{w.mx};
+    for (const auto& a : w.acks[sku]) {
+      CHECK(by_key["http/" + a.key] == 1); // the node's command id for an Idempotency-Key
+      CHECK(a.version <= events.size());
+      CHECK(tokens.insert(a.token).second);
+    }
+    // On a the stream stopped where the move fenced it, and b holds that prefix unchanged.
+    auto on_a = stream_events(f, "a", "inventory-" + sku);
+    REQUIRE(on_a.size() <= events.size());
+    for (std::size_t i = 0; i < on_a.size(); ++i)
+      CHECK(on_a[i]["metadata"]["command_id"] == events[i]["metadata"]["command_id"]);
+  }
+
+  // After the move a command for the shard through a is forwarded to b.
+  auto via_a = f.client("a").restock(skus[0], 5);
+  INFO(via_a.text);
+  CHECK(via_a.status == 200);
+  CHECK(stream_events(f, "a", "inventory-" + skus[0]).size() < stream_events(f, "b", "inventory-" + skus[0]).size());
+
+  // And back to a (epoch 3) while a still holds live instances of the shard's streams
+  // from before the first move: a resumes from the history it kept, and its aggregates
+  // continue from b's newer events, not from the state they held in memory.
+  auto back = f.client("b").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "a"}});
+  INFO("back: " << back.text);
+  REQUIRE(back.status == 200);
+  CHECK(back.json["epoch"] == 3);
+  for (const auto& sku : skus) {
+    INFO(sku);
+    auto before = stream_events(f, "b", "inventory-" + sku);
+    auto r = f.client("a").restock(sku, 1);
+    INFO(r.text);
+    CHECK(r.status == 200);
+    CHECK(r.json["version"] == before.size() + 1);
+    auto on_a = stream_events(f, "a", "inventory-" + sku);
+    REQUIRE(on_a.size() == before.size() + 1);
+    for (std::size_t i = 0; i < before.size(); ++i)
+      CHECK(on_a[i]["metadata"]["command_id"] == before[i]["metadata"]["command_id"]);
+  }
+
+  // b restarted keeps the shard handed back: its journal says a owns it at epoch 3, and
+  // it forwards there; a move asked of b, no longer the owner, is refused.
+  REQUIRE(f.stop("b"));
+  f.start("b");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  CHECK(shard_owner(f, "b", shard)["owner"] == "a");
+  CHECK(shard_owner(f, "b", shard)["epoch"] == 3);
+  auto via_b = f.client("b").restock(skus[1], 5);
+  INFO(via_b.text);
+  CHECK(via_b.status == 200);
+  auto refused = f.client("b").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "a"}});
+  CHECK(refused.status == 409);
+}
+
+} // namespace shard_move_cases
