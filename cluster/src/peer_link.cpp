@@ -1,5 +1,7 @@
 #include "peer_link.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
@@ -34,6 +36,9 @@ struct link_state_data {
   uint64_t attempt = 0;
   std::chrono::milliseconds backoff = min_backoff;
   std::string last_error;
+  // Move steps waiting for the peer (a pull may take a while): a lost connection fails
+  // them at once instead of after their bound.
+  std::vector<std::shared_ptr<step_callback>> steps;
   static inline const char* name = "annal.cluster.link";
 };
 
@@ -57,6 +62,9 @@ void fail(self_ptr self, link_state s, const std::string& why) {
   st.remote = nullptr;
   ++st.attempt;
   set_state(self, s, why);
+  for (auto& step : st.steps)
+    (*step)(make_error(errc::unavailable, "node '" + st.peer.id + "': " + why));
+  st.steps.clear();
   if (!st.dials)
     return; // the peer dials again, and introduces its endpoint again
   if (!st.retry_scheduled) {
@@ -270,6 +278,10 @@ void move_step(self_ptr self, outbound_move_step& out) {
   if (!st.up || !st.remote)
     return (*out.done)(unreachable(st, out.shard));
   auto done = out.done;
+  st.steps.erase(std::remove_if(st.steps.begin(), st.steps.end(),
+                                [](const auto& x) { return x->delivered(); }),
+                 st.steps.end());
+  st.steps.push_back(done);
   auto peer = st.peer.id;
   auto bound = out.bound;
   auto on_error = [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); };

@@ -52,9 +52,14 @@ struct move_job {
   int take_attempts = 0;
   move_shard_done done;
 
-  ~move_job() {
-    std::lock_guard<std::mutex> guard{ctx->moves_mx};
-    ctx->moving.erase(report.shard);
+  // Reports the outcome and lets the next move of the shard start (the job itself may
+  // live on a while: a step's request can hold it until its bound).
+  void end(result<move_report> r) {
+    {
+      std::lock_guard<std::mutex> guard{ctx->moves_mx};
+      ctx->moving.erase(report.shard);
+    }
+    done(std::move(r));
   }
 };
 
@@ -69,7 +74,7 @@ void fail(const job_ptr& job, const error& why) {
     (void)job->ctx->rt->store().fence_shard(job->report.shard, false);
   log(log_level::warning, "cluster: moving shard " + std::to_string(job->report.shard) + " to '"
                             + job->report.to + "' failed: " + why.to_string());
-  job->done(why);
+  job->end(why);
 }
 
 void send_step(const job_ptr& job, bool take, uint64_t epoch, std::function<void(result<uint64_t>)> then) {
@@ -88,7 +93,7 @@ void finish(const job_ptr& job) {
                          + job->report.to + "' at epoch " + std::to_string(job->report.epoch)
                          + " (head " + std::to_string(job->report.head) + ", pause "
                          + std::to_string(job->report.pause.count() / 1000) + " ms)");
-  job->done(job->report);
+  job->end(job->report);
 }
 
 // 5: the new owner takes the shard; retried a few times (it answers a repeated take at
@@ -99,7 +104,7 @@ void take(const job_ptr& job) {
       return finish(job);
     if (++job->take_attempts < 3)
       return take(job);
-    job->done(make_error(errc::unavailable, "shard " + std::to_string(job->report.shard)
+    job->end(make_error(errc::unavailable, "shard " + std::to_string(job->report.shard)
                                               + " was handed over to '" + job->report.to
                                               + "', which did not confirm: " + ok.error().message
                                               + "; it takes the shard when it next hears this node's map"));

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "byte_order.hpp"
+#include "crash_point.hpp"
 #include "envelope_codec.hpp"
 #include "event_store_impl.hpp"
 #include "shard.hpp"
@@ -120,7 +121,10 @@ status lmdb_event_store::hand_over_shard(uint16_t shard, std::string_view to, ui
   if (to.empty() || to.size() > 255)
     return make_error(errc::bad_request, "the new owner's id must be 1..255 bytes");
   std::lock_guard<std::mutex> guard{p.writer};
-  return p.record_owner(shard, to, epoch);
+  auto ok = p.record_owner(shard, to, epoch);
+  if (ok)
+    detail::crash_point("shard.handed_over");
+  return ok;
 }
 
 status lmdb_event_store::take_over_shard(uint16_t shard, uint64_t epoch) {
@@ -277,6 +281,7 @@ result<import_outcome> lmdb_event_store::import_shard(const shard_import& chunk)
   if (!written)
     return std::move(written).error();
   p.published(done);
+  detail::crash_point("import.committed");
   (void)p.merge_if_full(); // a failed merge leaves the runs in memory; the import stands
   return out;
 }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <map>
 #include <mutex>
 #include <set>
@@ -184,6 +185,111 @@ TEST_CASE("a shard moves between two shop nodes under load with its history and 
   CHECK(via_b.status == 200);
   auto refused = f.client("b").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "a"}});
   CHECK(refused.status == 409);
+}
+
+} // namespace shard_move_cases
+
+namespace shard_move_cases {
+
+// Starts node `id` of `f` whose journal kills the process (SIGKILL) at crash point `at`.
+void start_crashing(cluster_fixture& f, const std::string& id, const std::string& at) {
+  node_launch launch;
+  launch.prefix = {"/usr/bin/env", "ANNAL_JOURNAL_CRASH_AT=" + at};
+  f.nodes[id] = std::make_unique<node_process>(
+    f.dir / ("data-" + id),
+    std::vector<std::string>{"--node-id", id, "--cluster-config", (f.dir / "cluster.json").string()}, launch);
+}
+
+// Restocks every sku `n` times through `via`; returns the acknowledged count.
+int restock_each(cluster_fixture& f, const std::string& via, const std::vector<std::string>& skus, int n) {
+  int ok = 0;
+  auto c = f.client(via);
+  for (int i = 0; i < n; ++i)
+    for (const auto& sku : skus)
+      ok += c.restock(sku, 1).status == 200 ? 1 : 0;
+  return ok;
+}
+
+// The skus (up to `count`) whose inventory streams lie in the shard of the first one a owns.
+std::pair<int, std::vector<std::string>> skus_of_a_shard(cluster_fixture& f, int count) {
+  auto first = f.id_owned_by("a", "inventory", "k");
+  int shard = static_cast<int>(f.map.shard_of("inventory-" + first));
+  std::vector<std::string> out;
+  for (int i = 0; static_cast<int>(out.size()) < count && i < 200000; ++i)
+    if (static_cast<int>(f.map.shard_of("inventory-k" + std::to_string(i))) == shard)
+      out.push_back("k" + std::to_string(i));
+  return {shard, out};
+}
+
+TEST_CASE("a kill -9 of the old owner right after it recorded the hand-over: the new owner "
+          "takes the shard when the old one returns, nothing acknowledged lost",
+          "[cluster][shop][move]") {
+  cluster_fixture f({"a", "b"});
+  start_crashing(f, "a", "shard.handed_over");
+  f.start("b");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  auto [shard, skus] = skus_of_a_shard(f, 3);
+  for (const auto& sku : skus)
+    REQUIRE(f.client("b").create_product(sku, "Kept " + sku, 300).status == 201);
+  REQUIRE(restock_each(f, "b", skus, 10) == 30);
+  // a dies between its durable hand-over and telling b: no answer to the move.
+  auto move = f.client("a").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
+  CHECK(move.status == 0);
+  CHECK(f.nodes["a"]->wait(std::chrono::seconds(10)) == -SIGKILL);
+  // b still thinks a owns it, and a is gone: the shard is unavailable, not split.
+  CHECK(f.client("b").restock(skus[0], 1).status == 503);
+  // a returns: its journal says b owns the shard at epoch 2, b learns it at link-up.
+  f.start("a");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  REQUIRE(eventually([&] { return shard_owner(f, "b", shard)["owner"] == "b"; }, std::chrono::seconds(5)));
+  CHECK(shard_owner(f, "b", shard)["epoch"] == 2);
+  CHECK(shard_owner(f, "a", shard)["owner"] == "b");
+  for (const auto& sku : skus) {
+    INFO(sku);
+    auto r = f.client("a").restock(sku, 1);
+    CHECK(r.status == 200);
+    CHECK(r.json["version"] == 11);
+    CHECK(stream_events(f, "b", "inventory-" + sku).size() == 11);
+    CHECK(stream_events(f, "a", "inventory-" + sku).size() == 10);
+  }
+}
+
+TEST_CASE("a kill -9 of the new owner during the copy fails the move, the old owner serves the "
+          "shard again, and a second move resumes the copy",
+          "[cluster][shop][move]") {
+  cluster_fixture f({"a", "b"});
+  f.start("a");
+  start_crashing(f, "b", "import.committed");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  auto [shard, skus] = skus_of_a_shard(f, 3);
+  for (const auto& sku : skus)
+    REQUIRE(f.client("a").create_product(sku, "Kept " + sku, 300).status == 201);
+  REQUIRE(restock_each(f, "a", skus, 10) == 30);
+  auto t0 = std::chrono::steady_clock::now();
+  auto move = f.client("a").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
+  INFO(move.text);
+  CHECK(move.status == 503);
+  // The lost connection fails the move at once, not after move_timeout (60 s).
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK(f.nodes["b"]->wait(std::chrono::seconds(10)) == -SIGKILL);
+  CHECK(shard_owner(f, "a", shard)["owner"] == "a");
+  f.start("b");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  CHECK(f.client("a").restock(skus[0], 1).status == 200); // a serves it: not fenced
+  auto again = f.client("a").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
+  INFO(again.text);
+  REQUIRE(again.status == 200);
+  for (const auto& sku : skus) {
+    INFO(sku);
+    auto on_a = stream_events(f, "a", "inventory-" + sku);
+    auto on_b = stream_events(f, "b", "inventory-" + sku);
+    REQUIRE(on_a.size() == on_b.size());
+    for (std::size_t i = 0; i < on_a.size(); ++i) {
+      CHECK(on_b[i]["version"] == i + 1);
+      CHECK(on_a[i]["metadata"]["command_id"] == on_b[i]["metadata"]["command_id"]);
+    }
+    CHECK(f.client("b").restock(sku, 1).json["version"] == on_a.size() + 1);
+  }
 }
 
 } // namespace shard_move_cases

@@ -37,6 +37,9 @@ public:
     }
   }
 
+  /// True once a result was delivered.
+  bool delivered() const noexcept { return done_.load(); }
+
 private:
   std::function<void(Result)> fn_;
   const char* dropped_;
