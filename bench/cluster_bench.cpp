@@ -4,7 +4,7 @@
 // how a cluster of machines scales (docs/architecture.md models that from them).
 //
 //   cluster_bench [--quick] [--seconds S] [--clients C] [--dir DIR] [--nodes-min N] [--nodes-max N]
-//                 [--no-forward-cases] [-- NODE ARGS...]
+//                 [--no-forward-cases] [--move-sizes N,N,...] [-- NODE ARGS...]
 //
 // Workload: C client threads, thread t sending through node t mod N, each creating
 // products (a new stream per command, durable) back to back for S seconds; a product's
@@ -12,6 +12,10 @@
 // same run: the raw fsync rate and the raw durable LMDB single-commit rate of this disk.
 // With 2 and more nodes, also: how soon a product created through the first node shows in
 // the last node's read models (cluster read models over every shard, pushed by owners).
+// With 2 nodes: a shard move's pause (commands for the shard refused) and its whole time,
+// against the shard's size (events; --move-sizes, default 1000,10000,100000; --quick
+// 1000,10000), each shard filled by creating its products through both nodes, then moved
+// from a to b while nothing else runs.
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -45,6 +49,7 @@ struct options {
   int latency_samples = 400;
   std::filesystem::path dir;
   std::vector<std::string> node_args; // after --: passed to every node
+  std::vector<int> move_sizes{1000, 10000, 100000};
 };
 
 options parse(int argc, char** argv) {
@@ -56,6 +61,13 @@ options parse(int argc, char** argv) {
       o.quick = true;
       o.seconds = 3;
       o.latency_samples = 150;
+      o.move_sizes = {1000, 10000};
+    } else if (a == "--move-sizes") {
+      o.move_sizes.clear();
+      std::stringstream list{next()};
+      for (std::string n; std::getline(list, n, ',');)
+        if (std::atoi(n.c_str()) > 0)
+          o.move_sizes.push_back(std::atoi(n.c_str()));
     } else if (a == "--seconds") {
       o.seconds = std::atof(next().c_str());
     } else if (a == "--clients") {
@@ -182,6 +194,40 @@ std::vector<double> visibility_us(const loopback_cluster& c, int n, const std::s
   return us;
 }
 
+// Fills a shard node 0 owns with `events` product creations (C threads through both
+// nodes), moves it to node 1 and returns the move's report (empty on failure).
+nlohmann::json fill_and_move(const loopback_cluster& c, const options& o, int events, const std::string& tag) {
+  uint16_t shard = 0;
+  for (int i = 0;; ++i) {
+    auto sku = tag + "-probe-" + std::to_string(i);
+    if (c.owner_of_sku(sku) == 0) {
+      shard = c.shard_of_sku(sku);
+      break;
+    }
+  }
+  std::atomic<int> made{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.clients; ++t)
+    threads.emplace_back([&, t] {
+      auto client = c.client(static_cast<std::size_t>(t) % 2);
+      for (int i = 0; made < events && i < 1000 * events; ++i) {
+        auto sku = tag + "-" + std::to_string(t) + "-" + std::to_string(i);
+        if (c.shard_of_sku(sku) != shard)
+          continue;
+        if (client.create_product(sku, "Moving item", 100).status == 201)
+          ++made;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  auto reply = c.client(0).post("/cluster/shards/" + std::to_string(shard) + "/move", {{"to", c.ids()[1]}});
+  if (reply.status != 200) {
+    std::cerr << "moving shard " << shard << ": " << reply.status << " " << reply.text << "\n";
+    return {};
+  }
+  return reply.json;
+}
+
 std::string decimals(double v, int digits) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(digits) << v;
@@ -268,6 +314,18 @@ int main(int argc, char** argv) {
       std::cerr << "forwarded command p50 " << forwarded / 1000 << " ms against " << local / 1000
                 << " ms through its owner\n";
     }
+    if (n == 2)
+      for (int size : o.move_sizes) {
+        auto report = fill_and_move(c, o, size, "move-" + std::to_string(size));
+        if (report.is_null())
+          return 1;
+        auto move_case = "move_shard_" + std::to_string(size);
+        line(move_case, "events", report["head"].get<double>());
+        line(move_case, "pause_ms", report["pause_ms"].get<double>());
+        line(move_case, "total_ms", report["total_ms"].get<double>());
+        std::cerr << "moved a shard of " << report["head"] << " events: pause " << report["pause_ms"]
+                  << " ms, all " << report["total_ms"] << " ms\n";
+      }
   }
   table.print("cluster");
   return 0;

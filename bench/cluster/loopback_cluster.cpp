@@ -87,6 +87,10 @@ std::size_t loopback_cluster::owner_of_sku(const std::string& sku) const {
   return static_cast<std::size_t>(std::find(ids_.begin(), ids_.end(), owner) - ids_.begin());
 }
 
+uint16_t loopback_cluster::shard_of_sku(const std::string& sku) const {
+  return map_.shard_of("product-" + sku);
+}
+
 double loopback_cluster::cpu_seconds() const {
   double sum = 0;
   for (const auto& n : nodes_) {

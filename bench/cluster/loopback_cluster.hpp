@@ -33,8 +33,10 @@ public:
   shop::client::shop_client client(std::size_t i) const;
   /// CPU-seconds (user + system) the node processes have used so far, summed.
   double cpu_seconds() const;
-  /// Index of the node owning product `sku`'s shard.
+  /// Index of the node owning product `sku`'s shard (in the map the cluster started with).
   std::size_t owner_of_sku(const std::string& sku) const;
+  /// The shard of product `sku`.
+  uint16_t shard_of_sku(const std::string& sku) const;
 
 private:
   bool all_up() const;
