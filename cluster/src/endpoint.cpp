@@ -331,6 +331,23 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
         i->second.deliver(to_caf_error(code_error(code, msg)));
       self->state.pulls.erase(i);
     },
+    [self](records_atom, uint16_t shard, uint64_t epoch, const std::string& after)
+      -> caf::result<uint8_t, std::string, std::string, std::string, bool> {
+      auto& st = self->state;
+      if (admitted_peer(self) == nullptr)
+        return not_admitted();
+      const auto& cfg = st.ctx->config;
+      auto owned = st.ctx->map.with([&](const shard_map& map) {
+        return check_shard_ownership(map, cfg.node_id, shard, epoch);
+      });
+      // Bounded (a page of at most records_scan_budget streams), like a shard read.
+      auto w = owned ? read_records_local(st.ctx->rt->store(), cfg.shards.shard_count(), shard, after)
+                     : wire_records_reply{static_cast<uint8_t>(owned.error().code), owned.error().message,
+                                          std::string{}, std::string{}, false};
+      return std::apply([](auto&&... xs) {
+        return caf::result<uint8_t, std::string, std::string, std::string, bool>{std::move(xs)...};
+      }, std::move(w));
+    },
     [self](take_atom, uint16_t shard, uint64_t epoch, uint64_t head) -> caf::result<uint64_t> {
       auto* from = admitted_peer(self);
       if (from == nullptr)

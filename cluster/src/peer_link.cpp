@@ -293,6 +293,22 @@ void move_step(self_ptr self, outbound_move_step& out) {
       .then([done](uint64_t head) { (*done)(head); }, on_error);
 }
 
+// A page of a moving shard's stream records, read from its old owner (this link's peer).
+void read_records(self_ptr self, outbound_records_read& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto bound = st.ctx->config.forward_timeout;
+  auto done = out.done;
+  auto peer = st.peer.id;
+  self->request(st.remote, bound, records_atom::value, out.shard, out.epoch, out.after)
+    .then(
+      [done](uint8_t code, std::string& msg, std::string& bytes, std::string& next, bool at_end) {
+        (*done)(records_from_wire(wire_records_reply{code, std::move(msg), std::move(bytes), std::move(next), at_end}));
+      },
+      [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
+}
+
 // Under TLS only the node with the smaller id dials: libcaf_openssl 0.17.6 loses both
 // connections when two nodes dial each other (CAF closes the redundant one, and with TLS
 // that takes the route of the other down too: the links flapped up/lost at every retry).
@@ -342,6 +358,7 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
     [self](outbound_watch& out) { watch(self, out); },
     [self](outbound_move_step& out) { move_step(self, out); },
     [self](outbound_map_sync&) { sync_map(self); },
+    [self](outbound_records_read& out) { read_records(self, out); },
   };
 }
 

@@ -54,10 +54,12 @@ struct pull_job {
   caf::actor link;
   uint64_t after = 0;
   uint64_t hint = 0;
+  uint64_t head = 0; // the shard's head here once the events are in
   std::function<void(result<uint64_t>)> done;
 };
 
 void pull_next(const std::shared_ptr<pull_job>& job);
+void pull_records(const std::shared_ptr<pull_job>& job, std::string after);
 
 // One chunk read from the old owner: imported here, then the next read (or the end).
 void import_chunk(const std::shared_ptr<pull_job>& job, shard_events got) {
@@ -73,10 +75,28 @@ void import_chunk(const std::shared_ptr<pull_job>& job, shard_events got) {
   job->ctx->rt->import_shard(std::move(chunk), [job, at_end](result<import_outcome> out) {
     if (!out)
       return job->done(std::move(out).error());
-    if (at_end)
-      return job->done(out->head);
-    pull_next(job);
+    if (!at_end)
+      return pull_next(job);
+    job->head = out->head;
+    pull_records(job, {});
   });
+}
+
+// After the events, the streams they cannot speak for: deleted or truncated ones.
+void pull_records(const std::shared_ptr<pull_job>& job, std::string after) {
+  outbound_records_read read{job->shard, job->epoch, std::move(after),
+                             std::make_shared<records_callback>([job](result<records_page> page) {
+                               if (!page)
+                                 return job->done(std::move(page).error());
+                               auto& store = job->ctx->rt->store();
+                               for (const auto& r : page->records)
+                                 if (auto ok = store.import_stream_record(r); !ok)
+                                   return job->done(ok.error());
+                               if (page->at_end)
+                                 return job->done(job->head);
+                               pull_records(job, std::move(page->next_after));
+                             })};
+  caf::anon_send(job->link, std::move(read));
 }
 
 void pull_next(const std::shared_ptr<pull_job>& job) {

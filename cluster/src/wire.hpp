@@ -20,6 +20,8 @@
 //   pull    (pull_atom, shard, epoch)                      -> the shard's head once the
 //            receiver copied the shard from the sender (read_shard at `epoch`, imported
 //            through its journal writer; resumes from what it has)
+//   records (records_atom, shard, epoch, after stream id)  -> wire_records_reply: a page of
+//            the shard's stream records that its events cannot carry (deleted, truncated)
 //   take    (take_atom, shard, new epoch, head)            -> ok once the receiver, holding
 //            the shard through `head`, recorded that it owns the shard from the new epoch
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
@@ -45,6 +47,7 @@
 #include "annal/command_forwarder.hpp"
 #include "annal/detail/once_callback.hpp"
 #include "annal/expected_version.hpp"
+#include "annal/stream_info.hpp"
 
 namespace annal {
 class event_store;
@@ -68,6 +71,7 @@ using map_atom = caf::atom_constant<caf::atom("clmap")>;
 using pull_atom = caf::atom_constant<caf::atom("clpull")>;
 using pulled_atom = caf::atom_constant<caf::atom("clpulled")>;
 using take_atom = caf::atom_constant<caf::atom("cltake")>;
+using records_atom = caf::atom_constant<caf::atom("clrecords")>;
 
 /// A command's outcome on the wire: errc as a number (0: success), the error's message,
 /// then the reply's version, position, duplicate flag, shard and shard position.
@@ -117,6 +121,25 @@ wire_shard_reply read_shard_local(event_store& store, const shard_map& map, uint
                                   uint64_t after, uint64_t hint, uint64_t max);
 /// The reader's side. Errors: those the owner answered, corrupt (undecodable bytes).
 result<shard_events> shard_from_wire(const wire_shard_reply& w);
+
+/// A page of a shard's stream records on the wire: errc as a number (0: success), the
+/// error's message, the records (cereal), the last stream id scanned (the next page starts
+/// after it), and whether the scan reached the last stream.
+using wire_records_reply = std::tuple<uint8_t, std::string, std::string, std::string, bool>;
+
+/// The records the owner's side sends.
+struct records_page {
+  std::vector<stream_info> records;
+  std::string next_after;
+  bool at_end = false;
+};
+
+/// The old owner's side: the records of `shard`'s streams after stream id `after` that are
+/// deleted or truncated, scanning at most a bounded number of streams of this node's store.
+wire_records_reply read_records_local(event_store& store, uint16_t shard_count, uint16_t shard,
+                                      const std::string& after);
+/// The new owner's side. Errors: those the owner answered, corrupt (undecodable bytes).
+result<records_page> records_from_wire(const wire_records_reply& w);
 
 /// Shard heads by shard as 8 big-endian bytes each (a string: a builtin type on the wire).
 std::string encode_heads(const std::vector<uint64_t>& heads);
@@ -201,6 +224,22 @@ struct outbound_move_step {
   std::shared_ptr<step_callback> done;
 };
 
+/// Delivers a records page exactly once (unavailable when dropped unanswered).
+class records_callback : public annal::detail::once_delivery<result<records_page>> {
+public:
+  explicit records_callback(std::function<void(result<records_page>)> fn)
+    : once_delivery(std::move(fn), "the cluster link dropped the records read") {}
+};
+
+/// A records read of a moving shard, on its way from the new owner's pull to the old
+/// owner's link.
+struct outbound_records_read {
+  uint16_t shard = 0;
+  uint64_t epoch = 0;
+  std::string after;
+  std::shared_ptr<records_callback> done;
+};
+
 /// Tells the link to exchange shard maps with its peer now (after a move).
 struct outbound_map_sync {};
 
@@ -208,6 +247,7 @@ struct outbound_map_sync {};
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_move_step)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_map_sync)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_records_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_watch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_shard_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_command)

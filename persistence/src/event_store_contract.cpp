@@ -32,4 +32,8 @@ result<std::vector<shard_owner_record>> event_store::shard_owners() {
   return std::vector<shard_owner_record>{};
 }
 
+status event_store::import_stream_record(const stream_info& source) {
+  return make_error(errc::bad_request, "this store cannot import the record of " + source.stream_id);
+}
+
 } // namespace annal

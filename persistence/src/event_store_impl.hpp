@@ -159,11 +159,14 @@ struct lmdb_event_store::impl {
   /// REQUIRES: the memtable was merged in `t` (the stored index is complete).
   status erase_events(detail::txn& t, std::string_view stream_id, stream_version through);
 
-  /// Runs `change(t, s)` on stream `stream_id` (refused when deleted) in one write
-  /// transaction that first merges the memtable: truncation and deletion erase events
-  /// through the stored index, so it must be complete. Takes the writer mutex.
+  /// Runs `change(t, s)` on stream `stream_id` (refused when deleted, or when its shard is
+  /// fenced) in one write transaction that first merges the memtable: truncation and
+  /// deletion erase events through the stored index, so it must be complete. Takes the
+  /// writer mutex. `import`: a record copied from a shard's old owner, which neither
+  /// refusal applies to (`change` sees deleted streams too).
   status change_stream(std::string_view stream_id,
-                       const std::function<status(detail::txn&, stream_info&)>& change);
+                       const std::function<status(detail::txn&, stream_info&)>& change,
+                       bool import = false);
 
   /// Runs `fn(marks)` in a read transaction, again when a merge raced it (bounded).
   template <class F>

@@ -75,10 +75,15 @@ status lmdb_event_store::impl::erase_events(detail::txn& t, std::string_view str
 }
 
 status lmdb_event_store::impl::change_stream(
-  std::string_view stream_id, const std::function<status(detail::txn&, stream_info&)>& change) {
+  std::string_view stream_id, const std::function<status(detail::txn&, stream_info&)>& change,
+  bool import) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return ok;
   std::lock_guard<std::mutex> guard{writer};
+  // A shard moving away (or gone) is not this node's to change, as for appends.
+  if (!import)
+    if (auto ok = check_fence(stream_id); !ok)
+      return ok;
   global_position merged = 0;
   auto done = env->write([&](detail::txn& t) -> status {
     detail::write_ctx ctx;
@@ -90,7 +95,7 @@ status lmdb_event_store::impl::change_stream(
     stream_info s;
     if (auto ok = load_stream_merged(t, stream_id, s); !ok)
       return ok;
-    if (s.deleted)
+    if (s.deleted && !import)
       return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
     return change(t, s);
   });
@@ -109,6 +114,30 @@ status lmdb_event_store::truncate_stream(std::string_view stream_id, stream_vers
     s.truncated_through = upto;
     return impl_->store_stream(t, s);
   });
+}
+
+status lmdb_event_store::import_stream_record(const stream_info& source) {
+  return impl_->change_stream(
+    source.stream_id,
+    [&](detail::txn& t, stream_info& s) -> status {
+      if (s.deleted || (!source.deleted && source.truncated_through <= s.truncated_through))
+        return {};
+      auto upto = source.deleted ? s.head : std::min(source.truncated_through, s.head);
+      if (upto > s.truncated_through)
+        if (auto ok = impl_->erase_events(t, source.stream_id, upto); !ok)
+          return ok;
+      if (source.deleted) {
+        if (auto snaps = impl_->erase_snapshots(t, source.stream_id, snapshot_bounds{}); !snaps)
+          return std::move(snaps).error();
+        // The head as the old owner had it: the tombstone's version numbering stays whole.
+        s.head = std::max(s.head, source.head);
+        s.deleted = true;
+        upto = s.head;
+      }
+      s.truncated_through = std::max(s.truncated_through, upto);
+      return impl_->store_stream(t, s);
+    },
+    true);
 }
 
 status lmdb_event_store::delete_stream(std::string_view stream_id) {

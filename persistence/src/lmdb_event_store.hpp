@@ -23,6 +23,7 @@ public:
   status fence_shard(uint16_t shard, bool fenced) override;
   bool shard_fenced(uint16_t shard) const override;
   result<import_outcome> import_shard(const shard_import& chunk) override;
+  status import_stream_record(const stream_info& source) override;
   status hand_over_shard(uint16_t shard, std::string_view to, uint64_t epoch) override;
   status take_over_shard(uint16_t shard, uint64_t epoch) override;
   result<std::vector<shard_owner_record>> shard_owners() override;

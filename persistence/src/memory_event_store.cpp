@@ -417,6 +417,31 @@ public:
     });
   }
 
+  status import_stream_record(const stream_info& source) override {
+    if (auto ok = validate_stream_id(source.stream_id); !ok)
+      return ok;
+    if (options_.read_only)
+      return refused_read_only();
+    std::unique_lock<std::shared_mutex> lock{mx_};
+    auto i = streams_.find(source.stream_id);
+    if (!source.deleted && (i == streams_.end() || source.truncated_through <= i->second.info.truncated_through))
+      return {};
+    auto& s = streams_[source.stream_id];
+    s.info.stream_id = source.stream_id;
+    if (s.info.deleted)
+      return {};
+    auto upto = source.deleted ? s.info.head : std::min(source.truncated_through, s.info.head);
+    erase_events(s, upto);
+    if (source.deleted) {
+      snapshots_.erase(s.info.stream_id);
+      s.info.head = std::max(s.info.head, source.head);
+      s.info.deleted = true;
+      upto = s.info.head;
+    }
+    s.info.truncated_through = std::max(s.info.truncated_through, upto);
+    return {};
+  }
+
   status delete_stream(std::string_view stream_id) override {
     return change_stream(stream_id, [&](stream_rec& s) -> status {
       if (s.info.head == 0)
@@ -581,6 +606,8 @@ private:
     if (options_.read_only)
       return refused_read_only();
     std::unique_lock<std::shared_mutex> lock{mx_};
+    if (auto ok = check_fence(stream_id); !ok)
+      return ok;
     auto i = streams_.find(stream_id);
     if (i == streams_.end()) { // an unknown stream: head 0, nothing recorded
       stream_rec none;

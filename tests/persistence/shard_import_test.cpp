@@ -343,6 +343,50 @@ TEST_CASE("a shard handed over refuses appends naming its new owner until it is 
   CHECK(s->take_over_shard(0, 0).error().code == errc::bad_request);
 }
 
+TEST_CASE("a stream record imported from the old owner tombstones a stream deleted there and "
+          "truncates one truncated there; fenced shards refuse deletions and truncations",
+          "[journal][tck][shard][import]") {
+  FOR_EACH_STORE();
+  test::temp_dir dir;
+  auto s = open_store(sharded(dir.path() / "j"));
+  auto in1 = stream_in(1), other1 = stream_in(1, 1), unknown1 = stream_in(1, 2);
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(s->append(in1, expected_version::any(), one("e")));
+    REQUIRE(s->append(other1, expected_version::any(), one("e")));
+  }
+  stream_info deleted;
+  deleted.stream_id = in1;
+  deleted.deleted = true;
+  deleted.head = 6; // the old owner had two more before deleting it
+  REQUIRE(s->import_stream_record(deleted));
+  CHECK(s->read_stream(in1).error().code == errc::stream_deleted);
+  CHECK(s->append(in1, expected_version::any(), one("x")).error().code == errc::stream_deleted);
+  REQUIRE(s->import_stream_record(deleted)); // again: no change, no error
+  // A stream this store never had, deleted there: a tombstone here.
+  stream_info never;
+  never.stream_id = unknown1;
+  never.deleted = true;
+  never.head = 3;
+  REQUIRE(s->import_stream_record(never));
+  CHECK(s->append(unknown1, expected_version::any(), one("x")).error().code == errc::stream_deleted);
+  // Truncated there through 3: the same here; a record truncated less changes nothing.
+  stream_info truncated;
+  truncated.stream_id = other1;
+  truncated.head = 4;
+  truncated.truncated_through = 3;
+  REQUIRE(s->import_stream_record(truncated));
+  truncated.truncated_through = 1;
+  REQUIRE(s->import_stream_record(truncated));
+  CHECK(head_of(*s, other1).truncated_through == 3);
+  CHECK(versions_of(read(*s, other1)) == V{4});
+  // Fenced (or handed over): the shard's streams are not this store's to delete or truncate.
+  REQUIRE(s->fence_shard(1, true));
+  CHECK(s->truncate_stream(other1, 4).code() == errc::unavailable);
+  CHECK(s->delete_stream(other1).code() == errc::unavailable);
+  REQUIRE(s->fence_shard(1, false));
+  CHECK(s->truncate_stream(other1, 4));
+}
+
 TEST_CASE("a hand-over outlives the store's reopening", "[journal][shard][fence]") {
   test::temp_dir dir;
   auto in1 = stream_in(1);

@@ -173,6 +173,13 @@ public:
   /// stream_deleted, storage_full, io_error. Nothing is written on error.
   virtual result<import_outcome> import_shard(const shard_import& chunk);
 
+  /// Makes this journal's record of `source.stream_id` (a stream of a shard copied from
+  /// its old owner, whose record `source` is) agree with it where events alone cannot
+  /// tell: deleted there → its events and snapshots here are erased and it is tombstoned
+  /// (also when this journal never had it); truncated further there → truncated here too.
+  /// Fences do not apply. Errors: bad_request (invalid id), storage_full, io_error.
+  virtual status import_stream_record(const stream_info& source);
+
   // -- reads ----------------------------------------------------------------------------
 
   /// Events of `stream_id` within `range`, oldest first. Unknown stream: empty.
@@ -236,11 +243,13 @@ public:
   // -- stream maintenance ---------------------------------------------------------------
 
   /// Deletes the events of `stream_id` with versions <= `through` (clamped to the head).
-  /// The head version never goes down; later appends continue the numbering.
+  /// The head version never goes down; later appends continue the numbering. Errors:
+  /// stream_deleted, unavailable (its shard is fenced), storage_full, io_error.
   virtual status truncate_stream(std::string_view stream_id, stream_version through) = 0;
 
   /// Deletes the stream's events and snapshots and tombstones it: later reads fail with
-  /// stream_deleted and appends are refused. Errors: not_found, stream_deleted.
+  /// stream_deleted and appends are refused. Errors: not_found, stream_deleted,
+  /// unavailable (its shard is fenced: fence_shard, hand_over_shard).
   virtual status delete_stream(std::string_view stream_id) = 0;
 
   // -- snapshots ------------------------------------------------------------------------
