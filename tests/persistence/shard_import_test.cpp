@@ -344,7 +344,7 @@ TEST_CASE("a shard handed over refuses appends naming its new owner until it is 
 }
 
 TEST_CASE("a stream record imported from the old owner tombstones a stream deleted there and "
-          "truncates one truncated there; fenced shards refuse deletions and truncations",
+          "truncates one truncated there, and fenced shards refuse deletions and truncations",
           "[journal][tck][shard][import]") {
   FOR_EACH_STORE();
   test::temp_dir dir;
