@@ -30,9 +30,12 @@ struct node_context {
   // Fired after each event this node's journal commits (from join(): a node joined after
   // the runtime started has no watcher, and nothing fires).
   std::shared_ptr<commit_signal> commits = std::make_shared<commit_signal>();
-  // Shards this node is moving away now (one move per shard at a time).
+  // Shards this node is moving away now (one move per shard at a time), and, for shards
+  // it pulls, where the last pull's scan of the old owner's log stopped (shard -> epoch,
+  // hint): a move's second pull resumes there instead of rescanning that log.
   std::mutex moves_mx;
   std::set<uint16_t> moving;
+  std::map<uint16_t, std::pair<uint64_t, uint64_t>> pull_hints;
 };
 
 } // namespace annal::cluster::detail

@@ -78,6 +78,10 @@ void import_chunk(const std::shared_ptr<pull_job>& job, shard_events got) {
     if (!at_end)
       return pull_next(job);
     job->head = out->head;
+    {
+      std::lock_guard<std::mutex> guard{job->ctx->moves_mx};
+      job->ctx->pull_hints[job->shard] = {job->epoch, job->hint};
+    }
     pull_records(job, {});
   });
 }
@@ -126,6 +130,12 @@ void pull_shard(std::shared_ptr<node_context> ctx, uint16_t shard, uint64_t epoc
   job->epoch = epoch;
   job->link = std::move(link);
   job->after = *head;
+  {
+    // The previous pull of this shard from the same owner scanned its log this far.
+    std::lock_guard<std::mutex> guard{job->ctx->moves_mx};
+    if (auto h = job->ctx->pull_hints.find(shard); h != job->ctx->pull_hints.end() && h->second.first == epoch)
+      job->hint = h->second.second;
+  }
   job->done = std::move(done);
   pull_next(job);
 }
