@@ -25,20 +25,19 @@ status validate_stream_id(std::string_view id) {
   return {};
 }
 
-status validate_append(const stream_append& a, const store_options& o) {
-  if (auto ok = validate_stream_id(a.stream_id); !ok)
-    return ok;
-  for (const auto& e : a.events) {
-    if (e.type.empty() || e.type.size() > max_id_size)
-      return bad("event type name of stream '" + a.stream_id + "' must be 1..255 bytes");
-    if (e.payload.size() > o.max_payload_size)
-      return bad("event payload of " + std::to_string(e.payload.size())
-                 + " bytes exceeds the limit of " + std::to_string(o.max_payload_size));
-    const auto& m = e.metadata;
-    if (m.command_id.size() > max_metadata_size || m.correlation_id.size() > max_metadata_size
-        || m.causation_id.size() > max_metadata_size)
-      return bad("event metadata id longer than 65535 bytes");
-  }
+namespace {
+
+// The fields an appended and an imported event share.
+status validate_fields(const std::string& stream_id, const std::string& type, const std::string& payload,
+                       const event_metadata& m, const store_options& o) {
+  if (type.empty() || type.size() > max_id_size)
+    return bad("event type name of stream '" + stream_id + "' must be 1..255 bytes");
+  if (payload.size() > o.max_payload_size)
+    return bad("event payload of " + std::to_string(payload.size())
+               + " bytes exceeds the limit of " + std::to_string(o.max_payload_size));
+  if (m.command_id.size() > max_metadata_size || m.correlation_id.size() > max_metadata_size
+      || m.causation_id.size() > max_metadata_size)
+    return bad("event metadata id longer than 65535 bytes");
   return {};
 }
 
@@ -50,15 +49,17 @@ status validate_imported(const recorded_event& e, const store_options& o) {
                + " is damaged and cannot be imported");
   if (e.version == 0 || e.shard_position == 0)
     return bad("an imported event needs its version and shard position");
-  if (e.type.empty() || e.type.size() > max_id_size)
-    return bad("event type name of stream '" + e.stream_id + "' must be 1..255 bytes");
-  if (e.payload.size() > o.max_payload_size)
-    return bad("event payload of " + std::to_string(e.payload.size())
-               + " bytes exceeds the limit of " + std::to_string(o.max_payload_size));
-  const auto& m = e.metadata;
-  if (m.command_id.size() > max_metadata_size || m.correlation_id.size() > max_metadata_size
-      || m.causation_id.size() > max_metadata_size)
-    return bad("event metadata id longer than 65535 bytes");
+  return validate_fields(e.stream_id, e.type, e.payload, e.metadata, o);
+}
+
+} // namespace
+
+status validate_append(const stream_append& a, const store_options& o) {
+  if (auto ok = validate_stream_id(a.stream_id); !ok)
+    return ok;
+  for (const auto& e : a.events)
+    if (auto ok = validate_fields(a.stream_id, e.type, e.payload, e.metadata, o); !ok)
+      return ok;
   return {};
 }
 
