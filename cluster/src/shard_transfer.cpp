@@ -11,25 +11,38 @@
 
 namespace annal::cluster::detail {
 
+namespace {
+
+// Records in this node's journal that it owns `shard` from `epoch` on, passivates the
+// instances left from when it owned the shard before (they hold what it was then), and
+// makes it so in the live map.
+status record_take_over(node_context& ctx, uint16_t shard, uint64_t epoch, const std::string& how) {
+  if (auto ok = ctx.rt->store().take_over_shard(shard, epoch); !ok)
+    return ok;
+  ctx.rt->forget_shard(shard, ctx.config.shards.shard_count());
+  ctx.map.adopt(shard, shard_owner{ctx.config.node_id, epoch});
+  log(log_level::info, "cluster: took over shard " + std::to_string(shard) + " at epoch "
+                         + std::to_string(epoch) + " (" + how + ")");
+  return {};
+}
+
+} // namespace
+
 std::size_t merge_peer_map(node_context& ctx, const shard_map& incoming) {
-  const auto& self = ctx.config.node_id;
   std::size_t changed = 0;
   for (uint16_t s = 0; s < incoming.shard_count() && s < ctx.map.shard_count(); ++s) {
     const auto& theirs = incoming.owner(s);
     if (theirs.epoch <= ctx.map.owner(s).epoch)
       continue;
-    if (theirs.node == self) {
-      // Our own take-over that the old owner recorded but whose message we never got.
-      if (auto ok = ctx.rt->store().take_over_shard(s, theirs.epoch); !ok) {
-        log(log_level::error, "cluster: cannot record the take-over of shard " + std::to_string(s)
-                                + ": " + ok.error().to_string());
-        continue;
-      }
-      ctx.rt->forget_shard(s, ctx.config.shards.shard_count());
-      log(log_level::info, "cluster: took over shard " + std::to_string(s) + " at epoch "
-                             + std::to_string(theirs.epoch) + " (learned from a peer's map)");
+    if (theirs.node != ctx.config.node_id) {
+      changed += ctx.map.adopt(s, theirs) ? 1 : 0;
+      continue;
     }
-    if (ctx.map.adopt(s, theirs))
+    // Our own take-over that the old owner recorded but whose message we never got.
+    if (auto ok = record_take_over(ctx, s, theirs.epoch, "learned from a peer's map"); !ok)
+      log(log_level::error, "cluster: cannot record the take-over of shard " + std::to_string(s)
+                              + ": " + ok.error().to_string());
+    else
       ++changed;
   }
   return changed;
@@ -147,14 +160,7 @@ status take_shard(node_context& ctx, uint16_t shard, uint64_t epoch, uint64_t he
   if (*have < head)
     return make_error(errc::conflict, "this node holds shard " + std::to_string(shard) + " through "
                                         + std::to_string(*have) + ", not " + std::to_string(head));
-  if (auto ok = ctx.rt->store().take_over_shard(shard, epoch); !ok)
-    return ok;
-  // Instances left from when this node owned the shard before hold what it was then.
-  ctx.rt->forget_shard(shard, ctx.config.shards.shard_count());
-  ctx.map.adopt(shard, shard_owner{ctx.config.node_id, epoch});
-  log(log_level::info, "cluster: took over shard " + std::to_string(shard) + " at epoch "
-                         + std::to_string(epoch) + " through shard position " + std::to_string(*have));
-  return {};
+  return record_take_over(ctx, shard, epoch, "its copy reaches shard position " + std::to_string(*have));
 }
 
 } // namespace annal::cluster::detail
