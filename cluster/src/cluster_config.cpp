@@ -91,10 +91,12 @@ result<std::vector<member>> parse_members(const json& j) {
   std::set<std::string> ids;
   for (const auto& m : j["members"]) {
     if (!m.is_object() || !m.contains("id") || !m["id"].is_string() || !m.contains("host")
-        || !m["host"].is_string() || !m.contains("port") || !m["port"].is_number_unsigned())
-      return bad("each member needs id (string), host (string) and port (number)");
+        || !m["host"].is_string() || !m.contains("port") || !m["port"].is_number_unsigned()
+        || (m.contains("joins") && !m["joins"].is_boolean()))
+      return bad("each member needs id (string), host (string) and port (number); joins is a boolean");
     auto port = m["port"].get<uint64_t>();
-    member x{m["id"].get<std::string>(), m["host"].get<std::string>(), static_cast<uint16_t>(port)};
+    member x{m["id"].get<std::string>(), m["host"].get<std::string>(), static_cast<uint16_t>(port),
+             m.value("joins", false)};
     if (x.id.empty() || x.id.size() > 255 || port == 0 || port > 65535)
       return bad("member '" + x.id + "': id not 1..255 bytes or port outside 1..65535");
     if (!ids.insert(x.id).second)
@@ -144,9 +146,14 @@ result<cluster_config> parse_cluster_config(const std::string& json_text, const 
   if (!members)
     return std::move(members).error();
   cfg.members = std::move(*members);
-  std::set<std::string> ids;
-  for (const auto& m : cfg.members)
+  std::set<std::string> ids, founders;
+  for (const auto& m : cfg.members) {
     ids.insert(m.id);
+    if (!m.joins)
+      founders.insert(m.id);
+  }
+  if (founders.empty())
+    return bad("every member joins: the shards need at least one member that does not");
   if (ids.count(node_id) == 0)
     return bad("node id '" + node_id + "' is not among the members");
   uint64_t count = 64; // as store_options::shard_count: the map and the journals agree
@@ -157,7 +164,7 @@ result<cluster_config> parse_cluster_config(const std::string& json_text, const 
   }
   if (count == 0 || count > 65535)
     return bad("shard_count must be a number in 1..65535");
-  cfg.shards = shard_map::assign({ids.begin(), ids.end()}, static_cast<uint16_t>(count));
+  cfg.shards = shard_map::assign({founders.begin(), founders.end()}, static_cast<uint16_t>(count));
   if (auto ok = apply_overrides(j, ids, cfg.shards); !ok)
     return std::move(ok).error();
   for (auto [key, field] : {std::pair{"forward_timeout_ms", &cfg.forward_timeout},

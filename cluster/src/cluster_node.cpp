@@ -12,6 +12,7 @@
 #include "forwarder.hpp"
 #include "node_context.hpp"
 #include "peer_link.hpp"
+#include "rebalancer.hpp"
 #include "shard_mover.hpp"
 #include "wire.hpp"
 
@@ -111,12 +112,12 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
   node->endpoint_ = detail::spawn_endpoint(sys, node->ctx_);
   node->ctx_->endpoint = node->endpoint_.address();
   // The links before the endpoint is published: it hands them what peers send for them.
-  for (const auto& m : cfg.members)
-    if (m.id != cfg.node_id) {
-      auto link = detail::spawn_peer_link(sys, node->ctx_, m);
-      node->ctx_->links.emplace(m.id, link.address());
-      node->links_.emplace(m.id, std::move(link));
-    }
+  for (const auto& m : cfg.members) {
+    if (m.id == cfg.node_id)
+      node->ctx_->peers.add(m);
+    else
+      node->ctx_->peers.add(m, detail::spawn_peer_link(sys, node->ctx_, m));
+  }
   const auto& self = cfg.self();
   auto port = cfg.tls ? caf::openssl::publish(node->endpoint_, self.port, self.host.c_str(), true)
                       : caf::io::publish(node->endpoint_, self.port, self.host.c_str(), true);
@@ -127,7 +128,7 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
                                            + std::to_string(self.port) + ": " + why);
   }
   node->port_ = *port;
-  auto fwd = std::make_shared<detail::shard_forwarder>(node->ctx_, node->links_);
+  auto fwd = std::make_shared<detail::shard_forwarder>(node->ctx_);
   node->forwarder_ = fwd;
   if (auto ok = rt.set_forwarder(fwd); !ok) {
     node->leave();
@@ -150,11 +151,12 @@ cluster_status cluster_node::status() const {
   s.node_id = cfg.node_id;
   s.tls = cfg.tls.has_value();
   s.shards = ctx_->map.copy();
-  for (const auto& m : cfg.members) {
+  for (const auto& m : ctx_->peers.members()) {
     member_status ms;
     ms.id = m.id;
     ms.host = m.host;
     ms.port = m.port;
+    ms.joins = m.joins;
     ms.self = m.id == cfg.node_id;
     ms.shards = s.shards.shards_of(m.id).size();
     if (ms.self) {
@@ -214,9 +216,15 @@ void cluster_node::leave() {
   (void)sys.middleman().unpublish(endpoint_, port_);
   // Waits until the links (commands in flight to peers fail with unavailable) and the
   // endpoint are gone: none of them may touch the runtime after this returns.
+  // The endpoint first: it adds the links of joining nodes (none once the registry closed).
   std::vector<caf::actor> actors{endpoint_};
-  for (auto& [id, link] : links_)
-    actors.push_back(link);
+  {
+    std::lock_guard<std::mutex> guard{ctx_->moves_mx};
+    if (ctx_->rebalancer)
+      actors.push_back(ctx_->rebalancer);
+  }
+  for (auto& link : ctx_->peers.close())
+    actors.push_back(std::move(link));
   {
     caf::scoped_actor self{sys};
     for (auto& a : actors) {
@@ -229,24 +237,43 @@ void cluster_node::leave() {
                       log(log_level::error, "cluster: an actor did not stop within 5 s");
                     });
   }
-  links_.clear();
   endpoint_ = nullptr;
 }
 
 void cluster_node::watch_shards(const std::string& peer, std::vector<uint64_t> known,
                                 std::chrono::milliseconds wait, watch_shards_done done) const {
-  auto i = links_.find(peer);
-  if (i == links_.end())
+  auto link = ctx_->peers.link(peer);
+  if (!link)
     return done(make_error(errc::unavailable, "no link to node '" + peer + "'"));
   detail::outbound_watch out{std::move(known), std::min(wait, std::chrono::milliseconds{10000}),
                              std::make_shared<detail::watch_callback>(std::move(done))};
-  caf::anon_send(i->second, std::move(out));
+  caf::anon_send(link, std::move(out));
 }
 
 void cluster_node::move_shard(uint16_t shard, const std::string& to, move_shard_done done) {
   if (!endpoint_)
     return done(make_error(errc::unavailable, "this node left the cluster"));
-  detail::move_shard(ctx_, links_, shard, to, std::move(done));
+  detail::move_shard(ctx_, shard, to, std::move(done));
+}
+
+void cluster_node::rebalance(rebalance_done done) {
+  if (!endpoint_)
+    return done(make_error(errc::unavailable, "this node left the cluster"));
+  detail::rebalance(ctx_, {}, std::move(done));
+}
+
+void cluster_node::drain(rebalance_done done) {
+  if (!endpoint_)
+    return done(make_error(errc::unavailable, "this node left the cluster"));
+  detail::rebalance(ctx_, ctx_->config.node_id, std::move(done));
+}
+
+std::vector<std::string> cluster_node::peers() const {
+  std::vector<std::string> out;
+  for (const auto& m : ctx_->peers.members())
+    if (m.id != ctx_->config.node_id)
+      out.push_back(m.id);
+  return out;
 }
 
 uint64_t cluster_node::add_commit_listener(std::function<void()> fn) const {

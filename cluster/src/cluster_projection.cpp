@@ -202,11 +202,14 @@ struct cluster_projection::state {
   void arm_watches(const std::shared_ptr<state>& self) {
     std::lock_guard<std::recursive_mutex> sending{arming};
     std::vector<std::pair<std::string, std::vector<uint64_t>>> to_send;
+    auto peers = node->peers(); // a node that joined since is watched too
     {
       std::lock_guard<std::mutex> lock{mx};
       auto now = std::chrono::steady_clock::now();
       if (stopping)
         return;
+      for (const auto& p : peers)
+        watching.emplace(p, false);
       for (auto& [peer, out] : watching) {
         auto f = failed.find(peer);
         if (out || (f != failed.end() && now - f->second < options.idle_poll))
@@ -319,9 +322,6 @@ result<std::unique_ptr<cluster_projection>> cluster_projection::start(
   if (!ok)
     return std::move(ok).error();
   s->due.assign(count, false);
-  for (const auto& m : node.status().members)
-    if (!m.self)
-      s->watching[m.id] = false;
   std::weak_ptr<state> weak = s;
   s->commit_listener = node.add_commit_listener([weak] {
     if (auto st = weak.lock()) {

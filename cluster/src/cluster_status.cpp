@@ -21,7 +21,7 @@ std::string to_json(const cluster_status& s) {
   j["shard_count"] = s.shards.shard_count();
   auto& members = j["members"] = nlohmann::json::array();
   for (const auto& m : s.members)
-    members.push_back({{"id", m.id}, {"host", m.host}, {"port", m.port}, {"self", m.self},
+    members.push_back({{"id", m.id}, {"host", m.host}, {"port", m.port}, {"joins", m.joins}, {"self", m.self},
                        {"health", to_string(m.state)}, {"last_error", m.last_error},
                        {"connects", m.connects}, {"shards", m.shards}});
   auto& shards = j["shards"] = nlohmann::json::array();

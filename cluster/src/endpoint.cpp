@@ -14,6 +14,8 @@
 #include "annal/cluster/handshake.hpp"
 #include "annal/log.hpp"
 #include "live_map.hpp"
+#include "peer_link.hpp"
+#include "shard_mover.hpp"
 #include "shard_transfer.hpp"
 #include "wire.hpp"
 
@@ -45,6 +47,10 @@ struct endpoint_state {
   // Pulls of a moving shard in progress (this node is the new owner), by request id.
   std::unordered_map<uint64_t, caf::typed_response_promise<uint64_t>> pulls;
   uint64_t next_pull = 0;
+  // Moves peers asked of this node (give: a rebalance's step), by request id.
+  std::unordered_map<uint64_t, caf::typed_response_promise<uint8_t, std::string, std::string, std::string,
+                                                           uint64_t, uint64_t, int64_t, int64_t>> gives;
+  uint64_t next_give = 0;
   // Shared with the commit listener: how many watches are parked (none: commits send
   // nothing), and whether a commits_atom is on its way (one at a time).
   std::shared_ptr<std::atomic<std::size_t>> watching = std::make_shared<std::atomic<std::size_t>>(0);
@@ -88,6 +94,21 @@ caf::result<uint64_t> start_pull(self_ptr self, const std::string& from, uint16_
                    head ? *head : uint64_t{0});
   });
   return rp;
+}
+
+// A node this one did not know proved the secret and says where it listens: it joined the
+// running cluster. It becomes a member, with a link of its own.
+void add_member(self_ptr self, member m) {
+  auto& st = self->state;
+  if (st.ctx->peers.known(m.id) || m.port == 0 || m.host.empty())
+    return;
+  auto link = spawn_peer_link(self->home_system(), st.ctx, m);
+  auto text = "'" + m.id + "' at " + m.host + ":" + std::to_string(m.port);
+  if (!st.ctx->peers.add(m, link)) {
+    self->send_exit(link, caf::exit_reason::user_shutdown); // the node is leaving
+    return;
+  }
+  log(log_level::info, "cluster: node " + text + " joined the cluster");
 }
 
 command_options options_from(const std::vector<std::string>& ids, uint8_t kind, uint64_t version,
@@ -163,13 +184,11 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       auto& st = self->state;
       const auto& cfg = st.ctx->config;
       auto sender = self->current_sender();
-      bool known = false;
-      for (const auto& m : cfg.members)
-        known = known || (m.id == peer && m.id != cfg.node_id);
-      if (!known || !sender || client_nonce.size() != 64) {
+      // A node this one does not know may be joining: proving the secret admits it.
+      if (peer.empty() || peer.size() > 255 || peer == cfg.node_id || !sender || client_nonce.size() != 64) {
         log(log_level::warning, "cluster: refused a hello from " + describe(sender) + " claiming to be '"
-                                  + peer + "': not a member of this cluster");
-        return to_caf_error(make_error(errc::unavailable, "not a member of this cluster"));
+                                  + peer + "': not a valid member id, or this node's own");
+        return to_caf_error(make_error(errc::unavailable, "not a valid member id"));
       }
       auto nonce = make_nonce();
       if (!nonce)
@@ -373,10 +392,35 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
       if (i == st.admitted.end() || !peer_endpoint)
         return; // only a proven peer may say where its endpoint is
-      auto link = st.ctx->links.find(i->second);
-      if (link != st.ctx->links.end())
-        if (auto l = caf::actor_cast<caf::actor>(link->second))
-          self->send(l, peer_endpoint_atom::value, peer_endpoint);
+      if (auto link = st.ctx->peers.link(i->second))
+        self->send(link, peer_endpoint_atom::value, peer_endpoint);
+    },
+    [self](member_atom, const std::string& host, uint16_t port, bool joins) {
+      if (auto* from = admitted_peer(self))
+        add_member(self, member{*from, host, port, joins});
+    },
+    [self](give_atom, uint16_t shard, const std::string& to) -> caf::result<uint8_t, std::string, std::string,
+                                                                            std::string, uint64_t, uint64_t,
+                                                                            int64_t, int64_t> {
+      if (admitted_peer(self) == nullptr)
+        return not_admitted();
+      auto& st = self->state;
+      auto rp = self->make_response_promise<uint8_t, std::string, std::string, std::string, uint64_t, uint64_t,
+                                            int64_t, int64_t>();
+      auto id = st.next_give++;
+      st.gives.emplace(id, rp);
+      caf::actor me = caf::actor_cast<caf::actor>(self);
+      move_shard(st.ctx, shard, to, [me, id](result<move_report> r) {
+        caf::anon_send(me, gave_atom::value, id, to_wire(r));
+      });
+      return rp;
+    },
+    [self](gave_atom, uint64_t id, const wire_move_reply& w) {
+      auto i = self->state.gives.find(id);
+      if (i == self->state.gives.end())
+        return;
+      std::apply([&](auto&&... xs) { i->second.deliver(xs...); }, w);
+      self->state.gives.erase(i);
     },
     [self](reply_atom, uint64_t id, const wire_reply& w) {
       auto i = self->state.replies.find(id);

@@ -15,29 +15,29 @@ bool shard_forwarder::is_remote(std::string_view stream_id) const {
 void shard_forwarder::forward(forwarded_command cmd, std::function<void(command_result)> done) {
   auto shard = ctx_->config.shards.shard_of(cmd.stream_id); // the count never changes
   auto owner = ctx_->map.owner(shard);
-  auto i = links_.find(owner.node);
-  if (i == links_.end())
+  auto link = ctx_->peers.link(owner.node);
+  if (!link)
     return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
   outbound_command out{std::move(cmd), shard, owner.epoch,
                        std::make_shared<annal::detail::once_callback>(std::move(done))};
-  caf::anon_send(i->second, std::move(out));
+  caf::anon_send(link, std::move(out));
 }
 
 void shard_forwarder::read(std::string stream_id, stream_version after, read_stream_done done) const {
   auto shard = ctx_->config.shards.shard_of(stream_id);
   auto owner = ctx_->map.owner(shard);
-  auto i = links_.find(owner.node);
-  if (i == links_.end())
+  auto link = ctx_->peers.link(owner.node);
+  if (!link)
     return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
   outbound_read out{std::move(stream_id), after, shard, owner.epoch,
                     std::make_shared<read_callback>(std::move(done))};
-  caf::anon_send(i->second, std::move(out));
+  caf::anon_send(link, std::move(out));
 }
 
 void shard_forwarder::read_shard(uint16_t shard, uint64_t after, uint64_t hint,
                                  const shard_owner& owner, read_shard_done done) const {
-  auto i = links_.find(owner.node);
-  if (i == links_.end())
+  auto link = ctx_->peers.link(owner.node);
+  if (!link)
     return done(make_error(errc::unavailable, "no link to node '" + owner.node + "'"));
   auto epoch = owner.epoch;
   outbound_shard_read out{shard, epoch, after, hint,
@@ -47,7 +47,7 @@ void shard_forwarder::read_shard(uint16_t shard, uint64_t after, uint64_t hint,
                                 r->epoch = epoch;
                               done(std::move(r));
                             })};
-  caf::anon_send(i->second, std::move(out));
+  caf::anon_send(link, std::move(out));
 }
 
 } // namespace annal::cluster::detail

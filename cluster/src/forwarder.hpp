@@ -16,8 +16,7 @@ namespace annal::cluster::detail {
 
 class shard_forwarder : public command_forwarder {
 public:
-  shard_forwarder(std::shared_ptr<node_context> ctx, std::map<std::string, caf::actor> links)
-    : ctx_(std::move(ctx)), links_(std::move(links)) {}
+  explicit shard_forwarder(std::shared_ptr<node_context> ctx) : ctx_(std::move(ctx)) {}
 
   bool is_remote(std::string_view stream_id) const override;
   void forward(forwarded_command cmd, std::function<void(command_result)> done) override;
@@ -29,10 +28,9 @@ public:
                   read_shard_done done) const;
 
 private:
+  // Its links (ctx_->peers): a link that exited (the node left) drops what it is sent,
+  // and the command's callback answers unavailable.
   std::shared_ptr<node_context> ctx_;
-  // Fixed at join(); read by any thread. A link that exited (the node left) drops what it
-  // is sent, and the command's callback answers unavailable.
-  std::map<std::string, caf::actor> links_;
 };
 
 } // namespace annal::cluster::detail

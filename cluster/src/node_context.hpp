@@ -1,7 +1,9 @@
 // Internal: what a node's cluster actors share. Immutable after join() (set before the
-// endpoint is published) except the health board and the live shard map (both locked).
+// endpoint is published) except the health board, the live shard map and the members
+// (each locked).
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 
 #include <map>
@@ -15,6 +17,7 @@
 #include "commit_signal.hpp"
 #include "health_board.hpp"
 #include "live_map.hpp"
+#include "peer_registry.hpp"
 
 namespace annal::cluster::detail {
 
@@ -24,9 +27,9 @@ struct node_context {
   live_map map;
   runtime* rt = nullptr;
   health_board health;
-  // This node's endpoint and its links by peer id (weak: the actors hold this context).
+  // This node's endpoint (weak: the actors hold this context), the members and the links.
   caf::actor_addr endpoint;
-  std::map<std::string, caf::actor_addr> links;
+  peer_registry peers;
   // Fired after each event this node's journal commits (from join(): a node joined after
   // the runtime started has no watcher, and nothing fires).
   std::shared_ptr<commit_signal> commits = std::make_shared<commit_signal>();
@@ -35,6 +38,7 @@ struct node_context {
   // hint): a move's second pull resumes there instead of rescanning that log.
   std::mutex moves_mx;
   std::set<uint16_t> moving;
+  caf::actor rebalancer; // the rebalance (or drain) running, one at a time
   std::map<uint16_t, std::pair<uint64_t, uint64_t>> pull_hints;
 };
 

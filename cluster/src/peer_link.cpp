@@ -119,6 +119,9 @@ void prove(self_ptr self, uint64_t attempt, const std::string& client_nonce) {
               s2.backoff = min_backoff;
               set_state(self, link_state::up);
               log(log_level::info, "cluster: link to '" + s2.peer.id + "' is up");
+              // Where this node listens: a peer that does not know it (it joined) adds it.
+              const auto& me = s2.ctx->config.self();
+              self->send(s2.remote, member_atom::value, me.host, me.port, me.joins);
               sync_map(self);
               // Under TLS the peer does not dial back: it proves itself to our endpoint
               // over this connection once it knows where that is.
@@ -312,8 +315,32 @@ void read_records(self_ptr self, outbound_records_read& out) {
 // Under TLS only the node with the smaller id dials: libcaf_openssl 0.17.6 loses both
 // connections when two nodes dial each other (CAF closes the redundant one, and with TLS
 // that takes the route of the other down too: the links flapped up/lost at every retry).
+// A node that joins dials whatever the ids: the others learn of it only when it does.
 bool dials_to(const cluster_config& cfg, const member& peer) {
-  return !cfg.tls || cfg.node_id < peer.id;
+  if (!cfg.tls)
+    return true;
+  if (cfg.self().joins != peer.joins)
+    return cfg.self().joins;
+  return cfg.node_id < peer.id;
+}
+
+// A rebalance asks the peer, owner of a shard, to move it (to this node or another).
+void give(self_ptr self, outbound_give& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto done = out.done;
+  auto peer = st.peer.id;
+  auto bound = out.bound;
+  auto shard = out.shard;
+  self->request(st.remote, bound, give_atom::value, out.shard, out.to)
+    .then(
+      [done, shard](uint8_t code, std::string& msg, std::string& from, std::string& to, uint64_t epoch,
+                    uint64_t head, int64_t pause, int64_t total) {
+        (*done)(move_from_wire(shard, wire_move_reply{code, std::move(msg), std::move(from), std::move(to),
+                                                      epoch, head, pause, total}));
+      },
+      [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }
 
 // The peer dialed us and says where its endpoint is: prove ourselves to it over that
@@ -359,6 +386,7 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
     [self](outbound_move_step& out) { move_step(self, out); },
     [self](outbound_map_sync&) { sync_map(self); },
     [self](outbound_records_read& out) { read_records(self, out); },
+    [self](outbound_give& out) { give(self, out); },
   };
 }
 

@@ -144,8 +144,8 @@ void fence_and_finish_copy(const job_ptr& job) {
 
 } // namespace
 
-void move_shard(std::shared_ptr<node_context> ctx, const std::map<std::string, caf::actor>& links,
-                uint16_t shard, const std::string& to, move_shard_done done) {
+void move_shard(std::shared_ptr<node_context> ctx, uint16_t shard, const std::string& to,
+                move_shard_done done) {
   const auto& self = ctx->config.node_id;
   if (shard >= ctx->map.shard_count())
     return done(make_error(errc::bad_request, "no shard " + std::to_string(shard)));
@@ -153,8 +153,8 @@ void move_shard(std::shared_ptr<node_context> ctx, const std::map<std::string, c
   if (owner.node != self)
     return done(make_error(errc::conflict, "node '" + owner.node + "' owns shard " + std::to_string(shard)
                                              + ", not this node: ask it to move the shard"));
-  auto link = links.find(to);
-  if (to == self || link == links.end())
+  auto link = to == self ? caf::actor{} : ctx->peers.link(to);
+  if (!link)
     return done(make_error(errc::bad_request, "'" + to + "' is not another member of the cluster"));
   {
     std::lock_guard<std::mutex> guard{ctx->moves_mx};
@@ -163,9 +163,8 @@ void move_shard(std::shared_ptr<node_context> ctx, const std::map<std::string, c
   }
   auto job = std::make_shared<move_job>();
   job->ctx = std::move(ctx);
-  job->link = link->second;
-  for (const auto& [id, l] : links)
-    job->peers.push_back(l);
+  job->link = std::move(link);
+  job->peers = job->ctx->peers.links();
   job->report = move_report{shard, self, to, owner.epoch + 1, 0, {}, {}};
   job->old_epoch = owner.epoch;
   job->started = clock::now();

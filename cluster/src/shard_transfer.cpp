@@ -130,8 +130,7 @@ void pull_next(const std::shared_ptr<pull_job>& job) {
 
 void pull_shard(std::shared_ptr<node_context> ctx, uint16_t shard, uint64_t epoch,
                 const std::string& from, std::function<void(result<uint64_t>)> done) {
-  auto l = ctx->links.find(from);
-  auto link = l == ctx->links.end() ? caf::actor{} : caf::actor_cast<caf::actor>(l->second);
+  auto link = ctx->peers.link(from);
   if (!link)
     return done(make_error(errc::unavailable, "no link to node '" + from + "'"));
   auto head = local_shard_head(*ctx, shard);

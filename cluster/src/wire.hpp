@@ -27,6 +27,11 @@
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
 //            gives the peer its endpoint so the peer's link proves itself over the same
 //            connection instead of dialing back)
+//   member  (member_atom, host, port, joins)               (after every handshake: where the
+//            sender listens; a receiver that does not know it adds it as a member and
+//            links to it: how a node joins a running cluster)
+//   give    (give_atom, shard, to)                         -> wire_move_reply once the
+//            receiver, the shard's owner, moved it to member `to` (a rebalance's step)
 #pragma once
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -44,6 +49,7 @@
 #include "annal/cluster/remote_shard.hpp"
 #include "annal/cluster/remote_stream.hpp"
 #include "annal/cluster/shard_map.hpp"
+#include "annal/cluster/shard_move.hpp"
 #include "annal/command_forwarder.hpp"
 #include "annal/detail/once_callback.hpp"
 #include "annal/expected_version.hpp"
@@ -72,6 +78,9 @@ using pull_atom = caf::atom_constant<caf::atom("clpull")>;
 using pulled_atom = caf::atom_constant<caf::atom("clpulled")>;
 using take_atom = caf::atom_constant<caf::atom("cltake")>;
 using records_atom = caf::atom_constant<caf::atom("clrecords")>;
+using member_atom = caf::atom_constant<caf::atom("clmember")>;
+using give_atom = caf::atom_constant<caf::atom("clgive")>;
+using gave_atom = caf::atom_constant<caf::atom("clgave")>;
 
 /// A command's outcome on the wire: errc as a number (0: success), the error's message,
 /// then the reply's version, position, duplicate flag, shard and shard position.
@@ -243,10 +252,34 @@ struct outbound_records_read {
 /// Tells the link to exchange shard maps with its peer now (after a move).
 struct outbound_map_sync {};
 
+/// A move's outcome on the wire: errc as a number (0: success), the error's message,
+/// then the report's from, to, epoch, head, pause µs and total µs (shard: the request's).
+using wire_move_reply = std::tuple<uint8_t, std::string, std::string, std::string, uint64_t, uint64_t,
+                                   int64_t, int64_t>;
+
+wire_move_reply to_wire(const result<move_report>& r);
+result<move_report> move_from_wire(uint16_t shard, const wire_move_reply& w);
+
+/// Delivers the outcome of a move asked of a peer exactly once (unavailable when dropped).
+class give_callback : public annal::detail::once_delivery<result<move_report>> {
+public:
+  explicit give_callback(move_shard_done fn)
+    : once_delivery(std::move(fn), "the cluster link dropped the move request") {}
+};
+
+/// A request that the link's peer, the owner of `shard`, move it to member `to`.
+struct outbound_give {
+  uint16_t shard = 0;
+  std::string to;
+  std::chrono::milliseconds bound{0};
+  std::shared_ptr<give_callback> done;
+};
+
 } // namespace annal::cluster::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_move_step)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_map_sync)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_give)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_records_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_watch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_shard_read)

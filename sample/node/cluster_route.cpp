@@ -62,4 +62,20 @@ extra_route cluster_move_route(annal::cluster::cluster_node& node) {
   };
 }
 
+extra_route cluster_rebalance_route(annal::cluster::cluster_node& node) {
+  return [&node](const http::request_view& req, responder done) {
+    bool drain = req.path == "/cluster/drain";
+    if ((!drain && req.path != "/cluster/rebalance") || req.method != "POST")
+      return false;
+    auto answer = [done](annal::result<annal::cluster::rebalance_report> r) {
+      done(r ? http_response{200, annal::cluster::to_json(*r), "application/json", false} : error(r.error()));
+    };
+    if (drain)
+      node.drain(std::move(answer));
+    else
+      node.rebalance(std::move(answer));
+    return true;
+  };
+}
+
 } // namespace shop::node

@@ -79,6 +79,7 @@ int run(const shop::node::node_options& o) {
     return fail("cannot add the live feed", ok.error());
   // Declared after the runtime: gone before it (its actors live in the runtime's system).
   std::unique_ptr<annal::cluster::cluster_node> cluster;
+  bool joins = cluster_cfg && cluster_cfg->self().joins;
   if (cluster_cfg) {
     auto joined = annal::cluster::cluster_node::join(rt, std::move(*cluster_cfg));
     if (!joined)
@@ -115,6 +116,7 @@ int run(const shop::node::node_options& o) {
   if (cluster) {
     server.add_route(shop::node::cluster_status_route(*cluster));
     server.add_route(shop::node::cluster_move_route(*cluster));
+    server.add_route(shop::node::cluster_rebalance_route(*cluster));
   }
   auto port = server.bind(o.host, o.port);
   if (!port) {
@@ -134,6 +136,16 @@ int run(const shop::node::node_options& o) {
                          + ", payment timeout " + std::to_string(o.payment_timeout.count())
                          + " ms, malloc " + std::string{annal::malloc_in_use()} + ")");
   std::cout << url << std::endl; // the line tools wait for: the node is ready
+  // A member the cluster file marks as joining takes its share of the shards, moved to it
+  // one at a time while every node keeps serving (nothing to move once it has its share).
+  if (joins)
+    cluster->rebalance([](annal::result<annal::cluster::rebalance_report> r) {
+      if (r)
+        log(log_level::info, "shop-node: joined: took " + std::to_string(r->moves.size()) + " shards");
+      else
+        log(log_level::warning, "shop-node: joined, but the rebalance failed (POST /cluster/rebalance "
+                                  "to retry): " + r.error().to_string());
+    });
 
   auto signals = stop_signals();
   int sig = 0;

@@ -168,3 +168,29 @@ TEST_CASE("tls names each node's certificate and key through {node} and a shared
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == annal::errc::bad_request);
 }
+
+TEST_CASE("a member that joins a running cluster gets no shard in the initial map, which stays the "
+          "founders' on every node", "[cluster][config][join]") {
+  ::setenv("ANNAL_TEST_CLUSTER_SECRET", config_secret.c_str(), 1);
+  auto env = std::string{R"("secret_env": "ANNAL_TEST_CLUSTER_SECRET")"};
+  auto founders = parse_cluster_config(three_members(env), "a");
+  auto text = R"({"members": [{"id": "c", "host": "127.0.0.1", "port": 7003},
+                              {"id": "a", "host": "127.0.0.1", "port": 7001},
+                              {"id": "0", "host": "127.0.0.1", "port": 7000, "joins": true},
+                              {"id": "b", "host": "127.0.0.1", "port": 7002}], )"
+              + env + "}";
+  auto joiner = parse_cluster_config(text, "0");
+  REQUIRE(founders);
+  REQUIRE(joiner);
+  CHECK(joiner->self().joins);
+  CHECK(joiner->shards.shards_of("0").empty());
+  for (uint16_t s = 0; s < 64; ++s)
+    CHECK(joiner->shards.owner(s) == founders->shards.owner(s));
+  for (const auto* bad : {R"({"members": [{"id": "a", "host": "h", "port": 1, "joins": true}], )",
+                          R"({"members": [{"id": "a", "host": "h", "port": 1, "joins": "yes"}], )"}) {
+    auto r = parse_cluster_config(bad + env + "}", "a");
+    INFO(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == annal::errc::bad_request);
+  }
+}

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "restock_workload.hpp"
 #include "shop_cluster_fixture.hpp"
 
 // The cases' own namespace: unity builds put several test files in one translation unit.
@@ -18,62 +19,10 @@ namespace shard_move_cases {
 
 using namespace shop::test;
 using annal::test::cluster_fixture;
+using namespace annal::test::restocks;
 using nlohmann::json;
 
 constexpr int skus_in_shard = 4;
-
-// An acknowledged restock: its key (the command id), its version and shard position.
-struct restock_ack {
-  std::string key;
-  uint64_t version = 0;
-  std::string token; // "<shard>:<shard position>"
-};
-
-struct workload {
-  std::mutex mx;
-  std::map<std::string, std::vector<restock_ack>> acks; // by sku
-  std::atomic<int> refused{0};                  // 503s retried with the same key
-  std::atomic<int> failed{0};                   // anything else
-  std::atomic<bool> stop{false};
-};
-
-// Restocks the skus through node `via` until told to stop; a 503 (the shard paused, or
-// on its way) is retried with the same Idempotency-Key, so each key acts at most once.
-void restock_loop(cluster_fixture& f, const std::string& via, const std::vector<std::string>& moving_skus,
-                  int worker, workload& w) {
-  auto c = f.client(via);
-  for (int i = 0; i < 2000 && !w.stop; ++i) {
-    const auto& sku = moving_skus[static_cast<std::size_t>(i + worker) % moving_skus.size()];
-    auto key = via + "-" + std::to_string(worker) + "-" + std::to_string(i);
-    for (int attempt = 0; attempt < 400; ++attempt) {
-      auto r = c.post("/inventory/" + sku + "/restock", json{{"quantity", 1}}, {{"Idempotency-Key", key}});
-      if (r.status == 200) {
-        std::lock_guard<std::mutex> lock{w.mx};
-        w.acks[sku].push_back({key, r.json["version"].get<uint64_t>(), r.json.value("read_token", "")});
-        break;
-      }
-      if (r.status != 503) {
-        ++w.failed;
-        UNSCOPED_INFO("restock " << key << " via " << via << ": " << r.status << " " << r.text);
-        break;
-      }
-      ++w.refused;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-}
-
-json stream_events(cluster_fixture& f, const std::string& node, const std::string& stream) {
-  auto r = f.client(node).get("/streams/" + stream + "/events?from=1&limit=1000");
-  REQUIRE(r.status == 200);
-  return r.json["events"];
-}
-
-json shard_owner(cluster_fixture& f, const std::string& node, int shard) {
-  auto r = f.client(node).get("/cluster/status");
-  REQUIRE(r.status == 200);
-  return r.json["shards"][static_cast<std::size_t>(shard)];
-}
 
 TEST_CASE("a shard moves between two shop nodes under load with its history and positions, "
           "nothing acknowledged lost or doubled, the old owner refusing it for good",
@@ -96,13 +45,7 @@ TEST_CASE("a shard moves between two shop nodes under load with its history and 
   std::vector<std::thread> workers;
   for (int k = 0; k < 4; ++k)
     workers.emplace_back([&, k] { restock_loop(f, k % 2 == 0 ? "a" : "b", skus, k, w); });
-  auto acked = [&] {
-    std::lock_guard<std::mutex> lock{w.mx};
-    std::size_t n = 0;
-    for (const auto& [sku, v] : w.acks)
-      n += v.size();
-    return n;
-  };
+  auto acked = [&] { return w.acked(); };
   REQUIRE(eventually([&] { return acked() >= 100; }, std::chrono::seconds(20)));
   auto move = f.client("a").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
   auto before_end = acked();

@@ -9,7 +9,10 @@
 //     "heartbeat_ms": 250,                     optional: CAF heartbeat between nodes
 //     "connection_timeout_ms": 2000,           optional: a peer silent this long is cut
 //     "secret_file": "/etc/shop/cluster.key",  or "secret_env": "SHOP_CLUSTER_SECRET"
-//     "members": [ {"id": "a", "host": "127.0.0.1", "port": 7101}, ... ],
+//     "members": [ {"id": "a", "host": "127.0.0.1", "port": 7101}, ...,
+//                  {"id": "d", ..., "joins": true} ],  d joined a running cluster: the
+//                                              initial map gives it no shard (it takes
+//                                              its share by rebalancing, as moves)
 //     "shards": { "17": {"owner": "b", "epoch": 2} },  optional overrides
 //     "tls": {"certificate": "/etc/shop/{node}.pem",   optional: TLS between nodes;
 //             "key": "/etc/shop/{node}.key",           {node} is the node's own id
@@ -44,6 +47,9 @@ struct member {
   std::string id;
   std::string host;
   uint16_t port = 0;
+  /// Joined a running cluster: the initial shard map (shard_map::assign) leaves it out,
+  /// so every node computes the map the founding members started with.
+  bool joins = false;
 };
 
 struct cluster_config {
@@ -73,7 +79,7 @@ struct cluster_config {
 
 /// Parses the JSON text of a cluster file for node `node_id` and loads the secret it
 /// names (a file, or an environment variable). Errors: bad_request (malformed JSON, a
-/// missing or duplicate member, an unknown node id, a bad shard override, no secret or a
+/// missing or duplicate member, no member that does not join, an unknown node id, a bad shard override, no secret or a
 /// secret shorter than 16 bytes, a tls object without all three files, a timing that is
 /// not a positive number of ms or a connection timeout below two heartbeats), io_error (the
 /// secret file or a TLS file cannot be read).

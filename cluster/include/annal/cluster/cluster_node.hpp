@@ -10,9 +10,11 @@
 //   auto node = annal::cluster::cluster_node::join(**rt, cfg);   // before start()
 //   (*rt)->start();  ...  (*node)->leave();  (*rt)->stop();
 //
-// Shards move between members (move_shard); not yet: automatic rebalancing, joining a
-// running cluster (see docs/architecture.md, Cluster). Thread safety: status(), is_remote(), read_stream() and
-// read_shard() from any thread; join and leave from one thread.
+// Shards move between members (move_shard); rebalance() evens them out, e.g. after a node
+// joined the running cluster (a member the cluster file marks "joins", which the others
+// add when it proves the secret), and drain() empties a node before it is removed (see
+// docs/architecture.md, Cluster). Thread safety: status(), is_remote(), read_stream(),
+// read_shard(), peers() from any thread; join and leave from one thread.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -26,6 +28,7 @@
 
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_status.hpp"
+#include "annal/cluster/rebalance.hpp"
 #include "annal/cluster/remote_shard.hpp"
 #include "annal/cluster/remote_stream.hpp"
 #include "annal/cluster/shard_move.hpp"
@@ -115,6 +118,21 @@ public:
   /// unreachable or slower than move_timeout: the shard stays here), and journal errors.
   void move_shard(uint16_t shard, const std::string& to, move_shard_done done);
 
+  /// Evens out the shards among the members, one move at a time (each asked of the
+  /// shard's owner: from the member owning most to the one owning fewest, until no two
+  /// differ by more than one); first waits, up to move_timeout, for every member's link.
+  /// How a node that joined takes its share. `done` runs once, on an actor thread, with
+  /// the moves made. Errors: conflict (a rebalance or drain runs on this node already),
+  /// unavailable (a member unreachable, five moves in a row failed, the node left).
+  void rebalance(rebalance_done done);
+
+  /// Moves every shard this node owns to the other members (to the one owning fewest
+  /// each time), as rebalance(): before the node is stopped and removed from the file.
+  void drain(rebalance_done done);
+
+  /// The other members' ids: the cluster file's and those that joined since.
+  std::vector<std::string> peers() const;
+
   /// Closes the endpoint and the links: forwarded commands fail with unavailable from now
   /// on. Call before runtime::stop(). Idempotent.
   void leave();
@@ -126,7 +144,6 @@ private:
   cluster_node() = default;
   std::shared_ptr<detail::node_context> ctx_;
   caf::actor endpoint_;
-  std::map<std::string, caf::actor> links_;
   std::shared_ptr<detail::shard_forwarder> forwarder_;
   uint16_t port_ = 0;
 };

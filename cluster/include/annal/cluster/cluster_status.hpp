@@ -30,6 +30,8 @@ struct member_status {
   std::string id;
   std::string host;
   uint16_t port = 0;
+  /// Joined the running cluster (the cluster file's "joins", or it said so joining).
+  bool joins = false;
   /// True for the node that answers.
   bool self = false;
   /// For self: always up.
