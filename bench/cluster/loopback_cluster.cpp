@@ -1,10 +1,5 @@
 #include "cluster/loopback_cluster.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -14,27 +9,9 @@
 #include <sstream>
 #include <thread>
 
+#include "support/free_port.hpp"
+
 namespace annal::bench {
-
-namespace {
-
-// A port nothing listens on now (bound to 0 and released; the node binds it moments later).
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
-      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0)
-    ::close(fd);
-  return port;
-}
-
-} // namespace
 
 loopback_cluster::loopback_cluster(std::filesystem::path dir, std::string node_binary, int nodes,
                                    std::vector<std::string> extra_args)

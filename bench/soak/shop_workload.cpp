@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <random>
+#include <utility>
 
 #include "soak/node_client.hpp"
 
@@ -85,7 +86,9 @@ void shop_workload::client(int index) {
   std::deque<std::string> recent; // this client's newest orders
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   // A request without an answer is a hang unless the node is being killed.
+  bool unreachable = false; // this request got no answer: the node is down (killed)
   auto watch = [&](const reply& r, clock::time_point sent, const std::string& what) {
+    unreachable = unreachable || r.status == 0;
     if (r.status != 0 || killing_ || stop_)
       return;
     if (clock::now() - sent >= o_.request_timeout - std::chrono::seconds(1)) {
@@ -95,6 +98,10 @@ void shop_workload::client(int index) {
     }
   };
   for (uint64_t n = 0; !stop_; ++n) {
+    // A refused connection fails at once: without a pause the clients of a killed node
+    // would spin on it, taking the CPU the other nodes (a cluster soak) need.
+    if (std::exchange(unreachable, false))
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     auto skus = ledger_.skus();
     auto roll = pick(100);
     auto sent = clock::now();

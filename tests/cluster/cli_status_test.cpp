@@ -68,3 +68,54 @@ TEST_CASE("annal cluster status shows members with health and the shard map by o
   CHECK(gone.output.find("annal: cannot read") != std::string::npos);
   CHECK(f.stop("a"));
 }
+
+TEST_CASE("annal cluster move, rebalance and drain drive a node's shard moves and report each move; "
+          "a refused move exits 1 with the node's reason",
+          "[cluster][cli][move]") {
+  cluster_fixture f{{"a", "b"}};
+  f.start("a");
+  f.start("b");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  REQUIRE(f.client("a").create_product("cli-0", "Moved by the CLI", 100).status == 201);
+  auto owner_of = [&](int shard) { return status_json(f, "a")["shards"][static_cast<std::size_t>(shard)]; };
+
+  // a owns shard 0 (even shards): moved to b, epoch 2.
+  auto moved = run_cluster_status({"--json", "cluster", "move", "--url", f.nodes["a"]->url(), "--shard", "0",
+                                   "--to", "b"});
+  INFO(moved.output);
+  REQUIRE(moved.exit_code == 0);
+  auto report = json::parse(moved.output, nullptr, false)["move"];
+  CHECK(report["shard"] == 0);
+  CHECK(report["to"] == "b");
+  CHECK(report["epoch"] == 2);
+  CHECK(owner_of(0)["owner"] == "b");
+
+  // Asked again of a, which no longer owns it: refused, with the reason.
+  auto refused = run_cluster_status({"cluster", "move", "--url", f.nodes["a"]->url(), "--shard", "0", "--to", "b"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.output.find("409") != std::string::npos);
+
+  // 31 against 33: one move evens them out.
+  auto even = run_cluster_status({"cluster", "rebalance", "--url", f.nodes["b"]->url()});
+  INFO(even.output);
+  REQUIRE(even.exit_code == 0);
+  CHECK(even.output.find("1 shard moved") != std::string::npos);
+  auto view = status_json(f, "a");
+  for (const auto& m : view["members"])
+    CHECK(m["shards"] == 32);
+
+  // Drained, b owns nothing; a command through b is forwarded to a.
+  auto drained = run_cluster_status({"--json", "cluster", "drain", "--url", f.nodes["b"]->url()});
+  INFO(drained.output);
+  REQUIRE(drained.exit_code == 0);
+  CHECK(json::parse(drained.output, nullptr, false)["moves"].size() == 32);
+  REQUIRE(eventually([&] {
+    for (const auto& m : status_json(f, "b")["members"])
+      if (m["id"] == "b" && m["shards"] != 0)
+        return false;
+    return true;
+  }, std::chrono::seconds(5)));
+  CHECK(f.client("b").restock("cli-0", 3).status == 200);
+  CHECK(f.stop("a"));
+  CHECK(f.stop("b"));
+}

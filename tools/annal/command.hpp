@@ -43,7 +43,8 @@ void add_backup_command(CLI::App& app, runner& chosen);
 void add_projections_command(CLI::App& app, runner& chosen);
 void add_rebuild_command(CLI::App& app, runner& chosen);
 void add_upgrade_command(CLI::App& app, runner& chosen);
-/// `annal cluster status --url URL`: reads a node over HTTP, needs no --data.
+/// `annal cluster status|move|rebalance|drain --url URL`: reads and drives a node over
+/// HTTP, needs no --data.
 void add_cluster_command(CLI::App& app, runner& chosen);
 
 } // namespace annal::cli

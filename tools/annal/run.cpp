@@ -1,7 +1,8 @@
 // annal::cli::run: the operator's window on an Annal data folder (see docs/cli.md).
 //
 //   PROGRAM --data DIR stats | streams | events STREAM | log | tail | verify | backup DEST |
-//                      projections | rebuild NAME | upgrade | cluster status   [--json]
+//                      projections | rebuild NAME | upgrade |
+//                      cluster status|move|rebalance|drain --url URL   [--json]
 //
 // Read-only commands open the stores read-only and are safe beside a running node.
 #include "annal/cli/run.hpp"

@@ -1,0 +1,37 @@
+// The checks of the cluster soak (cluster_soak_main.cpp), against live shop nodes:
+//  - lost: every acknowledged command's event is in the journal of the node that owns its
+//    stream's shard now (moves keep versions), at the version its reply said, of its type;
+//  - maps: every node's shard map is the same, one owner per shard;
+//  - converged: every node's read models answer the same for every sku and the sales report.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "soak/node_client.hpp"
+#include "soak/soak_ledger.hpp"
+
+namespace annal::soak {
+
+/// A node's view of the shard map: owner id per shard, in shard order, and each member's port.
+struct cluster_view {
+  std::vector<std::string> owners;
+  std::vector<uint64_t> epochs;
+};
+
+/// Reads node `c`'s /cluster/status; `error` says why when it cannot (empty view then).
+cluster_view read_view(shop_client& c, std::string& error);
+
+/// How many acks are missing on their owner; `messages` says which (the first 20).
+/// `clients` by member id; `error` is set when an owner did not answer.
+std::size_t find_lost_on_owners(std::map<std::string, shop_client>& clients, const cluster_view& view,
+                                const std::vector<ack>& acks, std::vector<std::string>& messages,
+                                std::string& error);
+
+/// The read models' answers that differ between nodes (empty: converged), for `skus`'
+/// inventory and product rows and the sales report.
+std::vector<std::string> read_model_differences(std::map<std::string, shop_client>& clients,
+                                                const std::vector<std::string>& skus);
+
+} // namespace annal::soak
