@@ -17,6 +17,9 @@
 //
 //   cluster_soak [--duration 600] [--round 40] [--clients 2] [--join] [--dir PATH] [--keep]
 //                [--durability no_sync|durable] [--map-initial-mb 1] [--seed N]
+#include <atomic>
+#include <csignal>
+
 #include <algorithm>
 #include <fstream>
 #include <future>
@@ -99,6 +102,13 @@ options parse(int argc, char** argv) {
   if (o.durability != "no_sync" && o.durability != "durable")
     usage("--durability is no_sync or durable");
   return o;
+}
+
+// Set by SIGINT or SIGTERM: the run ends at the next check and kills what it started.
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_stop_signal(int) {
+  interrupted = true;
 }
 
 double seconds_since(clock_type::time_point t) {
@@ -370,7 +380,7 @@ bool cluster_soak::run_round() {
   std::string call_what;
   clock_type::time_point call_start;
   ledger_.last_ack_ticks = clock_type::now().time_since_epoch().count();
-  while (!fatal_) {
+  while (!fatal_ && !interrupted) {
     auto now = clock_type::now();
     if (now - round_start >= o_.round && acted && !call.valid() && !victim)
       break;
@@ -547,15 +557,16 @@ int cluster_soak::run() {
     violation("seed", why);
     ok = false;
   }
-  while (ok && !fatal_ && round_ < o_.max_rounds && clock_type::now() - started_ < o_.duration)
+  while (ok && !fatal_ && !interrupted && round_ < o_.max_rounds && clock_type::now() - started_ < o_.duration)
     ok = run_round() && check_round();
-  bool clean = !fatal_ && finish() && violations_.empty();
+  bool clean = !fatal_ && !interrupted && finish() && violations_.empty();
   std::string kinds;
   for (const auto& v : violations_)
     if (auto k = v.substr(0, v.find(':')); kinds.find(k) == std::string::npos)
       kinds += (kinds.empty() ? "" : ",") + k;
   json_line sum;
-  sum.str("bench", "cluster_soak").str("case", "summary").str("result", clean ? "ok" : "fail")
+  sum.str("bench", "cluster_soak").str("case", "summary")
+    .str("result", clean ? "ok" : interrupted ? "interrupted" : "fail")
     .str("violations", kinds).num("elapsed_s", seconds_since(started_), 1).integer("rounds", round_)
     .integer("kills", kills_).integer("moves", moves_).integer("operator_failures", operator_failures_)
     .integer("acked", static_cast<int64_t>(ledger_.acked.load())).integer("acks_checked", static_cast<int64_t>(checked_))
@@ -574,5 +585,7 @@ int cluster_soak::run() {
 } // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   return cluster_soak{parse(argc, argv)}.run();
 }
