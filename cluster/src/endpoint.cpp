@@ -64,11 +64,17 @@ std::string describe(const caf::strong_actor_ptr& sender) {
   return sender ? caf::to_string(sender->node()) : std::string{"an anonymous sender"};
 }
 
-// The node id of an admitted sender, or none.
-const std::string* admitted_peer(self_ptr self) {
+// The node id of an admitted sender; otherwise none, and a warning that names what the
+// sender asked for (`what`, e.g. "a command").
+const std::string* admitted_peer(self_ptr self, const char* what) {
   auto& st = self->state;
-  auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-  return i == st.admitted.end() ? nullptr : &i->second;
+  auto sender = self->current_sender();
+  auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(sender));
+  if (i != st.admitted.end())
+    return &i->second;
+  log(log_level::warning, std::string{"cluster: refused "} + what + " from " + describe(sender)
+                            + ": the peer has not proved the cluster secret");
+  return nullptr;
 }
 
 caf::error not_admitted() {
@@ -224,14 +230,10 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
            const std::string& stream_id, uint16_t shard, uint64_t epoch, const std::string& bytes,
            const std::vector<std::string>& ids, uint8_t kind, uint64_t version, int64_t timeout_ms)
       -> caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, uint16_t, uint64_t> {
+      if (admitted_peer(self, "a command") == nullptr)
+        return not_admitted();
       auto& st = self->state;
       const auto& cfg = st.ctx->config;
-      auto sender = self->current_sender();
-      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0) {
-        log(log_level::warning, "cluster: refused a command from " + describe(sender)
-                                  + ": the peer has not proved the cluster secret");
-        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
-      }
       auto owned = st.ctx->map.with([&](const shard_map& map) {
         return check_ownership(map, cfg.node_id, stream_id, shard, epoch);
       });
@@ -253,14 +255,10 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
     },
     [self](read_atom, const std::string& stream_id, uint16_t shard, uint64_t epoch, uint64_t after)
       -> caf::result<uint8_t, std::string, uint64_t, uint64_t, uint64_t, bool, bool, std::string> {
+      if (admitted_peer(self, "a read") == nullptr)
+        return not_admitted();
       auto& st = self->state;
       const auto& cfg = st.ctx->config;
-      auto sender = self->current_sender();
-      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0) {
-        log(log_level::warning, "cluster: refused a read from " + describe(sender)
-                                  + ": the peer has not proved the cluster secret");
-        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
-      }
       // Only the owner's journal is the stream's authority: a reader with a stale map must
       // not get an old copy as if it were current.
       auto owned = st.ctx->map.with([&](const shard_map& map) {
@@ -276,14 +274,10 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
     },
     [self](read_shard_atom, uint16_t shard, uint64_t epoch, uint64_t after, uint64_t hint,
            uint64_t max) -> caf::result<uint8_t, std::string, uint64_t, uint64_t, bool, std::string> {
+      if (admitted_peer(self, "a shard read") == nullptr)
+        return not_admitted();
       auto& st = self->state;
       const auto& cfg = st.ctx->config;
-      auto sender = self->current_sender();
-      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0) {
-        log(log_level::warning, "cluster: refused a shard read from " + describe(sender)
-                                  + ": the peer has not proved the cluster secret");
-        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
-      }
       // As for stream reads: only the owner at the reader's epoch answers.
       auto owned = st.ctx->map.with([&](const shard_map& map) {
         return check_shard_ownership(map, cfg.node_id, shard, epoch);
@@ -298,10 +292,9 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       }, std::move(w));
     },
     [self](watch_atom, const std::string& known_bytes, int64_t wait_ms) -> caf::result<std::string> {
+      if (admitted_peer(self, "a watch") == nullptr)
+        return not_admitted();
       auto& st = self->state;
-      auto sender = self->current_sender();
-      if (st.admitted.count(caf::actor_cast<caf::actor_addr>(sender)) == 0)
-        return to_caf_error(make_error(errc::unavailable, "not admitted: prove the cluster secret first"));
       auto known = decode_heads(known_bytes);
       if (!known)
         return to_caf_error(make_error(errc::bad_request, "malformed heads in a watch"));
@@ -326,7 +319,7 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
     },
     [self](map_atom, const std::string& bytes) -> caf::result<std::string> {
       auto& st = self->state;
-      if (admitted_peer(self) == nullptr)
+      if (admitted_peer(self, "a shard map") == nullptr)
         return not_admitted();
       auto theirs = decode_map(bytes, st.ctx->map.shard_count());
       if (!theirs)
@@ -335,7 +328,7 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       return encode_map(st.ctx->map.copy());
     },
     [self](pull_atom, uint16_t shard, uint64_t epoch) -> caf::result<uint64_t> {
-      auto* from = admitted_peer(self);
+      auto* from = admitted_peer(self, "a pull");
       if (from == nullptr)
         return not_admitted();
       return start_pull(self, *from, shard, epoch);
@@ -353,7 +346,7 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
     [self](records_atom, uint16_t shard, uint64_t epoch, const std::string& after)
       -> caf::result<uint8_t, std::string, std::string, std::string, bool> {
       auto& st = self->state;
-      if (admitted_peer(self) == nullptr)
+      if (admitted_peer(self, "a records read") == nullptr)
         return not_admitted();
       const auto& cfg = st.ctx->config;
       auto owned = st.ctx->map.with([&](const shard_map& map) {
@@ -368,7 +361,7 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       }, std::move(w));
     },
     [self](take_atom, uint16_t shard, uint64_t epoch, uint64_t head) -> caf::result<uint64_t> {
-      auto* from = admitted_peer(self);
+      auto* from = admitted_peer(self, "a take-over");
       if (from == nullptr)
         return not_admitted();
       auto& st = self->state;
@@ -388,21 +381,20 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
       return uint64_t{0};
     },
     [self](introduce_atom, const caf::actor& peer_endpoint) {
-      auto& st = self->state;
-      auto i = st.admitted.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      if (i == st.admitted.end() || !peer_endpoint)
+      auto* from = admitted_peer(self, "an endpoint's introduction");
+      if (from == nullptr || !peer_endpoint)
         return; // only a proven peer may say where its endpoint is
-      if (auto link = st.ctx->peers.link(i->second))
+      if (auto link = self->state.ctx->peers.link(*from))
         self->send(link, peer_endpoint_atom::value, peer_endpoint);
     },
     [self](member_atom, const std::string& host, uint16_t port, bool joins) {
-      if (auto* from = admitted_peer(self))
+      if (auto* from = admitted_peer(self, "a member's address"))
         add_member(self, member{*from, host, port, joins});
     },
     [self](give_atom, uint16_t shard, const std::string& to) -> caf::result<uint8_t, std::string, std::string,
                                                                             std::string, uint64_t, uint64_t,
                                                                             int64_t, int64_t> {
-      if (admitted_peer(self) == nullptr)
+      if (admitted_peer(self, "a move request") == nullptr)
         return not_admitted();
       auto& st = self->state;
       auto rp = self->make_response_promise<uint8_t, std::string, std::string, std::string, uint64_t, uint64_t,
