@@ -69,7 +69,7 @@ TEST_CASE("annal cluster status shows members with health and the shard map by o
   CHECK(f.stop("a"));
 }
 
-TEST_CASE("annal cluster move, rebalance and drain drive a node's shard moves and report each move; "
+TEST_CASE("annal cluster move, rebalance and drain drive a node's shard moves and report each move, and "
           "a refused move exits 1 with the node's reason",
           "[cluster][cli][move]") {
   cluster_fixture f{{"a", "b"}};

@@ -94,7 +94,7 @@ void check_restocks(cluster_fixture& f, workload& w, const std::vector<std::stri
 }
 
 TEST_CASE("a fourth shop node joins three under load and takes its share of the shards, nothing "
-          "acknowledged lost or doubled, one owner per shard, read models converging; drained, it "
+          "acknowledged lost or doubled, one owner per shard, read models converging, and drained, it "
           "hands them back",
           "[cluster][shop][join]") {
   cluster_fixture f({"a", "b", "c"});
