@@ -110,7 +110,8 @@ TEST_CASE("annal cluster move, rebalance and drain drive a node's shard moves an
   REQUIRE(drained.exit_code == 0);
   CHECK(json::parse(drained.output, nullptr, false)["moves"].size() == 32);
   REQUIRE(eventually([&] {
-    for (const auto& m : status_json(f, "b")["members"])
+    auto view_b = status_json(f, "b"); // kept: the loop must not outlive it
+    for (const auto& m : view_b["members"])
       if (m["id"] == "b" && m["shards"] != 0)
         return false;
     return true;
