@@ -5,12 +5,7 @@
 namespace annal::cluster::detail {
 
 bool peer_registry::add(member m) {
-  std::lock_guard<std::mutex> guard{mx_};
-  auto same = [&](const member& x) { return x.id == m.id; };
-  if (std::any_of(members_.begin(), members_.end(), same))
-    return false;
-  members_.push_back(std::move(m));
-  return true;
+  return add(std::move(m), caf::actor{});
 }
 
 bool peer_registry::add(member m, caf::actor link) {
@@ -18,7 +13,8 @@ bool peer_registry::add(member m, caf::actor link) {
   auto same = [&](const member& x) { return x.id == m.id; };
   if (closed_ || std::any_of(members_.begin(), members_.end(), same))
     return false;
-  links_.emplace(m.id, std::move(link));
+  if (link)
+    links_.emplace(m.id, std::move(link));
   members_.push_back(std::move(m));
   return true;
 }

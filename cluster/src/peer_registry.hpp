@@ -18,7 +18,8 @@ namespace annal::cluster::detail {
 
 class peer_registry {
 public:
-  /// Adds `m` (no link: this node itself). False when a member of that id exists.
+  /// Adds `m` (no link: this node itself). False when a member of that id exists or the
+  /// registry is closed.
   bool add(member m);
   /// Adds peer `m` and its link. False (nothing changes) when a member of that id exists
   /// or the registry is closed: the caller then stops the link it made.
