@@ -24,6 +24,11 @@
 //       one-event appends round-robin over 10,000 streams in 64 shards; three passes, the
 //       median: catch_up_ms, and scan_events_per_s = log events / that time (the other
 //       shards' events are only header-checked).
+//   trimmed_streams  what a shard move's records pass costs: a store of read_events / 2
+//       streams of one event each (64 shards), one in 1,000 deleted; lists shard 0's deleted
+//       and truncated streams through the journal's index (indexed_ms, list_trimmed_streams)
+//       and, as the baseline, through a filter of every stream record (scan_ms, the
+//       contract's default: what every move paid before the index); medians of three.
 //   fsync_after_appends  (durable runs) p50_us of the raw fsync probe repeated after the
 //       appends, baseline = the probe at start: a ratio far from 1 means the disk changed
 //       speed (e.g. a VM disk throttled) and the durable append ratios are unreliable.
@@ -715,6 +720,58 @@ void run_read_shard(const run_plan& plan, const std::filesystem::path& root) {
             << " log events/s scanned)\n";
 }
 
+// Lists shard 0's trimmed streams of `store` through the index or the scan; (ms, count).
+std::pair<double, std::size_t> list_trimmed(event_store& store, bool scan) {
+  auto t0 = bench_clock::now();
+  auto r = scan ? store.event_store::list_trimmed_streams(64, 0, "", ~uint64_t{0})
+                : store.list_trimmed_streams(64, 0, "", ~uint64_t{0});
+  if (!r)
+    fail("list_trimmed_streams: " + r.error().to_string());
+  return {seconds_since(t0) * 1e3, r->size()};
+}
+
+// See trimmed_streams in the header comment.
+void run_trimmed_streams(const run_plan& plan, const std::filesystem::path& root) {
+  const uint64_t n = plan.read_events / 2;
+  std::cerr << "journal_bench: writing " << n << " streams for trimmed_streams\n";
+  auto store = open_store(root / "trimmed", durability::no_sync);
+  auto name = [](uint64_t i) { return "trim-bench-" + std::to_string(i); };
+  for (uint64_t written = 0; written < n; written += 1000) {
+    check_stop();
+    std::vector<stream_append> batch;
+    for (uint64_t i = written; i < std::min(n, written + 1000); ++i) {
+      stream_append a{name(i), expected_version::no_stream(), {}};
+      a.events.push_back(new_event{"Bench", 1, "x", {}, 0});
+      batch.push_back(std::move(a));
+    }
+    if (auto r = store->append(std::move(batch)); !r)
+      fail("fill streams: " + r.error().to_string());
+  }
+  for (uint64_t i = 0; i < n; i += 1000)
+    if (auto ok = store->delete_stream(name(i)); !ok)
+      fail("delete: " + ok.error().to_string());
+  std::vector<double> indexed, scanned;
+  std::size_t found = 0, found_by_scan = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    std::tie(indexed.emplace_back(), found) = list_trimmed(*store, false);
+    std::tie(scanned.emplace_back(), found_by_scan) = list_trimmed(*store, true);
+  }
+  if (found != found_by_scan)
+    fail("trimmed_streams: the index lists " + std::to_string(found) + " streams, the scan "
+         + std::to_string(found_by_scan));
+  emit(json_line{}
+         .str("bench", "journal")
+         .str("case", "trimmed_streams")
+         .num("streams", static_cast<double>(n))
+         .num("trimmed_in_shard", static_cast<double>(found))
+         .num("indexed_ms", median(indexed), 3)
+         .num("scan_ms", median(scanned), 1)
+         .num("baseline", median(scanned), 1)
+         .num("ratio", median(indexed) / median(scanned), 5));
+  std::cerr << "trimmed_streams: " << found << " of shard 0 among " << n << " streams: index "
+            << fixed(median(indexed), 3) << " ms, scan " << fixed(median(scanned), 1) << " ms\n";
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -773,6 +830,8 @@ int main(int argc, char** argv) {
       run_reopen_tail(dir.path());
     if (cli.selected("read_shard"))
       run_read_shard(plan, dir.path());
+    if (cli.selected("trimmed_streams"))
+      run_trimmed_streams(plan, dir.path());
     std::cerr << "\njournal_bench: done in " << fixed(seconds_since(start), 1) << " s\n";
   } catch (const std::exception& e) {
     std::cerr << "journal_bench: FAILED: " << e.what() << '\n';

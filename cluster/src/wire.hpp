@@ -144,7 +144,8 @@ struct records_page {
 };
 
 /// The old owner's side: the records of `shard`'s streams after stream id `after` that are
-/// deleted or truncated, scanning at most a bounded number of streams of this node's store.
+/// deleted or truncated, at most a bounded number per answer (from the store's index of
+/// such streams: the cost follows their number, not the store's).
 wire_records_reply read_records_local(event_store& store, uint16_t shard_count, uint16_t shard,
                                       const std::string& after);
 /// The new owner's side. Errors: those the owner answered, corrupt (undecodable bytes).

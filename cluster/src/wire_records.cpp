@@ -15,9 +15,9 @@ namespace {
 // Stream id, deleted, head, truncated through.
 using wire_record = std::tuple<std::string, bool, uint64_t, uint64_t>;
 
-// Streams one answer scans at most (list_streams pages of 1000): bounds the owner's work
-// per request; the reader asks again from where it stopped.
-constexpr uint64_t records_scan_budget = 20000;
+// Records one answer carries at most: bounds the owner's work per request; the reader asks
+// again from where it stopped.
+constexpr uint64_t records_per_answer = 1000;
 
 wire_records_reply records_error(const error& e) {
   return {static_cast<uint8_t>(e.code), e.message, std::string{}, std::string{}, false};
@@ -27,21 +27,14 @@ wire_records_reply records_error(const error& e) {
 
 wire_records_reply read_records_local(event_store& store, uint16_t shard_count, uint16_t shard,
                                       const std::string& after) {
+  auto page = store.list_trimmed_streams(shard_count, shard, after, records_per_answer);
+  if (!page)
+    return records_error(page.error());
   std::vector<wire_record> kept;
-  std::string last = after;
-  bool at_end = false;
-  for (uint64_t scanned = 0; scanned < records_scan_budget && !at_end;) {
-    auto page = store.list_streams("", last, 1000);
-    if (!page)
-      return records_error(page.error());
-    at_end = page->size() < 1000;
-    scanned += page->size();
-    for (const auto& s : *page) {
-      if (shard_of_stream(s.stream_id, shard_count) == shard && (s.deleted || s.truncated_through > 0))
-        kept.emplace_back(s.stream_id, s.deleted, s.head, s.truncated_through);
-      last = s.stream_id;
-    }
-  }
+  for (const auto& s : *page)
+    kept.emplace_back(s.stream_id, s.deleted, s.head, s.truncated_through);
+  bool at_end = page->size() < records_per_answer;
+  std::string last = page->empty() ? after : page->back().stream_id;
   auto bytes = to_bytes(kept);
   if (!bytes)
     return records_error(bytes.error());

@@ -149,7 +149,7 @@ status lmdb_event_store::impl::store_stream(detail::txn& t, const stream_info& s
   MDB_val k = as_val(s.stream_id), v{sizeof(buf), buf};
   if (int rc = t.put(dbi(streams_table), k, v); rc != 0)
     return detail::lmdb_error(rc, "write stream head");
-  return {};
+  return note_trimmed(t, s);
 }
 
 result<global_position> lmdb_event_store::impl::load_last_position(const detail::txn& t) const {
@@ -294,7 +294,7 @@ status lmdb_event_store::merge_index() {
 
 result<std::unique_ptr<event_store>> event_store::open(const store_options& options) {
   auto env = detail::lmdb_env::open(
-    options, {"events", "stream_index", "streams", "snapshots", "meta"}, 2, {"checkpoints"});
+    options, {"events", "stream_index", "streams", "snapshots", "meta"}, 3, {"checkpoints"});
   if (!env)
     return std::move(env).error();
   auto p = std::make_unique<lmdb_event_store::impl>();
@@ -341,6 +341,8 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
       return std::move(count).error();
     p->shard_count = *count;
   }
+  if (auto ok = p->open_trimmed_index(); !ok)
+    return std::move(ok).error();
   if (auto ok = p->load_owner_fences(); !ok)
     return std::move(ok).error();
   return std::unique_ptr<event_store>{new lmdb_event_store(std::move(p))};

@@ -32,6 +32,29 @@ result<std::vector<shard_owner_record>> event_store::shard_owners() {
   return std::vector<shard_owner_record>{};
 }
 
+result<std::vector<stream_info>> event_store::list_trimmed_streams(uint16_t shard_count, uint16_t shard,
+                                                                  std::string_view after, uint64_t limit) {
+  if (shard_count == 0 || shard >= shard_count)
+    return make_error(errc::bad_request, "shard " + std::to_string(shard) + " is out of range");
+  std::vector<stream_info> out;
+  std::string last{after};
+  constexpr uint64_t page_size = 1000;
+  while (out.size() < limit) {
+    auto page = list_streams("", last, page_size);
+    if (!page)
+      return std::move(page).error();
+    for (auto& s : *page) {
+      last = s.stream_id;
+      if (out.size() < limit && (s.deleted || s.truncated_through > 0)
+          && shard_of_stream(s.stream_id, shard_count) == shard)
+        out.push_back(std::move(s));
+    }
+    if (page->size() < page_size)
+      break;
+  }
+  return out;
+}
+
 status event_store::import_stream_record(const stream_info& source) {
   return make_error(errc::bad_request, "this store cannot import the record of " + source.stream_id);
 }

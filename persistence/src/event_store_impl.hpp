@@ -73,6 +73,9 @@ struct lmdb_event_store::impl {
   std::unordered_map<uint16_t, std::string> handed_to;
   MDB_dbi owners_dbi = 0;
   bool has_owners = false; // false: an older store opened read-only (no shard_owners table)
+  // The index of deleted and truncated streams by shard (event_store_trimmed.cpp).
+  MDB_dbi trimmed_dbi = 0;
+  bool has_trimmed = false; // false: an older store opened read-only (no complete index)
 
   MDB_dbi dbi(table t) const noexcept { return env->dbi(t); }
   const store_options& options() const noexcept { return env->options(); }
@@ -97,6 +100,14 @@ struct lmdb_event_store::impl {
 
   /// Writes the record of `s` (flags, truncation, and the head it had then).
   status store_stream(detail::txn& t, const stream_info& s);
+
+  // -- the index of trimmed streams (event_store_trimmed.cpp) -----------------------------
+
+  /// Opens the index of deleted and truncated streams; a writable open creates it and, for
+  /// a journal written before it existed, fills it from `streams` in one transaction.
+  status open_trimmed_index();
+  /// Adds `s` to the index when it is deleted or truncated (with its record's write).
+  status note_trimmed(detail::txn& t, const stream_info& s);
 
   /// Position of the newest event ever committed: the last key of `events`, or the
   /// high-water mark in `meta` when deletions removed the newest events.

@@ -46,6 +46,8 @@ public:
   result<stream_info> stream_head(std::string_view stream_id) override;
   result<std::vector<stream_info>> list_streams(std::string_view prefix, std::string_view after,
                                                 uint64_t limit) override;
+  result<std::vector<stream_info>> list_trimmed_streams(uint16_t shard_count, uint16_t shard,
+                                                        std::string_view after, uint64_t limit) override;
   result<global_position> last_position() override;
 
   status truncate_stream(std::string_view stream_id, stream_version through) override;

@@ -18,5 +18,8 @@ inline constexpr std::string_view shard_count = "shard_count";
 inline constexpr std::string_view indexed_through = "indexed_through";
 /// u64: how far a format-2 → 3 upgrade has rewritten events (0: none in progress).
 inline constexpr std::string_view upgrade_through = "upgrade_through";
+/// Present once table `trimmed_streams` lists every deleted or truncated stream (written
+/// with the index's backfill; a journal from before the index has no such key).
+inline constexpr std::string_view trimmed_indexed = "trimmed_indexed";
 
 } // namespace annal::meta_key

@@ -187,6 +187,10 @@ public:
                                                 uint64_t limit) override {
     return inner_->list_streams(prefix, after, limit);
   }
+  result<std::vector<stream_info>> list_trimmed_streams(uint16_t shard_count, uint16_t shard,
+                                                        std::string_view after, uint64_t limit) override {
+    return inner_->list_trimmed_streams(shard_count, shard, after, limit);
+  }
   result<global_position> last_position() override { return inner_->last_position(); }
 
   status truncate_stream(std::string_view s, stream_version through) override {

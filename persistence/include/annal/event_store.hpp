@@ -237,6 +237,15 @@ public:
   virtual result<std::vector<stream_info>> list_streams(std::string_view prefix,
                                                 std::string_view after, uint64_t limit) = 0;
 
+  /// The streams of shard `shard` (of `shard_count`) that were deleted or truncated — what
+  /// a shard's events cannot tell its next owner — in id order after `after` ("" starts at
+  /// the beginning), at most `limit`, with their heads. The LMDB store keeps an index of
+  /// them, so the cost follows their number, not the journal's; the default (and an LMDB
+  /// store asked with another shard count) filters list_streams.
+  virtual result<std::vector<stream_info>> list_trimmed_streams(uint16_t shard_count, uint16_t shard,
+                                                                std::string_view after,
+                                                                uint64_t limit);
+
   /// Position of the newest event ever committed (0 for an empty store).
   virtual result<global_position> last_position() = 0;
 
