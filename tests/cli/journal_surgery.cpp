@@ -104,6 +104,25 @@ void journal_surgery::erase_event(global_position position) {
   });
 }
 
+void journal_surgery::erase_trimmed_entry(std::string_view stream) {
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    MDB_dbi dbi = table(txn, "trimmed_streams");
+    MDB_cursor* c = nullptr;
+    check(mdb_cursor_open(txn, dbi, &c), "open cursor");
+    MDB_val k, v;
+    int found = 0;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+      if (std::string_view{static_cast<const char*>(k.mv_data), k.mv_size}.substr(2) == stream) {
+        check(mdb_cursor_del(c, 0), "delete trimmed entry");
+        ++found;
+        break;
+      }
+    mdb_cursor_close(c);
+    if (found == 0)
+      throw std::runtime_error("no trimmed entry of " + std::string{stream});
+  });
+}
+
 void journal_surgery::set_format_version(uint32_t version) {
   in_write_txn(env_, [&](MDB_txn* txn) {
     char v4[4];

@@ -32,6 +32,8 @@ public:
                                  global_position first_position);
   /// Deletes the event at `position` from the events table.
   void erase_event(global_position position);
+  /// Deletes the entry of `stream` from the index of deleted and truncated streams.
+  void erase_trimmed_entry(std::string_view stream);
   /// Overwrites the format version in the meta table.
   void set_format_version(uint32_t version);
 

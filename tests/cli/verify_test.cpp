@@ -99,6 +99,23 @@ TEST_CASE("verify passes truncated and deleted streams", "[cli][verify]") {
   CHECK(deleted.err.find("deleted") != std::string::npos);
 }
 
+TEST_CASE("verify finds a deleted stream missing from the index of deleted and truncated streams",
+          "[cli][verify]") {
+  temp_dir data;
+  write_shop_journal(data.path());
+  {
+    auto store = open_test_journal(data.path());
+    REQUIRE(store->delete_stream("order-o-8"));
+    REQUIRE(store->truncate_stream("order-o-7", 1));
+  }
+  CHECK(verify(data).problems.empty());
+  journal_surgery{data / "journal"}.erase_trimmed_entry("order-o-8");
+  auto v = verify(data);
+  CHECK(v.exit_code == 1);
+  REQUIRE(v.problems.size() == 1);
+  CHECK(has_problem(v, "trimmed_index", "order-o-8"));
+}
+
 TEST_CASE("verify finds a flipped payload byte", "[cli][verify]") {
   temp_dir data;
   write_shop_journal(data.path());

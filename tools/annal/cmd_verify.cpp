@@ -45,6 +45,8 @@ status walk_tables(event_store& store, const domain& catalog, uint64_t sample,
     return ok;
   if (auto ok = check_streams(*t, *tables, report); !ok)
     return ok;
+  if (auto ok = check_trimmed(*t, *tables, report); !ok)
+    return ok;
   MDB_stat st{};
   if (int rc = mdb_stat(t->get(), tables->snapshots, &st); rc != 0)
     return layout::lmdb_error(rc, "mdb_stat");

@@ -54,9 +54,14 @@ status check_events(const raw_read_txn& t, const journal_tables& tables,
 
 /// The stream index against the streams table (merged in id order): well-formed keys,
 /// versions gap-free from the truncation point to the head, positions increasing with
-/// versions, entries pointing at the event they name, a record for every indexed stream
-/// and no record claiming events the index lacks.
+/// versions, entries pointing at the event they name, a record for every stream with
+/// stored index entries (one born since the last merge has none yet) and no record
+/// claiming events the index lacks.
 status check_streams(const raw_read_txn& t, const journal_tables& tables, verify_report& report);
+
+/// The index of deleted and truncated streams (table `trimmed_streams`, once complete):
+/// an entry, under its stream's shard, for each such record and for no other.
+status check_trimmed(const raw_read_txn& t, const journal_tables& tables, verify_report& report);
 
 /// Snapshots: well-formed keys, checksums, an existing, undeleted stream, a version no
 /// newer than the head. Every `stride`-th snapshot of a type `catalog` knows is copied
