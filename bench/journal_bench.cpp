@@ -29,6 +29,10 @@
 //       and truncated streams through the journal's index (indexed_ms, list_trimmed_streams)
 //       and, as the baseline, through a filter of every stream record (scan_ms, the
 //       contract's default: what every move paid before the index); medians of three.
+//   births  commits into a store of read_events / 5 streams (fill without sync), each of 32
+//       one-event appends: 8 to new streams (hashed ids: random keys) and 24 to existing
+//       ones, for segment_seconds x 4 (same durability as the run): commits_per_s, against
+//       the raw fsync rate measured at start (baseline). What a new stream costs a commit.
 //   fsync_after_appends  (durable runs) p50_us of the raw fsync probe repeated after the
 //       appends, baseline = the probe at start: a ratio far from 1 means the disk changed
 //       speed (e.g. a VM disk throttled) and the durable append ratios are unreliable.
@@ -720,6 +724,54 @@ void run_read_shard(const run_plan& plan, const std::filesystem::path& root) {
             << " log events/s scanned)\n";
 }
 
+// See births in the header comment.
+void run_births(const run_plan& plan, const std::filesystem::path& root, durability mode,
+                double fsync_per_s) {
+  const uint64_t existing = plan.read_events / 5;
+  auto name = [](uint64_t i) { return "birth-" + std::to_string(std::hash<uint64_t>{}(i * 2654435761u)); };
+  std::cerr << "journal_bench: writing " << existing << " streams for births\n";
+  {
+    auto fill = open_store(root / "births", durability::no_sync);
+    for (uint64_t written = 0; written < existing; written += 1000) {
+      check_stop();
+      std::vector<stream_append> batch;
+      for (uint64_t i = written; i < std::min(existing, written + 1000); ++i) {
+        stream_append a{name(i), expected_version::any(), {}};
+        a.events.push_back(new_event{"Bench", 1, "x", {}, 0});
+        batch.push_back(std::move(a));
+      }
+      if (auto r = fill->append(std::move(batch)); !r)
+        fail("fill births: " + r.error().to_string());
+    }
+  }
+  auto store = open_store(root / "births", mode);
+  uint64_t next_new = existing, commits = 0, pick = 0;
+  auto t0 = bench_clock::now();
+  while (seconds_since(t0) < plan.segment_seconds * 4) {
+    check_stop();
+    std::vector<stream_append> batch;
+    for (int i = 0; i < 32; ++i) {
+      auto id = i < 8 ? name(next_new++) : name((pick = pick * 6364136223846793005u + 1442695040888963407u) % existing);
+      stream_append a{id, expected_version::any(), {}};
+      a.events.push_back(new_event{"Bench", 1, "y", {}, 0});
+      batch.push_back(std::move(a));
+    }
+    if (auto r = store->append(std::move(batch)); !r)
+      fail("births: " + r.error().to_string());
+    ++commits;
+  }
+  double per_s = static_cast<double>(commits) / seconds_since(t0);
+  emit(json_line{}
+         .str("bench", "journal")
+         .str("case", "births")
+         .num("streams", static_cast<double>(existing))
+         .num("commits_per_s", per_s, 1)
+         .num("baseline", fsync_per_s, 1)
+         .num("ratio", per_s / fsync_per_s, 3));
+  std::cerr << "births: " << fixed(per_s, 1) << " commits/s of 32 appends (8 new streams) into "
+            << existing << " streams; raw fsyncs/s " << fixed(fsync_per_s, 1) << "\n";
+}
+
 // Lists shard 0's trimmed streams of `store` through the index or the scan; (ms, count).
 std::pair<double, std::size_t> list_trimmed(event_store& store, bool scan) {
   auto t0 = bench_clock::now();
@@ -830,6 +882,8 @@ int main(int argc, char** argv) {
       run_reopen_tail(dir.path());
     if (cli.selected("read_shard"))
       run_read_shard(plan, dir.path());
+    if (cli.selected("births"))
+      run_births(plan, dir.path(), mode, probe.per_s);
     if (cli.selected("trimmed_streams"))
       run_trimmed_streams(plan, dir.path());
     std::cerr << "\njournal_bench: done in " << fixed(seconds_since(start), 1) << " s\n";

@@ -201,16 +201,16 @@ result<append_result> lmdb_event_store::impl::apply(detail::txn& t, detail::curs
   if (s.deleted)
     return make_error(errc::stream_deleted, "stream '" + a.stream_id + "' was deleted");
   // The head: this transaction's newest run of the stream, else the memtable's, else the
-  // stored index's (each newer than the next), or the record's after a truncation.
+  // stored index's (each newer than the next), or the record's after a truncation. A
+  // stream born since the last merge has runs but no record yet; one with stored runs
+  // always has a record (the merge writes both).
   detail::index_run newest;
   bool found = false;
-  if (exists) {
-    if (auto it = ctx.newest.find(a.stream_id); it != ctx.newest.end()) {
-      newest = ctx.runs[it->second].second;
-      found = true;
-    } else {
-      found = mem.newest(a.stream_id, newest) || detail::seek_last_run(index, a.stream_id, newest);
-    }
+  if (auto it = ctx.newest.find(a.stream_id); it != ctx.newest.end()) {
+    newest = ctx.runs[it->second].second;
+    found = true;
+  } else {
+    found = mem.newest(a.stream_id, newest) || (exists && detail::seek_last_run(index, a.stream_id, newest));
   }
   if (found && newest.last_version() > s.head)
     s.head = newest.last_version();
@@ -265,13 +265,9 @@ result<append_result> lmdb_event_store::impl::apply(detail::txn& t, detail::curs
   r.next_expected_version = s.head;
   r.shard = place.shard;
   r.last_shard_position = place.position;
-  // The head lives in the index; the record is written once, when the stream is born.
-  if (!exists) {
-    stream_info born;
-    born.stream_id = a.stream_id;
-    if (auto ok = store_stream(t, born); !ok)
-      return std::move(ok).error();
-  }
+  // The head lives in the index; a new stream's record is written by the index merge
+  // that stores its first run (merge_into), in one sorted batch with the others' births,
+  // instead of at a random key of `streams` in this commit.
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -125,6 +126,14 @@ struct lmdb_event_store::impl {
   /// see load_stream.
   status tail_runs(const detail::txn& t, detail::read_marks& m, std::string_view stream_id,
                    std::vector<detail::index_run>& out, bool& stale) const;
+  /// Indexes, once per transaction, the events `t` sees past `covered` (into m.gap).
+  status scan_gap(const detail::txn& t, detail::read_marks& m, global_position covered) const;
+  /// The ids, starting with `prefix`, of the streams with runs past the stored index that
+  /// `t` may see (a superset: runs published after `t` began are included). Streams born
+  /// since the last merge have no record yet, so a listing needs these. `stale`: see
+  /// load_stream.
+  status tail_stream_ids(const detail::txn& t, detail::read_marks& m, std::string_view prefix,
+                         std::set<std::string>& out, bool& stale) const;
   /// Starts a write: loads the log's end into `ctx` and indexes what other processes
   /// appended or merged since this process last looked. REQUIRES: `writer` held.
   status begin_write(detail::txn& t, detail::write_ctx& ctx);
@@ -135,6 +144,10 @@ struct lmdb_event_store::impl {
   /// Writes every memtable run into stream_index and sets indexed_through to ctx.last,
   /// inside `t`. After the commit, call mem.drop_through(ctx.last).
   status merge_into(detail::txn& t, const detail::write_ctx& ctx);
+  /// Writes the record of each stream born in `runs` (sorted, as merge_into writes them)
+  /// that has none yet: new streams get their record with their first stored run.
+  status store_births(detail::txn& t,
+                      const std::vector<std::pair<std::string_view, detail::index_run>>& runs);
   /// Merges the memtable in its own transaction. REQUIRES: `writer` held.
   status merge_locked();
   /// Merges when the memtable holds options().index_merge_runs runs or more.

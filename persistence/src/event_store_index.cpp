@@ -82,6 +82,46 @@ status lmdb_event_store::impl::begin_read(const detail::txn& t, detail::read_mar
   return {};
 }
 
+status lmdb_event_store::impl::scan_gap(const detail::txn& t, detail::read_marks& m,
+                                       global_position covered) const {
+  // Events this transaction sees but the memtable did not cover when copied: a commit of
+  // this process not published yet, or another process's appends. Scan their headers
+  // once per transaction.
+  if (m.gap_scanned && m.gap_from <= covered)
+    return {};
+  m.gap.clear();
+  m.gap_from = covered;
+  m.gap_scanned = true;
+  return scan_events(t, dbi(events_table), covered, m.last,
+                     [&](std::string_view id, const detail::index_run& r) {
+                       append_run(m.gap[std::string{id}], r);
+                     });
+}
+
+status lmdb_event_store::impl::tail_stream_ids(const detail::txn& t, detail::read_marks& m,
+                                          std::string_view prefix, std::set<std::string>& out,
+                                          bool& stale) const {
+  if (m.last <= m.indexed)
+    return {};
+  std::vector<std::string> ids;
+  detail::memtable_view marks;
+  mem.copy_ids(prefix, ids, marks);
+  if (marks.indexed > m.indexed) {
+    stale = true; // as in tail_runs
+    return {};
+  }
+  out.insert(ids.begin(), ids.end());
+  auto covered = std::max(marks.covered, m.indexed);
+  if (covered >= m.last)
+    return {};
+  if (auto ok = scan_gap(t, m, covered); !ok)
+    return ok;
+  for (const auto& [id, runs] : m.gap)
+    if (std::string_view{id}.substr(0, prefix.size()) == prefix)
+      out.insert(id);
+  return {};
+}
+
 status lmdb_event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
                                     std::string_view stream_id,
                                     std::vector<detail::index_run>& out, bool& stale) const {
@@ -101,20 +141,8 @@ status lmdb_event_store::impl::tail_runs(const detail::txn& t, detail::read_mark
   auto covered = std::max(view.covered, m.indexed);
   if (covered >= m.last)
     return {};
-  // Events this transaction sees but the memtable did not cover when copied: a commit of
-  // this process not published yet, or another process's appends. Scan their headers
-  // once per transaction.
-  if (!m.gap_scanned || m.gap_from > covered) {
-    m.gap.clear();
-    m.gap_from = covered;
-    m.gap_scanned = true;
-    auto ok = scan_events(t, dbi(events_table), covered, m.last,
-                          [&](std::string_view id, const detail::index_run& r) {
-                            append_run(m.gap[std::string{id}], r);
-                          });
-    if (!ok)
-      return ok;
-  }
+  if (auto ok = scan_gap(t, m, covered); !ok)
+    return ok;
   auto it = m.gap.find(std::string{stream_id});
   if (it == m.gap.end())
     return {};
@@ -176,6 +204,25 @@ void lmdb_event_store::impl::published(detail::write_ctx& ctx) {
   mem.publish(ctx.runs, ctx.last);
 }
 
+status lmdb_event_store::impl::store_births(
+  detail::txn& t, const std::vector<std::pair<std::string_view, detail::index_run>>& runs) {
+  // Only a run starting at version 1 can belong to a stream without a record: any later
+  // run follows runs that an earlier merge stored with the record (or an import, which
+  // writes its record itself).
+  for (const auto& [id, run] : runs) {
+    if (run.first_version != 1)
+      continue;
+    stream_info s;
+    bool exists = false;
+    if (auto ok = load_record(t, id, s, &exists); !ok)
+      return ok;
+    if (!exists)
+      if (auto ok = store_stream(t, s); !ok)
+        return ok;
+  }
+  return {};
+}
+
 status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ctx) {
   auto runs = mem.sorted();
   detail::cursor c{t, dbi(stream_index_table)};
@@ -190,6 +237,8 @@ status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ct
     if (int rc = t.note(mdb_cursor_put(c.native(), &k, &v, 0)); rc != 0)
       return detail::lmdb_error(rc, "write stream index");
   }
+  if (auto ok = store_births(t, runs); !ok)
+    return ok;
   detail::crash_point("merge.written");
   char mark[8];
   detail::store_be64(mark, ctx.last);

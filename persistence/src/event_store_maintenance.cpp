@@ -1,6 +1,8 @@
 // Stream truncation and deletion, statistics and online backup.
 #include <sys/stat.h>
 
+#include <set>
+
 #include "annal/event_store.hpp"
 
 #include "byte_order.hpp"
@@ -156,13 +158,32 @@ status lmdb_event_store::delete_stream(std::string_view stream_id) {
 }
 
 result<store_stats> lmdb_event_store::stats() {
-  return impl_->env->read([&](const detail::txn& t) -> result<store_stats> {
+  return impl_->read_indexed([&](const detail::txn& t, detail::read_marks& m,
+                                 bool& stale) -> result<store_stats> {
     store_stats out;
     MDB_stat st;
     if (mdb_stat(t.get(), impl_->dbi(events_table), &st) == 0)
       out.events = st.ms_entries;
     if (mdb_stat(t.get(), impl_->dbi(streams_table), &st) == 0)
       out.streams = st.ms_entries;
+    // Streams born since the last merge have no record yet.
+    std::set<std::string> born;
+    if (auto ok = impl_->tail_stream_ids(t, m, "", born, stale); !ok || stale)
+      return ok ? result<store_stats>{out} : result<store_stats>{std::move(ok).error()};
+    std::vector<detail::index_run> tail;
+    for (const auto& id : born) {
+      bool exists = false;
+      stream_info s;
+      if (auto ok = impl_->load_record(t, id, s, &exists); !ok)
+        return std::move(ok).error();
+      if (exists)
+        continue;
+      if (auto ok = impl_->tail_runs(t, m, id, tail, stale); !ok)
+        return std::move(ok).error();
+      if (stale)
+        return out;
+      out.streams += tail.empty() ? 0 : 1;
+    }
     if (mdb_stat(t.get(), impl_->dbi(snapshots_table), &st) == 0)
       out.snapshots = st.ms_entries;
     auto last = impl_->load_last_position(t);

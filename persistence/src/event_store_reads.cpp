@@ -1,5 +1,8 @@
 // Read paths of the event store: streams, the global log, heads and stream listings.
 // Each read runs in its own LMDB read transaction and never blocks the writer.
+#include <optional>
+#include <set>
+
 #include "annal/event_store.hpp"
 
 #include "byte_order.hpp"
@@ -290,25 +293,48 @@ result<std::vector<stream_info>> lmdb_event_store::list_streams(std::string_view
                                  bool& stale) -> out_type {
     std::vector<stream_info> out;
     std::vector<detail::index_run> tail;
+    // Streams born since the last merge have runs but no record yet: their ids come from
+    // the unmerged tail, merged in id order with the records'.
+    std::set<std::string> born;
+    if (auto ok = impl_->tail_stream_ids(t, m, prefix, born, stale); !ok || stale)
+      return ok ? out_type{std::move(out)} : out_type{std::move(ok).error()};
     detail::cursor c{t, impl_->dbi(streams_table)};
     detail::cursor index{t, impl_->dbi(stream_index_table)};
     if (!c.ok() || !index.ok())
       return detail::lmdb_error(c.ok() ? index.rc() : c.rc(), "open cursor");
     std::string_view start = after.empty() || after < prefix ? prefix : after;
+    auto next_born = after.empty() ? born.lower_bound(std::string{start}) : born.upper_bound(std::string{after});
     MDB_val k = as_val(start), v;
     MDB_cursor_op op = start.empty() ? MDB_FIRST : MDB_SET_RANGE;
-    for (int rc = c.get(k, v, op); rc == 0 && out.size() < limit; rc = c.get(k, v, MDB_NEXT)) {
-      auto id = as_view(k);
-      if (id.compare(0, prefix.size(), prefix) != 0)
+    int rc = c.get(k, v, op);
+    auto record_id = [&]() -> std::optional<std::string_view> {
+      for (; rc == 0; rc = c.get(k, v, MDB_NEXT)) {
+        auto id = as_view(k);
+        if (id.compare(0, prefix.size(), prefix) != 0)
+          return std::nullopt;
+        if (after.empty() || id > after)
+          return id;
+      }
+      return std::nullopt;
+    };
+    while (out.size() < limit) {
+      auto record = record_id();
+      bool from_born = next_born != born.end() && (!record || *next_born <= *record);
+      if (!record && !from_born)
         break;
-      if (!after.empty() && id <= after)
-        continue;
+      std::string id{from_born ? std::string_view{*next_born} : *record};
+      bool has_record = record && *record == id;
+      if (from_born)
+        ++next_born;
+      if (has_record)
+        rc = c.get(k, v, MDB_NEXT);
       stream_info s;
       if (auto ok = impl_->load_stream(t, m, id, s, tail, stale, &index); !ok)
         return std::move(ok).error();
       if (stale)
         return out;
-      out.push_back(std::move(s));
+      if (has_record || s.head > 0) // else born after this transaction began
+        out.push_back(std::move(s));
     }
     return out;
   });

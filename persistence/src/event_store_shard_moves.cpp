@@ -215,8 +215,9 @@ result<import_outcome> lmdb_event_store::import_shard(const shard_import& chunk)
         if (s.record.deleted)
           return make_error(errc::stream_deleted, "stream '" + e.stream_id + "' was deleted here");
         detail::index_run newest;
-        if (s.exists && (p.mem.newest(e.stream_id, newest)
-                         || detail::seek_last_run(index, e.stream_id, newest)))
+        // A stream born here since the last merge has runs in the memtable, no record.
+        if (p.mem.newest(e.stream_id, newest)
+            || (s.exists && detail::seek_last_run(index, e.stream_id, newest)))
           s.head = std::max(s.record.head, newest.last_version());
         else
           s.head = s.record.head;

@@ -16,6 +16,16 @@ void memtable::copy(std::string_view stream_id, memtable_view& out) const {
     out.runs = it->second;
 }
 
+void memtable::copy_ids(std::string_view prefix, std::vector<std::string>& ids,
+                        memtable_view& marks) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  marks.covered = covered_;
+  marks.indexed = indexed_;
+  for (const auto& [id, runs] : runs_)
+    if (!runs.empty() && std::string_view{id}.substr(0, prefix.size()) == prefix)
+      ids.push_back(id);
+}
+
 bool memtable::newest(std::string_view stream_id, index_run& out) const {
   auto it = runs_.find(std::string{stream_id});
   if (it == runs_.end() || it->second.empty())

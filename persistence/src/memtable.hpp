@@ -34,6 +34,10 @@ public:
   /// Copies the runs of `stream_id` and the covered position into `out`.
   void copy(std::string_view stream_id, memtable_view& out) const;
 
+  /// Copies the ids of the streams with runs that start with `prefix` into `ids`, and the
+  /// covered and indexed positions (as copy does).
+  void copy_ids(std::string_view prefix, std::vector<std::string>& ids, memtable_view& marks) const;
+
   /// The newest run of `stream_id`; false when it has none. Writer only.
   bool newest(std::string_view stream_id, index_run& out) const;
 

@@ -364,6 +364,51 @@ TEST_CASE("a stream read spanning the stored index and the unmerged tail is exac
   }
 }
 
+// Whether `streams` holds a record of `id` (raw: the API lists unmerged births too).
+bool has_record(event_store& store, const std::string& id) {
+  raw_tables raw{store};
+  MDB_dbi streams = 0;
+  REQUIRE(mdb_dbi_open(raw.txn, "streams", 0, &streams) == 0);
+  MDB_val k{id.size(), const_cast<char*>(id.data())}, v;
+  return mdb_get(raw.txn, streams, &k, &v) == 0;
+}
+
+TEST_CASE("a new stream's record is written by the index merge, not by its append, and the "
+          "stream is listed, counted and continued before",
+          "[index]") {
+  test::temp_dir tmp;
+  auto dir = tmp.path() / "journal";
+  auto store = open_store(dir, false, 1000000);
+  REQUIRE(store->append("old", expected_version::any(), {new_event{"E", 1, "x", {}, 0}}));
+  REQUIRE(store->merge_index());
+  REQUIRE(store->append("new-1", expected_version::no_stream(), {new_event{"E", 1, "x", {}, 0}}));
+  REQUIRE(store->append("new-2", expected_version::no_stream(), {new_event{"E", 1, "x", {}, 0}}));
+  // The births wrote no record: a commit dirties no random leaf of `streams`.
+  CHECK_FALSE(has_record(*store, "new-1"));
+  CHECK(has_record(*store, "old"));
+  auto listed = store->list_streams("", "", 100);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 3);
+  CHECK((*listed)[0].stream_id == "new-1");
+  CHECK((*listed)[0].head == 1);
+  CHECK((*listed)[1].stream_id == "new-2");
+  CHECK((*listed)[2].stream_id == "old");
+  auto page = store->list_streams("new", "new-1", 100);
+  REQUIRE(page);
+  REQUIRE(page->size() == 1);
+  CHECK(page->front().stream_id == "new-2");
+  CHECK(store->stats()->streams == 3);
+  // Its head is known without a record: a second birth conflicts, the next append continues.
+  CHECK(store->append("new-1", expected_version::no_stream(), {new_event{"E", 1, "y", {}, 0}})
+          .error().code == errc::conflict);
+  REQUIRE(store->append("new-1", expected_version::exact(1), {new_event{"E", 1, "y", {}, 0}}));
+  REQUIRE(store->merge_index());
+  CHECK(has_record(*store, "new-1"));
+  CHECK(has_record(*store, "new-2"));
+  CHECK(store->stats()->streams == 3);
+  check_reads(*store);
+}
+
 TEST_CASE("recovery after kill -9 between a commit and an index merge re-indexes the tail",
           "[index][crash]") {
   test::temp_dir tmp;
