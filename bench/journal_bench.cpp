@@ -728,7 +728,9 @@ void run_read_shard(const run_plan& plan, const std::filesystem::path& root) {
 void run_births(const run_plan& plan, const std::filesystem::path& root, durability mode,
                 double fsync_per_s) {
   const uint64_t existing = plan.read_events / 5;
-  auto name = [](uint64_t i) { return "birth-" + std::to_string(std::hash<uint64_t>{}(i * 2654435761u)); };
+  auto name = [](uint64_t i) {
+    return "birth-" + std::to_string(std::hash<uint64_t>{}(i * 2654435761u));
+  };
   std::cerr << "journal_bench: writing " << existing << " streams for births\n";
   {
     auto fill = open_store(root / "births", durability::no_sync);
@@ -751,7 +753,8 @@ void run_births(const run_plan& plan, const std::filesystem::path& root, durabil
     check_stop();
     std::vector<stream_append> batch;
     for (int i = 0; i < 32; ++i) {
-      auto id = i < 8 ? name(next_new++) : name((pick = pick * 6364136223846793005u + 1442695040888963407u) % existing);
+      pick = pick * 6364136223846793005u + 1442695040888963407u; // an LCG: any old stream
+      auto id = i < 8 ? name(next_new++) : name(pick % existing);
       stream_append a{id, expected_version::any(), {}};
       a.events.push_back(new_event{"Bench", 1, "y", {}, 0});
       batch.push_back(std::move(a));

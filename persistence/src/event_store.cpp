@@ -210,7 +210,8 @@ result<append_result> lmdb_event_store::impl::apply(detail::txn& t, detail::curs
     newest = ctx.runs[it->second].second;
     found = true;
   } else {
-    found = mem.newest(a.stream_id, newest) || (exists && detail::seek_last_run(index, a.stream_id, newest));
+    found = mem.newest(a.stream_id, newest)
+            || (exists && detail::seek_last_run(index, a.stream_id, newest));
   }
   if (found && newest.last_version() > s.head)
     s.head = newest.last_version();

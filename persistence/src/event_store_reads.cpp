@@ -303,7 +303,8 @@ result<std::vector<stream_info>> lmdb_event_store::list_streams(std::string_view
     if (!c.ok() || !index.ok())
       return detail::lmdb_error(c.ok() ? index.rc() : c.rc(), "open cursor");
     std::string_view start = after.empty() || after < prefix ? prefix : after;
-    auto next_born = after.empty() ? born.lower_bound(std::string{start}) : born.upper_bound(std::string{after});
+    auto next_born = after.empty() ? born.lower_bound(std::string{start})
+                                   : born.upper_bound(std::string{after});
     MDB_val k = as_val(start), v;
     MDB_cursor_op op = start.empty() ? MDB_FIRST : MDB_SET_RANGE;
     int rc = c.get(k, v, op);

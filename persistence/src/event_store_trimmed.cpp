@@ -73,7 +73,7 @@ status lmdb_event_store::impl::open_trimmed_index() {
       stream_info s;
       s.stream_id.assign(as_view(k));
       if (!detail::decode_stream_record(as_view(v), s))
-        return make_error(errc::corrupt, "malformed record of stream '" + s.stream_id + "'");
+        continue; // damage: reads of that stream and `annal verify` report it, not the open
       if (auto ok = note_trimmed(t, s); !ok)
         return ok;
     }
@@ -86,8 +86,10 @@ status lmdb_event_store::impl::open_trimmed_index() {
   return filled;
 }
 
-result<std::vector<stream_info>> lmdb_event_store::list_trimmed_streams(uint16_t shard_count, uint16_t shard,
-                                                                        std::string_view after, uint64_t limit) {
+result<std::vector<stream_info>> lmdb_event_store::list_trimmed_streams(uint16_t shard_count,
+                                                                        uint16_t shard,
+                                                                        std::string_view after,
+                                                                        uint64_t limit) {
   auto& p = *impl_;
   if (!p.has_trimmed || shard_count != p.shard_count)
     return event_store::list_trimmed_streams(shard_count, shard, after, limit);

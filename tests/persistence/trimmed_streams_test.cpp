@@ -218,7 +218,8 @@ TEST_CASE("a journal written before the index of trimmed streams lists them from
     for (int k = 0; k < 30; ++k)
       REQUIRE((*s)->append(stream_name(k), expected_version::any(), one("e")));
     for (int k = 0; k < 30; k += 4) {
-      auto done = k % 8 == 0 ? (*s)->delete_stream(stream_name(k)) : (*s)->truncate_stream(stream_name(k), 1);
+      auto id = stream_name(k);
+      auto done = k % 8 == 0 ? (*s)->delete_stream(id) : (*s)->truncate_stream(id, 1);
       REQUIRE(done);
     }
     for (uint16_t shard = 0; shard < shards; ++shard)
