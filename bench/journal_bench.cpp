@@ -724,6 +724,21 @@ void run_read_shard(const run_plan& plan, const std::filesystem::path& root) {
             << " log events/s scanned)\n";
 }
 
+// Writes streams name(0..n-1) of one event each, 1,000 appends per commit.
+void fill_streams(event_store& store, uint64_t n, const std::function<std::string(uint64_t)>& name) {
+  for (uint64_t written = 0; written < n; written += 1000) {
+    check_stop();
+    std::vector<stream_append> batch;
+    for (uint64_t i = written; i < std::min(n, written + 1000); ++i) {
+      stream_append a{name(i), expected_version::no_stream(), {}};
+      a.events.push_back(new_event{"Bench", 1, "x", {}, 0});
+      batch.push_back(std::move(a));
+    }
+    if (auto r = store.append(std::move(batch)); !r)
+      fail("fill streams: " + r.error().to_string());
+  }
+}
+
 // See births in the header comment.
 void run_births(const run_plan& plan, const std::filesystem::path& root, durability mode,
                 double fsync_per_s) {
@@ -734,17 +749,7 @@ void run_births(const run_plan& plan, const std::filesystem::path& root, durabil
   std::cerr << "journal_bench: writing " << existing << " streams for births\n";
   {
     auto fill = open_store(root / "births", durability::no_sync);
-    for (uint64_t written = 0; written < existing; written += 1000) {
-      check_stop();
-      std::vector<stream_append> batch;
-      for (uint64_t i = written; i < std::min(existing, written + 1000); ++i) {
-        stream_append a{name(i), expected_version::any(), {}};
-        a.events.push_back(new_event{"Bench", 1, "x", {}, 0});
-        batch.push_back(std::move(a));
-      }
-      if (auto r = fill->append(std::move(batch)); !r)
-        fail("fill births: " + r.error().to_string());
-    }
+    fill_streams(*fill, existing, name);
   }
   auto store = open_store(root / "births", mode);
   uint64_t next_new = existing, commits = 0, pick = 0;
@@ -791,17 +796,7 @@ void run_trimmed_streams(const run_plan& plan, const std::filesystem::path& root
   std::cerr << "journal_bench: writing " << n << " streams for trimmed_streams\n";
   auto store = open_store(root / "trimmed", durability::no_sync);
   auto name = [](uint64_t i) { return "trim-bench-" + std::to_string(i); };
-  for (uint64_t written = 0; written < n; written += 1000) {
-    check_stop();
-    std::vector<stream_append> batch;
-    for (uint64_t i = written; i < std::min(n, written + 1000); ++i) {
-      stream_append a{name(i), expected_version::no_stream(), {}};
-      a.events.push_back(new_event{"Bench", 1, "x", {}, 0});
-      batch.push_back(std::move(a));
-    }
-    if (auto r = store->append(std::move(batch)); !r)
-      fail("fill streams: " + r.error().to_string());
-  }
+  fill_streams(*store, n, name);
   for (uint64_t i = 0; i < n; i += 1000)
     if (auto ok = store->delete_stream(name(i)); !ok)
       fail("delete: " + ok.error().to_string());
