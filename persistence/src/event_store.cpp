@@ -440,11 +440,17 @@ void collect_committed(write_batch& batch, const batch_outcome& out,
     const auto& r = *out.appends[i];
     auto version = r.next_expected_version - a.events.size();
     auto position = r.first_position;
+    // An append's events take consecutive shard positions, the last one reported (0: a
+    // store without shards).
+    bool sharded = r.last_shard_position != 0;
+    auto shard_position = sharded ? r.last_shard_position - a.events.size() : 0;
     for (auto& e : a.events) {
       recorded_event ev;
       ev.stream_id = a.stream_id;
       ev.version = ++version;
       ev.position = position++;
+      ev.shard = r.shard;
+      ev.shard_position = sharded ? ++shard_position : 0;
       ev.type = std::move(e.type);
       ev.schema_version = e.schema_version;
       ev.timestamp = e.timestamp != 0 ? e.timestamp : now;

@@ -6,13 +6,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
+#include "shard_copy.hpp"
 #include "temp_dir.hpp"
 
 using namespace annal;
@@ -56,42 +56,7 @@ command_result deposit(runtime& rt, const std::string& id, int64_t amount) {
   return rt.send<bank::account>(id, bank::deposit{amount}).get();
 }
 
-// Copies `shard` of `from` into `to` through `to`'s writer, in chunks of 5 events.
-import_outcome copy_shard(event_store& from, runtime& to, uint16_t shard) {
-  import_outcome last;
-  uint64_t after = 0;
-  global_position hint = 0;
-  for (int round = 0; round < 1000; ++round) {
-    shard_range r;
-    r.shard = shard;
-    r.after = after;
-    r.max_count = 5;
-    r.from_position = hint;
-    auto c = from.read_shard(r);
-    REQUIRE(c);
-    shard_import chunk;
-    chunk.shard = shard;
-    for (const auto& e : c->events.events())
-      chunk.events.push_back(e.to_owned());
-    if (!chunk.events.empty())
-      after = chunk.events.back().shard_position;
-    if (c->at_end)
-      chunk.source_head = c->head;
-    std::promise<result<import_outcome>> p;
-    to.import_shard(std::move(chunk), [&p](result<import_outcome> got) { p.set_value(std::move(got)); });
-    auto out = p.get_future().get();
-    REQUIRE(out);
-    if (out->last_position != 0)
-      last.last_position = out->last_position;
-    last.imported += out->imported;
-    last.head = out->head;
-    hint = c->next_hint;
-    if (c->at_end)
-      return last;
-  }
-  FAIL("the copy did not end");
-  return last;
-}
+using test::copy_shard;
 
 struct deposits_by_stream {
   std::map<std::string, int64_t> seen; // stream -> deposits applied
@@ -161,6 +126,39 @@ TEST_CASE("a shard imported through the writer reaches projections once, process
   CHECK((*seen)[stream] == 13);
   REQUIRE(b->stop());
   REQUIRE(a->stop());
+}
+
+TEST_CASE("events reach projections and process managers with the shard and shard position the "
+          "journal gives them",
+          "[shard]") {
+  test::temp_dir dir;
+  auto rt = open_bank(dir.path());
+  memory_projection<std::vector<std::pair<uint16_t, uint64_t>>> mp;
+  mp.options.name = "places";
+  mp.apply = [](std::vector<std::pair<uint16_t, uint64_t>>& m, const event_view& e) -> status {
+    m.emplace_back(e.shard, e.shard_position);
+    return {};
+  };
+  auto view = rt->add_projection(mp);
+  REQUIRE(view);
+  REQUIRE(rt->start());
+  auto [in, out] = accounts_for(5);
+  REQUIRE(rt->send<bank::account>(in, bank::open{"ann"}).get());
+  REQUIRE(rt->send<bank::account>(out, bank::open{"olaf"}).get());
+  auto last = deposit(*rt, in, 3);
+  REQUIRE(last);
+  auto seen = view->query([](const auto& m) { return m; }, last->position, 5000ms);
+  REQUIRE(seen);
+  auto log = rt->store().read_all(0, 100);
+  REQUIRE(log);
+  std::vector<std::pair<uint16_t, uint64_t>> stored;
+  for (const auto& e : *log)
+    stored.emplace_back(e.shard, e.shard_position);
+  REQUIRE(stored.size() == 3);
+  CHECK(stored[0] == std::make_pair(shard_of_account(in), uint64_t{1}));
+  CHECK(stored[2] == std::make_pair(shard_of_account(in), uint64_t{2}));
+  CHECK(*seen == stored);
+  REQUIRE(rt->stop());
 }
 
 TEST_CASE("a fenced shard's commands fail with unavailable and write nothing while other "
