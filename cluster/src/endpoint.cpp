@@ -360,6 +360,15 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
         return caf::result<uint8_t, std::string, std::string, std::string, bool>{std::move(xs)...};
       }, std::move(w));
     },
+    [self](procstate_atom, uint16_t shard, uint64_t epoch, const std::string& rows) -> caf::result<uint64_t> {
+      auto* from = admitted_peer(self, "a shard's process state");
+      if (from == nullptr)
+        return not_admitted();
+      auto taken = take_process_state(*self->state.ctx, *from, shard, epoch, rows);
+      if (!taken)
+        return to_caf_error(taken.error());
+      return *taken;
+    },
     [self](take_atom, uint16_t shard, uint64_t epoch, uint64_t head) -> caf::result<uint64_t> {
       auto* from = admitted_peer(self, "a take-over");
       if (from == nullptr)

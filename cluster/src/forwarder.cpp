@@ -25,6 +25,10 @@ bool shard_forwarder::is_remote(std::string_view stream_id) const {
   });
 }
 
+bool shard_forwarder::owns_shard(uint16_t shard) const {
+  return shard < ctx_->map.shard_count() && ctx_->map.owner(shard).node == ctx_->config.node_id;
+}
+
 void shard_forwarder::forward(forwarded_command cmd, std::function<void(command_result)> done) {
   auto shard = ctx_->config.shards.shard_of(cmd.stream_id); // the count never changes
   auto owner = ctx_->map.owner(shard);

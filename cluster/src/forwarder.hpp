@@ -20,6 +20,7 @@ public:
 
   bool is_remote(std::string_view stream_id) const override;
   void forward(forwarded_command cmd, std::function<void(command_result)> done) override;
+  bool owns_shard(uint16_t shard) const override;
   /// Reads `stream_id` after version `after` from its owner's journal (a remote stream).
   void read(std::string stream_id, stream_version after, read_stream_done done) const;
   /// Reads `shard` after shard position `after` from `owner` (a remote shard, at the

@@ -296,6 +296,19 @@ void move_step(self_ptr self, outbound_move_step& out) {
       .then([done](uint64_t head) { (*done)(head); }, on_error);
 }
 
+// A moving shard's process state, sent by this node (its old owner) to the new owner.
+void send_process_state(self_ptr self, outbound_process_state& out) {
+  auto& st = self->state;
+  if (!st.up || !st.remote)
+    return (*out.done)(unreachable(st, out.shard));
+  auto done = out.done;
+  auto peer = st.peer.id;
+  auto bound = out.bound;
+  self->request(st.remote, bound, procstate_atom::value, out.shard, out.epoch, std::move(out.rows))
+    .then([done](uint64_t rows) { (*done)(rows); },
+          [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
+}
+
 // A page of a moving shard's stream records, read from its old owner (this link's peer).
 void read_records(self_ptr self, outbound_records_read& out) {
   auto& st = self->state;
@@ -386,6 +399,7 @@ caf::behavior peer_link(self_ptr self, std::shared_ptr<node_context> ctx, member
     [self](outbound_move_step& out) { move_step(self, out); },
     [self](outbound_map_sync&) { sync_map(self); },
     [self](outbound_records_read& out) { read_records(self, out); },
+    [self](outbound_process_state& out) { send_process_state(self, out); },
     [self](outbound_give& out) { give(self, out); },
   };
 }

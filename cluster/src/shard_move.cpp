@@ -3,6 +3,8 @@
 //   1. the new owner pulls the shard while this node still serves it (most of the copy);
 //   2. this node fences the shard in its journal: nothing more of it commits here;
 //   3. the new owner pulls the rest, and must then hold the shard through this node's head;
+//      this node's process managers handle the shard's events through the fence, and the
+//      new owner takes the state rows and timers their handling of the shard wrote;
 //   4. this node records the hand-over (epoch + 1) in its journal: it refuses the shard for
 //      good (a kill -9 before this leaves it the owner; after, the new owner learns it
 //      from this node's map if the next step does not arrive);
@@ -14,10 +16,13 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 #include <nlohmann/json.hpp>
 
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
+#include "annal/serialization.hpp"
 #include "shard_transfer.hpp"
 #include "wire.hpp"
 
@@ -125,8 +130,41 @@ void hand_over(const job_ptr& job, uint64_t their_head) {
     return fail(job, ok.error());
   job->fence_up = false; // for good now
   ctx.rt->forget_shard(job->report.shard, ctx.config.shards.shard_count()); // idle from now on
+  // The new owner holds them; ours would never fire (not our shard) nor be read again.
+  if (auto dropped = ctx.rt->drop_process_shard(job->report.shard); !dropped)
+    log(log_level::warning, "cluster: cannot drop the process state of shard " + std::to_string(job->report.shard)
+                              + " after its hand-over: " + dropped.error().to_string());
   ctx.map.adopt(job->report.shard, shard_owner{job->report.to, job->report.epoch});
   take(job);
+}
+
+// 3, its end: the shard's process state. Nothing of the shard commits here any more, so
+// once the managers handled the log through its head they write nothing more for it.
+void move_process_state(const job_ptr& job, uint64_t their_head) {
+  auto& ctx = *job->ctx;
+  auto through = ctx.rt->store().last_position();
+  if (!through)
+    return fail(job, through.error());
+  ctx.rt->export_process_shard(job->report.shard, *through, ctx.config.move_timeout,
+                               [job, their_head](result<process_shard_state> rows) {
+    if (!rows)
+      return fail(job, make_error(rows.error().code, "the process managers' state of the shard: "
+                                                       + rows.error().message));
+    auto bytes = to_bytes(*rows);
+    if (!bytes)
+      return fail(job, bytes.error());
+    auto taken = [job, their_head](result<uint64_t> n) {
+      if (!n)
+        return fail(job, n.error());
+      if (*n > 0)
+        log(log_level::info, "cluster: shard " + std::to_string(job->report.shard) + "'s process state ("
+                               + std::to_string(*n) + " rows and timers) moved to '" + job->report.to + "'");
+      hand_over(job, their_head);
+    };
+    caf::anon_send(job->link, outbound_process_state{job->report.shard, job->old_epoch, std::move(*bytes),
+                                                     job->ctx->config.move_timeout,
+                                                     std::make_shared<step_callback>(std::move(taken))});
+  });
 }
 
 // 2 and 3: fence, then the rest of the copy.
@@ -138,7 +176,7 @@ void fence_and_finish_copy(const job_ptr& job) {
   send_step(job, false, job->old_epoch, [job](result<uint64_t> head) {
     if (!head)
       return fail(job, head.error());
-    hand_over(job, *head);
+    move_process_state(job, *head);
   });
 }
 

@@ -22,6 +22,10 @@
 //            through its journal writer; resumes from what it has)
 //   records (records_atom, shard, epoch, after stream id)  -> wire_records_reply: a page of
 //            the shard's stream records that its events cannot carry (deleted, truncated)
+//   procstate (procstate_atom, shard, epoch, rows (cereal process_shard_state))
+//                                                          -> rows taken, once the receiver
+//            made them its process managers' state and timers of the shard (the sender owns
+//            the shard at `epoch`, fenced, its managers past the fence)
 //   take    (take_atom, shard, new epoch, head)            -> ok once the receiver, holding
 //            the shard through `head`, recorded that it owns the shard from the new epoch
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
@@ -78,6 +82,7 @@ using pull_atom = caf::atom_constant<caf::atom("clpull")>;
 using pulled_atom = caf::atom_constant<caf::atom("clpulled")>;
 using take_atom = caf::atom_constant<caf::atom("cltake")>;
 using records_atom = caf::atom_constant<caf::atom("clrecords")>;
+using procstate_atom = caf::atom_constant<caf::atom("clprocst")>;
 using member_atom = caf::atom_constant<caf::atom("clmember")>;
 using give_atom = caf::atom_constant<caf::atom("clgive")>;
 using gave_atom = caf::atom_constant<caf::atom("clgave")>;
@@ -250,6 +255,16 @@ struct outbound_records_read {
   std::shared_ptr<records_callback> done;
 };
 
+/// A moving shard's process-manager state and timers, on their way from the old owner's
+/// mover to the new owner's link (step_callback gets the number of rows taken).
+struct outbound_process_state {
+  uint16_t shard = 0;
+  uint64_t epoch = 0;
+  std::string rows;
+  std::chrono::milliseconds bound{0};
+  std::shared_ptr<step_callback> done;
+};
+
 /// Tells the link to exchange shard maps with its peer now (after a move).
 struct outbound_map_sync {};
 
@@ -280,6 +295,7 @@ struct outbound_give {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_move_step)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_map_sync)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_process_state)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_give)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_records_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::cluster::detail::outbound_watch)

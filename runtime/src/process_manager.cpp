@@ -78,11 +78,14 @@ status process_context::stage_timer(const std::string& key, timestamp_ns due, st
   cmd.correlation_id = correlation_of(*run_.event);
   cmd.causation_id = std::to_string(run_.event->position);
   run_.staged.timers[full_key] = std::make_pair(due, std::move(cmd));
+  run_.staged.timer_shards[full_key] = run_.event->shard;
   return {};
 }
 
 void process_context::cancel(const std::string& key) {
-  run_.staged.timers[*run_.manager + "/" + key] = std::nullopt;
+  auto full_key = *run_.manager + "/" + key;
+  run_.staged.timers[full_key] = std::nullopt;
+  run_.staged.timer_shards[full_key] = run_.event->shard;
 }
 
 result<std::optional<std::string>> process_context::get(const std::string& key) const {
@@ -108,10 +111,12 @@ result<std::optional<std::string>> process_context::get(const std::string& key) 
 
 void process_context::put(const std::string& key, std::string value) {
   run_.staged.state[key] = std::move(value);
+  run_.staged.state_shards[key] = run_.event->shard;
 }
 
 void process_context::erase(const std::string& key) {
   run_.staged.state[key] = std::nullopt;
+  run_.staged.state_shards[key] = run_.event->shard;
 }
 
 namespace detail {

@@ -31,15 +31,24 @@ void merge(process_context::staged& into, process_context::staged&& from) {
     into.state[k] = std::move(v);
   for (auto& [k, v] : from.timers)
     into.timers[k] = std::move(v);
+  for (auto& [k, v] : from.state_shards)
+    into.state_shards[k] = v;
+  for (auto& [k, v] : from.timer_shards)
+    into.timer_shards[k] = v;
+}
+
+uint16_t shard_of_write(const std::map<std::string, uint16_t>& shards, const std::string& key) {
+  auto i = shards.find(key);
+  return i == shards.end() ? 0 : i->second;
 }
 
 } // namespace
 
-process_sink::process_sink(runtime& rt, process_manager spec, table_id state_table,
-                           timer_tables timers, std::function<void()> wake)
+process_sink::process_sink(runtime& rt, process_manager spec, process_tables tables,
+                           std::function<void()> wake)
   : rt_(rt), name_(spec.options.name), handler_(std::move(spec.handle)),
     key_(std::move(spec.instance_key)), max_concurrent_(std::max<std::size_t>(spec.max_concurrent_events, 1)),
-    state_table_(state_table), timers_(timers), wake_(std::move(wake)),
+    tables_(tables), wake_(std::move(wake)),
     box_(std::make_shared<batch_mailbox>()),
     coordinator_(test_coordinator_of(rt.system())) {}
 
@@ -59,15 +68,12 @@ status process_sink::store_position(global_position position) {
 
 status process_sink::commit(const process_context::staged& s, global_position through) {
   auto ok = rt_.read_models().write([&](read_model_txn& t) -> status {
-    for (const auto& [key, value] : s.state) {
-      auto full = name_ + "/" + key;
-      auto r = value ? t.put(state_table_, full, *value) : t.erase(state_table_, full);
-      if (!r)
+    for (const auto& [key, value] : s.state)
+      if (auto r = write_state(t, tables_, name_ + "/" + key, shard_of_write(s.state_shards, key), value); !r)
         return r;
-    }
     for (const auto& [full_key, timer] : s.timers)
-      if (auto r = write_timer(t, timers_, full_key, timer ? timer->first : 0,
-                               timer ? &timer->second : nullptr);
+      if (auto r = write_timer(t, tables_.timers, full_key, shard_of_write(s.timer_shards, full_key),
+                               timer ? timer->first : 0, timer ? &timer->second : nullptr);
           !r)
         return r;
     return t.save_checkpoint(checkpoint_name(), through);
@@ -125,7 +131,7 @@ void process_sink::launch() {
     r.rt = &rt_;
     r.manager = &name_;
     r.event = &s.view;
-    r.state_table = state_table_;
+    r.state_table = tables_.state;
     r.index = seq;
     r.mailbox = box_;
     r.earlier = &chains_[s.key].overlay;
@@ -282,19 +288,37 @@ status process_sink::reset() {
   return rt_.read_models().write([&](read_model_txn& t) -> status {
     if (auto ok = clear_parked(t, *parked, name_); !ok)
       return ok;
-    std::vector<std::string> keys;
-    auto prefix = name_ + "/";
-    auto ok = t.scan(state_table_, prefix, [&](std::string_view k, std::string_view) {
-      keys.emplace_back(k);
-      return true;
-    });
-    if (!ok)
+    if (auto ok = erase_state(t); !ok)
       return ok;
-    for (const auto& k : keys)
-      if (auto e = t.erase(state_table_, k); !e)
-        return e;
     return t.save_checkpoint(checkpoint_name(), 0);
   });
+}
+
+// The manager's state rows and their shard entries (a reset is rare: reading the whole
+// shard index is fine).
+status process_sink::erase_state(read_model_txn& t) {
+  auto prefix = name_ + "/";
+  std::vector<std::string> keys, entries;
+  auto ok = t.scan(tables_.state, prefix, [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  });
+  if (!ok)
+    return ok;
+  ok = t.scan(tables_.state_shards, "", [&](std::string_view k, std::string_view) {
+    if (k.size() > 2 && k.substr(2, prefix.size()) == prefix)
+      entries.emplace_back(k);
+    return true;
+  });
+  if (!ok)
+    return ok;
+  for (const auto& k : keys)
+    if (auto e = t.erase(tables_.state, k); !e)
+      return e;
+  for (const auto& k : entries)
+    if (auto e = t.erase(tables_.state_shards, k); !e)
+      return e;
+  return {};
 }
 
 status process_sink::park(global_position position, const error& why) {

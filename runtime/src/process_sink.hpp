@@ -10,7 +10,7 @@
 
 #include "annal/process_manager.hpp"
 #include "process_run.hpp"
-#include "timer_service.hpp"
+#include "process_shard.hpp"
 
 namespace caf::scheduler {
 class test_coordinator;
@@ -44,8 +44,7 @@ struct window_chain {
 /// Called from the manager's actor only.
 class process_sink final : public projection_sink {
 public:
-  process_sink(runtime& rt, process_manager spec, table_id state_table, timer_tables timers,
-               std::function<void()> wake);
+  process_sink(runtime& rt, process_manager spec, process_tables tables, std::function<void()> wake);
 
   result<std::optional<global_position>> stored_position() override;
   status store_position(global_position position) override;
@@ -77,14 +76,15 @@ private:
   status settle(global_position& failed_at);
   // Forgets the window (after a failure or a reset): replies still coming are dropped.
   void clear_window();
+  // Stages the removal of the manager's state rows (a reset).
+  status erase_state(read_model_txn& t);
 
   runtime& rt_;
   std::string name_;
   process_handler handler_;
   instance_key_fn key_;
   std::size_t max_concurrent_;
-  table_id state_table_;
-  timer_tables timers_;
+  process_tables tables_;
   std::function<void()> wake_;
   std::function<void()> poll_wakeup_;
 
@@ -106,9 +106,5 @@ public:
   /// Process managers' checkpoints are named "pm/<name>".
   static constexpr const char* checkpoint_prefix = "pm/";
 };
-
-/// Name of the read-model table holding the state of every process manager (keys are
-/// prefixed with the manager's name and '/').
-inline constexpr const char* process_state_table_name = "annal.process_state";
 
 } // namespace annal::detail

@@ -22,6 +22,8 @@
 #include "annal/log.hpp"
 #include "annal/projection_actor.hpp"
 #include "folder_lock.hpp"
+#include "monitor_wait.hpp"
+#include "process_shard.hpp"
 #include "process_sink.hpp"
 #include "timer_service.hpp"
 
@@ -128,7 +130,8 @@ struct runtime::impl {
   category_tags tags;
   std::map<std::string, registered_projection> projections;
   caf::actor timers;
-  std::optional<detail::timer_tables> timer_tables;
+  // Opened by the first process manager registered.
+  std::optional<detail::process_tables> process_tables;
   std::atomic<bool> accepting{false};
   std::atomic<bool> stopped{false};
   std::mutex stop_mutex;
@@ -166,6 +169,25 @@ struct runtime::impl {
     loader = std::make_unique<loader_pool>(*sys, config.recovery_permits);
     bus = spawn_event_bus(*sys, config.bus);
     writer = spawn_journal_writer(*sys, *store, config.writer, bus, metrics);
+  }
+
+  // The timers of `shard` fire here: it is not fenced and (in a cluster) this node owns it.
+  bool owns_shard(uint16_t shard) const {
+    return !store->shard_fenced(shard) && (!forwarder || forwarder->owns_shard(shard));
+  }
+
+  void wake_timers() {
+    if (timers)
+      caf::anon_send(timers, detail::timer_atom::value);
+  }
+
+  // The monitors of the process managers.
+  std::vector<detail::named_monitor> process_monitors() const {
+    std::vector<detail::named_monitor> out;
+    for (const auto& [name, reg] : projections)
+      if (dynamic_cast<const detail::process_sink*>(reg.sink.get()) != nullptr)
+        out.emplace_back(name, reg.monitor);
+    return out;
   }
 
   // Waits for `a` to answer `msg...` with unit, up to `timeout`.
@@ -276,8 +298,9 @@ status runtime::start() {
     reg.options.filter.bind_tags(p.tags);
     reg.actor = spawn_projection(*p.sys, *p.store, p.bus, reg.sink, reg.options, reg.monitor);
   }
-  if (p.timer_tables)
-    p.timers = detail::spawn_timer_service(*p.sys, *this, *p.timer_tables);
+  if (p.process_tables)
+    p.timers = detail::spawn_timer_service(*p.sys, *this, p.process_tables->timers,
+                                           [&p](uint16_t shard) { return p.owns_shard(shard); });
   return {};
 }
 
@@ -396,23 +419,59 @@ status runtime::add_projection(durable_projection spec) {
 
 status runtime::add_process_manager(process_manager spec) {
   auto& p = *impl_;
-  if (!p.timer_tables) {
-    auto t = detail::open_timer_tables(*p.read_models);
+  if (!p.process_tables) {
+    auto t = detail::open_process_tables(*p.read_models);
     if (!t)
       return std::move(t).error();
-    p.timer_tables = *t;
+    p.process_tables = *t;
   }
-  auto state = p.read_models->table(detail::process_state_table_name);
-  if (!state)
-    return std::move(state).error();
-  auto wake = [&p] {
-    if (p.timers)
-      caf::anon_send(p.timers, detail::timer_atom::value);
-  };
   auto options = spec.options;
-  auto sink = std::make_shared<detail::process_sink>(*this, std::move(spec), *state,
-                                                     *p.timer_tables, wake);
+  auto sink = std::make_shared<detail::process_sink>(*this, std::move(spec), *p.process_tables,
+                                                     [&p] { p.wake_timers(); });
   return add_sink(std::move(options), std::move(sink));
+}
+
+void runtime::export_process_shard(uint16_t shard, global_position through, std::chrono::milliseconds timeout,
+                                   std::function<void(result<process_shard_state>)> done) {
+  auto& p = *impl_;
+  if (!running())
+    return done(make_error(errc::unavailable, "the runtime is not running"));
+  if (!p.process_tables)
+    return done(process_shard_state{});
+  auto collect = [&p, shard, done](status reached) {
+    if (!reached)
+      return done(std::move(reached).error());
+    result<process_shard_state> rows = process_shard_state{};
+    auto ok = p.read_models->read([&](const read_model_txn& t) -> status {
+      rows = detail::collect_process_shard(t, *p.process_tables, shard);
+      return rows ? status{} : rows.error();
+    });
+    done(ok ? std::move(rows) : result<process_shard_state>{std::move(ok).error()});
+  };
+  detail::await_monitors(*p.sys, p.process_monitors(), through, timeout, std::move(collect));
+}
+
+status runtime::import_process_shard(uint16_t shard, const process_shard_state& rows) {
+  auto& p = *impl_;
+  if (!p.process_tables)
+    return rows.state.empty() && rows.timers.empty()
+             ? status{}
+             : make_error(errc::conflict, "this node runs no process managers to take their state");
+  auto ok = p.read_models->write([&](read_model_txn& t) {
+    return detail::replace_process_shard(t, *p.process_tables, shard, rows);
+  });
+  if (ok)
+    p.wake_timers();
+  return ok;
+}
+
+status runtime::drop_process_shard(uint16_t shard) {
+  auto& p = *impl_;
+  if (!p.process_tables)
+    return {};
+  return p.read_models->write([&](read_model_txn& t) {
+    return detail::drop_process_shard(t, *p.process_tables, shard);
+  });
 }
 
 void runtime::import_shard(shard_import chunk, std::function<void(result<import_outcome>)> done) {

@@ -17,17 +17,17 @@ namespace {
 
 using timer_done_atom = caf::atom_constant<caf::atom("timer_done")>;
 
-std::string due_key(timestamp_ns due, const std::string& full_key) {
-  std::string key(8, '\0');
-  auto x = static_cast<uint64_t>(due);
-  for (int i = 7; i >= 0; --i, x >>= 8)
-    key[static_cast<std::size_t>(i)] = static_cast<char>(x & 0xff);
-  return key + full_key;
+uint64_t read_be(std::string_view bytes) {
+  uint64_t x = 0;
+  for (char c : bytes)
+    x = (x << 8) | static_cast<unsigned char>(c);
+  return x;
 }
 
 struct timer_state {
   runtime* rt = nullptr;
   timer_tables tables;
+  shard_predicate owns;
   std::set<std::string> in_flight; // due keys being dispatched
   // On CAF's test coordinator: the virtual time at the start. Timers then fire by the wall
   // clock plus the virtual time a test advanced since, so a test moves them by
@@ -45,6 +45,15 @@ bool timer_completed(const command_result& r) {
   return r || !is_transient(r.error().code);
 }
 
+// A timer of a shard this node gave away (or not yet took) is the other node's to fire.
+bool owned_here(const timer_state& st, const read_model_txn& t, std::string_view full_key) {
+  auto idx = t.get(st.tables.index, full_key);
+  if (!idx || !*idx)
+    return true;
+  auto entry = decode_timer_entry(**idx);
+  return !entry || !entry->shard || !st.owns || st.owns(*entry->shard);
+}
+
 // Dispatches every due timer not already on its way.
 void fire_due(timer_actor* self) {
   auto& st = self->state;
@@ -56,13 +65,10 @@ void fire_due(timer_actor* self) {
     return t.scan(st.tables.timers, "", [&](std::string_view key, std::string_view value) {
       if (key.size() < 8)
         return true;
-      uint64_t when = 0;
-      for (int i = 0; i < 8; ++i)
-        when = (when << 8) | static_cast<unsigned char>(key[static_cast<std::size_t>(i)]);
-      if (static_cast<timestamp_ns>(when) > now)
+      if (static_cast<timestamp_ns>(read_be(key.substr(0, 8))) > now)
         return false;
       std::string k{key};
-      if (st.in_flight.count(k) > 0)
+      if (st.in_flight.count(k) > 0 || !owned_here(st, t, key.substr(8)))
         return true;
       auto cmd = from_bytes<stored_command>(value);
       if (!cmd) {
@@ -98,7 +104,8 @@ void remove_timer(timer_actor* self, const std::string& key) {
     auto idx = t.get(st.tables.index, full_key);
     if (!idx)
       return std::move(idx).error();
-    if (*idx && **idx == key.substr(0, 8))
+    // Unless a newer schedule of the same key replaced it meanwhile.
+    if (*idx && (*idx)->substr(0, 8) == std::string_view{key}.substr(0, 8))
       return t.erase(st.tables.index, full_key);
     return {};
   });
@@ -106,9 +113,10 @@ void remove_timer(timer_actor* self, const std::string& key) {
     log(log_level::warning, "cannot remove a fired timer: " + ok.error().to_string());
 }
 
-caf::behavior timer_service(timer_actor* self, runtime* rt, timer_tables tables) {
+caf::behavior timer_service(timer_actor* self, runtime* rt, timer_tables tables, shard_predicate owns) {
   self->state.rt = rt;
   self->state.tables = tables;
+  self->state.owns = std::move(owns);
   if (runs_deterministically(self->system()))
     self->state.virtual_start = self->clock().now();
   self->send(self, tick_atom::value);
@@ -139,13 +147,31 @@ result<timer_tables> open_timer_tables(read_model_store& store) {
   return timer_tables{*timers, *index};
 }
 
+std::string timer_row_key(timestamp_ns due, const std::string& full_key) {
+  std::string key(8, '\0');
+  auto x = static_cast<uint64_t>(due);
+  for (int i = 7; i >= 0; --i, x >>= 8)
+    key[static_cast<std::size_t>(i)] = static_cast<char>(x & 0xff);
+  return key + full_key;
+}
+
+std::optional<timer_entry> decode_timer_entry(std::string_view value) {
+  if (value.size() != 8 && value.size() != 10)
+    return std::nullopt;
+  timer_entry e;
+  e.due = static_cast<timestamp_ns>(read_be(value.substr(0, 8)));
+  if (value.size() == 10)
+    e.shard = static_cast<uint16_t>(read_be(value.substr(8)));
+  return e;
+}
+
 status write_timer(read_model_txn& t, const timer_tables& tables, const std::string& full_key,
-                   timestamp_ns due, const stored_command* cmd) {
+                   uint16_t shard, timestamp_ns due, const stored_command* cmd) {
   auto old = t.get(tables.index, full_key);
   if (!old)
     return std::move(old).error();
   if (*old) {
-    std::string old_key{**old};
+    std::string old_key{(*old)->substr(0, 8)};
     old_key += full_key;
     if (auto ok = t.erase(tables.timers, old_key); !ok)
       return ok;
@@ -157,14 +183,17 @@ status write_timer(read_model_txn& t, const timer_tables& tables, const std::str
   auto bytes = to_bytes(*cmd);
   if (!bytes)
     return std::move(bytes).error();
-  auto key = due_key(due, full_key);
+  auto key = timer_row_key(due, full_key);
   if (auto ok = t.put(tables.timers, key, *bytes); !ok)
     return ok;
-  return t.put(tables.index, full_key, std::string_view{key.data(), 8});
+  auto entry = key.substr(0, 8);
+  entry += static_cast<char>(shard >> 8);
+  entry += static_cast<char>(shard & 0xff);
+  return t.put(tables.index, full_key, entry);
 }
 
-caf::actor spawn_timer_service(caf::actor_system& sys, runtime& rt, timer_tables tables) {
-  return spawn_service(sys, timer_service, &rt, tables);
+caf::actor spawn_timer_service(caf::actor_system& sys, runtime& rt, timer_tables tables, shard_predicate owns) {
+  return spawn_service(sys, timer_service, &rt, tables, std::move(owns));
 }
 
 } // namespace annal::detail

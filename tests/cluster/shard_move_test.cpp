@@ -251,4 +251,32 @@ TEST_CASE("a kill -9 of the new owner during the copy fails the move, the old ow
   }
 }
 
+TEST_CASE("a payment timer moves with its order's shard: with the old owner killed after the move, "
+          "the new owner cancels the unpaid order on time",
+          "[cluster][shop][move][timer]") {
+  cluster_fixture f({"a", "b"});
+  f.node_args = {"--payment-timeout", "5s"};
+  f.start_all();
+  // The stock on b, the order on a: once a is gone, only b's timer can end the order.
+  auto sku = f.id_owned_by("b", "inventory", "pt-sku-");
+  auto order = f.id_owned_by("a", "order", "pt-order-");
+  auto shard = static_cast<int>(f.map.shard_of("order-" + order));
+  REQUIRE(f.client("b").create_product(sku, "Timed " + sku, 100).status == 201);
+  REQUIRE(f.client("b").restock(sku, 5).status == 200);
+  auto a = f.client("a");
+  REQUIRE(a.place_order("ann", {{sku, 2}}, order).status == 201);
+  REQUIRE(a.await_decided(order) == "confirmed"); // a's fulfilment scheduled the timer
+  auto move = a.post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
+  INFO(move.text);
+  REQUIRE(move.status == 200);
+  f.nodes["a"]->kill9();
+  auto b = f.client("b");
+  CHECK(eventually([&] { return b.order(order).json["status"] == "cancelled"; }, std::chrono::seconds(30)));
+  CHECK(b.order(order).json["reason"] == "payment timeout");
+  CHECK(eventually([&] { return b.get("/inventory/" + sku).json["reserved"] == 0; }, std::chrono::seconds(10)));
+  auto trail = stream_events(f, "b", "order-" + order);
+  REQUIRE_FALSE(trail.empty());
+  CHECK(trail.back()["metadata"]["command_id"].get<std::string>().rfind("timer/", 0) == 0);
+}
+
 } // namespace shard_move_cases

@@ -41,6 +41,9 @@ struct cluster_fixture {
   std::map<std::string, uint16_t> ports;
   std::map<std::string, std::unique_ptr<shop::test::node_process>> nodes;
   cluster::shard_map map;
+  /// Options every node started from now on gets besides the cluster's (say, a short
+  /// payment timeout).
+  std::vector<std::string> node_args;
 
   explicit cluster_fixture(std::vector<std::string> member_ids = ids)
     : members(std::move(member_ids)), map(cluster::shard_map::assign(members, 64)) {
@@ -61,9 +64,9 @@ struct cluster_fixture {
 
   /// Starts node `id` with the cluster file `config` (in dir); throws when it does not come up.
   void start(const std::string& id, const std::string& config = "cluster.json") {
-    nodes[id] = std::make_unique<shop::test::node_process>(
-      dir / ("data-" + id),
-      std::vector<std::string>{"--node-id", id, "--cluster-config", (dir / config).string()});
+    std::vector<std::string> args{"--node-id", id, "--cluster-config", (dir / config).string()};
+    args.insert(args.end(), node_args.begin(), node_args.end());
+    nodes[id] = std::make_unique<shop::test::node_process>(dir / ("data-" + id), std::move(args));
   }
 
   shop::test::shop_client client(const std::string& id) const {

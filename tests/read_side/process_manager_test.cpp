@@ -11,11 +11,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <future>
 #include <set>
+#include <thread>
 
 #include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
 #include "read_side_helpers.hpp"
+#include "shard_copy.hpp"
 #include "temp_dir.hpp"
 
 using namespace annal;
@@ -360,6 +363,7 @@ struct expiry_probe {
   std::atomic<timestamp_ns> due{0};
   std::atomic<int> found_state{0};
   timestamp_ns delay_ns = 0;
+  std::chrono::milliseconds handle_delay{0}; // per requested transfer: a manager that lags
 };
 
 process_manager expiry_manager(expiry_probe& probe) {
@@ -369,6 +373,7 @@ process_manager expiry_manager(expiry_probe& probe) {
   pm.handle = [&probe](process_context& ctx, const event_view& e) -> status {
     auto tid = transfer_id(e);
     if (e.type == "transfer.requested") {
+      std::this_thread::sleep_for(probe.handle_delay);
       timestamp_ns due = e.timestamp + probe.delay_ns;
       if (tid == "slow")
         probe.due = due;
@@ -470,6 +475,134 @@ TEST_CASE("a durable timer of a process manager fires exactly once across a rest
   REQUIRE(again->await_projection("expirer", *head, 30s));
   CHECK(events_of(*again, "transfer-slow").size() == 2);
   REQUIRE(again->stop());
+}
+
+namespace {
+
+// A node's say over shards without a cluster: commands run here, and it owns the shards
+// the test says it owns.
+struct ownership_forwarder final : command_forwarder {
+  std::atomic<bool> owns{false};
+  bool is_remote(std::string_view) const override { return false; }
+  void forward(forwarded_command, std::function<void(command_result)> done) override {
+    done(make_error(errc::unavailable, "no other node"));
+  }
+  bool owns_shard(uint16_t) const override { return owns.load(); }
+};
+
+uint16_t shard_of_transfer(const std::string& id) {
+  return shard_of_stream(aggregate_traits<xfer::transfer>::stream_id(id), 64); // the default count
+}
+
+result<process_shard_state> export_now(runtime& rt, uint16_t shard, std::chrono::milliseconds timeout) {
+  auto head = rt.store().last_position();
+  REQUIRE(head);
+  std::promise<result<process_shard_state>> p;
+  rt.export_process_shard(shard, *head, timeout, [&p](result<process_shard_state> r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
+// The keys of `rows`, sorted.
+template <class Row>
+std::vector<std::string> keys_of(const std::vector<Row>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows)
+    out.push_back(r.key);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+} // namespace
+
+TEST_CASE("a shard's process state moves to another node once the manager handled the shard's "
+          "events: the new node continues its instances and alone fires their timers",
+          "[process][timer][shard]") {
+  test::temp_dir dir;
+  // Two transfers in one shard, one in another.
+  std::string in1, in2, out;
+  for (int i = 0; i < 10000 && (in2.empty() || out.empty()); ++i) {
+    auto id = "p" + std::to_string(i);
+    if (shard_of_transfer(id) != 7)
+      out = out.empty() ? id : out;
+    else if (in1.empty())
+      in1 = id;
+    else if (in2.empty())
+      in2 = id;
+  }
+  REQUIRE_FALSE(in2.empty());
+  const uint16_t shard = 7;
+
+  expiry_probe probe_a, probe_b;
+  probe_a.delay_ns = probe_b.delay_ns = 4'000'000'000; // due after the move
+  probe_a.handle_delay = 400ms;                         // a's manager lags behind the commits
+  auto a = open_runtime(dir.path() / "a");
+  REQUIRE(a->add_process_manager(expiry_manager(probe_a)));
+  REQUIRE(a->start());
+  auto requested_at = now_ns();
+  for (const auto& id : {in1, out, in2})
+    REQUIRE(a->send<xfer::transfer>(id, xfer::request{"x", "y", 1}).get());
+  // Nothing of the shard commits on a from now on; its manager is still on in2's request.
+  REQUIRE(a->store().fence_shard(shard, true));
+  auto rows = export_now(*a, shard, 10s);
+  REQUIRE(rows);
+  CHECK(keys_of(rows->state) == sorted({"expirer/due/" + in1, "expirer/due/" + in2}));
+  CHECK(keys_of(rows->timers) == sorted({"expirer/expire/" + in1, "expirer/expire/" + in2}));
+
+  auto b = open_runtime(dir.path() / "b");
+  auto ownership = std::make_shared<ownership_forwarder>();
+  REQUIRE(b->set_forwarder(ownership));
+  REQUIRE(b->add_process_manager(expiry_manager(probe_b)));
+  REQUIRE(b->start());
+  test::copy_shard(a->store(), *b, shard);
+  REQUIRE(b->import_process_shard(shard, *rows));
+  REQUIRE(a->drop_process_shard(shard));
+  CHECK(pending_timers(*a) == std::vector<std::string>{"expirer/expire/" + out});
+  CHECK(sorted(pending_timers(*b)) == sorted({"expirer/expire/" + in1, "expirer/expire/" + in2}));
+
+  // b continues in2 with a's state: completing it finds the due time and cancels the timer.
+  REQUIRE(b->send<xfer::transfer>(in2, xfer::complete{}).get());
+  auto head = b->store().last_position();
+  REQUIRE(head);
+  REQUIRE(b->await_projection("expirer", *head, 30s));
+  CHECK(probe_b.found_state.load() == 1);
+  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/" + in1});
+
+  // Past the due time: a fires the timer of the shard it kept; b, not owning the moved
+  // shard yet, holds in1's.
+  REQUIRE(reaches(*a, out, xfer::status::expired));
+  REQUIRE(wait_until([&] { return now_ns() > requested_at + probe_a.delay_ns + 800'000'000; }, 30s, 50ms));
+  CHECK(status_of(*b, in1) == xfer::status::requested);
+  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/" + in1});
+  ownership->owns = true;
+  REQUIRE(reaches(*b, in1, xfer::status::expired));
+  CHECK(status_of(*b, in2) == xfer::status::completed);
+  CHECK(status_of(*a, in1) == xfer::status::requested); // a's copy never fired
+  REQUIRE(b->stop());
+  REQUIRE(a->stop());
+}
+
+TEST_CASE("a process manager that is faulted stops its shard's process state from moving",
+          "[process][shard]") {
+  test::temp_dir dir;
+  auto rt = open_runtime(dir.path());
+  process_manager pm;
+  pm.options.name = "broken";
+  pm.options.on_failure = failure_policy::stop;
+  pm.options.max_retries = 0;
+  pm.handle = [](process_context&, const event_view&) -> status { return make_error(errc::io_error, "down"); };
+  REQUIRE(rt->add_process_manager(pm));
+  REQUIRE(rt->start());
+  REQUIRE(rt->send<xfer::transfer>("f", xfer::request{"x", "y", 1}).get());
+  auto rows = export_now(*rt, shard_of_transfer("f"), 30s);
+  REQUIRE_FALSE(rows);
+  CHECK(rows.error().code == errc::unavailable);
+  CHECK_THAT(rows.error().message, Catch::Contains("'broken'"));
+  REQUIRE(rt->stop());
 }
 
 TEST_CASE("a process manager with the skip policy parks a failing event in the documented "

@@ -3,6 +3,7 @@
 // command, whether the aggregate's stream is remote, and hands it over serialized if so.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -22,8 +23,8 @@ struct forwarded_command {
   command_options options;
 };
 
-/// Decides where commands run. Thread safety: both functions are called from any thread
-/// that sends commands, concurrently.
+/// Decides where commands run. Thread safety: every function is called from any thread
+/// that sends commands or fires timers, concurrently.
 class command_forwarder {
 public:
   virtual ~command_forwarder() = default;
@@ -32,6 +33,13 @@ public:
   /// Sends `cmd` to the node that owns it; `done` runs exactly once, with the owner's
   /// outcome or with errc::unavailable (owner unreachable, no reply in time).
   virtual void forward(forwarded_command cmd, std::function<void(command_result)> done) = 0;
+  /// True when this node owns journal shard `shard`: the durable timers that process
+  /// managers scheduled while handling its events fire here, and nowhere else. The
+  /// default (every shard) suits a forwarder that does not move shards.
+  virtual bool owns_shard(uint16_t shard) const {
+    (void)shard;
+    return true;
+  }
 };
 
 } // namespace annal

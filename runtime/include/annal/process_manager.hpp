@@ -13,7 +13,13 @@
 //
 // In a cluster an event is handled by the process managers of the node that first
 // committed it: events a shard move copied here (event_view::imported) are passed over,
-// since the node they came from handles them from its own log.
+// since the node they came from handles them from its own log. State rows and timers
+// belong to the shard of the event whose handling wrote them (event_view::shard) and move
+// with it: the old owner's managers first handle the shard's events through its fence,
+// then the new owner takes their rows and fires the timers (a node fires only the timers
+// of shards it owns). So in a cluster an instance's events must come from one shard, as
+// they do with the default instance key (the stream), and a state key must name its
+// instance (two instances writing one key would each move it with their own shard).
 //
 // A replayed first result is not the current state: a step must not undo an effect (say,
 // release a reservation) before the decision that undoes it (reject the order) is durable,
@@ -21,6 +27,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -115,6 +122,9 @@ public:
   struct staged {
     std::map<std::string, std::optional<std::string>> state;       // nullopt: erase
     std::map<std::string, std::optional<std::pair<timestamp_ns, stored_command>>> timers;
+    // The shard of the event that staged each state key and timer (full key).
+    std::map<std::string, uint16_t> state_shards;
+    std::map<std::string, uint16_t> timer_shards;
   };
   /// A context for one call on `run`; `scope` prefixes its command ids ("" in the handler).
   process_context(detail::event_run& run, std::string scope) noexcept

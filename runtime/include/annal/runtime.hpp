@@ -36,6 +36,7 @@
 #include "annal/event_store.hpp"
 #include "annal/memory_projection.hpp"
 #include "annal/process_manager.hpp"
+#include "annal/process_shard_state.hpp"
 #include "annal/projection_monitor.hpp"
 #include "annal/query_options.hpp"
 #include "annal/read_model_store.hpp"
@@ -144,6 +145,25 @@ public:
   /// `shard_count` shards: after a shard moved here or away their state may be stale.
   /// Commands sent after this call run on fresh instances, loaded from the journal.
   void forget_shard(uint16_t shard, uint16_t shard_count);
+
+  /// Once every process manager has handled the log through `through` (and committed what
+  /// it wrote), collects the state rows and durable timers that their handling of
+  /// `shard`'s events wrote (a shard move: the old owner's side, after its fence). `done`
+  /// runs once, on an actor thread. Errors: unavailable (a manager faulted or stopped, or
+  /// the runtime not running), timeout (`timeout` passed first), io_error, corrupt.
+  void export_process_shard(uint16_t shard, global_position through, std::chrono::milliseconds timeout,
+                            std::function<void(result<process_shard_state>)> done);
+
+  /// Makes `rows` what this node's process managers hold for `shard`, in one read-model
+  /// transaction (what they held for it before goes), and wakes the timers (the new
+  /// owner's side of a move: its managers continue the shard's instances with their state;
+  /// the timers fire once the command forwarder says this node owns the shard). Errors:
+  /// conflict (rows for a runtime without process managers), io_error, storage_full.
+  status import_process_shard(uint16_t shard, const process_shard_state& rows);
+
+  /// Removes what this node's process managers hold for `shard` (after it moved away).
+  /// Errors: io_error, storage_full.
+  status drop_process_shard(uint16_t shard);
 
   /// Runs a command that another node forwarded here on this node's router, never
   /// forwarding it again. Errors reach `done`: bad_request (category without serializable
