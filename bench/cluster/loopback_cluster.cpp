@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "support/free_port.hpp"
+#include "annal/testing/loopback_port.hpp"
 
 namespace annal::bench {
 
@@ -24,7 +24,7 @@ loopback_cluster::loopback_cluster(std::filesystem::path dir, std::string node_b
   j["secret_file"] = (dir_ / "secret").string();
   j["shard_count"] = 64;
   for (const auto& id : ids_)
-    j["members"].push_back({{"id", id}, {"host", "127.0.0.1"}, {"port", free_port()}});
+    j["members"].push_back({{"id", id}, {"host", "127.0.0.1"}, {"port", annal::testing::free_port()}});
   std::ofstream{dir_ / "cluster.json"} << j.dump(2);
 }
 

@@ -37,7 +37,7 @@
 #include "soak/shop_workload.hpp"
 #include "soak/store_probe.hpp"
 #include "support/bench_output.hpp"
-#include "support/free_port.hpp"
+#include "annal/testing/loopback_port.hpp"
 
 using namespace annal::soak;
 using annal::bench::json_line;
@@ -535,8 +535,8 @@ int cluster_soak::run() {
       break;
     auto n = std::make_unique<node_slot>();
     n->id = id;
-    n->http_port = annal::bench::free_port();
-    n->cluster_port = annal::bench::free_port();
+    n->http_port = annal::testing::free_port();
+    n->cluster_port = annal::testing::free_port();
     n->joins = n->id == "d";
     n->config = n->joins ? "join.json" : "cluster.json";
     nodes_.push_back(std::move(n));

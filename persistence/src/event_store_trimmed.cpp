@@ -8,6 +8,7 @@
 // record, and a stream never stops being deleted or truncated, so entries are never removed.
 #include "annal/event_store.hpp"
 
+#include "annal/layout/trimmed_key.hpp"
 #include "byte_order.hpp"
 #include "event_store_impl.hpp"
 #include "meta_keys.hpp"
@@ -18,16 +19,7 @@ namespace annal {
 using detail::as_val;
 using detail::as_view;
 
-namespace {
-
-std::string trimmed_key(uint16_t shard, std::string_view stream_id) {
-  std::string key(2 + stream_id.size(), '\0');
-  detail::store_be16(key.data(), shard);
-  key.replace(2, stream_id.size(), stream_id);
-  return key;
-}
-
-} // namespace
+using layout::trimmed_key;
 
 status lmdb_event_store::impl::note_trimmed(detail::txn& t, const stream_info& s) {
   if (!has_trimmed || shard_count == 0 || !(s.deleted || s.truncated_through > 0))

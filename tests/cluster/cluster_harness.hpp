@@ -5,10 +5,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <future>
 #include <memory>
@@ -22,28 +18,13 @@
 #include "annal/cluster/cluster_config.hpp"
 #include "annal/cluster/cluster_node.hpp"
 #include "annal/runtime.hpp"
+#include "annal/testing/loopback_port.hpp"
 #include "counter_aggregate.hpp"
 #include "temp_dir.hpp"
 
 namespace annal::test {
 
-/// A TCP port that was free a moment ago on 127.0.0.1 (bound to 0, then released).
-inline uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
-      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0)
-      ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using annal::testing::free_port;
 
 /// A cluster config for node `self` of `members` (id, port) on 127.0.0.1 with
 /// `shard_count` shards; `extra` is appended to the JSON object (e.g. shard overrides).

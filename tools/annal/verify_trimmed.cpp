@@ -7,18 +7,14 @@
 #include "annal/layout/byte_order.hpp"
 #include "annal/layout/lmdb_error.hpp"
 #include "annal/layout/stream_record.hpp"
+#include "annal/layout/trimmed_key.hpp"
 #include "journal_checks.hpp"
 
 namespace annal::cli {
 
 namespace {
 
-std::string trimmed_key(uint16_t shard, std::string_view id) {
-  std::string key(2, '\0');
-  layout::store_be16(key.data(), shard);
-  key.append(id);
-  return key;
-}
+using layout::trimmed_key;
 
 // The keys the index must hold: one per deleted or truncated record.
 status expected_keys(const raw_read_txn& t, const journal_tables& tables, std::set<std::string>& out) {
