@@ -102,4 +102,16 @@ std::vector<std::string> read_model_differences(std::map<std::string, shop_clien
   return out;
 }
 
+order_census census_orders(shop_client& c, const std::vector<std::string>& ids) {
+  order_census out;
+  for (const auto& id : ids) {
+    auto r = c.get("/orders/" + id);
+    auto status = r.status == 200 ? r.json.value("status", "?") : r.status == 404 ? "missing" : "error";
+    ++out.by_status[status];
+    if ((status == "placed" || status == "confirmed") && out.undecided.size() < 10)
+      out.undecided.push_back(id + " is " + status);
+  }
+  return out;
+}
+
 } // namespace annal::soak

@@ -2,7 +2,10 @@
 //  - lost: every acknowledged command's event is in the journal of the node that owns its
 //    stream's shard now (moves keep versions), at the version its reply said, of its type;
 //  - maps: every node's shard map is the same, one owner per shard;
-//  - converged: every node's read models answer the same for every sku and the sales report.
+//  - converged: every node's read models answer the same for every sku and the sales report;
+//  - decided: once the payment timeout passed after the workload stopped, no acknowledged
+//    order is still placed (fulfilment never decided it) or confirmed (its payment timer,
+//    which moves with the order's shard, never fired).
 #pragma once
 
 #include <map>
@@ -33,5 +36,13 @@ std::size_t find_lost_on_owners(std::map<std::string, shop_client>& clients, con
 /// inventory and product rows and the sales report.
 std::vector<std::string> read_model_differences(std::map<std::string, shop_client>& clients,
                                                 const std::vector<std::string>& skus);
+
+/// How the orders `ids` stand on node `c` (count by status; "error" for no answer) and
+/// the first 10 of them still placed or confirmed, with their status.
+struct order_census {
+  std::map<std::string, std::size_t> by_status;
+  std::vector<std::string> undecided;
+};
+order_census census_orders(shop_client& c, const std::vector<std::string>& ids);
 
 } // namespace annal::soak

@@ -9,7 +9,9 @@
 //             with the file marking it "joins" and takes its share of the shards.
 // After each round: every node runs and sees every other up, every node's map is the same,
 // and every command acknowledged in the round is in its owner's journal (moves included);
-// at the end: the read models of every node converge, and `annal verify` passes on every
+// at the end: the read models of every node converge, no acknowledged order is left
+// undecided or confirmed past the payment timeout (--payment-timeout, 20 s: the timers
+// fire during the run and move with their shards), and `annal verify` passes on every
 // node's store. Grows stores past map doublings from a 1 MiB map (--map-initial-mb).
 // Output (bench-format.md): JSON lines on stdout (environment, one line per interval with
 // each node's journal size, one per action and per check, a summary); violations on
@@ -17,6 +19,7 @@
 //
 //   cluster_soak [--duration 600] [--round 40] [--clients 2] [--join] [--dir PATH] [--keep]
 //                [--durability no_sync|durable] [--map-initial-mb 1] [--seed N]
+//                [--payment-timeout 20]
 #include <atomic>
 #include <csignal>
 
@@ -29,6 +32,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -61,13 +65,14 @@ struct options {
   seconds request_timeout{30};
   seconds move_timeout{900};       // a drain or rebalance, all its moves
   seconds verify_timeout{1200};
+  seconds payment_timeout{20};
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "cluster_soak: " << why << "\n"
             << "cluster_soak [--duration S] [--round S] [--max-rounds N] [--clients N] [--join] [--dir PATH]\n"
                "             [--keep] [--durability no_sync|durable] [--map-initial-mb N] [--seed N]\n"
-               "             [--interval S]\n";
+               "             [--interval S] [--payment-timeout S]\n";
   std::exit(2);
 }
 
@@ -97,6 +102,7 @@ options parse(int argc, char** argv) {
     else if (a == "--map-initial-mb") o.map_initial_mb = number();
     else if (a == "--seed") o.seed = number();
     else if (a == "--interval") o.interval = seconds(std::max<uint64_t>(number(), 1));
+    else if (a == "--payment-timeout") o.payment_timeout = seconds(std::max<uint64_t>(number(), 1));
     else usage("unknown option " + a);
   }
   if (o.durability != "no_sync" && o.durability != "durable")
@@ -145,10 +151,12 @@ private:
   void violation(const std::string& kind, const std::string& what);
   void interval_line(double dt, uint64_t& last_acked);
   std::future<std::string> operator_call(node_slot& n, const std::string& target);
-  void record_moves(const std::string& what, const std::string& answer, double s);
+  // `callee_killed`: the node answering the call was the round's kill -9 victim.
+  void record_moves(const std::string& what, const std::string& answer, double s, bool callee_killed);
   bool run_round();
   bool check_round();
   bool finish();
+  bool orders_decided();
 
   options o_;
   std::filesystem::path work_;
@@ -156,10 +164,12 @@ private:
   soak_ledger ledger_;
   std::mt19937_64 rng_;
   clock_type::time_point started_;
+  clock_type::time_point stopped_at_; // the workload's latest stop
   int round_ = 0;
   int kills_ = 0;
   int moves_ = 0;
   int operator_failures_ = 0;
+  int calls_cut_ = 0; // operator calls whose node was killed under them
   uint64_t lost_ = 0;
   uint64_t checked_ = 0;
   bool fatal_ = false;
@@ -205,7 +215,7 @@ bool cluster_soak::start(node_slot& n, const std::string& when) {
                                 "--cluster-config",
                                 (work_ / n.config).string(),
                                 "--payment-timeout",
-                                "1h",
+                                std::to_string(o_.payment_timeout.count()) + "s",
                                 "--scheduler.max-threads=2",
                                 "--annal.durability=" + o_.durability,
                                 "--annal.map-initial-mb=" + std::to_string(o_.map_initial_mb)};
@@ -321,13 +331,15 @@ std::future<std::string> cluster_soak::operator_call(node_slot& n, const std::st
   });
 }
 
-void cluster_soak::record_moves(const std::string& what, const std::string& answer, double s) {
+void cluster_soak::record_moves(const std::string& what, const std::string& answer, double s,
+                                bool callee_killed) {
   json_line line;
   line.str("bench", "cluster_soak").str("case", "moves").str("what", what).integer("round", round_)
     .num("seconds", s, 2);
   if (answer.rfind("error: ", 0) == 0) {
-    ++operator_failures_;
-    line.str("error", answer.substr(7, 300)).print();
+    // A call whose node was killed under it gets no answer: the round's fault, not a failure.
+    (callee_killed ? calls_cut_ : operator_failures_) += 1;
+    line.str("error", answer.substr(7, 300)).boolean("callee_killed", callee_killed).print();
     return;
   }
   auto j = nlohmann::json::parse(answer, nullptr, false);
@@ -378,6 +390,8 @@ bool cluster_soak::run_round() {
   clock_type::time_point kill_at{};
   std::future<std::string> call;
   std::string call_what;
+  std::string call_node;
+  bool call_cut = false;
   clock_type::time_point call_start;
   ledger_.last_ack_ticks = clock_type::now().time_since_epoch().count();
   while (!fatal_ && !interrupted) {
@@ -404,6 +418,7 @@ bool cluster_soak::run_round() {
       } else {
         auto& drained = random_running();
         call_what = "drain " + drained.id;
+        call_node = drained.id;
         call_start = now;
         call = operator_call(drained, "/cluster/drain");
         if (kind == "crash") {
@@ -417,6 +432,7 @@ bool cluster_soak::run_round() {
         it->second->expect_failures();
       victim->child.kill9();
       ++kills_;
+      call_cut = call_cut || (call.valid() && victim->id == call_node);
       json_line{}.str("bench", "cluster_soak").str("case", "kill").str("node", victim->id).integer("round", round_)
         .boolean("during_drain", call.valid()).print();
       if (!restart_after_kill(*victim))
@@ -424,12 +440,13 @@ bool cluster_soak::run_round() {
       victim = nullptr;
     }
     if (call.valid() && call.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-      record_moves(call_what, call.get(), seconds_since(call_start));
+      record_moves(call_what, call.get(), seconds_since(call_start), std::exchange(call_cut, false));
       // Then even the map out again (after a crash the drain may have stopped half-way).
       if (!await_all_up(seconds(60)))
         break;
       auto& any = random_running();
       call_what = call_what.rfind("rebalance", 0) == 0 ? "" : "rebalance via " + any.id;
+      call_node = any.id;
       call_start = clock_type::now();
       call = call_what.empty() ? std::future<std::string>{} : operator_call(any, "/cluster/rebalance");
     }
@@ -440,6 +457,7 @@ bool cluster_soak::run_round() {
   }
   for (auto& l : loads)
     l->stop();
+  stopped_at_ = clock_type::now();
   return !fatal_;
 }
 
@@ -500,6 +518,7 @@ bool cluster_soak::finish() {
   for (const auto& d : diff)
     violation("converge", d);
   auto converge_s = seconds_since(t0);
+  auto census = orders_decided();
   bool verified = true;
   for (auto& n : nodes_) {
     if (!n->child.running())
@@ -518,8 +537,31 @@ bool cluster_soak::finish() {
     }
   }
   json_line{}.str("bench", "cluster_soak").str("case", "final").boolean("converged", diff.empty())
-    .num("converge_s", converge_s, 1).boolean("verify_ok", verified).print();
-  return diff.empty() && verified;
+    .num("converge_s", converge_s, 1).boolean("orders_decided", census).boolean("verify_ok", verified).print();
+  return diff.empty() && census && verified;
+}
+
+// Once the payment timeout passed since the workload stopped (and a margin for the
+// timers' tick and the cancellation's fulfilment), every acknowledged order is decided and
+// none is left confirmed: each confirmation's timer fired on its order's owner.
+bool cluster_soak::orders_decided() {
+  if (fatal_)
+    return false;
+  std::this_thread::sleep_until(stopped_at_ + o_.payment_timeout + seconds(15));
+  auto ids = ledger_.acked_orders();
+  auto cs = clients(o_.request_timeout);
+  if (cs.empty())
+    return false;
+  auto t0 = clock_type::now();
+  auto census = census_orders(cs.begin()->second, ids);
+  for (const auto& u : census.undecided)
+    violation("undecided", "order " + u + " after the payment timeout");
+  json_line line;
+  line.str("bench", "cluster_soak").str("case", "orders").integer("orders", static_cast<int64_t>(ids.size()));
+  for (const auto& [status, n] : census.by_status)
+    line.integer(status, static_cast<int64_t>(n));
+  line.num("check_s", seconds_since(t0), 1).print();
+  return census.undecided.empty() && census.by_status.count("error") == 0;
 }
 
 int cluster_soak::run() {
@@ -569,6 +611,7 @@ int cluster_soak::run() {
     .str("result", clean ? "ok" : interrupted ? "interrupted" : "fail")
     .str("violations", kinds).num("elapsed_s", seconds_since(started_), 1).integer("rounds", round_)
     .integer("kills", kills_).integer("moves", moves_).integer("operator_failures", operator_failures_)
+    .integer("calls_cut_by_kill", calls_cut_)
     .integer("acked", static_cast<int64_t>(ledger_.acked.load())).integer("acks_checked", static_cast<int64_t>(checked_))
     .integer("lost", static_cast<int64_t>(lost_)).integer("failed_5xx", static_cast<int64_t>(ledger_.failed.load()));
   for (auto& n : nodes_)

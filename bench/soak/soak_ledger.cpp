@@ -49,4 +49,9 @@ bool soak_ledger::placement_acked(const std::string& id) const {
   return acked_orders_.count(id) > 0;
 }
 
+std::vector<std::string> soak_ledger::acked_orders() const {
+  std::lock_guard<std::mutex> g{mx_};
+  return {acked_orders_.begin(), acked_orders_.end()};
+}
+
 } // namespace annal::soak

@@ -38,6 +38,8 @@ public:
   std::vector<std::pair<std::string, bool>> take_touched();
   /// Orders whose placement was acked (all rounds).
   bool placement_acked(const std::string& id) const;
+  /// Every order whose placement was acked (all rounds).
+  std::vector<std::string> acked_orders() const;
 
   std::atomic<uint64_t> acked{0};
   std::atomic<uint64_t> refused{0};     ///< 4xx answers (domain refusals, conflicts)

@@ -5,6 +5,8 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
 
+#include <utility>
+
 #include "annal/log.hpp"
 #include "annal/memory_projection.hpp"
 #include "annal/runtime.hpp"
@@ -12,6 +14,7 @@
 #include "forwarder.hpp"
 #include "node_context.hpp"
 #include "peer_link.hpp"
+#include "process_handoff.hpp"
 #include "rebalancer.hpp"
 #include "shard_mover.hpp"
 #include "wire.hpp"
@@ -19,6 +22,10 @@
 namespace annal::cluster {
 
 namespace {
+
+// How often a node looks for process state of shards it no longer owns (a hand-off after
+// a move that failed, or that a kill -9 cut short); each look reads the pending timers.
+constexpr std::chrono::seconds process_sweep_interval{10};
 
 // Without heartbeats a silent partition (no reset: a cut cable, a dropped route) leaves
 // CAF's connection open for as long as TCP retransmits, minutes: the peer would look up,
@@ -111,6 +118,7 @@ result<std::unique_ptr<cluster_node>> cluster_node::join(runtime& rt, cluster_co
     return std::move(ok).error();
   node->endpoint_ = detail::spawn_endpoint(sys, node->ctx_);
   node->ctx_->endpoint = node->endpoint_.address();
+  node->ctx_->sweep = detail::spawn_process_sweep(sys, node->ctx_, process_sweep_interval);
   // The links before the endpoint is published: it hands them what peers send for them.
   for (const auto& m : cfg.members) {
     if (m.id == cfg.node_id)
@@ -223,6 +231,8 @@ void cluster_node::leave() {
     if (ctx_->rebalancer)
       actors.push_back(ctx_->rebalancer);
   }
+  if (ctx_->sweep)
+    actors.push_back(std::exchange(ctx_->sweep, caf::actor{}));
   for (auto& link : ctx_->peers.close())
     actors.push_back(std::move(link));
   {

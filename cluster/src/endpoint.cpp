@@ -15,6 +15,7 @@
 #include "annal/log.hpp"
 #include "live_map.hpp"
 #include "peer_link.hpp"
+#include "process_handoff.hpp"
 #include "shard_mover.hpp"
 #include "shard_transfer.hpp"
 #include "wire.hpp"
@@ -49,7 +50,8 @@ struct endpoint_state {
   uint64_t next_pull = 0;
   // Moves peers asked of this node (give: a rebalance's step), by request id.
   std::unordered_map<uint64_t, caf::typed_response_promise<uint8_t, std::string, std::string, std::string,
-                                                           uint64_t, uint64_t, int64_t, int64_t>> gives;
+                                                           uint64_t, uint64_t, int64_t, int64_t, uint64_t, bool>>
+    gives;
   uint64_t next_give = 0;
   // Shared with the commit listener: how many watches are parked (none: commits send
   // nothing), and whether a commits_atom is on its way (one at a time).
@@ -360,11 +362,10 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
         return caf::result<uint8_t, std::string, std::string, std::string, bool>{std::move(xs)...};
       }, std::move(w));
     },
-    [self](procstate_atom, uint16_t shard, uint64_t epoch, const std::string& rows) -> caf::result<uint64_t> {
-      auto* from = admitted_peer(self, "a shard's process state");
-      if (from == nullptr)
+    [self](procstate_atom, uint16_t shard, const std::string& rows) -> caf::result<uint64_t> {
+      if (admitted_peer(self, "a shard's process state") == nullptr)
         return not_admitted();
-      auto taken = take_process_state(*self->state.ctx, *from, shard, epoch, rows);
+      auto taken = take_process_state(*self->state.ctx, shard, rows);
       if (!taken)
         return to_caf_error(taken.error());
       return *taken;
@@ -402,12 +403,12 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
     },
     [self](give_atom, uint16_t shard, const std::string& to) -> caf::result<uint8_t, std::string, std::string,
                                                                             std::string, uint64_t, uint64_t,
-                                                                            int64_t, int64_t> {
+                                                                            int64_t, int64_t, uint64_t, bool> {
       if (admitted_peer(self, "a move request") == nullptr)
         return not_admitted();
       auto& st = self->state;
       auto rp = self->make_response_promise<uint8_t, std::string, std::string, std::string, uint64_t, uint64_t,
-                                            int64_t, int64_t>();
+                                            int64_t, int64_t, uint64_t, bool>();
       auto id = st.next_give++;
       st.gives.emplace(id, rp);
       caf::actor me = caf::actor_cast<caf::actor>(self);

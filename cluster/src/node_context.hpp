@@ -39,6 +39,7 @@ struct node_context {
   std::mutex moves_mx;
   std::set<uint16_t> moving;
   caf::actor rebalancer; // the rebalance (or drain) running, one at a time
+  caf::actor sweep;      // hands process state of shards no longer ours to their owners
   std::map<uint16_t, std::pair<uint64_t, uint64_t>> pull_hints;
 };
 

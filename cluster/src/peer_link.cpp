@@ -296,7 +296,7 @@ void move_step(self_ptr self, outbound_move_step& out) {
       .then([done](uint64_t head) { (*done)(head); }, on_error);
 }
 
-// A moving shard's process state, sent by this node (its old owner) to the new owner.
+// A shard's process state, sent by this node (an earlier owner) to the owner.
 void send_process_state(self_ptr self, outbound_process_state& out) {
   auto& st = self->state;
   if (!st.up || !st.remote)
@@ -304,7 +304,7 @@ void send_process_state(self_ptr self, outbound_process_state& out) {
   auto done = out.done;
   auto peer = st.peer.id;
   auto bound = out.bound;
-  self->request(st.remote, bound, procstate_atom::value, out.shard, out.epoch, std::move(out.rows))
+  self->request(st.remote, bound, procstate_atom::value, out.shard, std::move(out.rows))
     .then([done](uint64_t rows) { (*done)(rows); },
           [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }
@@ -349,9 +349,9 @@ void give(self_ptr self, outbound_give& out) {
   self->request(st.remote, bound, give_atom::value, out.shard, out.to)
     .then(
       [done, shard](uint8_t code, std::string& msg, std::string& from, std::string& to, uint64_t epoch,
-                    uint64_t head, int64_t pause, int64_t total) {
+                    uint64_t head, int64_t pause, int64_t total, uint64_t rows, bool moved) {
         (*done)(move_from_wire(shard, wire_move_reply{code, std::move(msg), std::move(from), std::move(to),
-                                                      epoch, head, pause, total}));
+                                                      epoch, head, pause, total, rows, moved}));
       },
       [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }

@@ -3,26 +3,26 @@
 //   1. the new owner pulls the shard while this node still serves it (most of the copy);
 //   2. this node fences the shard in its journal: nothing more of it commits here;
 //   3. the new owner pulls the rest, and must then hold the shard through this node's head;
-//      this node's process managers handle the shard's events through the fence, and the
-//      new owner takes the state rows and timers their handling of the shard wrote;
 //   4. this node records the hand-over (epoch + 1) in its journal: it refuses the shard for
 //      good (a kill -9 before this leaves it the owner; after, the new owner learns it
 //      from this node's map if the next step does not arrive);
 //   5. the new owner records the take-over and serves the shard;
-//   6. every peer is told the new map.
-// Commands for the shard fail with unavailable from 2 to 5: the pause.
+//   6. this node's process managers finish what it committed of the shard (their commands
+//      to it go to the new owner now) and their state rows and timers of the shard go to
+//      the new owner (process_handoff.hpp; retried by the sweep when this fails);
+//   7. every peer is told the new map.
+// Commands for the shard fail with unavailable from 2 to 5: the pause. Waiting for the
+// managers inside the pause would deadlock: their commands to the fenced shard fail.
 #include "shard_mover.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
-#include <cereal/types/string.hpp>
-#include <cereal/types/vector.hpp>
 #include <nlohmann/json.hpp>
 
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
-#include "annal/serialization.hpp"
+#include "process_handoff.hpp"
 #include "shard_transfer.hpp"
 #include "wire.hpp"
 
@@ -35,7 +35,9 @@ std::string to_json(const move_report& r) {
                    {"epoch", r.epoch},
                    {"head", r.head},
                    {"pause_ms", static_cast<double>(r.pause.count()) / 1000.0},
-                   {"total_ms", static_cast<double>(r.total.count()) / 1000.0}};
+                   {"total_ms", static_cast<double>(r.total.count()) / 1000.0},
+                   {"process_rows", r.process_rows},
+                   {"process_state_moved", r.process_state_moved}};
   return j.dump();
 }
 
@@ -90,7 +92,6 @@ void send_step(const job_ptr& job, bool take, uint64_t epoch, std::function<void
 }
 
 void finish(const job_ptr& job) {
-  job->report.pause = micros_since(job->fenced);
   job->report.total = micros_since(job->started);
   for (auto& p : job->peers)
     caf::anon_send(p, outbound_map_sync{});
@@ -101,12 +102,28 @@ void finish(const job_ptr& job) {
   job->end(job->report);
 }
 
+// 6: the shard's process state, once the shard is served again.
+void hand_off(const job_ptr& job) {
+  hand_off_process_state(job->ctx, job->report.shard, [job](result<uint64_t> taken) {
+    if (taken) {
+      job->report.process_rows = *taken;
+      job->report.process_state_moved = true;
+    } else {
+      log(log_level::warning, "cluster: the process state of shard " + std::to_string(job->report.shard)
+                                + " stays here until the sweep hands it over: " + taken.error().to_string());
+    }
+    finish(job);
+  });
+}
+
 // 5: the new owner takes the shard; retried a few times (it answers a repeated take at
 // once). If it never answers, it takes the shard when it next exchanges maps with us.
 void take(const job_ptr& job) {
   send_step(job, true, job->report.epoch, [job](result<uint64_t> ok) {
-    if (ok)
-      return finish(job);
+    if (ok) {
+      job->report.pause = micros_since(job->fenced);
+      return hand_off(job);
+    }
     if (++job->take_attempts < 3)
       return take(job);
     job->end(make_error(errc::unavailable, "shard " + std::to_string(job->report.shard)
@@ -130,41 +147,8 @@ void hand_over(const job_ptr& job, uint64_t their_head) {
     return fail(job, ok.error());
   job->fence_up = false; // for good now
   ctx.rt->forget_shard(job->report.shard, ctx.config.shards.shard_count()); // idle from now on
-  // The new owner holds them; ours would never fire (not our shard) nor be read again.
-  if (auto dropped = ctx.rt->drop_process_shard(job->report.shard); !dropped)
-    log(log_level::warning, "cluster: cannot drop the process state of shard " + std::to_string(job->report.shard)
-                              + " after its hand-over: " + dropped.error().to_string());
   ctx.map.adopt(job->report.shard, shard_owner{job->report.to, job->report.epoch});
   take(job);
-}
-
-// 3, its end: the shard's process state. Nothing of the shard commits here any more, so
-// once the managers handled the log through its head they write nothing more for it.
-void move_process_state(const job_ptr& job, uint64_t their_head) {
-  auto& ctx = *job->ctx;
-  auto through = ctx.rt->store().last_position();
-  if (!through)
-    return fail(job, through.error());
-  ctx.rt->export_process_shard(job->report.shard, *through, ctx.config.move_timeout,
-                               [job, their_head](result<process_shard_state> rows) {
-    if (!rows)
-      return fail(job, make_error(rows.error().code, "the process managers' state of the shard: "
-                                                       + rows.error().message));
-    auto bytes = to_bytes(*rows);
-    if (!bytes)
-      return fail(job, bytes.error());
-    auto taken = [job, their_head](result<uint64_t> n) {
-      if (!n)
-        return fail(job, n.error());
-      if (*n > 0)
-        log(log_level::info, "cluster: shard " + std::to_string(job->report.shard) + "'s process state ("
-                               + std::to_string(*n) + " rows and timers) moved to '" + job->report.to + "'");
-      hand_over(job, their_head);
-    };
-    caf::anon_send(job->link, outbound_process_state{job->report.shard, job->old_epoch, std::move(*bytes),
-                                                     job->ctx->config.move_timeout,
-                                                     std::make_shared<step_callback>(std::move(taken))});
-  });
 }
 
 // 2 and 3: fence, then the rest of the copy.
@@ -176,7 +160,7 @@ void fence_and_finish_copy(const job_ptr& job) {
   send_step(job, false, job->old_epoch, [job](result<uint64_t> head) {
     if (!head)
       return fail(job, head.error());
-    move_process_state(job, *head);
+    hand_over(job, *head);
   });
 }
 

@@ -3,14 +3,10 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
-#include <cereal/types/string.hpp>
-#include <cereal/types/vector.hpp>
-
 #include <limits>
 
 #include "annal/log.hpp"
 #include "annal/runtime.hpp"
-#include "annal/serialization.hpp"
 #include "wire.hpp"
 
 namespace annal::cluster::detail {
@@ -21,6 +17,10 @@ namespace {
 // instances left from when it owned the shard before (they hold what it was then), and
 // makes it so in the live map.
 status record_take_over(node_context& ctx, uint16_t shard, uint64_t epoch, const std::string& how) {
+  // First: once the shard is ours, what our managers write for it must survive the merge
+  // of the old owner's rows (which come after the take-over).
+  if (auto ok = ctx.rt->expect_process_shard(shard); !ok)
+    return ok;
   if (auto ok = ctx.rt->store().take_over_shard(shard, epoch); !ok)
     return ok;
   ctx.rt->forget_shard(shard, ctx.config.shards.shard_count());
@@ -154,23 +154,6 @@ void pull_shard(std::shared_ptr<node_context> ctx, uint16_t shard, uint64_t epoc
   }
   job->done = std::move(done);
   pull_next(job);
-}
-
-result<uint64_t> take_process_state(node_context& ctx, const std::string& from, uint16_t shard,
-                                    uint64_t epoch, const std::string& rows) {
-  if (shard >= ctx.map.shard_count())
-    return make_error(errc::bad_request, "no shard " + std::to_string(shard));
-  auto owner = ctx.map.owner(shard);
-  if (owner.node != from || owner.epoch != epoch)
-    return make_error(errc::unavailable, "node '" + from + "' does not own shard " + std::to_string(shard)
-                                           + " at epoch " + std::to_string(epoch));
-  auto decoded = from_bytes<process_shard_state>(rows);
-  if (!decoded)
-    return make_error(errc::bad_request, "malformed process state of shard " + std::to_string(shard) + ": "
-                                           + decoded.error().message);
-  if (auto ok = ctx.rt->import_process_shard(shard, *decoded); !ok)
-    return std::move(ok).error();
-  return static_cast<uint64_t>(decoded->state.size() + decoded->timers.size());
 }
 
 status take_shard(node_context& ctx, uint16_t shard, uint64_t epoch, uint64_t head) {

@@ -33,14 +33,6 @@ void pull_shard(std::shared_ptr<node_context> ctx, uint16_t shard, uint64_t epoc
 /// `head`), those of event_store::take_over_shard.
 status take_shard(node_context& ctx, uint16_t shard, uint64_t epoch, uint64_t head);
 
-/// Makes `rows` (a cereal process_shard_state) this node's process-manager state and
-/// timers of `shard`, sent by `from`, which must own the shard at `epoch` in this node's
-/// map (the move's old owner). Returns the number of rows. Errors: unavailable (`from`
-/// does not own the shard at that epoch), bad_request (malformed rows), those of
-/// runtime::import_process_shard.
-result<uint64_t> take_process_state(node_context& ctx, const std::string& from, uint16_t shard,
-                                    uint64_t epoch, const std::string& rows);
-
 /// This node's head of `shard` (its newest shard position here). Errors: those of read_shard.
 result<uint64_t> local_shard_head(node_context& ctx, uint16_t shard);
 

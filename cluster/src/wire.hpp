@@ -22,10 +22,10 @@
 //            through its journal writer; resumes from what it has)
 //   records (records_atom, shard, epoch, after stream id)  -> wire_records_reply: a page of
 //            the shard's stream records that its events cannot carry (deleted, truncated)
-//   procstate (procstate_atom, shard, epoch, rows (cereal process_shard_state))
-//                                                          -> rows taken, once the receiver
-//            made them its process managers' state and timers of the shard (the sender owns
-//            the shard at `epoch`, fenced, its managers past the fence)
+//   procstate (procstate_atom, shard, rows (cereal process_shard_state))
+//                                                          -> rows merged, once the
+//            receiver, the shard's owner, merged an earlier owner's process-manager state
+//            and timers of the shard (process_handoff.hpp)
 //   take    (take_atom, shard, new epoch, head)            -> ok once the receiver, holding
 //            the shard through `head`, recorded that it owns the shard from the new epoch
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
@@ -255,11 +255,10 @@ struct outbound_records_read {
   std::shared_ptr<records_callback> done;
 };
 
-/// A moving shard's process-manager state and timers, on their way from the old owner's
-/// mover to the new owner's link (step_callback gets the number of rows taken).
+/// A shard's process-manager state and timers, on their way from an earlier owner to the
+/// owner's link (step_callback gets the number of rows merged).
 struct outbound_process_state {
   uint16_t shard = 0;
-  uint64_t epoch = 0;
   std::string rows;
   std::chrono::milliseconds bound{0};
   std::shared_ptr<step_callback> done;
@@ -269,9 +268,10 @@ struct outbound_process_state {
 struct outbound_map_sync {};
 
 /// A move's outcome on the wire: errc as a number (0: success), the error's message,
-/// then the report's from, to, epoch, head, pause µs and total µs (shard: the request's).
+/// then the report's from, to, epoch, head, pause µs, total µs, process rows and whether
+/// the process state moved (shard: the request's).
 using wire_move_reply = std::tuple<uint8_t, std::string, std::string, std::string, uint64_t, uint64_t,
-                                   int64_t, int64_t>;
+                                   int64_t, int64_t, uint64_t, bool>;
 
 wire_move_reply to_wire(const result<move_report>& r);
 result<move_report> move_from_wire(uint16_t shard, const wire_move_reply& w);

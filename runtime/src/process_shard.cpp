@@ -15,12 +15,30 @@ std::string shard_prefix(uint16_t shard) {
   return {static_cast<char>(shard >> 8), static_cast<char>(shard & 0xff)};
 }
 
-// The full keys of `shard`'s state rows.
-result<std::vector<std::string>> state_keys(const read_model_txn& t, const process_tables& tables,
-                                            uint16_t shard) {
+// The key of a write noted while `shard` is pending: kind 's' (state) or 't' (timer).
+std::string written_key(uint16_t shard, char kind, const std::string& full_key) {
+  return shard_prefix(shard) + kind + full_key;
+}
+
+status note_written(read_model_txn& t, const process_tables& tables, uint16_t shard, char kind,
+                    const std::string& full_key) {
+  if (!tables.expected->contains(shard))
+    return {};
+  return t.put(tables.written, written_key(shard, kind, full_key), {});
+}
+
+result<bool> exists(const read_model_txn& t, table_id table, const std::string& key) {
+  auto v = t.get(table, key);
+  if (!v)
+    return std::move(v).error();
+  return v->has_value();
+}
+
+// The keys of `table` under `prefix` (without it).
+result<std::vector<std::string>> keys_under(const read_model_txn& t, table_id table, const std::string& prefix) {
   std::vector<std::string> keys;
-  auto ok = t.scan(tables.state_shards, shard_prefix(shard), [&](std::string_view key, std::string_view) {
-    keys.emplace_back(key.substr(2));
+  auto ok = t.scan(table, prefix, [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key.substr(prefix.size()));
     return true;
   });
   if (!ok)
@@ -48,20 +66,37 @@ timer_keys(const read_model_txn& t, const process_tables& tables, uint16_t shard
 
 result<process_tables> open_process_tables(read_model_store& store) {
   process_tables out;
-  auto state = store.table(process_state_table_name);
-  if (!state)
-    return std::move(state).error();
-  auto shards = store.table(process_state_shards_table_name);
-  if (!shards)
-    return std::move(shards).error();
+  for (auto [id, name] : {std::pair{&out.state, process_state_table_name},
+                          std::pair{&out.state_shards, process_state_shards_table_name},
+                          std::pair{&out.pending, process_shard_pending_table_name},
+                          std::pair{&out.written, process_shard_written_table_name}}) {
+    auto t = store.table(name);
+    if (!t)
+      return std::move(t).error();
+    *id = *t;
+  }
   auto timers = open_timer_tables(store);
   if (!timers)
     return std::move(timers).error();
-  return process_tables{*state, *shards, *timers};
+  out.timers = *timers;
+  auto ok = store.read([&](const read_model_txn& t) {
+    return t.scan(out.pending, "", [&](std::string_view key, std::string_view) {
+      if (key.size() == 2)
+        out.expected->set(static_cast<uint16_t>((static_cast<unsigned char>(key[0]) << 8)
+                                                | static_cast<unsigned char>(key[1])),
+                          true);
+      return true;
+    });
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return out;
 }
 
 status write_state(read_model_txn& t, const process_tables& tables, const std::string& full_key,
                    uint16_t shard, const std::optional<std::string>& value) {
+  if (auto ok = note_written(t, tables, shard, 's', full_key); !ok)
+    return ok;
   auto index_key = shard_prefix(shard) + full_key;
   if (!value) {
     if (auto ok = t.erase(tables.state, full_key); !ok)
@@ -73,10 +108,17 @@ status write_state(read_model_txn& t, const process_tables& tables, const std::s
   return t.put(tables.state_shards, index_key, {});
 }
 
+status write_shard_timer(read_model_txn& t, const process_tables& tables, const std::string& full_key,
+                         uint16_t shard, timestamp_ns due, const stored_command* cmd) {
+  if (auto ok = note_written(t, tables, shard, 't', full_key); !ok)
+    return ok;
+  return write_timer(t, tables.timers, full_key, shard, due, cmd);
+}
+
 result<process_shard_state> collect_process_shard(const read_model_txn& t, const process_tables& tables,
                                                   uint16_t shard) {
   process_shard_state out;
-  auto states = state_keys(t, tables, shard);
+  auto states = keys_under(t, tables.state_shards, shard_prefix(shard));
   if (!states)
     return std::move(states).error();
   for (auto& key : *states) {
@@ -103,13 +145,32 @@ result<process_shard_state> collect_process_shard(const read_model_txn& t, const
   return out;
 }
 
+result<bool> holds_process_shard(const read_model_txn& t, const process_tables& tables, uint16_t shard) {
+  bool any = false;
+  auto ok = t.scan(tables.state_shards, shard_prefix(shard), [&](std::string_view, std::string_view) {
+    any = true;
+    return false;
+  });
+  if (!ok)
+    return std::move(ok).error();
+  if (any)
+    return true;
+  auto timers = timer_keys(t, tables, shard);
+  if (!timers)
+    return std::move(timers).error();
+  return !timers->empty();
+}
+
 status drop_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard) {
-  auto states = state_keys(t, tables, shard);
+  auto states = keys_under(t, tables.state_shards, shard_prefix(shard));
   if (!states)
     return std::move(states).error();
-  for (const auto& key : *states)
-    if (auto ok = write_state(t, tables, key, shard, std::nullopt); !ok)
+  for (const auto& key : *states) {
+    if (auto ok = t.erase(tables.state, key); !ok)
       return ok;
+    if (auto ok = t.erase(tables.state_shards, shard_prefix(shard) + key); !ok)
+      return ok;
+  }
   auto timers = timer_keys(t, tables, shard);
   if (!timers)
     return std::move(timers).error();
@@ -119,17 +180,53 @@ status drop_process_shard(read_model_txn& t, const process_tables& tables, uint1
   return {};
 }
 
-status replace_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard,
-                             const process_shard_state& rows) {
-  if (auto ok = drop_process_shard(t, tables, shard); !ok)
-    return ok;
-  for (const auto& r : rows.state)
+status expect_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard) {
+  tables.expected->set(shard, true); // before the commit: a write beside it is noted too
+  return t.put(tables.pending, shard_prefix(shard), {});
+}
+
+result<uint64_t> merge_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard,
+                                     const process_shard_state& rows) {
+  auto pending = exists(t, tables.pending, shard_prefix(shard));
+  if (!pending)
+    return std::move(pending).error();
+  if (!*pending)
+    return uint64_t{0};
+  uint64_t taken = 0;
+  for (const auto& r : rows.state) {
+    auto noted = exists(t, tables.written, written_key(shard, 's', r.key));
+    auto held = noted && !*noted ? exists(t, tables.state, r.key) : noted;
+    if (!held)
+      return std::move(held).error();
+    if (*held)
+      continue;
     if (auto ok = write_state(t, tables, r.key, shard, r.value); !ok)
-      return ok;
-  for (const auto& r : rows.timers)
+      return std::move(ok).error();
+    ++taken;
+  }
+  for (const auto& r : rows.timers) {
+    auto noted = exists(t, tables.written, written_key(shard, 't', r.key));
+    auto held = noted && !*noted ? exists(t, tables.timers.index, r.key) : noted;
+    if (!held)
+      return std::move(held).error();
+    if (*held)
+      continue;
     if (auto ok = write_timer(t, tables.timers, r.key, shard, r.due, &r.command); !ok)
-      return ok;
-  return {};
+      return std::move(ok).error();
+    ++taken;
+  }
+  auto noted = keys_under(t, tables.written, shard_prefix(shard));
+  if (!noted)
+    return std::move(noted).error();
+  for (const auto& k : *noted)
+    if (auto ok = t.erase(tables.written, shard_prefix(shard) + k); !ok)
+      return std::move(ok).error();
+  if (auto ok = t.erase(tables.pending, shard_prefix(shard)); !ok)
+    return std::move(ok).error();
+  // Inside the transaction: read-model writers take turns, so a manager's commit after
+  // this one sees the shard no longer pending (the caller restores it if the commit fails).
+  tables.expected->set(shard, false);
+  return taken;
 }
 
 } // namespace annal::detail

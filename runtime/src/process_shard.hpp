@@ -1,12 +1,20 @@
 // Internal: the read-model tables of process managers, and their rows by shard. A state
 // row's shard is that of the event whose handling wrote it, recorded in the table
 // "annal.process_state_shards" (key: big-endian shard, then the row's full key; no value);
-// a timer's is in its index entry (timer_service.hpp). A shard moving to another node takes
-// its rows along (collect on the old owner, replace on the new one, drop on the old).
+// a timer's is in its index entry (timer_service.hpp).
+//
+// A shard moving to another node takes its rows along after the new owner took it over:
+// the new owner first marks the shard as expecting them ("annal.process_shard_pending",
+// key: the shard), and while it is marked, every key its own managers write or erase for
+// the shard is noted ("annal.process_shard_written", key: shard, 's' or 't', full key) so
+// that the old owner's rows, merged later, never overwrite nor resurrect them.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "annal/process_shard_state.hpp"
@@ -19,31 +27,69 @@ namespace annal::detail {
 /// prefixed with the manager's name and '/').
 inline constexpr const char* process_state_table_name = "annal.process_state";
 inline constexpr const char* process_state_shards_table_name = "annal.process_state_shards";
+inline constexpr const char* process_shard_pending_table_name = "annal.process_shard_pending";
+inline constexpr const char* process_shard_written_table_name = "annal.process_shard_written";
 
-/// The tables every process manager of a runtime shares.
+/// The shards whose rows this node expects from their old owner (a copy of the pending
+/// table, read by the managers' commits). Thread-safe.
+class pending_shards {
+public:
+  bool contains(uint16_t shard) const {
+    std::lock_guard<std::mutex> guard{mx_};
+    return shards_.count(shard) > 0;
+  }
+  void set(uint16_t shard, bool pending) {
+    std::lock_guard<std::mutex> guard{mx_};
+    if (pending)
+      shards_.insert(shard);
+    else
+      shards_.erase(shard);
+  }
+
+private:
+  mutable std::mutex mx_;
+  std::set<uint16_t> shards_;
+};
+
+/// The tables every process manager of a runtime shares, and the pending shards.
 struct process_tables {
   table_id state = 0;
   table_id state_shards = 0;
+  table_id pending = 0;
+  table_id written = 0;
   timer_tables timers;
+  std::shared_ptr<pending_shards> expected = std::make_shared<pending_shards>();
 };
 
-/// Opens (creating) the tables.
+/// Opens (creating) the tables and loads the pending shards.
 result<process_tables> open_process_tables(read_model_store& store);
 
 /// Stages, inside `t`, the state row `full_key` ("<manager>/<key>") written while handling
-/// an event of `shard`: `value`, or its removal when none.
+/// an event of `shard`: `value`, or its removal when none (noted if the shard is pending).
 status write_state(read_model_txn& t, const process_tables& tables, const std::string& full_key,
                    uint16_t shard, const std::optional<std::string>& value);
+
+/// Stages the timer `full_key` of `shard` (write_timer; noted if the shard is pending).
+status write_shard_timer(read_model_txn& t, const process_tables& tables, const std::string& full_key,
+                         uint16_t shard, timestamp_ns due, const stored_command* cmd);
 
 /// The state rows and timers of `shard`. Errors: io_error, corrupt (an undecodable timer).
 result<process_shard_state> collect_process_shard(const read_model_txn& t, const process_tables& tables,
                                                   uint16_t shard);
 
+/// True when this node holds state rows or timers of `shard`.
+result<bool> holds_process_shard(const read_model_txn& t, const process_tables& tables, uint16_t shard);
+
 /// Removes the state rows and timers of `shard` (inside `t`).
 status drop_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard);
 
-/// Makes `rows` the state rows and timers of `shard` (inside `t`): those held before go.
-status replace_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard,
-                             const process_shard_state& rows);
+/// Marks `shard` as expecting its old owner's rows (inside `t`).
+status expect_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard);
+
+/// Merges the old owner's `rows` of `shard` when the shard is pending (a key this node
+/// holds or wrote since does not change), then ends the pending state; returns the rows
+/// taken (none when the shard was not pending: a repeated hand-off).
+result<uint64_t> merge_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard,
+                                     const process_shard_state& rows);
 
 } // namespace annal::detail

@@ -72,8 +72,8 @@ status process_sink::commit(const process_context::staged& s, global_position th
       if (auto r = write_state(t, tables_, name_ + "/" + key, shard_of_write(s.state_shards, key), value); !r)
         return r;
     for (const auto& [full_key, timer] : s.timers)
-      if (auto r = write_timer(t, tables_.timers, full_key, shard_of_write(s.timer_shards, full_key),
-                               timer ? timer->first : 0, timer ? &timer->second : nullptr);
+      if (auto r = write_shard_timer(t, tables_, full_key, shard_of_write(s.timer_shards, full_key),
+                                     timer ? timer->first : 0, timer ? &timer->second : nullptr);
           !r)
         return r;
     return t.save_checkpoint(checkpoint_name(), through);

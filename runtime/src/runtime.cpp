@@ -451,18 +451,51 @@ void runtime::export_process_shard(uint16_t shard, global_position through, std:
   detail::await_monitors(*p.sys, p.process_monitors(), through, timeout, std::move(collect));
 }
 
-status runtime::import_process_shard(uint16_t shard, const process_shard_state& rows) {
+status runtime::expect_process_shard(uint16_t shard) {
+  auto& p = *impl_;
+  if (!p.process_tables)
+    return {};
+  return p.read_models->write([&](read_model_txn& t) {
+    return detail::expect_process_shard(t, *p.process_tables, shard);
+  });
+}
+
+result<uint64_t> runtime::import_process_shard(uint16_t shard, const process_shard_state& rows) {
   auto& p = *impl_;
   if (!p.process_tables)
     return rows.state.empty() && rows.timers.empty()
-             ? status{}
+             ? result<uint64_t>{uint64_t{0}}
              : make_error(errc::conflict, "this node runs no process managers to take their state");
-  auto ok = p.read_models->write([&](read_model_txn& t) {
-    return detail::replace_process_shard(t, *p.process_tables, shard, rows);
+  uint64_t taken = 0;
+  bool was_expected = p.process_tables->expected->contains(shard);
+  auto ok = p.read_models->write([&](read_model_txn& t) -> status {
+    auto n = detail::merge_process_shard(t, *p.process_tables, shard, rows);
+    if (!n)
+      return std::move(n).error();
+    taken = *n;
+    return {};
   });
-  if (ok)
-    p.wake_timers();
-  return ok;
+  if (!ok) {
+    // Nothing committed: the shard expects the rows as before.
+    p.process_tables->expected->set(shard, was_expected);
+    return std::move(ok).error();
+  }
+  p.wake_timers();
+  return taken;
+}
+
+result<bool> runtime::holds_process_shard(uint16_t shard) {
+  auto& p = *impl_;
+  if (!p.process_tables)
+    return false;
+  result<bool> held = false;
+  auto ok = p.read_models->read([&](const read_model_txn& t) -> status {
+    held = detail::holds_process_shard(t, *p.process_tables, shard);
+    return held ? status{} : held.error();
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return held;
 }
 
 status runtime::drop_process_shard(uint16_t shard) {

@@ -154,9 +154,9 @@ namespace shard_move_cases {
 void start_crashing(cluster_fixture& f, const std::string& id, const std::string& at) {
   node_launch launch;
   launch.prefix = {"/usr/bin/env", "ANNAL_JOURNAL_CRASH_AT=" + at};
-  f.nodes[id] = std::make_unique<node_process>(
-    f.dir / ("data-" + id),
-    std::vector<std::string>{"--node-id", id, "--cluster-config", (f.dir / "cluster.json").string()}, launch);
+  std::vector<std::string> args{"--node-id", id, "--cluster-config", (f.dir / "cluster.json").string()};
+  args.insert(args.end(), f.node_args.begin(), f.node_args.end());
+  f.nodes[id] = std::make_unique<node_process>(f.dir / ("data-" + id), std::move(args), launch);
 }
 
 // Restocks every sku `n` times through `via`; returns the acknowledged count.
@@ -181,9 +181,11 @@ std::pair<int, std::vector<std::string>> skus_of_a_shard(cluster_fixture& f, int
 }
 
 TEST_CASE("a kill -9 of the old owner right after it recorded the hand-over: the new owner "
-          "takes the shard when the old one returns, nothing acknowledged lost",
+          "takes the shard when the old one returns, nothing acknowledged lost, and the old owner "
+          "hands it the shard's payment timer",
           "[cluster][shop][move]") {
   cluster_fixture f({"a", "b"});
+  f.node_args = {"--payment-timeout", "8s"};
   start_crashing(f, "a", "shard.handed_over");
   f.start("b");
   REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
@@ -191,6 +193,13 @@ TEST_CASE("a kill -9 of the old owner right after it recorded the hand-over: the
   for (const auto& sku : skus)
     REQUIRE(f.client("b").create_product(sku, "Kept " + sku, 300).status == 201);
   REQUIRE(restock_each(f, "b", skus, 10) == 30);
+  // An order of the moving shard, confirmed by a's fulfilment: its payment timer is a's.
+  std::string order;
+  for (int i = 0; order.empty() && i < 200000; ++i)
+    if (static_cast<int>(f.map.shard_of("order-ko" + std::to_string(i))) == shard)
+      order = "ko" + std::to_string(i);
+  REQUIRE(f.client("b").place_order("ann", {{skus[0], 1}}, order).status == 201);
+  REQUIRE(f.client("b").await_decided(order) == "confirmed");
   // a dies between its durable hand-over and telling b: no answer to the move.
   auto move = f.client("a").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
   CHECK(move.status == 0);
@@ -207,10 +216,15 @@ TEST_CASE("a kill -9 of the old owner right after it recorded the hand-over: the
     INFO(sku);
     auto r = f.client("a").restock(sku, 1);
     CHECK(r.status == 200);
-    CHECK(r.json["version"] == 11);
-    CHECK(stream_events(f, "b", "inventory-" + sku).size() == 11);
-    CHECK(stream_events(f, "a", "inventory-" + sku).size() == 10);
+    auto reserved = sku == skus[0] ? 1u : 0u; // the order's reservation
+    CHECK(r.json["version"] == 11 + reserved);
+    CHECK(stream_events(f, "b", "inventory-" + sku).size() == 11 + reserved);
+    CHECK(stream_events(f, "a", "inventory-" + sku).size() == 10 + reserved);
   }
+  // a, back, hands the order's payment timer to b (its sweep), which fires it.
+  auto b = f.client("b");
+  CHECK(eventually([&] { return b.order(order).json["status"] == "cancelled"; }, std::chrono::seconds(40)));
+  CHECK(b.order(order).json["reason"] == "payment timeout");
 }
 
 TEST_CASE("a kill -9 of the new owner during the copy fails the move, the old owner serves the "

@@ -519,69 +519,85 @@ std::vector<std::string> sorted(std::vector<std::string> keys) {
 
 } // namespace
 
-TEST_CASE("a shard's process state moves to another node once the manager handled the shard's "
-          "events: the new node continues its instances and alone fires their timers",
+TEST_CASE("a shard's process state reaches its new owner after the take-over, merged without undoing "
+          "what the new owner's manager did meanwhile, and only the owner fires its timers",
           "[process][timer][shard]") {
   test::temp_dir dir;
-  // Two transfers in one shard, one in another.
-  std::string in1, in2, out;
-  for (int i = 0; i < 10000 && (in2.empty() || out.empty()); ++i) {
-    auto id = "p" + std::to_string(i);
-    if (shard_of_transfer(id) != 7)
-      out = out.empty() ? id : out;
-    else if (in1.empty())
-      in1 = id;
-    else if (in2.empty())
-      in2 = id;
-  }
-  REQUIRE_FALSE(in2.empty());
+  // Three transfers in one shard, one in another.
   const uint16_t shard = 7;
+  std::vector<std::string> in;
+  std::string out;
+  for (int i = 0; i < 10000 && (in.size() < 3 || out.empty()); ++i) {
+    auto id = "p" + std::to_string(i);
+    if (shard_of_transfer(id) != shard)
+      out = out.empty() ? id : out;
+    else if (in.size() < 3)
+      in.push_back(id);
+  }
+  REQUIRE(in.size() == 3);
 
   expiry_probe probe_a, probe_b;
-  probe_a.delay_ns = probe_b.delay_ns = 4'000'000'000; // due after the move
+  probe_a.delay_ns = probe_b.delay_ns = 4'000'000'000; // due after the hand-off
   probe_a.handle_delay = 400ms;                         // a's manager lags behind the commits
   auto a = open_runtime(dir.path() / "a");
   REQUIRE(a->add_process_manager(expiry_manager(probe_a)));
   REQUIRE(a->start());
   auto requested_at = now_ns();
-  for (const auto& id : {in1, out, in2})
+  for (const auto& id : {in[0], out, in[1], in[2]})
     REQUIRE(a->send<xfer::transfer>(id, xfer::request{"x", "y", 1}).get());
-  // Nothing of the shard commits on a from now on; its manager is still on in2's request.
-  REQUIRE(a->store().fence_shard(shard, true));
-  auto rows = export_now(*a, shard, 10s);
-  REQUIRE(rows);
-  CHECK(keys_of(rows->state) == sorted({"expirer/due/" + in1, "expirer/due/" + in2}));
-  CHECK(keys_of(rows->timers) == sorted({"expirer/expire/" + in1, "expirer/expire/" + in2}));
+  REQUIRE(a->store().fence_shard(shard, true)); // handed over: nothing more of it commits on a
 
+  // b takes the shard over, expecting a's rows, and its manager acts on in[1] first.
   auto b = open_runtime(dir.path() / "b");
   auto ownership = std::make_shared<ownership_forwarder>();
   REQUIRE(b->set_forwarder(ownership));
   REQUIRE(b->add_process_manager(expiry_manager(probe_b)));
   REQUIRE(b->start());
+  REQUIRE(b->expect_process_shard(shard));
   test::copy_shard(a->store(), *b, shard);
-  REQUIRE(b->import_process_shard(shard, *rows));
+  auto done1 = b->send<xfer::transfer>(in[1], xfer::complete{}).get();
+  REQUIRE(done1);
+  REQUIRE(b->await_projection("expirer", done1->position, 30s));
+  CHECK(probe_b.found_state.load() == 0); // a's rows are not here yet
+
+  // a's rows, once its lagging manager handled everything it committed of the shard.
+  auto rows = export_now(*a, shard, 10s);
+  REQUIRE(rows);
+  auto all_due = sorted({"expirer/due/" + in[0], "expirer/due/" + in[1], "expirer/due/" + in[2]});
+  CHECK(keys_of(rows->state) == all_due);
+  CHECK(keys_of(rows->timers)
+        == sorted({"expirer/expire/" + in[0], "expirer/expire/" + in[1], "expirer/expire/" + in[2]}));
+  auto taken = b->import_process_shard(shard, *rows);
+  REQUIRE(taken);
+  CHECK(*taken == 4); // in[0] and in[2]: in[1]'s state and timer b's manager erased meanwhile
+  auto again = b->import_process_shard(shard, *rows);
+  REQUIRE(again);
+  CHECK(*again == 0); // a repeated hand-off changes nothing
   REQUIRE(a->drop_process_shard(shard));
+  auto held = a->holds_process_shard(shard);
+  REQUIRE(held);
+  CHECK_FALSE(*held);
   CHECK(pending_timers(*a) == std::vector<std::string>{"expirer/expire/" + out});
-  CHECK(sorted(pending_timers(*b)) == sorted({"expirer/expire/" + in1, "expirer/expire/" + in2}));
+  CHECK(sorted(pending_timers(*b)) == sorted({"expirer/expire/" + in[0], "expirer/expire/" + in[2]}));
 
-  // b continues in2 with a's state: completing it finds the due time and cancels the timer.
-  REQUIRE(b->send<xfer::transfer>(in2, xfer::complete{}).get());
-  auto head = b->store().last_position();
-  REQUIRE(head);
-  REQUIRE(b->await_projection("expirer", *head, 30s));
+  // b continues in[2] with a's state: completing it finds the due time, cancels the timer.
+  auto done2 = b->send<xfer::transfer>(in[2], xfer::complete{}).get();
+  REQUIRE(done2);
+  REQUIRE(b->await_projection("expirer", done2->position, 30s));
   CHECK(probe_b.found_state.load() == 1);
-  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/" + in1});
+  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/" + in[0]});
 
-  // Past the due time: a fires the timer of the shard it kept; b, not owning the moved
-  // shard yet, holds in1's.
+  // Past the due time: a fires the timer of the shard it kept; b, not the owner yet by its
+  // forwarder's say, holds in[0]'s until it is.
   REQUIRE(reaches(*a, out, xfer::status::expired));
   REQUIRE(wait_until([&] { return now_ns() > requested_at + probe_a.delay_ns + 800'000'000; }, 30s, 50ms));
-  CHECK(status_of(*b, in1) == xfer::status::requested);
-  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/" + in1});
+  CHECK(status_of(*b, in[0]) == xfer::status::requested);
+  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/" + in[0]});
   ownership->owns = true;
-  REQUIRE(reaches(*b, in1, xfer::status::expired));
-  CHECK(status_of(*b, in2) == xfer::status::completed);
-  CHECK(status_of(*a, in1) == xfer::status::requested); // a's copy never fired
+  REQUIRE(reaches(*b, in[0], xfer::status::expired));
+  CHECK(status_of(*b, in[1]) == xfer::status::completed);
+  CHECK(status_of(*b, in[2]) == xfer::status::completed);
+  CHECK(status_of(*a, in[0]) == xfer::status::requested); // a's copy never fired
   REQUIRE(b->stop());
   REQUIRE(a->stop());
 }

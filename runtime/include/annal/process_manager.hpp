@@ -15,11 +15,13 @@
 // committed it: events a shard move copied here (event_view::imported) are passed over,
 // since the node they came from handles them from its own log. State rows and timers
 // belong to the shard of the event whose handling wrote them (event_view::shard) and move
-// with it: the old owner's managers first handle the shard's events through its fence,
-// then the new owner takes their rows and fires the timers (a node fires only the timers
-// of shards it owns). So in a cluster an instance's events must come from one shard, as
-// they do with the default instance key (the stream), and a state key must name its
-// instance (two instances writing one key would each move it with their own shard).
+// with it: once the new owner serves the shard, the old owner's managers finish what it
+// committed of it and their rows go to the new owner, merged without undoing what its
+// managers wrote or erased meanwhile (a node fires only the timers of shards it owns). So
+// in a cluster an instance's events must come from one shard, as they do with the default
+// instance key (the stream), and a state key must name its instance (two instances writing
+// one key would each move it with their own shard). Until the rows arrive (the old
+// owner's manager lag) the new owner's managers see none of the instance's earlier state.
 //
 // A replayed first result is not the current state: a step must not undo an effect (say,
 // release a reservation) before the decision that undoes it (reject the order) is durable,

@@ -148,18 +148,30 @@ public:
 
   /// Once every process manager has handled the log through `through` (and committed what
   /// it wrote), collects the state rows and durable timers that their handling of
-  /// `shard`'s events wrote (a shard move: the old owner's side, after its fence). `done`
-  /// runs once, on an actor thread. Errors: unavailable (a manager faulted or stopped, or
-  /// the runtime not running), timeout (`timeout` passed first), io_error, corrupt.
+  /// `shard`'s events wrote (a shard move: the old owner's side, after the hand-over).
+  /// `done` runs once, on an actor thread. Errors: unavailable (a manager faulted or
+  /// stopped, or the runtime not running), timeout (`timeout` passed first), io_error,
+  /// corrupt.
   void export_process_shard(uint16_t shard, global_position through, std::chrono::milliseconds timeout,
                             std::function<void(result<process_shard_state>)> done);
 
-  /// Makes `rows` what this node's process managers hold for `shard`, in one read-model
-  /// transaction (what they held for it before goes), and wakes the timers (the new
-  /// owner's side of a move: its managers continue the shard's instances with their state;
-  /// the timers fire once the command forwarder says this node owns the shard). Errors:
-  /// conflict (rows for a runtime without process managers), io_error, storage_full.
-  status import_process_shard(uint16_t shard, const process_shard_state& rows);
+  /// Marks `shard` as expecting its old owner's process-manager rows (the new owner's
+  /// side, before it takes the shard over): until they arrive, every key this node's
+  /// managers write or erase for the shard is noted, so the merge never undoes it.
+  /// Errors: io_error, storage_full.
+  status expect_process_shard(uint16_t shard);
+
+  /// Merges the old owner's `rows` of `shard` into this node's process-manager state and
+  /// timers, in one read-model transaction, if the shard expects them (expect_process_shard):
+  /// rows whose keys this node holds or wrote since are left out; then the shard expects
+  /// nothing more. Returns the rows taken (0 when nothing was expected: a repeated
+  /// hand-off). Wakes the timers. Errors: conflict (rows for a runtime without process
+  /// managers), io_error, storage_full.
+  result<uint64_t> import_process_shard(uint16_t shard, const process_shard_state& rows);
+
+  /// True when this node's process managers hold state rows or timers of `shard`.
+  /// Errors: io_error.
+  result<bool> holds_process_shard(uint16_t shard);
 
   /// Removes what this node's process managers hold for `shard` (after it moved away).
   /// Errors: io_error, storage_full.

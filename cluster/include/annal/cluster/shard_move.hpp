@@ -23,12 +23,18 @@ struct move_report {
   std::chrono::microseconds pause{0};
   /// The whole move, the copy made while the old owner still served included.
   std::chrono::microseconds total{0};
+  /// The process managers' state rows and timers of the shard the new owner merged after
+  /// the take-over (process_state_moved false: they stay on the old owner for now, which
+  /// hands them over later by itself).
+  uint64_t process_rows = 0;
+  bool process_state_moved = false;
 };
 
 /// Receives a move's outcome, once, on an actor thread.
 using move_shard_done = std::function<void(result<move_report>)>;
 
-/// {"shard", "from", "to", "epoch", "head", "pause_ms", "total_ms"}.
+/// {"shard", "from", "to", "epoch", "head", "pause_ms", "total_ms", "process_rows",
+/// "process_state_moved"}.
 std::string to_json(const move_report& r);
 
 } // namespace annal::cluster
