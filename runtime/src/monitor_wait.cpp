@@ -64,10 +64,12 @@ caf::behavior waiter(caf::event_based_actor* self, std::shared_ptr<wait_state> s
 
 } // namespace
 
-void await_monitors(caf::actor_system& sys, std::vector<named_monitor> monitors, global_position position,
-                    std::chrono::milliseconds timeout, std::function<void(status)> done) {
-  if (monitors.empty())
-    return done({});
+caf::actor await_monitors(caf::actor_system& sys, std::vector<named_monitor> monitors, global_position position,
+                          std::chrono::milliseconds timeout, std::function<void(status)> done) {
+  if (monitors.empty()) {
+    done({});
+    return {};
+  }
   auto st = std::make_shared<wait_state>();
   st->tickets.assign(monitors.size(), 0);
   st->reached.assign(monitors.size(), false);
@@ -75,7 +77,7 @@ void await_monitors(caf::actor_system& sys, std::vector<named_monitor> monitors,
   st->monitors = std::move(monitors);
   st->position = position;
   st->done = std::move(done);
-  sys.spawn(waiter, st, timeout);
+  return sys.spawn(waiter, st, timeout);
 }
 
 } // namespace annal::detail

@@ -2,6 +2,7 @@
 // position (a shard move waits so for the old owner's process managers).
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include <chrono>
@@ -20,8 +21,9 @@ using named_monitor = std::pair<std::string, std::shared_ptr<projection_monitor>
 
 /// Runs `done` once, on an actor of `sys`, when every monitor of `monitors` reached
 /// `position` (success; at once when there are none), one of them faulted or stopped first
-/// (unavailable, naming it), or `timeout` passed (timeout, naming those behind).
-void await_monitors(caf::actor_system& sys, std::vector<named_monitor> monitors, global_position position,
-                    std::chrono::milliseconds timeout, std::function<void(status)> done);
+/// (unavailable, naming it), or `timeout` passed (timeout, naming those behind). Returns
+/// the waiting actor (none when there was nothing to wait for): stopping it drops `done`.
+caf::actor await_monitors(caf::actor_system& sys, std::vector<named_monitor> monitors, global_position position,
+                          std::chrono::milliseconds timeout, std::function<void(status)> done);
 
 } // namespace annal::detail

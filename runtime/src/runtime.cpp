@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <map>
@@ -132,6 +133,10 @@ struct runtime::impl {
   caf::actor timers;
   // Opened by the first process manager registered.
   std::optional<detail::process_tables> process_tables;
+  // The waits of export_process_shard that may still run (stop() ends them: they read
+  // the read models).
+  std::mutex waits_mx;
+  std::vector<caf::actor_addr> waits;
   std::atomic<bool> accepting{false};
   std::atomic<bool> stopped{false};
   std::mutex stop_mutex;
@@ -329,6 +334,14 @@ status runtime::stop() {
     p.stop_and_wait(handle);
   }
   p.stop_and_wait(p.timers);
+  std::vector<caf::actor_addr> waits;
+  {
+    std::lock_guard<std::mutex> waits_guard{p.waits_mx};
+    waits.swap(p.waits);
+  }
+  for (const auto& w : waits)
+    if (auto a = caf::actor_cast<caf::actor>(w))
+      p.stop_and_wait(a);
   for (auto& [name, reg] : p.projections) {
     auto handle = reg.actor;
     p.stop_and_wait(handle);
@@ -448,7 +461,14 @@ void runtime::export_process_shard(uint16_t shard, global_position through, std:
     });
     done(ok ? std::move(rows) : result<process_shard_state>{std::move(ok).error()});
   };
-  detail::await_monitors(*p.sys, p.process_monitors(), through, timeout, std::move(collect));
+  auto wait = detail::await_monitors(*p.sys, p.process_monitors(), through, timeout, std::move(collect));
+  if (!wait)
+    return;
+  std::lock_guard<std::mutex> guard{p.waits_mx};
+  p.waits.erase(std::remove_if(p.waits.begin(), p.waits.end(),
+                               [](const caf::actor_addr& a) { return !caf::actor_cast<caf::actor>(a); }),
+                p.waits.end());
+  p.waits.push_back(wait.address());
 }
 
 status runtime::expect_process_shard(uint16_t shard) {
