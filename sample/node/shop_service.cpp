@@ -58,17 +58,29 @@ void shop_service::handle(const api_request& request, const executor& ex, respon
 
 http_response shop_service::handle(const api_request& request) {
   std::call_once(sync_once_, [this] { sync_ = std::make_unique<sync_runner>(); });
-  std::promise<http_response> answer;
-  auto future = answer.get_future();
+  // The answer may come from another thread after the task ended (a command's reply):
+  // shared. The task may go on after answering inline (an order refused at its first
+  // line still walks its lines): `request` lives until the task is done, not just answered.
+  auto answer = std::make_shared<std::promise<http_response>>();
+  auto future = answer->get_future();
+  std::promise<void> task_done;
+  auto left = task_done.get_future();
   executor strand = boost::asio::make_strand(sync_->pool);
-  boost::asio::post(strand, [&, strand] {
+  boost::asio::post(strand, [this, &request, &task_done, answer, strand] {
     try {
-      handle(request, strand, [&answer](http_response r) { answer.set_value(std::move(r)); });
+      handle(request, strand, [answer](http_response r) { answer->set_value(std::move(r)); });
     } catch (const std::exception& e) {
-      answer.set_value(error_response({500, "internal", std::string{"unexpected exception: "} + e.what()}));
+      try {
+        answer->set_value(error_response({500, "internal", std::string{"unexpected exception: "} + e.what()}));
+      } catch (const std::future_error&) {
+        // answered before it threw: that answer stands
+      }
     }
+    task_done.set_value();
   });
-  return future.get();
+  auto out = future.get();
+  left.wait();
+  return out;
 }
 
 http_response shop_service::error_response(const api_error& e) {
