@@ -7,10 +7,10 @@
 //      good (a kill -9 before this leaves it the owner; after, the new owner learns it
 //      from this node's map if the next step does not arrive);
 //   5. the new owner records the take-over and serves the shard;
-//   6. this node's process managers finish what it committed of the shard (their commands
+//   6. every peer is told the new map;
+//   7. this node's process managers finish what it committed of the shard (their commands
 //      to it go to the new owner now) and their state rows and timers of the shard go to
-//      the new owner (process_handoff.hpp; retried by the sweep when this fails);
-//   7. every peer is told the new map.
+//      the new owner (process_handoff.hpp; retried by the sweep when this fails).
 // Commands for the shard fail with unavailable from 2 to 5: the pause. Waiting for the
 // managers inside the pause would deadlock: their commands to the fenced shard fail.
 #include "shard_mover.hpp"
@@ -93,8 +93,6 @@ void send_step(const job_ptr& job, bool take, uint64_t epoch, std::function<void
 
 void finish(const job_ptr& job) {
   job->report.total = micros_since(job->started);
-  for (auto& p : job->peers)
-    caf::anon_send(p, outbound_map_sync{});
   log(log_level::info, "cluster: moved shard " + std::to_string(job->report.shard) + " to '"
                          + job->report.to + "' at epoch " + std::to_string(job->report.epoch)
                          + " (head " + std::to_string(job->report.head) + ", pause "
@@ -102,7 +100,7 @@ void finish(const job_ptr& job) {
   job->end(job->report);
 }
 
-// 6: the shard's process state, once the shard is served again.
+// 7: the shard's process state, once the shard is served again.
 void hand_off(const job_ptr& job) {
   hand_off_process_state(job->ctx, job->report.shard, [job](result<uint64_t> taken) {
     if (taken) {
@@ -122,6 +120,9 @@ void take(const job_ptr& job) {
   send_step(job, true, job->report.epoch, [job](result<uint64_t> ok) {
     if (ok) {
       job->report.pause = micros_since(job->fenced);
+      // The map first: peers that still route the shard here get refusals until they hear.
+      for (auto& p : job->peers)
+        caf::anon_send(p, outbound_map_sync{});
       return hand_off(job);
     }
     if (++job->take_attempts < 3)
