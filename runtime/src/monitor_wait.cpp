@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include <optional>
+
 namespace annal::detail {
 
 namespace {
@@ -9,55 +11,42 @@ namespace {
 using reached_atom = caf::atom_constant<caf::atom("pmreached")>;
 using expired_atom = caf::atom_constant<caf::atom("pmexpired")>;
 
-struct wait_state {
-  std::vector<named_monitor> monitors;
-  std::vector<projection_monitor::wait_ticket> tickets;
-  std::vector<bool> reached;
-  std::size_t missing = 0;
-  global_position position = 0;
-  std::function<void(status)> done;
+// The names of those not at `position` yet.
+std::string behind(const std::vector<named_monitor>& monitors, global_position position) {
+  std::string names;
+  for (const auto& [name, m] : monitors)
+    if (m->position() < position)
+      names += (names.empty() ? "'" : ", '") + name + "'";
+  return names;
+}
 
-  void cancel_all() {
-    for (std::size_t i = 0; i < monitors.size(); ++i)
-      if (tickets[i] != 0)
-        monitors[i].second->cancel(tickets[i]);
-  }
-
-  std::string behind() const {
-    std::string names;
-    for (std::size_t i = 0; i < monitors.size(); ++i)
-      if (!reached[i])
-        names += (names.empty() ? "'" : ", '") + monitors[i].first + "'";
-    return names;
-  }
-};
-
-caf::behavior waiter(caf::event_based_actor* self, std::shared_ptr<wait_state> st,
-                     std::chrono::milliseconds timeout) {
+// notify_when_all, answered on this actor, raced by the deadline.
+caf::behavior waiter(caf::event_based_actor* self, std::vector<named_monitor> monitors, global_position position,
+                     std::chrono::milliseconds timeout, std::function<void(status)> done) {
+  std::vector<std::shared_ptr<projection_monitor>> plain;
+  for (const auto& m : monitors)
+    plain.push_back(m.second);
   auto me = caf::actor_cast<caf::actor>(self);
-  for (std::size_t i = 0; i < st->monitors.size(); ++i)
-    st->tickets[i] = st->monitors[i].second->notify_when(st->position, [me, i](bool ok) {
-      caf::anon_send(me, reached_atom::value, static_cast<uint64_t>(i), ok);
-    });
+  auto cancel = notify_when_all(std::move(plain), position, [me](std::optional<std::size_t> failed) {
+    // -1: every one reached the position.
+    caf::anon_send(me, reached_atom::value, failed ? static_cast<int64_t>(*failed) : int64_t{-1});
+  });
   self->delayed_send(self, timeout, expired_atom::value);
-  auto finish = [self, st](status s) {
-    st->cancel_all();
-    st->done(std::move(s));
+  auto finish = [self, done](status s) {
+    done(std::move(s));
     self->quit();
   };
   return {
-    [st, finish](reached_atom, uint64_t i, bool ok) {
-      if (i >= st->reached.size() || st->reached[i])
-        return;
-      if (!ok)
-        return finish(make_error(errc::unavailable, "'" + st->monitors[i].first + "' is faulted or stopped"));
-      st->reached[i] = true;
-      if (--st->missing == 0)
-        finish({});
+    [monitors, finish](reached_atom, int64_t failed) {
+      if (failed < 0)
+        return finish({});
+      finish(make_error(errc::unavailable, "'" + monitors[static_cast<std::size_t>(failed)].first
+                                             + "' is faulted or stopped"));
     },
-    [st, finish](expired_atom) {
-      finish(make_error(errc::timeout, "not handled through position " + std::to_string(st->position)
-                                         + " in time by " + st->behind()));
+    [monitors, position, cancel, finish](expired_atom) {
+      cancel();
+      finish(make_error(errc::timeout, "not handled through position " + std::to_string(position)
+                                         + " in time by " + behind(monitors, position)));
     },
   };
 }
@@ -70,14 +59,7 @@ caf::actor await_monitors(caf::actor_system& sys, std::vector<named_monitor> mon
     done({});
     return {};
   }
-  auto st = std::make_shared<wait_state>();
-  st->tickets.assign(monitors.size(), 0);
-  st->reached.assign(monitors.size(), false);
-  st->missing = monitors.size();
-  st->monitors = std::move(monitors);
-  st->position = position;
-  st->done = std::move(done);
-  return sys.spawn(waiter, st, timeout);
+  return sys.spawn(waiter, std::move(monitors), position, timeout, std::move(done));
 }
 
 } // namespace annal::detail
