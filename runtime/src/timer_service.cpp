@@ -45,14 +45,21 @@ bool timer_completed(const command_result& r) {
   return r || !is_transient(r.error().code);
 }
 
-// A timer of a shard this node gave away (or not yet took) is the other node's to fire.
-bool owned_here(const timer_state& st, const read_model_txn& t, std::string_view full_key) {
+// The shard of the timer `full_key` (none for one written before timers had shards).
+std::optional<uint16_t> timer_shard(const timer_state& st, const read_model_txn& t, std::string_view full_key) {
   auto idx = t.get(st.tables.index, full_key);
   if (!idx || !*idx)
-    return true;
+    return std::nullopt;
   auto entry = decode_timer_entry(**idx);
-  return !entry || !entry->shard || !st.owns || st.owns(*entry->shard);
+  return entry ? entry->shard : std::nullopt;
 }
+
+// A due timer read from the table, with its shard.
+struct due_timer {
+  std::string key;
+  stored_command cmd;
+  std::optional<uint16_t> shard;
+};
 
 // Dispatches every due timer not already on its way.
 void fire_due(timer_actor* self) {
@@ -60,7 +67,7 @@ void fire_due(timer_actor* self) {
   auto now = now_ns();
   if (st.virtual_start)
     now += std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now() - *st.virtual_start).count();
-  std::vector<std::pair<std::string, stored_command>> due;
+  std::vector<due_timer> found;
   auto ok = st.rt->read_models().read([&](const read_model_txn& t) {
     return t.scan(st.tables.timers, "", [&](std::string_view key, std::string_view value) {
       if (key.size() < 8)
@@ -68,20 +75,27 @@ void fire_due(timer_actor* self) {
       if (static_cast<timestamp_ns>(read_be(key.substr(0, 8))) > now)
         return false;
       std::string k{key};
-      if (st.in_flight.count(k) > 0 || !owned_here(st, t, key.substr(8)))
+      if (st.in_flight.count(k) > 0)
         return true;
+      auto shard = timer_shard(st, t, key.substr(8));
       auto cmd = from_bytes<stored_command>(value);
       if (!cmd) {
         log(log_level::error, "dropping an undecodable timer: " + cmd.error().to_string());
-        due.emplace_back(std::move(k), stored_command{});
+        found.push_back({std::move(k), stored_command{}, shard});
         return true;
       }
-      due.emplace_back(std::move(k), std::move(*cmd));
+      found.push_back({std::move(k), std::move(*cmd), shard});
       return true;
     });
   });
   if (!ok)
     log(log_level::warning, "cannot scan timers: " + ok.error().to_string());
+  // Outside the transaction: ownership asks the journal, which may wait for its writer.
+  // A timer of a shard this node gave away (or not yet took) is the other node's to fire.
+  std::vector<std::pair<std::string, stored_command>> due;
+  for (auto& f : found)
+    if (!f.shard || !st.owns || st.owns(*f.shard))
+      due.emplace_back(std::move(f.key), std::move(f.cmd));
   for (auto& [key, cmd] : due) {
     st.in_flight.insert(key);
     if (cmd.category.empty()) {
