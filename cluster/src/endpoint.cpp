@@ -362,10 +362,10 @@ caf::behavior endpoint(self_ptr self, std::shared_ptr<node_context> ctx) {
         return caf::result<uint8_t, std::string, std::string, std::string, bool>{std::move(xs)...};
       }, std::move(w));
     },
-    [self](procstate_atom, uint16_t shard, const std::string& rows) -> caf::result<uint64_t> {
+    [self](procstate_atom, uint16_t shard, uint64_t epoch, const std::string& rows) -> caf::result<uint64_t> {
       if (admitted_peer(self, "a shard's process state") == nullptr)
         return not_admitted();
-      auto taken = take_process_state(*self->state.ctx, shard, rows);
+      auto taken = take_process_state(*self->state.ctx, shard, epoch, rows);
       if (!taken)
         return to_caf_error(taken.error());
       return *taken;

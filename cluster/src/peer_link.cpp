@@ -304,7 +304,7 @@ void send_process_state(self_ptr self, outbound_process_state& out) {
   auto done = out.done;
   auto peer = st.peer.id;
   auto bound = out.bound;
-  self->request(st.remote, bound, procstate_atom::value, out.shard, std::move(out.rows))
+  self->request(st.remote, bound, procstate_atom::value, out.shard, out.epoch, std::move(out.rows))
     .then([done](uint64_t rows) { (*done)(rows); },
           [done, peer, bound](caf::error& e) { (*done)(request_error(e, peer, bound, "")); });
 }

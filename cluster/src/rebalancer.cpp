@@ -84,8 +84,9 @@ void step(self_ptr self) {
   auto link = st.ctx->peers.link(plan->from);
   if (!link)
     return then(make_error(errc::unavailable, "no link to node '" + plan->from + "'"));
-  // The owner's move has two copies, each bounded by move_timeout, and short steps.
-  auto bound = 2 * st.ctx->config.move_timeout + 4 * st.ctx->config.forward_timeout;
+  // The owner's move waits for its predecessor's process state and copies twice, each
+  // bounded by move_timeout, and has short steps.
+  auto bound = 3 * st.ctx->config.move_timeout + 4 * st.ctx->config.forward_timeout;
   caf::anon_send(link, outbound_give{plan->shard, plan->to, bound, std::make_shared<give_callback>(then)});
 }
 

@@ -1,5 +1,9 @@
 // The old owner's side of a shard move (cluster_node::move_shard). In order, each step
 // starting when the previous one answered:
+//   0. if this node still expects the process-manager state of the shard's previous owner
+//      (it took the shard over, the rows have not arrived), it waits for them, at most
+//      move_timeout: moved on, the shard's next owner would never get them (the previous
+//      owner's rows go to the owner of the hand-over they belong to, by its epoch);
 //   1. the new owner pulls the shard while this node still serves it (most of the copy);
 //   2. this node fences the shard in its journal: nothing more of it commits here;
 //   3. the new owner pulls the rest, and must then hold the shard through this node's head;
@@ -16,6 +20,8 @@
 #include "shard_mover.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +52,9 @@ namespace detail {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using poll_atom = caf::atom_constant<caf::atom("clmvpoll")>;
+
+constexpr auto process_state_poll = std::chrono::milliseconds{50};
 
 struct move_job {
   std::shared_ptr<node_context> ctx;
@@ -102,7 +111,7 @@ void finish(const job_ptr& job) {
 
 // 7: the shard's process state, once the shard is served again.
 void hand_off(const job_ptr& job) {
-  hand_off_process_state(job->ctx, job->report.shard, [job](result<uint64_t> taken) {
+  hand_off_process_state(job->ctx, job->report.shard, job->report.epoch, [job](result<uint64_t> taken) {
     if (taken) {
       job->report.process_rows = *taken;
       job->report.process_state_moved = true;
@@ -165,6 +174,39 @@ void fence_and_finish_copy(const job_ptr& job) {
   });
 }
 
+// 0: the previous owner's process state first (polled: it arrives through the endpoint).
+void await_process_state(const job_ptr& job, std::function<void()> then) {
+  auto& ctx = *job->ctx;
+  auto shard = job->report.shard;
+  if (!ctx.rt->expects_process_shard(shard))
+    return then();
+  log(log_level::info, "cluster: shard " + std::to_string(shard) + " moves once the process state of its "
+                         "previous owner arrived");
+  auto deadline = clock::now() + ctx.config.move_timeout;
+  // Answers once: the poll's outcome, or unavailable if the actor ends first (shutdown).
+  auto waited = std::make_shared<step_callback>([job, then = std::move(then)](result<uint64_t> ok) {
+    if (!ok)
+      return fail(job, ok.error());
+    then();
+  });
+  ctx.rt->system().spawn([job, deadline, waited](caf::event_based_actor* self) -> caf::behavior {
+    self->send(self, poll_atom::value);
+    return {[=](poll_atom) {
+      auto s = job->report.shard;
+      if (!job->ctx->rt->expects_process_shard(s)) {
+        self->quit();
+        return (*waited)(uint64_t{0});
+      }
+      if (clock::now() < deadline)
+        return self->delayed_send(self, process_state_poll, poll_atom::value);
+      self->quit();
+      (*waited)(make_error(errc::conflict, "shard " + std::to_string(s) + " still waits for the process "
+                                             "state of its previous owner (it hands it over when it is up); "
+                                             "the shard moves on once it arrived"));
+    }};
+  });
+}
+
 } // namespace
 
 void move_shard(std::shared_ptr<node_context> ctx, uint16_t shard, const std::string& to,
@@ -192,11 +234,13 @@ void move_shard(std::shared_ptr<node_context> ctx, uint16_t shard, const std::st
   job->old_epoch = owner.epoch;
   job->started = clock::now();
   job->done = std::move(done);
-  // 1: the bulk of the copy while this node still serves the shard.
-  send_step(job, false, job->old_epoch, [job](result<uint64_t> head) {
-    if (!head)
-      return fail(job, head.error());
-    fence_and_finish_copy(job);
+  await_process_state(job, [job] {
+    // 1: the bulk of the copy while this node still serves the shard.
+    send_step(job, false, job->old_epoch, [job](result<uint64_t> head) {
+      if (!head)
+        return fail(job, head.error());
+      fence_and_finish_copy(job);
+    });
   });
 }
 

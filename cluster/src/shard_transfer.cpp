@@ -19,7 +19,7 @@ namespace {
 status record_take_over(node_context& ctx, uint16_t shard, uint64_t epoch, const std::string& how) {
   // First: once the shard is ours, what our managers write for it must survive the merge
   // of the old owner's rows (which come after the take-over).
-  if (auto ok = ctx.rt->expect_process_shard(shard); !ok)
+  if (auto ok = ctx.rt->expect_process_shard(shard, epoch); !ok)
     return ok;
   if (auto ok = ctx.rt->store().take_over_shard(shard, epoch); !ok)
     return ok;

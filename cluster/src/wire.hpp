@@ -22,10 +22,11 @@
 //            through its journal writer; resumes from what it has)
 //   records (records_atom, shard, epoch, after stream id)  -> wire_records_reply: a page of
 //            the shard's stream records that its events cannot carry (deleted, truncated)
-//   procstate (procstate_atom, shard, rows (cereal process_shard_state))
+//   procstate (procstate_atom, shard, epoch, rows (cereal process_shard_state))
 //                                                          -> rows merged, once the
-//            receiver, the shard's owner, merged an earlier owner's process-manager state
-//            and timers of the shard (process_handoff.hpp)
+//            receiver, the shard's owner, merged the process-manager state and timers
+//            that the sender held when it handed the shard over at `epoch`
+//            (process_handoff.hpp)
 //   take    (take_atom, shard, new epoch, head)            -> ok once the receiver, holding
 //            the shard through `head`, recorded that it owns the shard from the new epoch
 //   introduce (introduce_atom, the sender's endpoint)       (TLS: the dialer, once admitted,
@@ -259,6 +260,7 @@ struct outbound_records_read {
 /// owner's link (step_callback gets the number of rows merged).
 struct outbound_process_state {
   uint16_t shard = 0;
+  uint64_t epoch = 0; // of the sender's hand-over
   std::string rows;
   std::chrono::milliseconds bound{0};
   std::shared_ptr<step_callback> done;

@@ -62,6 +62,16 @@ timer_keys(const read_model_txn& t, const process_tables& tables, uint16_t shard
   return keys;
 }
 
+// The epoch a pending mark expects rows of; none for a mark of stop 29's builds (any).
+std::optional<uint64_t> pending_epoch(std::string_view value) {
+  if (value.size() != 8)
+    return std::nullopt;
+  uint64_t epoch = 0;
+  for (char c : value)
+    epoch = (epoch << 8) | static_cast<unsigned char>(c);
+  return epoch;
+}
+
 } // namespace
 
 result<process_tables> open_process_tables(read_model_store& store) {
@@ -180,18 +190,33 @@ status drop_process_shard(read_model_txn& t, const process_tables& tables, uint1
   return {};
 }
 
-status expect_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard) {
+status expect_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard, uint64_t epoch) {
+  // What this node still holds of the shard from its own earlier ownership is a copy of
+  // rows the next owner merged: a shard moves on only after its owner merged its
+  // predecessor's rows (cluster/src/shard_move.cpp), so it cannot have come back before.
+  if (auto ok = drop_process_shard(t, tables, shard); !ok)
+    return ok;
   tables.expected->set(shard, true); // before the commit: a write beside it is noted too
-  return t.put(tables.pending, shard_prefix(shard), {});
+  std::string value(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    value[static_cast<std::size_t>(i)] = static_cast<char>((epoch >> (56 - 8 * i)) & 0xff);
+  return t.put(tables.pending, shard_prefix(shard), value);
 }
 
 result<uint64_t> merge_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard,
-                                     const process_shard_state& rows) {
-  auto pending = exists(t, tables.pending, shard_prefix(shard));
+                                     uint64_t epoch, const process_shard_state& rows) {
+  auto pending = t.get(tables.pending, shard_prefix(shard));
   if (!pending)
     return std::move(pending).error();
   if (!*pending)
     return uint64_t{0};
+  auto expected = pending_epoch(**pending);
+  if (expected && epoch < *expected)
+    return uint64_t{0}; // an earlier hand-off's copy, merged by this shard's owner back then
+  if (expected && epoch > *expected)
+    return make_error(errc::unavailable, "shard " + std::to_string(shard) + " expects the process state handed "
+                                           "over at epoch " + std::to_string(*expected) + ", not "
+                                           + std::to_string(epoch));
   uint64_t taken = 0;
   for (const auto& r : rows.state) {
     auto noted = exists(t, tables.written, written_key(shard, 's', r.key));

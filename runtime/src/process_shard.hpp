@@ -5,7 +5,7 @@
 //
 // A shard moving to another node takes its rows along after the new owner took it over:
 // the new owner first marks the shard as expecting them ("annal.process_shard_pending",
-// key: the shard), and while it is marked, every key its own managers write or erase for
+// key: the shard, value: big-endian epoch of the take-over whose rows it expects), and while it is marked, every key its own managers write or erase for
 // the shard is noted ("annal.process_shard_written", key: shard, 's' or 't', full key) so
 // that the old owner's rows, merged later, never overwrite nor resurrect them.
 #pragma once
@@ -83,13 +83,16 @@ result<bool> holds_process_shard(const read_model_txn& t, const process_tables& 
 /// Removes the state rows and timers of `shard` (inside `t`).
 status drop_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard);
 
-/// Marks `shard` as expecting its old owner's rows (inside `t`).
-status expect_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard);
+/// Marks `shard` as expecting the rows its old owner handed over at `epoch` (inside `t`),
+/// dropping what this node still holds of the shard from an earlier ownership.
+status expect_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard, uint64_t epoch);
 
-/// Merges the old owner's `rows` of `shard` when the shard is pending (a key this node
-/// holds or wrote since does not change), then ends the pending state; returns the rows
-/// taken (none when the shard was not pending: a repeated hand-off).
+/// Merges the `rows` of `shard` handed over at `epoch` when the shard expects them (a key
+/// this node holds or wrote since does not change), then ends the pending state; returns
+/// the rows taken (none when the shard was not pending or expects a later epoch: a copy
+/// of rows merged before). Errors: unavailable (the shard expects an earlier epoch's
+/// rows), io_error, storage_full.
 result<uint64_t> merge_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard,
-                                     const process_shard_state& rows);
+                                     uint64_t epoch, const process_shard_state& rows);
 
 } // namespace annal::detail

@@ -471,16 +471,21 @@ void runtime::export_process_shard(uint16_t shard, global_position through, std:
   p.waits.push_back(wait.address());
 }
 
-status runtime::expect_process_shard(uint16_t shard) {
+status runtime::expect_process_shard(uint16_t shard, uint64_t epoch) {
   auto& p = *impl_;
   if (!p.process_tables)
     return {};
   return p.read_models->write([&](read_model_txn& t) {
-    return detail::expect_process_shard(t, *p.process_tables, shard);
+    return detail::expect_process_shard(t, *p.process_tables, shard, epoch);
   });
 }
 
-result<uint64_t> runtime::import_process_shard(uint16_t shard, const process_shard_state& rows) {
+bool runtime::expects_process_shard(uint16_t shard) const {
+  const auto& p = *impl_;
+  return p.process_tables && p.process_tables->expected->contains(shard);
+}
+
+result<uint64_t> runtime::import_process_shard(uint16_t shard, uint64_t epoch, const process_shard_state& rows) {
   auto& p = *impl_;
   if (!p.process_tables)
     return rows.state.empty() && rows.timers.empty()
@@ -489,7 +494,7 @@ result<uint64_t> runtime::import_process_shard(uint16_t shard, const process_sha
   uint64_t taken = 0;
   bool was_expected = p.process_tables->expected->contains(shard);
   auto ok = p.read_models->write([&](read_model_txn& t) -> status {
-    auto n = detail::merge_process_shard(t, *p.process_tables, shard, rows);
+    auto n = detail::merge_process_shard(t, *p.process_tables, shard, epoch, rows);
     if (!n)
       return std::move(n).error();
     taken = *n;

@@ -293,4 +293,41 @@ TEST_CASE("a payment timer moves with its order's shard: with the old owner kill
   CHECK(trail.back()["metadata"]["command_id"].get<std::string>().rfind("timer/", 0) == 0);
 }
 
+TEST_CASE("a shard moves on only once its owner has the previous owner's process state: a payment "
+          "timer survives a hand-over whose old owner died before sending it, and the next move",
+          "[cluster][shop][move][timer]") {
+  cluster_fixture f({"a", "b", "c"});
+  f.node_args = {"--payment-timeout", "10s"};
+  start_crashing(f, "a", "shard.handed_over");
+  f.start("b");
+  f.start("c");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  auto sku = f.id_owned_by("b", "inventory", "ch-sku-"); // the stock stays put
+  auto order = f.id_owned_by("a", "order", "ch-order-");
+  auto shard = static_cast<int>(f.map.shard_of("order-" + order));
+  REQUIRE(f.client("b").create_product(sku, "Chained " + sku, 100).status == 201);
+  REQUIRE(f.client("b").restock(sku, 5).status == 200);
+  REQUIRE(f.client("a").place_order("ann", {{sku, 2}}, order).status == 201);
+  REQUIRE(f.client("a").await_decided(order) == "confirmed"); // the payment timer is a's
+  // a dies between its durable hand-over to b and handing b its process state.
+  auto move = f.client("a").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "b"}});
+  CHECK(move.status == 0);
+  CHECK(f.nodes["a"]->wait(std::chrono::seconds(10)) == -SIGKILL);
+  f.start("a");
+  REQUIRE(eventually([&] { return f.all_up(); }, std::chrono::seconds(15)));
+  REQUIRE(eventually([&] { return shard_owner(f, "b", shard)["owner"] == "b"; }, std::chrono::seconds(5)));
+  // b moves the shard on at once: the move waits until a's rows reached b (a's sweep), so
+  // that they travel on with b's; moved first, they would reach c as a stale copy.
+  auto on = f.client("b").post("/cluster/shards/" + std::to_string(shard) + "/move", json{{"to", "c"}});
+  INFO(on.text);
+  REQUIRE(on.status == 200);
+  CHECK(on.json["epoch"] == 3);
+  auto c = f.client("c");
+  CHECK(eventually([&] { return c.order(order).json["status"] == "cancelled"; }, std::chrono::seconds(40)));
+  CHECK(c.order(order).json["reason"] == "payment timeout");
+  auto trail = stream_events(f, "c", "order-" + order);
+  REQUIRE_FALSE(trail.empty());
+  CHECK(trail.back()["metadata"]["command_id"].get<std::string>().rfind("timer/", 0) == 0);
+}
+
 } // namespace shard_move_cases

@@ -553,7 +553,7 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
   REQUIRE(b->set_forwarder(ownership));
   REQUIRE(b->add_process_manager(expiry_manager(probe_b)));
   REQUIRE(b->start());
-  REQUIRE(b->expect_process_shard(shard));
+  REQUIRE(b->expect_process_shard(shard, 2));
   test::copy_shard(a->store(), *b, shard);
   auto done1 = b->send<xfer::transfer>(in[1], xfer::complete{}).get();
   REQUIRE(done1);
@@ -567,10 +567,10 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
   CHECK(keys_of(rows->state) == all_due);
   CHECK(keys_of(rows->timers)
         == sorted({"expirer/expire/" + in[0], "expirer/expire/" + in[1], "expirer/expire/" + in[2]}));
-  auto taken = b->import_process_shard(shard, *rows);
+  auto taken = b->import_process_shard(shard, 2, *rows);
   REQUIRE(taken);
   CHECK(*taken == 4); // in[0] and in[2]: in[1]'s state and timer b's manager erased meanwhile
-  auto again = b->import_process_shard(shard, *rows);
+  auto again = b->import_process_shard(shard, 2, *rows);
   REQUIRE(again);
   CHECK(*again == 0); // a repeated hand-off changes nothing
   REQUIRE(a->drop_process_shard(shard));
@@ -598,6 +598,54 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
   CHECK(status_of(*b, in[1]) == xfer::status::completed);
   CHECK(status_of(*b, in[2]) == xfer::status::completed);
   CHECK(status_of(*a, in[0]) == xfer::status::requested); // a's copy never fired
+  REQUIRE(b->stop());
+  REQUIRE(a->stop());
+}
+
+TEST_CASE("a shard takes only the process state of the hand-over it expects: a copy from an "
+          "earlier hand-over changes nothing, a later one waits, and a node taking a shard back "
+          "drops what it kept of it",
+          "[process][timer][shard]") {
+  test::temp_dir dir;
+  expiry_probe probe_a, probe_b;
+  probe_a.delay_ns = probe_b.delay_ns = 60'000'000'000; // never due during the test
+  auto a = open_runtime(dir.path() / "a");
+  REQUIRE(a->add_process_manager(expiry_manager(probe_a)));
+  REQUIRE(a->start());
+  auto done = a->send<xfer::transfer>("chain", xfer::request{"x", "y", 1}).get();
+  REQUIRE(done);
+  auto shard = shard_of_transfer("chain");
+  auto rows = export_now(*a, shard, 10s);
+  REQUIRE(rows);
+  REQUIRE(rows->timers.size() == 1);
+
+  auto b = open_runtime(dir.path() / "b");
+  REQUIRE(b->add_process_manager(expiry_manager(probe_b)));
+  REQUIRE(b->start());
+  CHECK_FALSE(b->expects_process_shard(shard));
+  REQUIRE(b->expect_process_shard(shard, 3)); // b took the shard at epoch 3
+  CHECK(b->expects_process_shard(shard));
+  auto later = b->import_process_shard(shard, 4, *rows);
+  REQUIRE_FALSE(later);
+  CHECK(later.error().code == errc::unavailable);
+  auto earlier = b->import_process_shard(shard, 2, *rows); // merged by the owner at epoch 2
+  REQUIRE(earlier);
+  CHECK(*earlier == 0);
+  CHECK(b->expects_process_shard(shard)); // still waiting for epoch 3's
+  CHECK(pending_timers(*b).empty());
+  auto expected = b->import_process_shard(shard, 3, *rows);
+  REQUIRE(expected);
+  CHECK(*expected == rows->state.size() + rows->timers.size());
+  CHECK_FALSE(b->expects_process_shard(shard));
+  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/chain"});
+
+  // a never heard that its rows arrived, and takes the shard back at epoch 5: its copy is
+  // stale (b's managers may have changed the rows since), b's hand-off brings the truth.
+  REQUIRE(a->expect_process_shard(shard, 5));
+  auto held = a->holds_process_shard(shard);
+  REQUIRE(held);
+  CHECK_FALSE(*held);
+  CHECK(pending_timers(*a).empty());
   REQUIRE(b->stop());
   REQUIRE(a->stop());
 }

@@ -155,19 +155,26 @@ public:
   void export_process_shard(uint16_t shard, global_position through, std::chrono::milliseconds timeout,
                             std::function<void(result<process_shard_state>)> done);
 
-  /// Marks `shard` as expecting its old owner's process-manager rows (the new owner's
-  /// side, before it takes the shard over): until they arrive, every key this node's
-  /// managers write or erase for the shard is noted, so the merge never undoes it.
-  /// Errors: io_error, storage_full.
-  status expect_process_shard(uint16_t shard);
+  /// Marks `shard` as expecting the process-manager rows its old owner handed over at
+  /// `epoch` (the new owner's side, before it takes the shard over at `epoch`): until they
+  /// arrive, every key this node's managers write or erase for the shard is noted, so the
+  /// merge never undoes it. Rows this node still holds of the shard from an earlier
+  /// ownership are dropped (the owner after it merged them). Errors: io_error, storage_full.
+  status expect_process_shard(uint16_t shard, uint64_t epoch);
 
-  /// Merges the old owner's `rows` of `shard` into this node's process-manager state and
-  /// timers, in one read-model transaction, if the shard expects them (expect_process_shard):
-  /// rows whose keys this node holds or wrote since are left out; then the shard expects
-  /// nothing more. Returns the rows taken (0 when nothing was expected: a repeated
-  /// hand-off). Wakes the timers. Errors: conflict (rows for a runtime without process
-  /// managers), io_error, storage_full.
-  result<uint64_t> import_process_shard(uint16_t shard, const process_shard_state& rows);
+  /// True while `shard` expects its old owner's rows (expect_process_shard, until
+  /// import_process_shard took them). A shard must not move on meanwhile: the next owner
+  /// would never get them.
+  bool expects_process_shard(uint16_t shard) const;
+
+  /// Merges the old owner's `rows` of `shard`, handed over at `epoch`, into this node's
+  /// process-manager state and timers, in one read-model transaction, if the shard expects
+  /// them: rows whose keys this node holds or wrote since are left out; then the shard
+  /// expects nothing more. Returns the rows taken (0 when the shard expects nothing, or
+  /// expects a later hand-over's: a copy of rows merged before). Wakes the timers.
+  /// Errors: unavailable (the shard expects an earlier hand-over's rows), conflict (rows
+  /// for a runtime without process managers), io_error, storage_full.
+  result<uint64_t> import_process_shard(uint16_t shard, uint64_t epoch, const process_shard_state& rows);
 
   /// True when this node's process managers hold state rows or timers of `shard`.
   /// Errors: io_error.
