@@ -19,7 +19,7 @@ namespace annal::cluster::detail {
 
 namespace {
 
-void send_rows(const std::shared_ptr<node_context>& ctx, uint16_t shard, uint64_t epoch,
+void send_rows(const std::shared_ptr<node_context>& ctx, uint16_t shard, uint64_t epoch, uint64_t takes,
                const process_shard_state& rows, std::function<void(result<uint64_t>)> done) {
   auto owner = ctx->map.owner(shard);
   if (owner.node == ctx->config.node_id)
@@ -30,12 +30,13 @@ void send_rows(const std::shared_ptr<node_context>& ctx, uint16_t shard, uint64_
   auto bytes = to_bytes(rows);
   if (!bytes)
     return done(std::move(bytes).error());
-  auto sent = [ctx, shard, done](result<uint64_t> taken) {
+  auto sent = [ctx, shard, takes, done](result<uint64_t> taken) {
     if (!taken)
       return done(std::move(taken).error());
     // The owner has them, or its predecessor in the shard's chain of owners had them
-    // (it merged them before moving the shard on): ours go.
-    if (auto ok = ctx->rt->drop_process_shard(shard); !ok)
+    // (it merged them before moving the shard on): ours go, unless the shard came back
+    // here meanwhile (what this node holds of it is then the owner's, merged).
+    if (auto ok = ctx->rt->drop_process_shard(shard, takes); !ok)
       return done(std::move(ok).error());
     done(*taken);
   };
@@ -52,10 +53,12 @@ void hand_off_process_state(std::shared_ptr<node_context> ctx, uint16_t shard, u
   if (!through)
     return done(std::move(through).error());
   auto timeout = ctx->config.move_timeout;
-  ctx->rt->export_process_shard(shard, *through, timeout, [ctx, shard, epoch, done](result<process_shard_state> rows) {
+  auto takes = ctx->rt->process_shard_takes(shard);
+  ctx->rt->export_process_shard(shard, *through, timeout,
+                                [ctx, shard, epoch, takes, done](result<process_shard_state> rows) {
     if (!rows)
       return done(std::move(rows).error());
-    send_rows(ctx, shard, epoch, *rows, done);
+    send_rows(ctx, shard, epoch, takes, *rows, done);
   });
 }
 

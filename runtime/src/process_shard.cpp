@@ -197,6 +197,7 @@ status expect_process_shard(read_model_txn& t, const process_tables& tables, uin
   if (auto ok = drop_process_shard(t, tables, shard); !ok)
     return ok;
   tables.expected->set(shard, true); // before the commit: a write beside it is noted too
+  tables.expected->note_take(shard);  // and a hand-off's drop of what it sent is called off
   std::string value(8, '\0');
   for (int i = 0; i < 8; ++i)
     value[static_cast<std::size_t>(i)] = static_cast<char>((epoch >> (56 - 8 * i)) & 0xff);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -45,10 +46,21 @@ public:
     else
       shards_.erase(shard);
   }
+  /// Counts a take-over of `shard` (expect_process_shard).
+  void note_take(uint16_t shard) {
+    std::lock_guard<std::mutex> guard{mx_};
+    ++takes_[shard];
+  }
+  uint64_t takes(uint16_t shard) const {
+    std::lock_guard<std::mutex> guard{mx_};
+    auto it = takes_.find(shard);
+    return it == takes_.end() ? 0 : it->second;
+  }
 
 private:
   mutable std::mutex mx_;
   std::set<uint16_t> shards_;
+  std::map<uint16_t, uint64_t> takes_; // since the runtime started
 };
 
 /// The tables every process manager of a runtime shares, and the pending shards.

@@ -523,13 +523,26 @@ result<bool> runtime::holds_process_shard(uint16_t shard) {
   return held;
 }
 
-status runtime::drop_process_shard(uint16_t shard) {
+uint64_t runtime::process_shard_takes(uint16_t shard) const {
+  const auto& p = *impl_;
+  return p.process_tables ? p.process_tables->expected->takes(shard) : 0;
+}
+
+result<bool> runtime::drop_process_shard(uint16_t shard, uint64_t takes) {
   auto& p = *impl_;
   if (!p.process_tables)
-    return {};
-  return p.read_models->write([&](read_model_txn& t) {
+    return true;
+  bool dropped = false;
+  auto ok = p.read_models->write([&](read_model_txn& t) -> status {
+    // Inside the transaction: a take-over marks the shard in one, and writers take turns.
+    if (p.process_tables->expected->takes(shard) != takes)
+      return {};
+    dropped = true;
     return detail::drop_process_shard(t, *p.process_tables, shard);
   });
+  if (!ok)
+    return std::move(ok).error();
+  return dropped;
 }
 
 void runtime::import_shard(shard_import chunk, std::function<void(result<import_outcome>)> done) {

@@ -573,7 +573,9 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
   auto again = b->import_process_shard(shard, 2, *rows);
   REQUIRE(again);
   CHECK(*again == 0); // a repeated hand-off changes nothing
-  REQUIRE(a->drop_process_shard(shard));
+  auto dropped = a->drop_process_shard(shard, a->process_shard_takes(shard));
+  REQUIRE(dropped);
+  CHECK(*dropped);
   auto held = a->holds_process_shard(shard);
   REQUIRE(held);
   CHECK_FALSE(*held);
@@ -604,7 +606,7 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
 
 TEST_CASE("a shard takes only the process state of the hand-over it expects: a copy from an "
           "earlier hand-over changes nothing, a later one waits, and a node taking a shard back "
-          "drops what it kept of it",
+          "drops what it kept of it but keeps what it merged after",
           "[process][timer][shard]") {
   test::temp_dir dir;
   expiry_probe probe_a, probe_b;
@@ -615,6 +617,7 @@ TEST_CASE("a shard takes only the process state of the hand-over it expects: a c
   auto done = a->send<xfer::transfer>("chain", xfer::request{"x", "y", 1}).get();
   REQUIRE(done);
   auto shard = shard_of_transfer("chain");
+  auto takes = a->process_shard_takes(shard); // as a hand-off reads it before its export
   auto rows = export_now(*a, shard, 10s);
   REQUIRE(rows);
   REQUIRE(rows->timers.size() == 1);
@@ -646,6 +649,14 @@ TEST_CASE("a shard takes only the process state of the hand-over it expects: a c
   REQUIRE(held);
   CHECK_FALSE(*held);
   CHECK(pending_timers(*a).empty());
+  auto back = a->import_process_shard(shard, 5, *rows); // b's hand-off
+  REQUIRE(back);
+  CHECK(*back == rows->state.size() + rows->timers.size());
+  // b's late answer to a's first hand-off: a owns those rows now, they stay.
+  auto dropped = a->drop_process_shard(shard, takes);
+  REQUIRE(dropped);
+  CHECK_FALSE(*dropped);
+  CHECK(pending_timers(*a) == std::vector<std::string>{"expirer/expire/chain"});
   REQUIRE(b->stop());
   REQUIRE(a->stop());
 }

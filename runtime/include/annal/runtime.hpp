@@ -180,9 +180,16 @@ public:
   /// Errors: io_error.
   result<bool> holds_process_shard(uint16_t shard);
 
-  /// Removes what this node's process managers hold for `shard` (after it moved away).
-  /// Errors: io_error, storage_full.
-  status drop_process_shard(uint16_t shard);
+  /// How many times this runtime marked `shard` as expecting rows since it started
+  /// (expect_process_shard, i.e. took the shard over). A hand-off reads it before its
+  /// export and passes it to drop_process_shard.
+  uint64_t process_shard_takes(uint16_t shard) const;
+
+  /// Removes what this node's process managers hold for `shard` (after it moved away and
+  /// its owner took the rows), unless this node took the shard over again since `takes`
+  /// was read (process_shard_takes): what it holds is then its own. Returns whether it
+  /// dropped. Errors: io_error, storage_full.
+  result<bool> drop_process_shard(uint16_t shard, uint64_t takes);
 
   /// Runs a command that another node forwarded here on this node's router, never
   /// forwarding it again. Errors reach `done`: bad_request (category without serializable
