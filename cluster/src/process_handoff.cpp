@@ -112,19 +112,21 @@ std::optional<uint64_t> handed_over_at(const std::vector<shard_owner_record>& re
 std::optional<hand_off_target> next_to_hand_off(sweep_state& st) {
   auto& ctx = *st.ctx;
   auto count = ctx.map.shard_count();
+  auto held = ctx.rt->process_shards_held(count); // one read, not one per shard
+  if (!held) {
+    log(log_level::warning, "cluster: the process sweep cannot read the held shards: " + held.error().to_string());
+    return std::nullopt;
+  }
   std::optional<std::vector<shard_owner_record>> records;
   for (uint16_t i = 0; i < count; ++i) {
     auto s = static_cast<uint16_t>((st.next + i) % count);
-    if (ctx.map.owner(s).node == ctx.config.node_id)
+    if (!std::binary_search(held->begin(), held->end(), s) || ctx.map.owner(s).node == ctx.config.node_id)
       continue;
     {
       std::lock_guard<std::mutex> guard{ctx.moves_mx};
       if (ctx.moving.count(s) > 0)
         continue;
     }
-    auto held = ctx.rt->holds_process_shard(s);
-    if (!held || !*held)
-      continue;
     if (!records) {
       auto r = ctx.rt->store().shard_owners();
       if (!r) {

@@ -171,6 +171,33 @@ result<bool> holds_process_shard(const read_model_txn& t, const process_tables& 
   return !timers->empty();
 }
 
+result<std::vector<uint16_t>> held_process_shards(const read_model_txn& t, const process_tables& tables,
+                                                  uint16_t shard_count) {
+  std::vector<bool> held(shard_count, false);
+  for (uint16_t s = 0; s < shard_count; ++s) {
+    auto ok = t.scan(tables.state_shards, shard_prefix(s), [&](std::string_view, std::string_view) {
+      held[s] = true;
+      return false; // one row says enough
+    });
+    if (!ok)
+      return std::move(ok).error();
+  }
+  // The index holds the pending timers only: one pass over it is short.
+  auto ok = t.scan(tables.timers.index, "", [&](std::string_view, std::string_view value) {
+    auto e = decode_timer_entry(value);
+    if (e && e->shard && *e->shard < shard_count) // an entry without a shard is nobody's to hand over
+      held[*e->shard] = true;
+    return true;
+  });
+  if (!ok)
+    return std::move(ok).error();
+  std::vector<uint16_t> out;
+  for (uint16_t s = 0; s < shard_count; ++s)
+    if (held[s])
+      out.push_back(s);
+  return out;
+}
+
 status drop_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard) {
   auto states = keys_under(t, tables.state_shards, shard_prefix(shard));
   if (!states)

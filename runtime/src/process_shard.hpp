@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "annal/process_shard_state.hpp"
 #include "annal/read_model_store.hpp"
@@ -91,6 +92,10 @@ result<process_shard_state> collect_process_shard(const read_model_txn& t, const
 
 /// True when this node holds state rows or timers of `shard`.
 result<bool> holds_process_shard(const read_model_txn& t, const process_tables& tables, uint16_t shard);
+
+/// The shards below `shard_count` this node holds state rows or timers of, ascending.
+result<std::vector<uint16_t>> held_process_shards(const read_model_txn& t, const process_tables& tables,
+                                                  uint16_t shard_count);
 
 /// Removes the state rows and timers of `shard` (inside `t`).
 status drop_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard);

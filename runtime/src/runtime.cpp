@@ -523,6 +523,20 @@ result<bool> runtime::holds_process_shard(uint16_t shard) {
   return held;
 }
 
+result<std::vector<uint16_t>> runtime::process_shards_held(uint16_t shard_count) {
+  auto& p = *impl_;
+  if (!p.process_tables)
+    return std::vector<uint16_t>{};
+  result<std::vector<uint16_t>> held = std::vector<uint16_t>{};
+  auto ok = p.read_models->read([&](const read_model_txn& t) -> status {
+    held = detail::held_process_shards(t, *p.process_tables, shard_count);
+    return held ? status{} : held.error();
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return held;
+}
+
 uint64_t runtime::process_shard_takes(uint16_t shard) const {
   const auto& p = *impl_;
   return p.process_tables ? p.process_tables->expected->takes(shard) : 0;

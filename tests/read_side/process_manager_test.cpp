@@ -641,6 +641,9 @@ TEST_CASE("a shard takes only the process state of the hand-over it expects: a c
   CHECK(*expected == rows->state.size() + rows->timers.size());
   CHECK_FALSE(b->expects_process_shard(shard));
   CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/chain"});
+  auto b_holds = b->process_shards_held(64);
+  REQUIRE(b_holds);
+  CHECK(*b_holds == std::vector<uint16_t>{shard});
 
   // a never heard that its rows arrived, and takes the shard back at epoch 5: its copy is
   // stale (b's managers may have changed the rows since), b's hand-off brings the truth.
@@ -649,6 +652,9 @@ TEST_CASE("a shard takes only the process state of the hand-over it expects: a c
   REQUIRE(held);
   CHECK_FALSE(*held);
   CHECK(pending_timers(*a).empty());
+  auto a_holds = a->process_shards_held(64);
+  REQUIRE(a_holds);
+  CHECK(a_holds->empty());
   auto back = a->import_process_shard(shard, 5, *rows); // b's hand-off
   REQUIRE(back);
   CHECK(*back == rows->state.size() + rows->timers.size());

@@ -180,6 +180,11 @@ public:
   /// Errors: io_error.
   result<bool> holds_process_shard(uint16_t shard);
 
+  /// The shards below `shard_count` of which this node's process managers hold state rows
+  /// or timers, ascending: one read (a look-up per shard and one pass over the pending
+  /// timers) instead of holds_process_shard per shard. Errors: io_error.
+  result<std::vector<uint16_t>> process_shards_held(uint16_t shard_count);
+
   /// How many times this runtime marked `shard` as expecting rows since it started
   /// (expect_process_shard, i.e. took the shard over). A hand-off reads it before its
   /// export and passes it to drop_process_shard.
