@@ -5,16 +5,17 @@
 //
 // A shard moving to another node takes its rows along after the new owner took it over:
 // the new owner first marks the shard as expecting them ("annal.process_shard_pending",
-// key: the shard, value: big-endian epoch of the take-over whose rows it expects), and while it is marked, every key its own managers write or erase for
-// the shard is noted ("annal.process_shard_written", key: shard, 's' or 't', full key) so
-// that the old owner's rows, merged later, never overwrite nor resurrect them.
+// key: the shard, value: the big-endian epoch of the take-over whose rows it expects),
+// and while it is marked, every key its own managers write or erase for the shard is
+// noted ("annal.process_shard_written", key: shard, 's' or 't', full key) so that the old
+// owner's rows, merged later, never overwrite nor resurrect them.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
