@@ -177,6 +177,9 @@ cluster_status cluster_node::status() const {
     }
     s.members.push_back(std::move(ms));
   }
+  for (uint16_t i = 0; i < s.shards.shard_count(); ++i)
+    if (ctx_->rt->expects_process_shard(i))
+      s.awaiting_process_state.push_back(i);
   return s;
 }
 

@@ -27,6 +27,7 @@ std::string to_json(const cluster_status& s) {
   auto& shards = j["shards"] = nlohmann::json::array();
   for (uint16_t i = 0; i < s.shards.shard_count(); ++i)
     shards.push_back({{"shard", i}, {"owner", s.shards.owner(i).node}, {"epoch", s.shards.owner(i).epoch}});
+  j["awaiting_process_state"] = s.awaiting_process_state;
   return j.dump();
 }
 

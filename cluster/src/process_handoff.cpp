@@ -30,13 +30,13 @@ void send_rows(const std::shared_ptr<node_context>& ctx, uint16_t shard, uint64_
   auto bytes = to_bytes(rows);
   if (!bytes)
     return done(std::move(bytes).error());
-  auto sent = [ctx, shard, takes, done](result<uint64_t> taken) {
+  auto sent = [ctx, shard, epoch, takes, done](result<uint64_t> taken) {
     if (!taken)
       return done(std::move(taken).error());
     // The owner has them, or its predecessor in the shard's chain of owners had them
     // (it merged them before moving the shard on): ours go, unless the shard came back
     // here meanwhile (what this node holds of it is then the owner's, merged).
-    if (auto ok = ctx->rt->drop_process_shard(shard, takes); !ok)
+    if (auto ok = ctx->rt->drop_process_shard(shard, takes, epoch); !ok)
       return done(std::move(ok).error());
     done(*taken);
   };
@@ -108,39 +108,42 @@ std::optional<uint64_t> handed_over_at(const std::vector<shard_owner_record>& re
   return std::nullopt;
 }
 
-// The first shard from st.next on that this node holds rows of but does not own.
+// The first shard from st.next on that this node does not own and owes a hand-off: it
+// holds rows of it, or handed it over later than its last hand-off done (the owner
+// waits for one, even an empty one, before it moves the shard on).
 std::optional<hand_off_target> next_to_hand_off(sweep_state& st) {
   auto& ctx = *st.ctx;
   auto count = ctx.map.shard_count();
   auto held = ctx.rt->process_shards_held(count); // one read, not one per shard
-  if (!held) {
-    log(log_level::warning, "cluster: the process sweep cannot read the held shards: " + held.error().to_string());
+  auto done = ctx.rt->process_hand_offs_done();
+  if (!done && done.error().code == errc::unavailable)
+    return std::nullopt; // no process managers here: nothing to hand off
+  auto records = ctx.rt->store().shard_owners();
+  if (!held || !done || !records) {
+    auto why = !held ? held.error() : !done ? done.error() : records.error();
+    log(log_level::warning, "cluster: the process sweep cannot read what it owes: " + why.to_string());
     return std::nullopt;
   }
-  std::optional<std::vector<shard_owner_record>> records;
   for (uint16_t i = 0; i < count; ++i) {
     auto s = static_cast<uint16_t>((st.next + i) % count);
-    if (!std::binary_search(held->begin(), held->end(), s) || ctx.map.owner(s).node == ctx.config.node_id)
+    if (ctx.map.owner(s).node == ctx.config.node_id)
       continue;
     {
       std::lock_guard<std::mutex> guard{ctx.moves_mx};
       if (ctx.moving.count(s) > 0)
         continue;
     }
-    if (!records) {
-      auto r = ctx.rt->store().shard_owners();
-      if (!r) {
-        log(log_level::warning, "cluster: the process sweep cannot read the shard owners: " + r.error().to_string());
-        return std::nullopt;
-      }
-      records = std::move(*r);
-    }
+    bool has_rows = std::binary_search(held->begin(), held->end(), s);
     auto epoch = handed_over_at(*records, s, ctx.config.node_id);
-    if (!epoch) { // rows of a shard this journal never handed over: no owner can expect them
-      log(log_level::warning, "cluster: this node holds process state of shard " + std::to_string(s)
-                                + ", which its journal never handed over; it stays here");
+    if (!epoch) {
+      if (has_rows) // rows of a shard this journal never handed over: no owner expects them
+        log(log_level::warning, "cluster: this node holds process state of shard " + std::to_string(s)
+                                  + ", which its journal never handed over; it stays here");
       continue;
     }
+    auto last = done->find(s);
+    if (!has_rows && last != done->end() && last->second >= *epoch)
+      continue;
     st.next = static_cast<uint16_t>((s + 1) % count);
     return hand_off_target{s, *epoch};
   }

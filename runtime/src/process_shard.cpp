@@ -62,14 +62,26 @@ timer_keys(const read_model_txn& t, const process_tables& tables, uint16_t shard
   return keys;
 }
 
-// The epoch a pending mark expects rows of; none for a mark of stop 29's builds (any).
-std::optional<uint64_t> pending_epoch(std::string_view value) {
+std::string encode_epoch(uint64_t epoch) {
+  std::string value(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    value[static_cast<std::size_t>(i)] = static_cast<char>((epoch >> (56 - 8 * i)) & 0xff);
+  return value;
+}
+
+// An epoch of a pending mark or a hand-off record; none when malformed (a pending mark of
+// stop 29's builds is empty: it expects any epoch).
+std::optional<uint64_t> decode_epoch(std::string_view value) {
   if (value.size() != 8)
     return std::nullopt;
   uint64_t epoch = 0;
   for (char c : value)
     epoch = (epoch << 8) | static_cast<unsigned char>(c);
   return epoch;
+}
+
+uint16_t decode_shard(std::string_view key) {
+  return static_cast<uint16_t>((static_cast<unsigned char>(key[0]) << 8) | static_cast<unsigned char>(key[1]));
 }
 
 } // namespace
@@ -79,7 +91,8 @@ result<process_tables> open_process_tables(read_model_store& store) {
   for (auto [id, name] : {std::pair{&out.state, process_state_table_name},
                           std::pair{&out.state_shards, process_state_shards_table_name},
                           std::pair{&out.pending, process_shard_pending_table_name},
-                          std::pair{&out.written, process_shard_written_table_name}}) {
+                          std::pair{&out.written, process_shard_written_table_name},
+                          std::pair{&out.handed, process_shard_handed_table_name}}) {
     auto t = store.table(name);
     if (!t)
       return std::move(t).error();
@@ -92,9 +105,7 @@ result<process_tables> open_process_tables(read_model_store& store) {
   auto ok = store.read([&](const read_model_txn& t) {
     return t.scan(out.pending, "", [&](std::string_view key, std::string_view) {
       if (key.size() == 2)
-        out.expected->set(static_cast<uint16_t>((static_cast<unsigned char>(key[0]) << 8)
-                                                | static_cast<unsigned char>(key[1])),
-                          true);
+        out.expected->set(decode_shard(key), true);
       return true;
     });
   });
@@ -217,6 +228,23 @@ status drop_process_shard(read_model_txn& t, const process_tables& tables, uint1
   return {};
 }
 
+status record_hand_off(read_model_txn& t, const process_tables& tables, uint16_t shard, uint64_t epoch) {
+  return t.put(tables.handed, shard_prefix(shard), encode_epoch(epoch));
+}
+
+result<std::map<uint16_t, uint64_t>> hand_offs_done(const read_model_txn& t, const process_tables& tables) {
+  std::map<uint16_t, uint64_t> out;
+  auto ok = t.scan(tables.handed, "", [&](std::string_view key, std::string_view value) {
+    auto epoch = decode_epoch(value);
+    if (key.size() == 2 && epoch)
+      out[decode_shard(key)] = *epoch;
+    return true;
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return out;
+}
+
 status expect_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard, uint64_t epoch) {
   // What this node still holds of the shard from its own earlier ownership is a copy of
   // rows the next owner merged: a shard moves on only after its owner merged its
@@ -225,10 +253,7 @@ status expect_process_shard(read_model_txn& t, const process_tables& tables, uin
     return ok;
   tables.expected->set(shard, true); // before the commit: a write beside it is noted too
   tables.expected->note_take(shard);  // and a hand-off's drop of what it sent is called off
-  std::string value(8, '\0');
-  for (int i = 0; i < 8; ++i)
-    value[static_cast<std::size_t>(i)] = static_cast<char>((epoch >> (56 - 8 * i)) & 0xff);
-  return t.put(tables.pending, shard_prefix(shard), value);
+  return t.put(tables.pending, shard_prefix(shard), encode_epoch(epoch));
 }
 
 result<uint64_t> merge_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard,
@@ -238,7 +263,7 @@ result<uint64_t> merge_process_shard(read_model_txn& t, const process_tables& ta
     return std::move(pending).error();
   if (!*pending)
     return uint64_t{0};
-  auto expected = pending_epoch(**pending);
+  auto expected = decode_epoch(**pending);
   if (expected && epoch < *expected)
     return uint64_t{0}; // an earlier hand-off's copy, merged by this shard's owner back then
   if (expected && epoch > *expected)

@@ -32,6 +32,7 @@ inline constexpr const char* process_state_table_name = "annal.process_state";
 inline constexpr const char* process_state_shards_table_name = "annal.process_state_shards";
 inline constexpr const char* process_shard_pending_table_name = "annal.process_shard_pending";
 inline constexpr const char* process_shard_written_table_name = "annal.process_shard_written";
+inline constexpr const char* process_shard_handed_table_name = "annal.process_shard_handed";
 
 /// The shards whose rows this node expects from their old owner (a copy of the pending
 /// table, read by the managers' commits). Thread-safe.
@@ -71,6 +72,7 @@ struct process_tables {
   table_id state_shards = 0;
   table_id pending = 0;
   table_id written = 0;
+  table_id handed = 0; // key: shard; value: big-endian epoch of the newest hand-off done
   timer_tables timers;
   std::shared_ptr<pending_shards> expected = std::make_shared<pending_shards>();
 };
@@ -100,6 +102,12 @@ result<std::vector<uint16_t>> held_process_shards(const read_model_txn& t, const
 
 /// Removes the state rows and timers of `shard` (inside `t`).
 status drop_process_shard(read_model_txn& t, const process_tables& tables, uint16_t shard);
+
+/// Records that this node's hand-off of `shard` at `epoch` is done (inside `t`).
+status record_hand_off(read_model_txn& t, const process_tables& tables, uint16_t shard, uint64_t epoch);
+
+/// Every shard's newest hand-off done (record_hand_off): shard → epoch.
+result<std::map<uint16_t, uint64_t>> hand_offs_done(const read_model_txn& t, const process_tables& tables);
 
 /// Marks `shard` as expecting the rows its old owner handed over at `epoch` (inside `t`),
 /// dropping what this node still holds of the shard from an earlier ownership.

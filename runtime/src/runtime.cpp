@@ -542,7 +542,7 @@ uint64_t runtime::process_shard_takes(uint16_t shard) const {
   return p.process_tables ? p.process_tables->expected->takes(shard) : 0;
 }
 
-result<bool> runtime::drop_process_shard(uint16_t shard, uint64_t takes) {
+result<bool> runtime::drop_process_shard(uint16_t shard, uint64_t takes, uint64_t epoch) {
   auto& p = *impl_;
   if (!p.process_tables)
     return true;
@@ -552,11 +552,27 @@ result<bool> runtime::drop_process_shard(uint16_t shard, uint64_t takes) {
     if (p.process_tables->expected->takes(shard) != takes)
       return {};
     dropped = true;
-    return detail::drop_process_shard(t, *p.process_tables, shard);
+    if (auto r = detail::drop_process_shard(t, *p.process_tables, shard); !r)
+      return r;
+    return detail::record_hand_off(t, *p.process_tables, shard, epoch);
   });
   if (!ok)
     return std::move(ok).error();
   return dropped;
+}
+
+result<std::map<uint16_t, uint64_t>> runtime::process_hand_offs_done() {
+  auto& p = *impl_;
+  if (!p.process_tables)
+    return make_error(errc::unavailable, "this runtime has no process managers");
+  result<std::map<uint16_t, uint64_t>> done = std::map<uint16_t, uint64_t>{};
+  auto ok = p.read_models->read([&](const read_model_txn& t) -> status {
+    done = detail::hand_offs_done(t, *p.process_tables);
+    return done ? status{} : done.error();
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return done;
 }
 
 void runtime::import_shard(shard_import chunk, std::function<void(result<import_outcome>)> done) {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -61,7 +62,9 @@ struct test_node {
   std::unique_ptr<runtime> rt;
   std::unique_ptr<cluster::cluster_node> node;
 
-  test_node(const std::filesystem::path& dir, cluster::cluster_config cfg) {
+  /// `before_start` registers what the test needs beyond the counter (process managers).
+  test_node(const std::filesystem::path& dir, cluster::cluster_config cfg,
+            const std::function<void(runtime&)>& before_start = {}) {
     runtime_config rc;
     rc.data_dir = dir;
     rc.mode = durability::no_sync;
@@ -77,6 +80,8 @@ struct test_node {
     if (!n)
       throw std::runtime_error(n.error().to_string());
     node = std::move(*n);
+    if (before_start)
+      before_start(*rt);
     if (auto ok = rt->start(); !ok)
       throw std::runtime_error(ok.error().to_string());
   }

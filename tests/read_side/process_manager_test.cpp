@@ -573,9 +573,12 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
   auto again = b->import_process_shard(shard, 2, *rows);
   REQUIRE(again);
   CHECK(*again == 0); // a repeated hand-off changes nothing
-  auto dropped = a->drop_process_shard(shard, a->process_shard_takes(shard));
+  auto dropped = a->drop_process_shard(shard, a->process_shard_takes(shard), 2);
   REQUIRE(dropped);
   CHECK(*dropped);
+  auto done = a->process_hand_offs_done();
+  REQUIRE(done);
+  CHECK(*done == std::map<uint16_t, uint64_t>{{shard, 2}}); // the hand-off of epoch 2 is no longer owed
   auto held = a->holds_process_shard(shard);
   REQUIRE(held);
   CHECK_FALSE(*held);
@@ -659,7 +662,7 @@ TEST_CASE("a shard takes only the process state of the hand-over it expects: a c
   REQUIRE(back);
   CHECK(*back == rows->state.size() + rows->timers.size());
   // b's late answer to a's first hand-off: a owns those rows now, they stay.
-  auto dropped = a->drop_process_shard(shard, takes);
+  auto dropped = a->drop_process_shard(shard, takes, 2);
   REQUIRE(dropped);
   CHECK_FALSE(*dropped);
   CHECK(pending_timers(*a) == std::vector<std::string>{"expirer/expire/chain"});

@@ -69,6 +69,15 @@ outcome<exit_code> run_status(context& ctx, const cluster_args& args) {
     r.text("owner", key.first).number("epoch", key.second).text("shards", shards);
     ctx.out.row(r);
   }
+  std::string awaiting;
+  for (const auto& s : j.value("awaiting_process_state", nlohmann::json::array()))
+    awaiting += (awaiting.empty() ? "" : " ") + std::to_string(s.get<uint64_t>());
+  if (!awaiting.empty()) {
+    ctx.out.heading("waiting for the previous owner's process state (these do not move on yet)");
+    record r;
+    r.text("shards", awaiting);
+    ctx.out.row(r);
+  }
   return exit_code::ok;
 }
 

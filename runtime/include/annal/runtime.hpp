@@ -18,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -191,10 +192,17 @@ public:
   uint64_t process_shard_takes(uint16_t shard) const;
 
   /// Removes what this node's process managers hold for `shard` (after it moved away and
-  /// its owner took the rows), unless this node took the shard over again since `takes`
-  /// was read (process_shard_takes): what it holds is then its own. Returns whether it
-  /// dropped. Errors: io_error, storage_full.
-  result<bool> drop_process_shard(uint16_t shard, uint64_t takes);
+  /// its owner took the rows of the hand-over at `epoch`) and records that hand-off as
+  /// done, unless this node took the shard over again since `takes` was read
+  /// (process_shard_takes): what it holds is then its own. Returns whether it dropped.
+  /// Errors: io_error, storage_full.
+  result<bool> drop_process_shard(uint16_t shard, uint64_t takes, uint64_t epoch);
+
+  /// For each shard this node handed its process state of to a new owner, the epoch of
+  /// the newest such hand-over (drop_process_shard). A node that handed a shard over at a
+  /// later epoch still owes that owner a hand-off, even an empty one: the owner waits for
+  /// it. Errors: unavailable (no process managers: nothing is owed), io_error.
+  result<std::map<uint16_t, uint64_t>> process_hand_offs_done();
 
   /// Runs a command that another node forwarded here on this node's router, never
   /// forwarding it again. Errors reach `done`: bad_request (category without serializable

@@ -50,10 +50,14 @@ struct cluster_status {
   bool tls = false;
   std::vector<member_status> members;
   shard_map shards;
+  /// Shards this node took over whose previous owner has not yet handed it their
+  /// process-manager state and timers: they do not move on until it did.
+  std::vector<uint16_t> awaiting_process_state;
 };
 
 /// {"node": .., "tls": .., "shard_count": .., "members": [{id, host, port, self, health, last_error,
-/// connects, shards}], "shards": [{"shard": s, "owner": .., "epoch": ..}]}
+/// connects, shards}], "shards": [{"shard": s, "owner": .., "epoch": ..}],
+/// "awaiting_process_state": [s, ..]}
 std::string to_json(const cluster_status& s);
 
 } // namespace annal::cluster
