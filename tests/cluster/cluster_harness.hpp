@@ -120,6 +120,15 @@ struct two_nodes {
   }
 };
 
+/// Moves `shard` from `from` to member `to` and waits for the outcome (REQUIREd within 60 s).
+inline result<cluster::move_report> move_now(cluster::cluster_node& from, uint16_t shard, const std::string& to) {
+  auto p = std::make_shared<std::promise<result<cluster::move_report>>>();
+  auto f = p->get_future();
+  from.move_shard(shard, to, [p](result<cluster::move_report> r) { p->set_value(std::move(r)); });
+  REQUIRE(f.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  return f.get();
+}
+
 /// Sends `n` adds of `amount` to counter `id` through `via` at once and requires every one
 /// acknowledged (within 30 s each).
 inline void add_n(test_node& via, const std::string& id, int n, int64_t amount = 1) {

@@ -20,14 +20,6 @@ using namespace annal;
 using namespace annal::test;
 using namespace std::chrono_literals;
 
-result<cluster::move_report> move(cluster::cluster_node& from, uint16_t shard, const std::string& to) {
-  auto p = std::make_shared<std::promise<result<cluster::move_report>>>();
-  auto f = p->get_future();
-  from.move_shard(shard, to, [p](result<cluster::move_report> r) { p->set_value(std::move(r)); });
-  REQUIRE(f.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
-  return f.get();
-}
-
 // A manager that writes nothing and fails while `failing` is set (then stops: faulted).
 std::function<void(runtime&)> manager(std::shared_ptr<std::atomic<bool>> failing) {
   return [failing](runtime& rt) {
@@ -68,7 +60,7 @@ TEST_CASE("a shard waiting for its previous owner's process state is listed in t
   CHECK(b.node->status().awaiting_process_state.empty());
 
   // The move itself succeeds; the hand-off of a's process state does not.
-  auto moved = move(*a.node, shard, "b");
+  auto moved = annal::test::move_now(*a.node, shard, "b");
   INFO((moved ? std::string{} : moved.error().to_string()));
   REQUIRE(moved);
   CHECK_FALSE(moved->process_state_moved);
@@ -78,7 +70,7 @@ TEST_CASE("a shard waiting for its previous owner's process state is listed in t
 
   // Moving it on waits for a's rows, at most move_timeout, then refuses: the shard stays.
   auto t0 = std::chrono::steady_clock::now();
-  auto refused = move(*b.node, shard, "a");
+  auto refused = annal::test::move_now(*b.node, shard, "a");
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == errc::conflict);
   CHECK(std::chrono::steady_clock::now() - t0 >= 1400ms);
@@ -93,7 +85,7 @@ TEST_CASE("a shard waiting for its previous owner's process state is listed in t
   auto done = a.rt->process_hand_offs_done();
   REQUIRE(done);
   CHECK(done->at(shard) == 2);
-  auto back = move(*b.node, shard, "a");
+  auto back = annal::test::move_now(*b.node, shard, "a");
   INFO((back ? std::string{} : back.error().to_string()));
   REQUIRE(back);
   CHECK(back->epoch == 3);

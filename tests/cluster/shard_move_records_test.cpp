@@ -15,14 +15,6 @@ namespace shard_move_records_cases {
 using namespace annal;
 using annal::test::two_nodes;
 
-result<cluster::move_report> move(cluster::cluster_node& from, uint16_t shard, const std::string& to) {
-  auto p = std::make_shared<std::promise<result<cluster::move_report>>>();
-  auto f = p->get_future();
-  from.move_shard(shard, to, [p](result<cluster::move_report> r) { p->set_value(std::move(r)); });
-  REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-  return f.get();
-}
-
 TEST_CASE("a moved shard keeps its deleted and truncated streams so on the new owner",
           "[cluster][move]") {
   two_nodes nodes;
@@ -46,7 +38,7 @@ TEST_CASE("a moved shard keeps its deleted and truncated streams so on the new o
   REQUIRE(a_store.delete_stream(stream(ids[0])));
   REQUIRE(a_store.truncate_stream(stream(ids[1]), 2));
 
-  auto moved = move(*nodes.a.node, shard, "b");
+  auto moved = annal::test::move_now(*nodes.a.node, shard, "b");
   INFO((moved ? std::string{} : moved.error().to_string()));
   REQUIRE(moved);
   auto& b_store = nodes.b.rt->store();
