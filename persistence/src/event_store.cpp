@@ -300,6 +300,9 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
   // Tests run whole suites with merges at every commit (1) or every few (3) through this.
   if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_RUNS"); v != nullptr && *v != '\0')
     p->merge_runs = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
+  p->slice_runs = options.index_merge_slice_runs;
+  if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_SLICE"); v != nullptr && *v != '\0')
+    p->slice_runs = std::strtoull(v, nullptr, 10);
   auto format = load_format(*p->env);
   if (!format)
     return std::move(format).error();

@@ -46,10 +46,11 @@ struct write_ctx {
 };
 
 /// What a read transaction knows of the unmerged tail of the log: the stored index is
-/// complete through `indexed`; events in (indexed, last] are indexed by the memtable or,
-/// past what the memtable covered when copied, by a scan of the events (`gap`).
+/// complete through merged.indexed_for(stream); a stream's events after that are indexed
+/// by the memtable or, past what the memtable covered when copied, by a scan of the
+/// events (`gap`).
 struct read_marks {
-  global_position indexed = 0;
+  merge_progress merged;
   global_position last = 0;
   bool gap_scanned = false;
   global_position gap_from = 0; // the scan covers (gap_from, last]
@@ -65,6 +66,15 @@ struct lmdb_event_store::impl {
   uint16_t shard_count = 0;    // 0: a format-2 store opened read-only (no shards)
   detail::memtable mem;
   std::size_t merge_runs = 0; // options().index_merge_runs, or the environment's override
+  std::size_t slice_runs = 0; // options().index_merge_slice_runs, or the override (0: whole)
+  // A merge between its slices (merge_if_full): the groups it writes, sorted by stream,
+  // and the next one. Reset by a whole merge and by another process's merge.
+  struct merge_plan {
+    global_position through = 0;
+    std::vector<detail::merge_group> groups;
+    std::size_t next = 0;
+  };
+  std::optional<merge_plan> plan;
   // Serializes this process's writes so that a commit's runs are published before the
   // next write transaction of the process begins (LMDB's lock alone releases at commit).
   std::mutex writer;
@@ -118,9 +128,10 @@ struct lmdb_event_store::impl {
 
   // -- the deferred index (event_store_index.cpp) ------------------------------------------
 
-  /// meta "indexed_through"; a store without it (format 2) is indexed through `last`.
-  result<global_position> load_indexed_through(const detail::txn& t, global_position last) const;
-  /// Fills `m` (indexed, last) for a read transaction.
+  /// meta "indexed_through" (a store without it, format 2, is indexed through `last`) and
+  /// "merge_partial" (a merge between its slices).
+  result<detail::merge_progress> load_merge_progress(const detail::txn& t, global_position last) const;
+  /// Fills `m` (merged, last) for a read transaction.
   status begin_read(const detail::txn& t, detail::read_marks& m) const;
   /// The runs of `stream_id` past the stored index that `t` sees, oldest first. `stale`:
   /// see load_stream.
@@ -141,17 +152,22 @@ struct lmdb_event_store::impl {
   status finish_write(detail::txn& t, detail::write_ctx& ctx);
   /// Publishes the runs of a committed write into the memtable.
   void published(detail::write_ctx& ctx);
-  /// Writes every memtable run into stream_index and sets indexed_through to ctx.last,
-  /// inside `t`. After the commit, call mem.drop_through(ctx.last).
+  /// Writes every memtable run into stream_index and sets indexed_through to ctx.last
+  /// (ending a merge between its slices), inside `t`. After the commit, call
+  /// mem.drop_through(ctx.last).
   status merge_into(detail::txn& t, const detail::write_ctx& ctx);
-  /// Writes the record of each stream born in `runs` (sorted, as merge_into writes them)
-  /// that has none yet: new streams get their record with their first stored run.
-  status store_births(detail::txn& t,
-                      const std::vector<std::pair<std::string_view, detail::index_run>>& runs);
+  /// Writes `count` groups (sorted by stream) into stream_index, and the record of each
+  /// stream born in them that has none yet: new streams get their record with their
+  /// first stored run.
+  status write_groups(detail::txn& t, const detail::merge_group* groups, std::size_t count);
   /// Merges the memtable in its own transaction. REQUIRES: `writer` held.
   status merge_locked();
-  /// Merges when the memtable holds options().index_merge_runs runs or more.
+  /// Merges when the memtable holds options().index_merge_runs runs or more: in slices of
+  /// about slice_runs runs, one transaction each, one slice per call (so no commit waits
+  /// for a whole merge). REQUIRES: `writer` held.
   status merge_if_full();
+  /// Writes the next slice of `plan` in its own transaction. REQUIRES: `writer` held.
+  status merge_slice();
   /// Rebuilds the memtable from the events past the stored index (at open).
   status rebuild_memtable();
 

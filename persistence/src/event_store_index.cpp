@@ -57,28 +57,45 @@ void append_run(std::vector<detail::index_run>& runs, const detail::index_run& r
 
 } // namespace
 
-result<global_position> lmdb_event_store::impl::load_indexed_through(const detail::txn& t,
-                                                                global_position last) const {
+result<detail::merge_progress> lmdb_event_store::impl::load_merge_progress(const detail::txn& t,
+                                                                         global_position last) const {
+  detail::merge_progress p;
   MDB_val k = as_val(meta_key::indexed_through), v;
   int rc = t.get(dbi(meta_table), k, v);
-  if (rc == MDB_NOTFOUND)
-    return last; // format 2: every append wrote its index entry
+  if (rc == MDB_NOTFOUND) {
+    p.indexed = last; // format 2: every append wrote its index entry
+    return p;
+  }
   if (rc != 0)
     return detail::lmdb_error(rc, "read indexed_through");
   if (v.mv_size != 8)
     return make_error(errc::corrupt, "malformed indexed_through record");
-  return std::min(last, detail::load_be64(static_cast<const char*>(v.mv_data)));
+  p.indexed = std::min(last, detail::load_be64(static_cast<const char*>(v.mv_data)));
+  MDB_val pk = as_val(meta_key::merge_partial), pv;
+  rc = t.get(dbi(meta_table), pk, pv);
+  if (rc == MDB_NOTFOUND)
+    return p;
+  if (rc != 0)
+    return detail::lmdb_error(rc, "read merge_partial");
+  if (pv.mv_size < 8)
+    return make_error(errc::corrupt, "malformed merge_partial record");
+  auto to = std::min(last, detail::load_be64(static_cast<const char*>(pv.mv_data)));
+  if (to > p.indexed) {
+    p.partial_to = to;
+    p.partial_key.assign(static_cast<const char*>(pv.mv_data) + 8, pv.mv_size - 8);
+  }
+  return p;
 }
 
 status lmdb_event_store::impl::begin_read(const detail::txn& t, detail::read_marks& m) const {
   auto last = load_last_position(t);
   if (!last)
     return std::move(last).error();
-  auto indexed = load_indexed_through(t, *last);
-  if (!indexed)
-    return std::move(indexed).error();
+  auto merged = load_merge_progress(t, *last);
+  if (!merged)
+    return std::move(merged).error();
   m.last = *last;
-  m.indexed = *indexed;
+  m.merged = std::move(*merged);
   return {};
 }
 
@@ -101,17 +118,17 @@ status lmdb_event_store::impl::scan_gap(const detail::txn& t, detail::read_marks
 status lmdb_event_store::impl::tail_stream_ids(const detail::txn& t, detail::read_marks& m,
                                           std::string_view prefix, std::set<std::string>& out,
                                           bool& stale) const {
-  if (m.last <= m.indexed)
+  if (m.last <= m.merged.indexed)
     return {};
   std::vector<std::string> ids;
   detail::memtable_view marks;
   mem.copy_ids(prefix, ids, marks);
-  if (marks.indexed > m.indexed) {
+  if (marks.merged.ahead_of(m.merged)) {
     stale = true; // as in tail_runs
     return {};
   }
   out.insert(ids.begin(), ids.end());
-  auto covered = std::max(marks.covered, m.indexed);
+  auto covered = std::max(marks.covered, m.merged.indexed);
   if (covered >= m.last)
     return {};
   if (auto ok = scan_gap(t, m, covered); !ok)
@@ -126,19 +143,22 @@ status lmdb_event_store::impl::tail_runs(const detail::txn& t, detail::read_mark
                                     std::string_view stream_id,
                                     std::vector<detail::index_run>& out, bool& stale) const {
   out.clear();
-  if (m.last <= m.indexed)
+  if (m.last <= m.merged.indexed)
     return {};
   detail::memtable_view view;
   mem.copy(stream_id, view);
-  if (view.indexed > m.indexed) {
+  // Stored for this stream, as far as the transaction sees (a slice of a merge may have
+  // stored it further than the rest).
+  auto stored = m.merged.indexed_for(stream_id);
+  if (view.merged.indexed_for(stream_id) > stored) {
     // A merge newer than this transaction dropped runs it cannot see stored: read again.
     stale = true;
     return {};
   }
   for (const auto& r : view.runs)
-    if (r.first_position > m.indexed && r.first_position <= m.last)
+    if (r.first_position > stored && r.first_position <= m.last)
       out.push_back(r);
-  auto covered = std::max(view.covered, m.indexed);
+  auto covered = std::max(view.covered, stored);
   if (covered >= m.last)
     return {};
   if (auto ok = scan_gap(t, m, covered); !ok)
@@ -169,15 +189,19 @@ status lmdb_event_store::impl::begin_write(detail::txn& t, detail::write_ctx& ct
     ctx.shard_heads.assign(shard_count, 0);
     ctx.shard_state.assign(shard_count, 0);
   }
-  // Another process merged: what it stored is no longer needed in memory.
-  if (marks.indexed > mem.indexed_through())
-    mem.drop_through(marks.indexed);
+  // Another process merged: what it stored is no longer needed in memory, and a merge of
+  // this process between its slices no longer matches the memtable.
+  if (marks.merged.ahead_of(mem.merged())) {
+    mem.catch_up(marks.merged);
+    plan.reset();
+  }
   // Another process appended: index its events from their headers.
-  auto from = std::max(mem.covered(), marks.indexed);
+  auto from = std::max(mem.covered(), marks.merged.indexed);
   if (marks.last > from) {
     auto ok = scan_events(t, dbi(events_table), from, marks.last,
                           [&](std::string_view id, const detail::index_run& r) {
-                            mem.add(id, r, r.first_position);
+                            if (r.first_position > marks.merged.indexed_for(id))
+                              mem.add(id, r, r.first_position);
                           });
     if (!ok)
       return ok;
@@ -204,17 +228,30 @@ void lmdb_event_store::impl::published(detail::write_ctx& ctx) {
   mem.publish(ctx.runs, ctx.last);
 }
 
-status lmdb_event_store::impl::store_births(
-  detail::txn& t, const std::vector<std::pair<std::string_view, detail::index_run>>& runs) {
-  // Only a run starting at version 1 can belong to a stream without a record: any later
-  // run follows runs that an earlier merge stored with the record (or an import, which
-  // writes its record itself).
-  for (const auto& [id, run] : runs) {
-    if (run.first_version != 1)
+status lmdb_event_store::impl::write_groups(detail::txn& t, const detail::merge_group* groups,
+                                           std::size_t count) {
+  detail::cursor c{t, dbi(stream_index_table)};
+  if (!c.ok())
+    return detail::lmdb_error(c.rc(), "open cursor");
+  std::string key;
+  char value[detail::index_value_size];
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& g = groups[i];
+    for (const auto& run : g.runs) {
+      key = detail::stream_key(g.stream_id, run.first_version);
+      detail::encode_index_value(value, run.first_position, run.count);
+      MDB_val k = as_val(key), v{sizeof(value), value};
+      if (int rc = t.note(mdb_cursor_put(c.native(), &k, &v, 0)); rc != 0)
+        return detail::lmdb_error(rc, "write stream index");
+    }
+    // Only a run starting at version 1 can belong to a stream without a record: any later
+    // run follows runs that an earlier merge stored with the record (or an import, which
+    // writes its record itself).
+    if (g.runs.empty() || g.runs.front().first_version != 1)
       continue;
     stream_info s;
     bool exists = false;
-    if (auto ok = load_record(t, id, s, &exists); !ok)
+    if (auto ok = load_record(t, g.stream_id, s, &exists); !ok)
       return ok;
     if (!exists)
       if (auto ok = store_stream(t, s); !ok)
@@ -223,29 +260,36 @@ status lmdb_event_store::impl::store_births(
   return {};
 }
 
+namespace {
+
+status put_meta(detail::txn& t, MDB_dbi meta, std::string_view key, std::string_view value) {
+  MDB_val k = as_val(key), v = as_val(value);
+  if (int rc = t.put(meta, k, v); rc != 0)
+    return detail::lmdb_error(rc, "write a merge mark");
+  return {};
+}
+
+// Records a merge as complete through `through` (ending one between its slices).
+status store_merged_through(detail::txn& t, MDB_dbi meta, global_position through) {
+  char mark[8];
+  detail::store_be64(mark, through);
+  if (auto ok = put_meta(t, meta, meta_key::indexed_through, {mark, 8}); !ok)
+    return ok;
+  MDB_val k = as_val(meta_key::merge_partial);
+  if (int rc = t.del(meta, k); rc != 0 && rc != MDB_NOTFOUND)
+    return detail::lmdb_error(rc, "erase merge_partial");
+  return {};
+}
+
+} // namespace
+
 status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ctx) {
-  auto runs = mem.sorted();
-  detail::cursor c{t, dbi(stream_index_table)};
-  if (!c.ok())
-    return detail::lmdb_error(c.rc(), "open cursor");
-  std::string key;
-  char value[detail::index_value_size];
-  for (const auto& [id, run] : runs) {
-    key = detail::stream_key(id, run.first_version);
-    detail::encode_index_value(value, run.first_position, run.count);
-    MDB_val k = as_val(key), v{sizeof(value), value};
-    if (int rc = t.note(mdb_cursor_put(c.native(), &k, &v, 0)); rc != 0)
-      return detail::lmdb_error(rc, "write stream index");
-  }
-  if (auto ok = store_births(t, runs); !ok)
+  plan.reset(); // this merge writes what the plan had left, and more
+  auto groups = mem.groups_through(ctx.last);
+  if (auto ok = write_groups(t, groups.data(), groups.size()); !ok)
     return ok;
   detail::crash_point("merge.written");
-  char mark[8];
-  detail::store_be64(mark, ctx.last);
-  MDB_val k = as_val(meta_key::indexed_through), v{8, mark};
-  if (int rc = t.put(dbi(meta_table), k, v); rc != 0)
-    return detail::lmdb_error(rc, "write indexed_through");
-  return {};
+  return store_merged_through(t, dbi(meta_table), ctx.last);
 }
 
 status lmdb_event_store::impl::merge_locked() {
@@ -258,7 +302,7 @@ status lmdb_event_store::impl::merge_locked() {
     if (auto ok = begin_write(t, ctx); !ok)
       return ok;
     through = ctx.last;
-    if (auto indexed = load_indexed_through(t, ctx.last); indexed && *indexed >= ctx.last)
+    if (auto progress = load_merge_progress(t, ctx.last); progress && progress->indexed >= ctx.last)
       return {}; // nothing to merge
     return merge_into(t, ctx);
   });
@@ -270,9 +314,54 @@ status lmdb_event_store::impl::merge_locked() {
 }
 
 status lmdb_event_store::impl::merge_if_full() {
-  if (mem.run_count() < merge_runs)
+  if (!plan) {
+    if (mem.run_count() < merge_runs)
+      return {};
+    if (slice_runs == 0 || mem.run_count() <= slice_runs)
+      return merge_locked();
+    plan = merge_plan{mem.covered(), mem.groups_through(mem.covered()), 0};
+  }
+  return merge_slice();
+}
+
+status lmdb_event_store::impl::merge_slice() {
+  if (options().read_only)
     return {};
-  return merge_locked();
+  detail::crash_point("merge.begin");
+  // The next groups, about slice_runs runs (a stream's runs are never split).
+  auto from = plan->next, end = from;
+  std::size_t runs = 0;
+  while (end < plan->groups.size() && (runs == 0 || runs < slice_runs))
+    runs += plan->groups[end++].runs.size();
+  bool last = end == plan->groups.size();
+  bool abandoned = false;
+  auto written = env->write([&](detail::txn& t) -> status {
+    detail::write_ctx ctx;
+    if (auto ok = begin_write(t, ctx); !ok)
+      return ok;
+    if (!plan) { // another process merged meanwhile: start afresh next time
+      abandoned = true;
+      return {};
+    }
+    if (auto ok = write_groups(t, plan->groups.data() + from, end - from); !ok)
+      return ok;
+    detail::crash_point("merge.written");
+    if (last)
+      return store_merged_through(t, dbi(meta_table), plan->through);
+    std::string partial(8, '\0');
+    detail::store_be64(partial.data(), plan->through);
+    partial += plan->groups[end - 1].stream_id;
+    return put_meta(t, dbi(meta_table), meta_key::merge_partial, partial);
+  });
+  if (!written || abandoned)
+    return written;
+  detail::crash_point("merge.committed");
+  mem.drop_slice(plan->groups.data() + from, end - from, plan->through, last);
+  if (last)
+    plan.reset();
+  else
+    plan->next = end;
+  return {};
 }
 
 status lmdb_event_store::impl::rebuild_memtable() {
@@ -282,9 +371,11 @@ status lmdb_event_store::impl::rebuild_memtable() {
     detail::read_marks m;
     if (auto ok = begin_read(t, m); !ok)
       return ok;
-    mem.drop_through(m.indexed);
-    auto ok = scan_events(t, dbi(events_table), m.indexed, m.last,
+    mem.catch_up(m.merged);
+    auto ok = scan_events(t, dbi(events_table), m.merged.indexed, m.last,
                           [&](std::string_view id, const detail::index_run& r) {
+                            if (r.first_position <= m.merged.indexed_for(id))
+                              return; // stored by a merge killed between its slices
                             mem.add(id, r, r.first_position);
                             ++events;
                           });

@@ -8,7 +8,7 @@ void memtable::copy(std::string_view stream_id, memtable_view& out) const {
   std::string key{stream_id};
   std::lock_guard<std::mutex> guard{mutex_};
   out.covered = covered_;
-  out.indexed = indexed_;
+  out.merged = merged_;
   auto it = runs_.find(key);
   if (it == runs_.end())
     out.runs.clear();
@@ -20,7 +20,7 @@ void memtable::copy_ids(std::string_view prefix, std::vector<std::string>& ids,
                         memtable_view& marks) const {
   std::lock_guard<std::mutex> guard{mutex_};
   marks.covered = covered_;
-  marks.indexed = indexed_;
+  marks.merged = merged_;
   for (const auto& [id, runs] : runs_)
     if (!runs.empty() && std::string_view{id}.substr(0, prefix.size()) == prefix)
       ids.push_back(id);
@@ -62,31 +62,65 @@ void memtable::add_covered(global_position through) {
   covered_ = std::max(covered_, through);
 }
 
-std::vector<std::pair<std::string_view, index_run>> memtable::sorted() const {
-  std::vector<std::pair<std::string_view, index_run>> out;
-  out.reserve(run_count_);
-  for (const auto& [id, v] : runs_)
-    for (const auto& run : v)
-      out.emplace_back(id, run);
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second.first_version < b.second.first_version;
-  });
+std::vector<merge_group> memtable::groups_through(global_position through) const {
+  std::vector<merge_group> out;
+  out.reserve(runs_.size());
+  for (const auto& [id, v] : runs_) {
+    auto end = std::find_if(v.begin(), v.end(), [&](const index_run& r) { return r.first_position > through; });
+    if (end != v.begin())
+      out.push_back(merge_group{id, std::vector<index_run>(v.begin(), end)});
+  }
+  // Sorting streams, not runs: a stream's runs are in version order already.
+  std::sort(out.begin(), out.end(),
+            [](const merge_group& a, const merge_group& b) { return a.stream_id < b.stream_id; });
   return out;
+}
+
+memtable::run_map::iterator memtable::erase_through(run_map::iterator it, global_position through) {
+  auto& v = it->second;
+  auto keep = std::find_if(v.begin(), v.end(), [&](const index_run& r) { return r.first_position > through; });
+  run_count_ -= static_cast<std::size_t>(keep - v.begin());
+  v.erase(v.begin(), keep);
+  return v.empty() ? runs_.erase(it) : std::next(it);
 }
 
 void memtable::drop_through(global_position indexed_through) {
   std::lock_guard<std::mutex> guard{mutex_};
-  indexed_ = std::max(indexed_, indexed_through);
-  for (auto it = runs_.begin(); it != runs_.end();) {
-    auto& v = it->second;
-    auto keep = std::find_if(v.begin(), v.end(), [&](const index_run& r) {
-      return r.first_position > indexed_through;
-    });
-    run_count_ -= static_cast<std::size_t>(keep - v.begin());
-    v.erase(v.begin(), keep);
-    it = v.empty() ? runs_.erase(it) : std::next(it);
-  }
+  merged_.indexed = std::max(merged_.indexed, indexed_through);
+  merged_.partial_to = 0;
+  merged_.partial_key.clear();
+  for (auto it = runs_.begin(); it != runs_.end();)
+    it = erase_through(it, indexed_through);
   covered_ = std::max(covered_, indexed_through);
+}
+
+void memtable::drop_slice(const merge_group* slice, std::size_t count, global_position through,
+                          bool last) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  for (std::size_t i = 0; i < count; ++i)
+    if (auto it = runs_.find(slice[i].stream_id); it != runs_.end())
+      erase_through(it, through);
+  if (last) {
+    merged_.indexed = std::max(merged_.indexed, through);
+    merged_.partial_to = 0;
+    merged_.partial_key.clear();
+  } else if (count > 0) {
+    merged_.partial_to = through;
+    merged_.partial_key = slice[count - 1].stream_id;
+  }
+}
+
+void memtable::catch_up(const merge_progress& p) {
+  if (!p.ahead_of(merged_))
+    return;
+  if (p.indexed > merged_.indexed)
+    drop_through(p.indexed);
+  if (p.partial_to <= p.indexed)
+    return;
+  std::lock_guard<std::mutex> guard{mutex_};
+  for (auto it = runs_.begin(); it != runs_.end();)
+    it = it->first <= p.partial_key ? erase_through(it, p.partial_to) : std::next(it);
+  merged_ = p;
 }
 
 } // namespace annal::detail

@@ -22,11 +22,39 @@
 
 namespace annal::detail {
 
-/// What a reader copies before it opens its read transaction.
+/// How far merges have stored the index: every stream's runs through `indexed`, and,
+/// between the slices of a merge, the runs through `partial_to` of the streams whose id
+/// sorts at or before `partial_key` (meta "indexed_through" and "merge_partial").
+struct merge_progress {
+  global_position indexed = 0;
+  global_position partial_to = 0; // 0: no merge between slices
+  std::string partial_key;
+
+  /// The position through which the stored index is complete for `stream_id`.
+  global_position indexed_for(std::string_view stream_id) const noexcept {
+    return partial_to > indexed && stream_id <= std::string_view{partial_key} ? partial_to : indexed;
+  }
+  /// True when `this` has merged further than `o` (merges only advance).
+  bool ahead_of(const merge_progress& o) const noexcept {
+    if (indexed != o.indexed)
+      return indexed > o.indexed;
+    if (partial_to != o.partial_to)
+      return partial_to > o.partial_to;
+    return partial_key > o.partial_key;
+  }
+};
+
+/// What a reader copies inside its read transaction.
 struct memtable_view {
   std::vector<index_run> runs; // the stream's runs, oldest first
   global_position covered = 0; // every event up to here is in the memtable or stored
-  global_position indexed = 0; // runs up to here were dropped (merged) when copied
+  merge_progress merged;       // runs stored by then were dropped when copied
+};
+
+/// One stream's runs as a merge writes them.
+struct merge_group {
+  std::string stream_id;
+  std::vector<index_run> runs; // oldest first
 };
 
 class memtable {
@@ -51,23 +79,36 @@ public:
   /// Raises `covered` to `through` (a scan found no more events). Writer only.
   void add_covered(global_position through);
 
-  /// Every run, sorted by (stream, first version): what a merge writes. Writer only.
-  std::vector<std::pair<std::string_view, index_run>> sorted() const;
+  /// The runs at or before `through`, grouped by stream, streams sorted by id: what a
+  /// merge writes (the groups stay valid after later publishes). Writer only.
+  std::vector<merge_group> groups_through(global_position through) const;
 
-  /// Forgets the runs at or before `indexed_through` (merged into the stored index).
+  /// Forgets the runs at or before `indexed_through` (a whole merge committed).
   void drop_through(global_position indexed_through);
+
+  /// Forgets the runs at or before `through` of `slice` (groups of one merge, sorted, the
+  /// next slice of it just committed); `last` says whether the merge is complete.
+  void drop_slice(const merge_group* slice, std::size_t count, global_position through, bool last);
+
+  /// Catches up with merges another process committed (or the store's marks at open):
+  /// forgets what `p` says is stored. No-op unless `p` is ahead. Writer only.
+  void catch_up(const merge_progress& p);
 
   std::size_t run_count() const noexcept { return run_count_; }
   global_position covered() const noexcept { return covered_; }
-  global_position indexed_through() const noexcept { return indexed_; }
-  void set_indexed_through(global_position p) noexcept { indexed_ = p; }
+  /// How far merges have reached, as this process last committed or saw. Writer only.
+  const merge_progress& merged() const noexcept { return merged_; }
 
 private:
+  // Erases the runs at or before `through` of the stream at `it`; the next entry.
+  using run_map = std::unordered_map<std::string, std::vector<index_run>>;
+  run_map::iterator erase_through(run_map::iterator it, global_position through);
+
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<index_run>> runs_;
+  run_map runs_;
   std::size_t run_count_ = 0;
   global_position covered_ = 0;
-  global_position indexed_ = 0;
+  merge_progress merged_;
 };
 
 } // namespace annal::detail

@@ -16,6 +16,10 @@ inline constexpr std::string_view node_id = "node_id";
 inline constexpr std::string_view shard_count = "shard_count";
 /// u64: how far the stored stream index reaches; later events are re-indexed at open.
 inline constexpr std::string_view indexed_through = "indexed_through";
+/// u64 position, then a stream id: a merge between its slices has stored the runs through
+/// that position of every stream whose id sorts at or before this one (bytewise). Absent
+/// when no merge is between slices.
+inline constexpr std::string_view merge_partial = "merge_partial";
 /// u64: how far a format-2 → 3 upgrade has rewritten events (0: none in progress).
 inline constexpr std::string_view upgrade_through = "upgrade_through";
 /// Present once table `trimmed_streams` lists every deleted or truncated stream (written

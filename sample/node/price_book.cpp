@@ -31,15 +31,22 @@ lookup price_book::current_local(const std::string& sku) {
     return std::move(head).error();
   if (head->head == 0 || head->deleted)
     return std::optional<product_state>{};
+  std::optional<annal::aggregate_view<product_state>> held;
   {
     std::lock_guard<std::mutex> guard{mx_};
     auto i = entries_.find(sku);
     if (i != entries_.end() && i->second.version == head->head)
       return std::optional<product_state>{i->second.state};
+    if (i != entries_.end() && i->second.version < head->head)
+      held = annal::aggregate_view<product_state>{i->second.state, i->second.version, 0};
   }
-  // Stale or unknown here (changed by a command whose answer this node did not see, or
-  // not looked up since the start): the journal says what it is now.
-  auto loaded = rt_.load<product>(sku);
+  // Stale (changed by a command whose answer this node has not seen yet) or unknown here
+  // (not looked up since the start): the journal says what it is now. A stale entry
+  // needs only the events after it; a product's history is mostly price changes, and a
+  // load would replay up to a snapshot interval of them.
+  auto loaded = held ? rt_.catch_up<product>(sku, std::move(*held)) : rt_.load<product>(sku);
+  if (!loaded && held && loaded.error().code == annal::errc::corrupt)
+    loaded = rt_.load<product>(sku); // the events after the entry are gone: start afresh
   if (!loaded) {
     if (means_absent(loaded.error()))
       return std::optional<product_state>{};

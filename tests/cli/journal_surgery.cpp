@@ -133,4 +133,14 @@ void journal_surgery::set_format_version(uint32_t version) {
   });
 }
 
+std::string journal_surgery::meta_value(std::string_view key) {
+  std::string out;
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
+    if (mdb_get(txn, table(txn, "meta"), &k, &v) == 0)
+      out.assign(static_cast<const char*>(v.mv_data), v.mv_size);
+  });
+  return out;
+}
+
 } // namespace annal::test

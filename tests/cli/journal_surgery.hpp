@@ -6,6 +6,7 @@
 #include <lmdb.h>
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "annal/recorded_event.hpp"
@@ -36,6 +37,8 @@ public:
   void erase_trimmed_entry(std::string_view stream);
   /// Overwrites the format version in the meta table.
   void set_format_version(uint32_t version);
+  /// The raw value of meta record `key` ("" when absent).
+  std::string meta_value(std::string_view key);
 
 private:
   MDB_dbi table(MDB_txn* txn, const char* name);

@@ -1,7 +1,10 @@
 // verify passes a clean store and finds each kind of injected damage: a flipped payload
 // byte, a lost index entry, an index run at the wrong position, a gap in a stream, an
-// undecodable payload, a snapshot that a replay contradicts.
+// undecodable payload, a snapshot that a replay contradicts; and passes a journal killed
+// between the slices of an index merge.
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
 
 #include "cli_json.hpp"
 #include "shop/domain/order.hpp"
@@ -253,4 +256,21 @@ TEST_CASE("verify finds a snapshot that a replay contradicts", "[cli][verify]") 
   CHECK(v.problems[0]["check"] == "snapshot_replay");
   CHECK(v.problems[0]["stream"] == "order-o-5");
   CHECK(v.summary["snapshots_matched"] == 1);
+}
+
+TEST_CASE("verify passes a journal killed between the slices of an index merge", "[cli][verify]") {
+  temp_dir data;
+  auto journal = data.path() / "journal";
+  // A random workload (index_crash_child) merging in slices of two runs, killed after the
+  // third slice it committed.
+  ::setenv("ANNAL_JOURNAL_CRASH_AT", "merge.committed:3", 1);
+  auto child = run_program(ANNAL_INDEX_CRASH_CHILD, {"work", journal.string(), "7", "200", "40", "2"});
+  ::unsetenv("ANNAL_JOURNAL_CRASH_AT");
+  INFO("child: " << child.out << child.err);
+  REQUIRE(child.exit_code != 0);
+  REQUIRE_FALSE(journal_surgery{journal}.meta_value("merge_partial").empty());
+  auto v = verify(data);
+  CHECK(v.exit_code == 0);
+  CHECK(v.problems.empty());
+  CHECK(v.summary["events"] == v.summary["indexed_events"].get<uint64_t>() + v.summary["tail_events"].get<uint64_t>());
 }

@@ -3,7 +3,7 @@
 // at a phase of the index merge through ANNAL_JOURNAL_CRASH_AT (see crash_point.hpp), or
 // the upgrade of a format-2 journal.
 //
-//   index_crash_child work DATA_DIR SEED OPS MERGE_RUNS
+//   index_crash_child work DATA_DIR SEED OPS MERGE_RUNS [SLICE_RUNS]
 //   index_crash_child upgrade DATA_DIR
 //
 // `work` prints one line per acknowledged operation with write(2) (no buffer dies with
@@ -32,12 +32,13 @@ void say(const std::string& line) {
   }
 }
 
-int work(const char* dir, uint64_t seed, uint64_t ops, std::size_t merge_runs) {
+int work(const char* dir, uint64_t seed, uint64_t ops, std::size_t merge_runs, std::size_t slice_runs) {
   annal::store_options o;
   o.dir = dir;
   o.mode = annal::durability::no_sync; // a killed process loses nothing of what it committed
   o.initial_map_size = std::size_t{1} << 20;
   o.index_merge_runs = merge_runs;
+  o.index_merge_slice_runs = slice_runs;
   auto opened = annal::event_store::open(o);
   if (!opened) {
     std::fprintf(stderr, "open failed: %s\n", opened.error().to_string().c_str());
@@ -105,11 +106,11 @@ int upgrade(const char* dir) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "work" && argc == 6)
+  if (mode == "work" && (argc == 6 || argc == 7))
     return work(argv[2], std::strtoull(argv[3], nullptr, 10), std::strtoull(argv[4], nullptr, 10),
-                std::strtoull(argv[5], nullptr, 10));
+                std::strtoull(argv[5], nullptr, 10), argc == 7 ? std::strtoull(argv[6], nullptr, 10) : 0);
   if (mode == "upgrade" && argc == 3)
     return upgrade(argv[2]);
-  std::fprintf(stderr, "usage: %s work DIR SEED OPS MERGE_RUNS | upgrade DIR\n", argv[0]);
+  std::fprintf(stderr, "usage: %s work DIR SEED OPS MERGE_RUNS [SLICE_RUNS] | upgrade DIR\n", argv[0]);
   return 2;
 }

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string>
 #include <tuple>
 
 #include "annal/event_store.hpp"
@@ -127,13 +129,20 @@ struct raw_tables {
 };
 
 // The stored index alone: each entry names events that exist, with its stream and
-// versions, at or before indexed_through; and every event up to there has exactly one.
+// versions, at or before indexed_through (or, between the slices of a merge, at or before
+// its mark for the streams it stored); and every event up to there has exactly one.
 // Returns indexed_through.
 global_position check_stored_index(event_store& store) {
   raw_tables raw{store};
   auto mark = raw.meta_value("indexed_through");
   REQUIRE(mark.size() == 8);
   auto indexed = detail::load_be64(mark.data());
+  auto partial = raw.meta_value("merge_partial");
+  global_position partial_to = partial.size() >= 8 ? detail::load_be64(partial.data()) : 0;
+  std::string partial_key = partial.size() >= 8 ? partial.substr(8) : std::string{};
+  auto indexed_for = [&](std::string_view stream) {
+    return partial_to > indexed && stream <= std::string_view{partial_key} ? partial_to : indexed;
+  };
   std::set<global_position> covered;
   MDB_cursor* c = nullptr;
   REQUIRE(mdb_cursor_open(raw.txn, raw.index, &c) == 0);
@@ -150,7 +159,7 @@ global_position check_stored_index(event_store& store) {
     for (uint64_t i = 0; i < count; ++i) {
       auto position = first_position + i;
       INFO("index entry " << stream << " v" << first_version + i << " @" << position);
-      CHECK(position <= indexed);
+      CHECK(position <= indexed_for(stream));
       CHECK(covered.insert(position).second);
       char pk[8];
       detail::store_be64(pk, position);
@@ -166,9 +175,13 @@ global_position check_stored_index(event_store& store) {
   MDB_stat st;
   REQUIRE(mdb_cursor_open(raw.txn, raw.events, &c) == 0);
   uint64_t events_through = 0;
-  for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-    if (detail::load_be64(static_cast<const char*>(k.mv_data)) <= indexed)
+  for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    auto position = detail::load_be64(static_cast<const char*>(k.mv_data));
+    event_view e;
+    REQUIRE(detail::decode_envelope(position, {static_cast<const char*>(v.mv_data), v.mv_size}, e));
+    if (position <= indexed_for(e.stream_id))
       ++events_through;
+  }
   mdb_cursor_close(c);
   (void)st;
   CHECK(covered.size() == events_through);
@@ -208,17 +221,39 @@ void check_shards(event_store& store, bool consecutive) {
 }
 
 std::unique_ptr<event_store> open_store(const std::filesystem::path& dir, bool read_only,
-                                        std::size_t merge_runs = 262144) {
+                                        std::size_t merge_runs = 262144, std::size_t slice_runs = 16384) {
   store_options o;
   o.dir = dir;
   o.read_only = read_only;
   o.mode = durability::no_sync;
   o.index_merge_runs = merge_runs;
+  o.index_merge_slice_runs = slice_runs;
   auto s = event_store::open(o);
   INFO((s ? "" : s.error().to_string()));
   REQUIRE(s);
   return std::move(*s);
 }
+
+// Unsets an environment variable for its lifetime.
+class scoped_unsetenv {
+public:
+  explicit scoped_unsetenv(const char* name) : name_(name) {
+    if (const char* v = std::getenv(name)) {
+      saved_ = v;
+      ::unsetenv(name);
+    }
+  }
+  ~scoped_unsetenv() {
+    if (saved_)
+      ::setenv(name_, saved_->c_str(), 1);
+  }
+  scoped_unsetenv(const scoped_unsetenv&) = delete;
+  scoped_unsetenv& operator=(const scoped_unsetenv&) = delete;
+
+private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
 
 // Runs the child with ANNAL_JOURNAL_CRASH_AT=`crash_at` ("" for none).
 test::child_outcome run_index_child(const std::vector<std::string>& args, const std::string& crash_at,
@@ -231,6 +266,8 @@ test::child_outcome run_index_child(const std::vector<std::string>& args, const 
     ::unsetenv("ANNAL_JOURNAL_UPGRADE_BATCH");
   else
     ::setenv("ANNAL_JOURNAL_UPGRADE_BATCH", upgrade_batch.c_str(), 1);
+  // The child's merge sizes are its arguments, not the suites' overrides.
+  scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"};
   auto r = test::run_child(ANNAL_INDEX_CRASH_CHILD, args, 60s);
   ::unsetenv("ANNAL_JOURNAL_CRASH_AT");
   ::unsetenv("ANNAL_JOURNAL_UPGRADE_BATCH");
@@ -271,16 +308,19 @@ TEST_CASE("the stream index equals a full scan of the events after random worklo
   test::temp_dir tmp;
   auto dir = (tmp.path() / "journal").string();
   // Each round continues the store the previous kill left. Small merge thresholds make
-  // merges frequent (inside commits as well as explicit ones and truncations').
+  // merges frequent (inside commits as well as explicit ones and truncations'), and most
+  // rounds merge inside commits in slices of a few runs, so kills land between slices.
   const std::vector<std::string> phases = {
     "",                  "merge.begin:2",     "merge.written:1", "merge.committed:1",
     "commit.published:7", "merge.written:3",  "merge.committed:5", "merge.begin:4",
     "commit.published:40", "merge.written:2", "merge.committed:2", ""};
   uint64_t seed = 1000;
+  int left_between_slices = 0; // rounds whose kill left a merge between its slices
   for (const auto& phase : phases) {
     ++seed;
     auto merge_runs = std::to_string(3 + seed % 17);
-    auto r = run_index_child({"work", dir, std::to_string(seed), "120", merge_runs}, phase);
+    auto slice_runs = std::to_string(seed % 4 == 0 ? 0 : seed % 4); // 0: whole merges
+    auto r = run_index_child({"work", dir, std::to_string(seed), "120", merge_runs, slice_runs}, phase);
     INFO("round " << seed << " phase '" << phase << "': exit " << r.exit_code << "\n" << r.output);
     REQUIRE_FALSE(r.timed_out);
     if (phase.empty())
@@ -290,6 +330,8 @@ TEST_CASE("the stream index equals a full scan of the events after random worklo
     {
       // Read-only first: nothing here repairs what the kill left.
       auto store = open_store(dir, true);
+      if (!raw_tables{*store}.meta_value("merge_partial").empty())
+        ++left_between_slices;
       check_reads(*store);
       check_stored_index(*store);
       check_shards(*store, false);
@@ -299,8 +341,67 @@ TEST_CASE("the stream index equals a full scan of the events after random worklo
       check_reads(*store);
       REQUIRE(store->merge_index());
       CHECK(check_stored_index(*store) == store->last_position().value());
+      CHECK(raw_tables{*store}.meta_value("merge_partial").empty());
     }
   }
+  CHECK(left_between_slices > 0);
+}
+
+TEST_CASE("a full memtable is merged in slices, one after each commit, and reads, heads and "
+          "conflicts are exact between them",
+          "[index]") {
+  test::temp_dir tmp;
+  auto dir = tmp.path() / "journal";
+  std::unique_ptr<event_store> store;
+  {
+    // This test counts slices: the suites' overrides of the merge sizes stay out of it.
+    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"};
+    store = open_store(dir, false, 40, 8);
+  }
+  auto append = [&](const std::string& id, expected_version expected = expected_version::any()) {
+    return store->append(id, expected, {new_event{"E", 1, id, {}, 0}});
+  };
+  auto id = [](int i) { return std::string{"s-"} + (i < 10 ? "0" : "") + std::to_string(i); };
+  for (int i = 0; i < 39; ++i)
+    REQUIRE(append(id(i)));
+  CHECK(raw_tables{*store}.meta_value("merge_partial").empty()); // nothing merged yet
+  // The 40th run fills the memtable: this commit writes the first slice (8 streams).
+  REQUIRE(append(id(39)));
+  auto partial = raw_tables{*store}.meta_value("merge_partial");
+  REQUIRE(partial.size() == 8 + 4);
+  CHECK(detail::load_be64(partial.data()) == 40);
+  CHECK(partial.substr(8) == id(7));
+  check_stored_index(*store);
+  check_reads(*store);
+  // Between slices: a stream already stored and one still in memory take new events; their
+  // heads and the expected-version checks see both halves.
+  REQUIRE(append(id(3), expected_version::exact(1)));
+  CHECK(raw_tables{*store}.meta_value("merge_partial").substr(8) == id(15));
+  auto stale = append(id(3), expected_version::exact(1));
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().code == errc::conflict);
+  REQUIRE(append(id(30), expected_version::exact(1)));
+  for (const auto& s : {id(3), id(30)}) {
+    auto head = store->stream_head(s);
+    REQUIRE(head);
+    CHECK(head->head == 2);
+    auto events = store->read_stream(s);
+    REQUIRE(events);
+    CHECK(events->size() == 2);
+  }
+  check_stored_index(*store);
+  check_reads(*store);
+  // Three more commits write the last slices; the merge then says it reaches 40.
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(append("t-" + std::to_string(i)));
+  CHECK(raw_tables{*store}.meta_value("merge_partial").empty());
+  CHECK(check_stored_index(*store) == 40);
+  check_reads(*store);
+  // The close merges the rest.
+  store.reset();
+  store = open_store(dir, true);
+  check_reads(*store);
+  CHECK(check_stored_index(*store) == store->last_position().value());
 }
 
 TEST_CASE("a stream read spanning the stored index and the unmerged tail is exact", "[index]") {
@@ -378,7 +479,12 @@ TEST_CASE("a new stream's record is written by the index merge, not by its appen
           "[index]") {
   test::temp_dir tmp;
   auto dir = tmp.path() / "journal";
-  auto store = open_store(dir, false, 1000000);
+  std::unique_ptr<event_store> store;
+  {
+    // No merge may run before the test's own (the suites' overrides merge at every commit).
+    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"};
+    store = open_store(dir, false, 1000000);
+  }
   REQUIRE(store->append("old", expected_version::any(), {new_event{"E", 1, "x", {}, 0}}));
   REQUIRE(store->merge_index());
   REQUIRE(store->append("new-1", expected_version::no_stream(), {new_event{"E", 1, "x", {}, 0}}));

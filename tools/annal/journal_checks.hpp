@@ -21,7 +21,7 @@
 namespace annal::cli {
 
 /// The journal's tables, and what format 3 adds: the stored index reaches through
-/// `indexed_through`; the events after it (the tail not merged yet) are indexed here from
+/// `indexed_through` (further for some streams between a merge's slices); the events after it (the tail not merged yet) are indexed here from
 /// their headers, by stream, as the running store's memtable would.
 struct journal_tables {
   MDB_dbi events = 0;
@@ -34,8 +34,18 @@ struct journal_tables {
   uint16_t shard_count = 0;         // 0: a format-2 journal (no shards)
   bool upgrading = false;           // an upgrade from format 2 is under way
   global_position indexed_through = std::numeric_limits<global_position>::max();
+  // A merge between its slices (meta "merge_partial"): the streams with ids up to
+  // partial_key are stored through partial_to (0: none).
+  global_position partial_to = 0;
+  std::string partial_key;
   std::map<std::string, std::vector<layout::index_run>> tail;
   uint64_t tail_events = 0;
+
+  /// The position through which the stored index covers `stream_id`.
+  global_position indexed_for(std::string_view stream_id) const noexcept {
+    return partial_to > indexed_through && stream_id <= std::string_view{partial_key} ? partial_to
+                                                                                       : indexed_through;
+  }
 };
 
 /// Opens the tables inside `t` and indexes the tail. Errors: not_found (not a journal),

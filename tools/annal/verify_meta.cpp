@@ -40,6 +40,12 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
     return std::move(indexed).error();
   if (*indexed)
     out.indexed_through = v;
+  if (auto partial = t.get(out.meta, "merge_partial"); !partial) {
+    return std::move(partial).error();
+  } else if (partial->found && partial->value.size() >= 8 && *indexed) {
+    out.partial_to = layout::load_be64(partial->value.data());
+    out.partial_key.assign(partial->value.data() + 8, partial->value.size() - 8);
+  }
   auto count = meta_u64("shard_count", v, 2);
   if (!count)
     return std::move(count).error();
@@ -66,6 +72,8 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
     if (!layout::peek_envelope(view_of(val), id, version) || version == 0)
       continue; // check_events reports it
     auto position = layout::load_be64(static_cast<const char*>(k.mv_data));
+    if (position <= out.indexed_for(id))
+      continue; // stored by a slice of a merge
     auto& runs = out.tail[std::string{id}];
     if (!runs.empty() && runs.back().last_version() + 1 == version
         && runs.back().first_position + runs.back().count == position)

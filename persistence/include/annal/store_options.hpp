@@ -49,6 +49,9 @@ struct store_options {
   /// Journal only: appends are indexed in memory and merged into the stored stream index
   /// in one sorted batch once this many appends (runs) are pending, and at close.
   std::size_t index_merge_runs = 262144;
+  /// Journal only: a merge writes about this many runs per transaction, one slice after
+  /// each commit, so that no commit waits for a whole merge (0: one transaction).
+  std::size_t index_merge_slice_runs = 16384;
 };
 
 } // namespace annal

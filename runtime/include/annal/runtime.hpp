@@ -126,6 +126,15 @@ public:
   template <class A>
   result<aggregate_view<typename A::state>> load(const std::string& id, as_of when = as_of::latest());
 
+  /// Brings `base`, a state of instance `id` of A that the caller keeps (at base.version),
+  /// up to the newest event by applying only the events after it: a point read when
+  /// nothing changed, where load() reads the newest snapshot and its tail. Runs on the
+  /// calling thread. Errors: as load(); corrupt also when the stream ends below
+  /// base.version or the events after it were truncated (load() afresh).
+  template <class A>
+  result<aggregate_view<typename A::state>> catch_up(const std::string& id,
+                                                     aggregate_view<typename A::state> base);
+
   /// Sends a stored command to its aggregate (used by durable timers). Errors reach
   /// `done`: bad_request when the category has no serializable commands registered.
   void dispatch(const stored_command& cmd, std::function<void(command_result)> done);
@@ -349,6 +358,21 @@ result<aggregate_view<typename A::state>> runtime::load(const std::string& id, a
     return std::move(r).error();
   if (r->version == 0)
     return make_error(errc::not_found, "no events of " + stream + " within the bound");
+  return aggregate_view<typename A::state>{std::move(r->state), r->version, r->last_position};
+}
+
+template <class A>
+result<aggregate_view<typename A::state>> runtime::catch_up(const std::string& id,
+                                                            aggregate_view<typename A::state> base) {
+  auto stream = aggregate_traits<A>::stream_id(id);
+  if (auto ok = validate_stream_id(stream); !ok)
+    return std::move(ok).error();
+  detail::loaded_state<A> start{std::move(base.state), base.version, base.position, 0, {}, 0};
+  auto r = detail::load_tail<A>(store(), registry(), stream, detail::load_bounds{}, 0, std::move(start));
+  if (!r)
+    return std::move(r).error();
+  if (r->version == 0)
+    return make_error(errc::not_found, "no events of " + stream);
   return aggregate_view<typename A::state>{std::move(r->state), r->version, r->last_position};
 }
 

@@ -82,18 +82,16 @@ std::optional<loaded_state<A>> load_snapshot_of(event_store& store, const std::s
   return out;
 }
 
-/// Rebuilds the state of `stream_id` within `bounds`. Errors: stream_deleted, io_error,
-/// corrupt / unknown_event_type (an event that cannot be decoded, or evolve threw).
+/// Applies the events of `stream_id` after `out.version`, within `bounds`, to `out` (a
+/// state at that version: the initial one, a snapshot's, or one a caller kept). Errors:
+/// stream_deleted, io_error, corrupt (events after out.version were truncated, or the
+/// stream ends below it) / unknown_event_type (an event that cannot be decoded, or
+/// evolve threw).
 template <class A>
-result<loaded_state<A>> load_aggregate(event_store& store, const event_registry& registry,
-                                       const std::string& stream_id, const load_bounds& bounds,
-                                       std::size_t recent_limit, bool use_snapshot = true) {
+result<loaded_state<A>> load_tail(event_store& store, const event_registry& registry,
+                                  const std::string& stream_id, const load_bounds& bounds,
+                                  std::size_t recent_limit, loaded_state<A> out) {
   using traits = aggregate_traits<A>;
-  std::optional<loaded_state<A>> from_snapshot;
-  if (use_snapshot)
-    from_snapshot = load_snapshot_of<A>(store, stream_id, bounds);
-  loaded_state<A> out = from_snapshot ? std::move(*from_snapshot)
-                                      : loaded_state<A>{traits::initial_state(), 0, 0, 0, {}, 0};
   auto head = store.stream_head(stream_id);
   if (!head)
     return std::move(head).error();
@@ -103,6 +101,9 @@ result<loaded_state<A>> load_aggregate(event_store& store, const event_registry&
     return make_error(errc::corrupt, "events of " + stream_id + " up to v"
                                        + std::to_string(head->truncated_through)
                                        + " were truncated and no snapshot covers them");
+  if (head->head < out.version)
+    return make_error(errc::corrupt, "stream '" + stream_id + "' ends at v" + std::to_string(head->head)
+                                       + ", below the state's v" + std::to_string(out.version));
   // Read in chunks so that no read transaction stays open long (map growth waits for
   // readers to finish).
   constexpr uint64_t chunk = 8192;
@@ -156,6 +157,21 @@ result<loaded_state<A>> load_aggregate(event_store& store, const event_registry&
     }
   }
   return out;
+}
+
+/// Rebuilds the state of `stream_id` within `bounds`: the newest usable snapshot (unless
+/// `use_snapshot` is false) and the events after it. Errors: as load_tail.
+template <class A>
+result<loaded_state<A>> load_aggregate(event_store& store, const event_registry& registry,
+                                       const std::string& stream_id, const load_bounds& bounds,
+                                       std::size_t recent_limit, bool use_snapshot = true) {
+  std::optional<loaded_state<A>> from_snapshot;
+  if (use_snapshot)
+    from_snapshot = load_snapshot_of<A>(store, stream_id, bounds);
+  loaded_state<A> start = from_snapshot
+                            ? std::move(*from_snapshot)
+                            : loaded_state<A>{aggregate_traits<A>::initial_state(), 0, 0, 0, {}, 0};
+  return load_tail<A>(store, registry, stream_id, bounds, recent_limit, std::move(start));
 }
 
 } // namespace annal::detail
