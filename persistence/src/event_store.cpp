@@ -303,6 +303,9 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
   p->slice_runs = options.index_merge_slice_runs;
   if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_SLICE"); v != nullptr && *v != '\0')
     p->slice_runs = std::strtoull(v, nullptr, 10);
+  p->slice_gap = options.index_merge_slice_gap;
+  if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_GAP"); v != nullptr && *v != '\0')
+    p->slice_gap = std::strtod(v, nullptr);
   auto format = load_format(*p->env);
   if (!format)
     return std::move(format).error();

@@ -1,6 +1,7 @@
 // Internal: the state behind annal::event_store and the helpers its source files share.
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 #include <limits>
@@ -75,6 +76,10 @@ struct lmdb_event_store::impl {
     std::size_t next = 0;
   };
   std::optional<merge_plan> plan;
+  // Commits run alone for slice_gap times as long as the last slice took before the next
+  // slice (options().index_merge_slice_gap, or the override).
+  double slice_gap = 0;
+  std::chrono::steady_clock::time_point next_slice_at{};
   // Serializes this process's writes so that a commit's runs are published before the
   // next write transaction of the process begins (LMDB's lock alone releases at commit).
   std::mutex writer;
@@ -156,15 +161,17 @@ struct lmdb_event_store::impl {
   /// (ending a merge between its slices), inside `t`. After the commit, call
   /// mem.drop_through(ctx.last).
   status merge_into(detail::txn& t, const detail::write_ctx& ctx);
-  /// Writes `count` groups (sorted by stream) into stream_index, and the record of each
-  /// stream born in them that has none yet: new streams get their record with their
-  /// first stored run.
-  status write_groups(detail::txn& t, const detail::merge_group* groups, std::size_t count);
+  /// Writes `count` groups (sorted by stream) into stream_index, their runs clipped at
+  /// `through`, and the record of each stream born in them that has none yet: new streams
+  /// get their record with their first stored run.
+  status write_groups(detail::txn& t, const detail::merge_group* groups, std::size_t count,
+                      global_position through);
   /// Merges the memtable in its own transaction. REQUIRES: `writer` held.
   status merge_locked();
   /// Merges when the memtable holds options().index_merge_runs runs or more: in slices of
-  /// about slice_runs runs, one transaction each, one slice per call (so no commit waits
-  /// for a whole merge). REQUIRES: `writer` held.
+  /// about slice_runs runs, one transaction each, at most one slice per call and none
+  /// before next_slice_at (so no commit waits for a whole merge, and commits between
+  /// slices run at full speed). REQUIRES: `writer` held.
   status merge_if_full();
   /// Writes the next slice of `plan` in its own transaction. REQUIRES: `writer` held.
   status merge_slice();

@@ -229,7 +229,7 @@ void lmdb_event_store::impl::published(detail::write_ctx& ctx) {
 }
 
 status lmdb_event_store::impl::write_groups(detail::txn& t, const detail::merge_group* groups,
-                                           std::size_t count) {
+                                           std::size_t count, global_position through) {
   detail::cursor c{t, dbi(stream_index_table)};
   if (!c.ok())
     return detail::lmdb_error(c.rc(), "open cursor");
@@ -237,9 +237,12 @@ status lmdb_event_store::impl::write_groups(detail::txn& t, const detail::merge_
   char value[detail::index_value_size];
   for (std::size_t i = 0; i < count; ++i) {
     const auto& g = groups[i];
-    for (const auto& run : g.runs) {
+    for (std::size_t r = 0; r < g.count; ++r) {
+      const auto& run = (*g.runs)[r];
+      // A run a scan extended after the plan was made is stored only through `through`.
+      auto n = std::min<uint64_t>(run.count, through - run.first_position + 1);
       key = detail::stream_key(g.stream_id, run.first_version);
-      detail::encode_index_value(value, run.first_position, run.count);
+      detail::encode_index_value(value, run.first_position, n);
       MDB_val k = as_val(key), v{sizeof(value), value};
       if (int rc = t.note(mdb_cursor_put(c.native(), &k, &v, 0)); rc != 0)
         return detail::lmdb_error(rc, "write stream index");
@@ -247,7 +250,7 @@ status lmdb_event_store::impl::write_groups(detail::txn& t, const detail::merge_
     // Only a run starting at version 1 can belong to a stream without a record: any later
     // run follows runs that an earlier merge stored with the record (or an import, which
     // writes its record itself).
-    if (g.runs.empty() || g.runs.front().first_version != 1)
+    if (g.count == 0 || g.runs->front().first_version != 1)
       continue;
     stream_info s;
     bool exists = false;
@@ -286,7 +289,7 @@ status store_merged_through(detail::txn& t, MDB_dbi meta, global_position throug
 status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ctx) {
   plan.reset(); // this merge writes what the plan had left, and more
   auto groups = mem.groups_through(ctx.last);
-  if (auto ok = write_groups(t, groups.data(), groups.size()); !ok)
+  if (auto ok = write_groups(t, groups.data(), groups.size(), ctx.last); !ok)
     return ok;
   detail::crash_point("merge.written");
   return store_merged_through(t, dbi(meta_table), ctx.last);
@@ -314,14 +317,22 @@ status lmdb_event_store::impl::merge_locked() {
 }
 
 status lmdb_event_store::impl::merge_if_full() {
+  using clock = std::chrono::steady_clock;
   if (!plan) {
     if (mem.run_count() < merge_runs)
       return {};
     if (slice_runs == 0 || mem.run_count() <= slice_runs)
       return merge_locked();
     plan = merge_plan{mem.covered(), mem.groups_through(mem.covered()), 0};
+  } else if (clock::now() < next_slice_at && mem.run_count() < 2 * merge_runs) {
+    return {};
   }
-  return merge_slice();
+  auto started = clock::now();
+  auto ok = merge_slice();
+  auto took = clock::now() - started;
+  next_slice_at = clock::now()
+                  + std::chrono::duration_cast<clock::duration>(took * slice_gap);
+  return ok;
 }
 
 status lmdb_event_store::impl::merge_slice() {
@@ -332,7 +343,7 @@ status lmdb_event_store::impl::merge_slice() {
   auto from = plan->next, end = from;
   std::size_t runs = 0;
   while (end < plan->groups.size() && (runs == 0 || runs < slice_runs))
-    runs += plan->groups[end++].runs.size();
+    runs += plan->groups[end++].count;
   bool last = end == plan->groups.size();
   bool abandoned = false;
   auto written = env->write([&](detail::txn& t) -> status {
@@ -343,7 +354,7 @@ status lmdb_event_store::impl::merge_slice() {
       abandoned = true;
       return {};
     }
-    if (auto ok = write_groups(t, plan->groups.data() + from, end - from); !ok)
+    if (auto ok = write_groups(t, plan->groups.data() + from, end - from, plan->through); !ok)
       return ok;
     detail::crash_point("merge.written");
     if (last)

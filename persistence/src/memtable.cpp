@@ -1,6 +1,7 @@
 #include "memtable.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace annal::detail {
 
@@ -62,23 +63,62 @@ void memtable::add_covered(global_position through) {
   covered_ = std::max(covered_, through);
 }
 
+namespace {
+
+void set_head(merge_group& g) {
+  unsigned char b[16] = {};
+  std::memcpy(b, g.stream_id.data(), std::min<std::size_t>(16, g.stream_id.size()));
+  for (int i = 0; i < 8; ++i) {
+    g.head_hi = (g.head_hi << 8) | b[i];
+    g.head_lo = (g.head_lo << 8) | b[8 + i];
+  }
+}
+
+// Bytewise order of the ids (stream ids hold no NUL, so zero padding sorts first).
+bool id_less(const merge_group& a, const merge_group& b) {
+  if (a.head_hi != b.head_hi)
+    return a.head_hi < b.head_hi;
+  if (a.head_lo != b.head_lo)
+    return a.head_lo < b.head_lo;
+  return a.stream_id < b.stream_id;
+}
+
+} // namespace
+
 std::vector<merge_group> memtable::groups_through(global_position through) const {
   std::vector<merge_group> out;
   out.reserve(runs_.size());
+  bool all = through >= covered_; // every run: no need to look at them
   for (const auto& [id, v] : runs_) {
-    auto end = std::find_if(v.begin(), v.end(), [&](const index_run& r) { return r.first_position > through; });
-    if (end != v.begin())
-      out.push_back(merge_group{id, std::vector<index_run>(v.begin(), end)});
+    auto n = all ? v.size()
+                 : static_cast<std::size_t>(std::find_if(v.begin(), v.end(), [&](const index_run& r) {
+                                              return r.first_position > through;
+                                            }) - v.begin());
+    if (n > 0) {
+      out.push_back(merge_group{id, &v, n});
+      set_head(out.back());
+    }
   }
   // Sorting streams, not runs: a stream's runs are in version order already.
-  std::sort(out.begin(), out.end(),
-            [](const merge_group& a, const merge_group& b) { return a.stream_id < b.stream_id; });
+  std::sort(out.begin(), out.end(), id_less);
   return out;
 }
 
 memtable::run_map::iterator memtable::erase_through(run_map::iterator it, global_position through) {
   auto& v = it->second;
   auto keep = std::find_if(v.begin(), v.end(), [&](const index_run& r) { return r.first_position > through; });
+  if (keep != v.begin()) {
+    // A run extended past `through` after the merge read it (a scan continued it) keeps
+    // its part after `through`: that part was not stored.
+    auto& straddling = *(keep - 1);
+    if (straddling.first_position + straddling.count - 1 > through) {
+      auto stored = through - straddling.first_position + 1;
+      straddling.first_version += stored;
+      straddling.first_position += stored;
+      straddling.count -= stored;
+      --keep;
+    }
+  }
   run_count_ -= static_cast<std::size_t>(keep - v.begin());
   v.erase(v.begin(), keep);
   return v.empty() ? runs_.erase(it) : std::next(it);
@@ -97,17 +137,17 @@ void memtable::drop_through(global_position indexed_through) {
 void memtable::drop_slice(const merge_group* slice, std::size_t count, global_position through,
                           bool last) {
   std::lock_guard<std::mutex> guard{mutex_};
-  for (std::size_t i = 0; i < count; ++i)
-    if (auto it = runs_.find(slice[i].stream_id); it != runs_.end())
-      erase_through(it, through);
   if (last) {
     merged_.indexed = std::max(merged_.indexed, through);
     merged_.partial_to = 0;
     merged_.partial_key.clear();
   } else if (count > 0) {
     merged_.partial_to = through;
-    merged_.partial_key = slice[count - 1].stream_id;
+    merged_.partial_key.assign(slice[count - 1].stream_id); // before the erase frees the key
   }
+  for (std::size_t i = 0; i < count; ++i)
+    if (auto it = runs_.find(std::string{slice[i].stream_id}); it != runs_.end())
+      erase_through(it, through);
 }
 
 void memtable::catch_up(const merge_progress& p) {

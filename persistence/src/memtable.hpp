@@ -11,6 +11,7 @@
 // stream's runs under the internal mutex.
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -51,10 +52,16 @@ struct memtable_view {
   merge_progress merged;       // runs stored by then were dropped when copied
 };
 
-/// One stream's runs as a merge writes them.
+/// One stream's runs as a merge writes them: the first `count` runs (clipped at the
+/// merge's position) of the memtable's runs of the stream. Points into the memtable: valid
+/// while the writer only publishes, until the merge drops the stream's runs.
 struct merge_group {
-  std::string stream_id;
-  std::vector<index_run> runs; // oldest first
+  std::string_view stream_id;         // the memtable's key
+  const std::vector<index_run>* runs; // the memtable's runs of the stream, oldest first
+  std::size_t count = 0;
+  // The id's first 16 bytes, zero-padded, big-endian: sorting compares these in place
+  // before it follows stream_id into the memtable's nodes (a cache miss each).
+  uint64_t head_hi = 0, head_lo = 0;
 };
 
 class memtable {
@@ -79,8 +86,8 @@ public:
   /// Raises `covered` to `through` (a scan found no more events). Writer only.
   void add_covered(global_position through);
 
-  /// The runs at or before `through`, grouped by stream, streams sorted by id: what a
-  /// merge writes (the groups stay valid after later publishes). Writer only.
+  /// The runs starting at or before `through`, grouped by stream, streams sorted by id:
+  /// what a merge writes. Writer only.
   std::vector<merge_group> groups_through(global_position through) const;
 
   /// Forgets the runs at or before `indexed_through` (a whole merge committed).

@@ -5,6 +5,7 @@
 //
 //   index_crash_child work DATA_DIR SEED OPS MERGE_RUNS [SLICE_RUNS]
 //   index_crash_child upgrade DATA_DIR
+//   index_crash_child append DATA_DIR STREAM   (one event, then exit without closing)
 //
 // `work` prints one line per acknowledged operation with write(2) (no buffer dies with
 // the process) and exits 0 after OPS operations.
@@ -39,6 +40,7 @@ int work(const char* dir, uint64_t seed, uint64_t ops, std::size_t merge_runs, s
   o.initial_map_size = std::size_t{1} << 20;
   o.index_merge_runs = merge_runs;
   o.index_merge_slice_runs = slice_runs;
+  o.index_merge_slice_gap = 0; // the parent's kill phases count slices
   auto opened = annal::event_store::open(o);
   if (!opened) {
     std::fprintf(stderr, "open failed: %s\n", opened.error().to_string().c_str());
@@ -89,6 +91,26 @@ int work(const char* dir, uint64_t seed, uint64_t ops, std::size_t merge_runs, s
   return 0;
 }
 
+// Appends one event to `stream` and exits without closing the store (a close would
+// merge the index): another process's append, as a writer sharing the folder makes it.
+int append_one(const char* dir, const char* stream) {
+  annal::store_options o;
+  o.dir = dir;
+  o.mode = annal::durability::no_sync;
+  o.index_merge_runs = std::size_t{1} << 30;
+  auto opened = annal::event_store::open(o);
+  if (!opened) {
+    std::fprintf(stderr, "open failed: %s\n", opened.error().to_string().c_str());
+    return 3;
+  }
+  auto r = (*opened)->append(stream, annal::expected_version::any(), {annal::new_event{"E", 1, "foreign", {}, 0}});
+  if (!r) {
+    std::fprintf(stderr, "append failed: %s\n", r.error().to_string().c_str());
+    return 4;
+  }
+  std::_Exit(0);
+}
+
 int upgrade(const char* dir) {
   annal::store_options o;
   o.dir = dir;
@@ -111,6 +133,8 @@ int main(int argc, char** argv) {
                 std::strtoull(argv[5], nullptr, 10), argc == 7 ? std::strtoull(argv[6], nullptr, 10) : 0);
   if (mode == "upgrade" && argc == 3)
     return upgrade(argv[2]);
-  std::fprintf(stderr, "usage: %s work DIR SEED OPS MERGE_RUNS [SLICE_RUNS] | upgrade DIR\n", argv[0]);
+  if (mode == "append" && argc == 4)
+    return append_one(argv[2], argv[3]);
+  std::fprintf(stderr, "usage: %s work DIR SEED OPS MERGE_RUNS [SLICE_RUNS] | upgrade DIR | append DIR STREAM\n", argv[0]);
   return 2;
 }

@@ -228,6 +228,7 @@ std::unique_ptr<event_store> open_store(const std::filesystem::path& dir, bool r
   o.mode = durability::no_sync;
   o.index_merge_runs = merge_runs;
   o.index_merge_slice_runs = slice_runs;
+  o.index_merge_slice_gap = 0; // a slice after every commit: the tests count them
   auto s = event_store::open(o);
   INFO((s ? "" : s.error().to_string()));
   REQUIRE(s);
@@ -267,7 +268,8 @@ test::child_outcome run_index_child(const std::vector<std::string>& args, const 
   else
     ::setenv("ANNAL_JOURNAL_UPGRADE_BATCH", upgrade_batch.c_str(), 1);
   // The child's merge sizes are its arguments, not the suites' overrides.
-  scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"};
+  scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"},
+        gap{"ANNAL_JOURNAL_INDEX_MERGE_GAP"};
   auto r = test::run_child(ANNAL_INDEX_CRASH_CHILD, args, 60s);
   ::unsetenv("ANNAL_JOURNAL_CRASH_AT");
   ::unsetenv("ANNAL_JOURNAL_UPGRADE_BATCH");
@@ -355,7 +357,8 @@ TEST_CASE("a full memtable is merged in slices, one after each commit, and reads
   std::unique_ptr<event_store> store;
   {
     // This test counts slices: the suites' overrides of the merge sizes stay out of it.
-    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"};
+    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"},
+        gap{"ANNAL_JOURNAL_INDEX_MERGE_GAP"};
     store = open_store(dir, false, 40, 8);
   }
   auto append = [&](const std::string& id, expected_version expected = expected_version::any()) {
@@ -402,6 +405,42 @@ TEST_CASE("a full memtable is merged in slices, one after each commit, and reads
   store = open_store(dir, true);
   check_reads(*store);
   CHECK(check_stored_index(*store) == store->last_position().value());
+}
+
+TEST_CASE("a run another process continues while a merge is between its slices is stored "
+          "only as far as the merge reaches",
+          "[index]") {
+  test::temp_dir tmp;
+  auto dir = tmp.path() / "journal";
+  std::unique_ptr<event_store> store;
+  {
+    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"},
+        gap{"ANNAL_JOURNAL_INDEX_MERGE_GAP"};
+    store = open_store(dir, false, 4, 1);
+  }
+  auto append = [&](const std::string& id) {
+    REQUIRE(store->append(id, expected_version::any(), {new_event{"E", 1, id, {}, 0}}));
+  };
+  for (const char* id : {"a", "b", "c"})
+    append(id);
+  append("z"); // z v1 @4 fills the memtable: the merge of a, b, c, z through 4 begins
+  REQUIRE(raw_tables{*store}.meta_value("merge_partial").substr(8) == "a");
+  // Another process appends z v2 @5; this process's next write indexes it from its
+  // header, continuing z's run, which the merge still has to write.
+  auto r = run_index_child({"append", dir.string(), "z"}, "");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* id : {"d", "e", "f"})
+    append(id); // three slices: b, c, then z (the last)
+  CHECK(raw_tables{*store}.meta_value("merge_partial").empty());
+  CHECK(check_stored_index(*store) == 4);
+  auto z = store->read_stream("z");
+  REQUIRE(z);
+  CHECK(keys_of(*z) == std::vector<event_key>{{1, 4}, {2, 5}});
+  check_reads(*store);
+  REQUIRE(store->merge_index());
+  CHECK(check_stored_index(*store) == store->last_position().value());
+  check_reads(*store);
 }
 
 TEST_CASE("a stream read spanning the stored index and the unmerged tail is exact", "[index]") {

@@ -50,8 +50,12 @@ struct store_options {
   /// in one sorted batch once this many appends (runs) are pending, and at close.
   std::size_t index_merge_runs = 262144;
   /// Journal only: a merge writes about this many runs per transaction, one slice after
-  /// each commit, so that no commit waits for a whole merge (0: one transaction).
-  std::size_t index_merge_slice_runs = 16384;
+  /// a commit, so that no commit waits for a whole merge (0: one transaction).
+  std::size_t index_merge_slice_runs = 8192;
+  /// Journal only: after a slice, commits run without one for this many times as long as
+  /// the slice took (0: a slice after every commit until the merge is done). A memtable
+  /// grown to twice index_merge_runs takes a slice after every commit regardless.
+  double index_merge_slice_gap = 1.0;
 };
 
 } // namespace annal
