@@ -105,9 +105,10 @@ struct lmdb_event_store::impl {
   /// Reads what a read transaction knows of `stream_id` into `out`: its record and its
   /// head, from the newest run of its unmerged tail (`tail`, filled) or else of the stored
   /// index. `stale` is set when a merge dropped runs the transaction cannot see (retry).
+  /// `head_only`: `tail` may hold only the newest run (enough for the head).
   status load_stream(const detail::txn& t, detail::read_marks& m, std::string_view stream_id,
                      stream_info& out, std::vector<detail::index_run>& tail, bool& stale,
-                     detail::cursor* index = nullptr) const;
+                     detail::cursor* index = nullptr, bool head_only = false) const;
 
   /// Reads `stream_id`'s record and head from the stored index alone. REQUIRES: the
   /// memtable was merged in `t`.
@@ -138,10 +139,10 @@ struct lmdb_event_store::impl {
   result<detail::merge_progress> load_merge_progress(const detail::txn& t, global_position last) const;
   /// Fills `m` (merged, last) for a read transaction.
   status begin_read(const detail::txn& t, detail::read_marks& m) const;
-  /// The runs of `stream_id` past the stored index that `t` sees, oldest first. `stale`:
-  /// see load_stream.
+  /// The runs of `stream_id` past the stored index that `t` sees, oldest first (with
+  /// `head_only`, at least the newest of them). `stale`: see load_stream.
   status tail_runs(const detail::txn& t, detail::read_marks& m, std::string_view stream_id,
-                   std::vector<detail::index_run>& out, bool& stale) const;
+                   std::vector<detail::index_run>& out, bool& stale, bool head_only = false) const;
   /// Indexes, once per transaction, the events `t` sees past `covered` (into m.gap).
   status scan_gap(const detail::txn& t, detail::read_marks& m, global_position covered) const;
   /// The ids, starting with `prefix`, of the streams with runs past the stored index that

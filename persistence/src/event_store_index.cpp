@@ -141,12 +141,13 @@ status lmdb_event_store::impl::tail_stream_ids(const detail::txn& t, detail::rea
 
 status lmdb_event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
                                     std::string_view stream_id,
-                                    std::vector<detail::index_run>& out, bool& stale) const {
+                                    std::vector<detail::index_run>& out, bool& stale,
+                                    bool head_only) const {
   out.clear();
   if (m.last <= m.merged.indexed)
     return {};
   detail::memtable_view view;
-  mem.copy(stream_id, view);
+  mem.copy(stream_id, view, head_only ? std::optional<global_position>{m.last} : std::nullopt);
   // Stored for this stream, as far as the transaction sees (a slice of a merge may have
   // stored it further than the rest).
   auto stored = m.merged.indexed_for(stream_id);
@@ -155,9 +156,12 @@ status lmdb_event_store::impl::tail_runs(const detail::txn& t, detail::read_mark
     stale = true;
     return {};
   }
-  for (const auto& r : view.runs)
-    if (r.first_position > stored && r.first_position <= m.last)
+  for (auto r : view.runs)
+    if (r.first_position > stored && r.first_position <= m.last) {
+      // A run a scan continued with another process's later commit: only what `t` sees.
+      r.count = std::min<uint64_t>(r.count, m.last - r.first_position + 1);
       out.push_back(r);
+    }
   auto covered = std::max(view.covered, stored);
   if (covered >= m.last)
     return {};

@@ -5,16 +5,26 @@
 
 namespace annal::detail {
 
-void memtable::copy(std::string_view stream_id, memtable_view& out) const {
+void memtable::copy(std::string_view stream_id, memtable_view& out,
+                    std::optional<global_position> newest_before) const {
   std::string key{stream_id};
   std::lock_guard<std::mutex> guard{mutex_};
   out.covered = covered_;
   out.merged = merged_;
+  out.runs.clear();
   auto it = runs_.find(key);
   if (it == runs_.end())
-    out.runs.clear();
-  else
+    return;
+  if (!newest_before) {
     out.runs = it->second;
+    return;
+  }
+  const auto& v = it->second;
+  for (auto r = v.rbegin(); r != v.rend(); ++r)
+    if (r->first_position <= *newest_before) {
+      out.runs.push_back(*r);
+      return;
+    }
 }
 
 void memtable::copy_ids(std::string_view prefix, std::vector<std::string>& ids,

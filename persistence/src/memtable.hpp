@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -66,8 +67,11 @@ struct merge_group {
 
 class memtable {
 public:
-  /// Copies the runs of `stream_id` and the covered position into `out`.
-  void copy(std::string_view stream_id, memtable_view& out) const;
+  /// Copies the runs of `stream_id` and the covered position into `out`; with
+  /// `newest_before` (a position), only the newest run starting at or before it (a head
+  /// lookup: a hot stream may have thousands of runs here).
+  void copy(std::string_view stream_id, memtable_view& out,
+            std::optional<global_position> newest_before = std::nullopt) const;
 
   /// Copies the ids of the streams with runs that start with `prefix` into `ids`, and the
   /// covered and indexed positions (as copy does).
