@@ -232,7 +232,8 @@ auto lmdb_event_store::impl::read_indexed(F&& fn)
   // A merge commits and then drops the merged runs from the memtable; a transaction that
   // began before that commit but copies the memtable after the drop misses them. Such a
   // copy is detected (stale) and the read runs again in a new transaction, which sees the
-  // merge. Merges are rare (one per index_merge_runs appends): a few tries suffice.
+  // merge. Merges are rare (one per index_merge_runs appends, in slices a few milliseconds
+  // apart): a few tries suffice.
   for (int attempt = 0;; ++attempt) {
     bool stale = false;
     result_type r = env->read([&](const detail::txn& t) -> result_type {

@@ -1,9 +1,9 @@
 // Internal: the in-memory index of the journal's recent appends (the "memtable"). Appends
 // no longer write the `stream_index` table; their runs (stream, first version, first
-// position, count) are kept here and merged into `stream_index` in one sorted batch, which
-// dirties each B-tree leaf once per merge instead of once per append. meta
-// "indexed_through" is the position up to which the stored index is complete; the memtable
-// covers (indexed_through, covered]. Everything past `covered` that a reader's transaction
+// position, count) are kept here and merged into `stream_index` in one sorted batch (written
+// in slices by stream id), which dirties each B-tree leaf once per merge instead of once per
+// append. meta "indexed_through" (and, between slices, "merge_partial": merge_progress) says
+// how far the stored index is complete; the memtable holds the runs after that. Everything past `covered` that a reader's transaction
 // sees (a commit whose runs are not published yet, another process's appends) is indexed
 // by scanning those events' headers.
 //
