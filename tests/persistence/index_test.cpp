@@ -256,6 +256,22 @@ private:
   std::optional<std::string> saved_;
 };
 
+// Clears the suites' overrides of the merge sizes (ANNAL_JOURNAL_INDEX_MERGE_*) for its
+// lifetime.
+struct merge_overrides_cleared {
+  scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"};
+  scoped_unsetenv slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"};
+  scoped_unsetenv gap{"ANNAL_JOURNAL_INDEX_MERGE_GAP"};
+};
+
+// Opens `dir` for writing with exactly these merge sizes, whatever the suites' overrides
+// (ANNAL_JOURNAL_INDEX_MERGE_*) say: for tests that count merges or slices.
+std::unique_ptr<event_store> open_store_exact(const std::filesystem::path& dir, std::size_t merge_runs,
+                                              std::size_t slice_runs = 16384) {
+  merge_overrides_cleared cleared;
+  return open_store(dir, false, merge_runs, slice_runs);
+}
+
 // Runs the child with ANNAL_JOURNAL_CRASH_AT=`crash_at` ("" for none).
 test::child_outcome run_index_child(const std::vector<std::string>& args, const std::string& crash_at,
                               const std::string& upgrade_batch = "") {
@@ -268,8 +284,7 @@ test::child_outcome run_index_child(const std::vector<std::string>& args, const 
   else
     ::setenv("ANNAL_JOURNAL_UPGRADE_BATCH", upgrade_batch.c_str(), 1);
   // The child's merge sizes are its arguments, not the suites' overrides.
-  scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"},
-        gap{"ANNAL_JOURNAL_INDEX_MERGE_GAP"};
+  merge_overrides_cleared cleared;
   auto r = test::run_child(ANNAL_INDEX_CRASH_CHILD, args, 60s);
   ::unsetenv("ANNAL_JOURNAL_CRASH_AT");
   ::unsetenv("ANNAL_JOURNAL_UPGRADE_BATCH");
@@ -354,13 +369,7 @@ TEST_CASE("a full memtable is merged in slices, one after each commit, and reads
           "[index]") {
   test::temp_dir tmp;
   auto dir = tmp.path() / "journal";
-  std::unique_ptr<event_store> store;
-  {
-    // This test counts slices: the suites' overrides of the merge sizes stay out of it.
-    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"},
-        gap{"ANNAL_JOURNAL_INDEX_MERGE_GAP"};
-    store = open_store(dir, false, 40, 8);
-  }
+  auto store = open_store_exact(dir, 40, 8);
   auto append = [&](const std::string& id, expected_version expected = expected_version::any()) {
     return store->append(id, expected, {new_event{"E", 1, id, {}, 0}});
   };
@@ -412,12 +421,7 @@ TEST_CASE("a run another process continues while a merge is between its slices i
           "[index]") {
   test::temp_dir tmp;
   auto dir = tmp.path() / "journal";
-  std::unique_ptr<event_store> store;
-  {
-    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"}, slice{"ANNAL_JOURNAL_INDEX_MERGE_SLICE"},
-        gap{"ANNAL_JOURNAL_INDEX_MERGE_GAP"};
-    store = open_store(dir, false, 4, 1);
-  }
+  auto store = open_store_exact(dir, 4, 1);
   auto append = [&](const std::string& id) {
     REQUIRE(store->append(id, expected_version::any(), {new_event{"E", 1, id, {}, 0}}));
   };
@@ -518,12 +522,8 @@ TEST_CASE("a new stream's record is written by the index merge, not by its appen
           "[index]") {
   test::temp_dir tmp;
   auto dir = tmp.path() / "journal";
-  std::unique_ptr<event_store> store;
-  {
-    // No merge may run before the test's own (the suites' overrides merge at every commit).
-    scoped_unsetenv runs{"ANNAL_JOURNAL_INDEX_MERGE_RUNS"};
-    store = open_store(dir, false, 1000000);
-  }
+  // No merge may run before the test's own (the suites' overrides merge at every commit).
+  auto store = open_store_exact(dir, 1000000);
   REQUIRE(store->append("old", expected_version::any(), {new_event{"E", 1, "x", {}, 0}}));
   REQUIRE(store->merge_index());
   REQUIRE(store->append("new-1", expected_version::no_stream(), {new_event{"E", 1, "x", {}, 0}}));
