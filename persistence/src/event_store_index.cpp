@@ -77,13 +77,8 @@ result<detail::merge_progress> lmdb_event_store::impl::load_merge_progress(const
     return p;
   if (rc != 0)
     return detail::lmdb_error(rc, "read merge_partial");
-  if (pv.mv_size < 8)
+  if (!layout::decode_merge_partial(as_view(pv), last, p))
     return make_error(errc::corrupt, "malformed merge_partial record");
-  auto to = std::min(last, detail::load_be64(static_cast<const char*>(pv.mv_data)));
-  if (to > p.indexed) {
-    p.partial_to = to;
-    p.partial_key.assign(static_cast<const char*>(pv.mv_data) + 8, pv.mv_size - 8);
-  }
   return p;
 }
 
@@ -363,10 +358,8 @@ status lmdb_event_store::impl::merge_slice() {
     detail::crash_point("merge.written");
     if (last)
       return store_merged_through(t, dbi(meta_table), plan->through);
-    std::string partial(8, '\0');
-    detail::store_be64(partial.data(), plan->through);
-    partial += plan->groups[end - 1].stream_id;
-    return put_meta(t, dbi(meta_table), meta_key::merge_partial, partial);
+    return put_meta(t, dbi(meta_table), meta_key::merge_partial,
+                    layout::encode_merge_partial(plan->through, plan->groups[end - 1].stream_id));
   });
   if (!written || abandoned)
     return written;

@@ -20,31 +20,14 @@
 #include <utility>
 #include <vector>
 
+#include "annal/layout/merge_progress.hpp"
 #include "stream_index_codec.hpp"
 
 namespace annal::detail {
 
-/// How far merges have stored the index: every stream's runs through `indexed`, and,
-/// between the slices of a merge, the runs through `partial_to` of the streams whose id
-/// sorts at or before `partial_key` (meta "indexed_through" and "merge_partial").
-struct merge_progress {
-  global_position indexed = 0;
-  global_position partial_to = 0; // 0: no merge between slices
-  std::string partial_key;
-
-  /// The position through which the stored index is complete for `stream_id`.
-  global_position indexed_for(std::string_view stream_id) const noexcept {
-    return partial_to > indexed && stream_id <= std::string_view{partial_key} ? partial_to : indexed;
-  }
-  /// True when `this` has merged further than `o` (merges only advance).
-  bool ahead_of(const merge_progress& o) const noexcept {
-    if (indexed != o.indexed)
-      return indexed > o.indexed;
-    if (partial_to != o.partial_to)
-      return partial_to > o.partial_to;
-    return partial_key > o.partial_key;
-  }
-};
+// How far merges have stored the index (meta "indexed_through" and "merge_partial"); public
+// for the tools.
+using layout::merge_progress;
 
 /// What a reader copies inside its read transaction.
 struct memtable_view {

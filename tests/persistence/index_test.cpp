@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,6 +17,7 @@
 #include <tuple>
 
 #include "annal/event_store.hpp"
+#include "annal/layout/merge_progress.hpp"
 #include "byte_order.hpp"
 #include "child_run.hpp"
 #include "envelope_codec.hpp"
@@ -137,12 +139,10 @@ global_position check_stored_index(event_store& store) {
   auto mark = raw.meta_value("indexed_through");
   REQUIRE(mark.size() == 8);
   auto indexed = detail::load_be64(mark.data());
-  auto partial = raw.meta_value("merge_partial");
-  global_position partial_to = partial.size() >= 8 ? detail::load_be64(partial.data()) : 0;
-  std::string partial_key = partial.size() >= 8 ? partial.substr(8) : std::string{};
-  auto indexed_for = [&](std::string_view stream) {
-    return partial_to > indexed && stream <= std::string_view{partial_key} ? partial_to : indexed;
-  };
+  layout::merge_progress merged{indexed, 0, {}};
+  if (auto partial = raw.meta_value("merge_partial"); !partial.empty())
+    REQUIRE(layout::decode_merge_partial(partial, std::numeric_limits<global_position>::max(), merged));
+  auto indexed_for = [&](std::string_view stream) { return merged.indexed_for(stream); };
   std::set<global_position> covered;
   MDB_cursor* c = nullptr;
   REQUIRE(mdb_cursor_open(raw.txn, raw.index, &c) == 0);
@@ -233,6 +233,12 @@ std::unique_ptr<event_store> open_store(const std::filesystem::path& dir, bool r
   INFO((s ? "" : s.error().to_string()));
   REQUIRE(s);
   return std::move(*s);
+}
+
+// Appends one event (its payload the stream id) to `id`.
+result<append_result> append_one(event_store& store, const std::string& id,
+                                 expected_version expected = expected_version::any()) {
+  return store.append(id, expected, {new_event{"E", 1, id, {}, 0}});
 }
 
 // Unsets an environment variable for its lifetime.
@@ -371,7 +377,7 @@ TEST_CASE("a full memtable is merged in slices, one after each commit, and reads
   auto dir = tmp.path() / "journal";
   auto store = open_store_exact(dir, 40, 8);
   auto append = [&](const std::string& id, expected_version expected = expected_version::any()) {
-    return store->append(id, expected, {new_event{"E", 1, id, {}, 0}});
+    return append_one(*store, id, expected);
   };
   auto id = [](int i) { return std::string{"s-"} + (i < 10 ? "0" : "") + std::to_string(i); };
   for (int i = 0; i < 39; ++i)
@@ -422,9 +428,7 @@ TEST_CASE("a run another process continues while a merge is between its slices i
   test::temp_dir tmp;
   auto dir = tmp.path() / "journal";
   auto store = open_store_exact(dir, 4, 1);
-  auto append = [&](const std::string& id) {
-    REQUIRE(store->append(id, expected_version::any(), {new_event{"E", 1, id, {}, 0}}));
-  };
+  auto append = [&](const std::string& id) { REQUIRE(append_one(*store, id)); };
   for (const char* id : {"a", "b", "c"})
     append(id);
   append("z"); // z v1 @4 fills the memtable: the merge of a, b, c, z through 4 begins

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "annal/layout/index_run.hpp"
+#include "annal/layout/merge_progress.hpp"
 
 #include "annal/event_registry.hpp"
 #include "annal/snapshot_record.hpp"
@@ -21,8 +22,9 @@
 namespace annal::cli {
 
 /// The journal's tables, and what format 3 adds: the stored index reaches through
-/// `indexed_through` (further for some streams between a merge's slices); the events after it (the tail not merged yet) are indexed here from
-/// their headers, by stream, as the running store's memtable would.
+/// `merged` (indexed_through, further for some streams while a merge is between its
+/// slices); the events after it (the tail not merged yet) are indexed here from their
+/// headers, by stream, as the running store's memtable would.
 struct journal_tables {
   MDB_dbi events = 0;
   MDB_dbi stream_index = 0;
@@ -33,19 +35,12 @@ struct journal_tables {
   bool has_shards = false;
   uint16_t shard_count = 0;         // 0: a format-2 journal (no shards)
   bool upgrading = false;           // an upgrade from format 2 is under way
-  global_position indexed_through = std::numeric_limits<global_position>::max();
-  // A merge between its slices (meta "merge_partial"): the streams with ids up to
-  // partial_key are stored through partial_to (0: none).
-  global_position partial_to = 0;
-  std::string partial_key;
+  // How far the stored index reaches: merged.indexed, or further for some streams while a
+  // merge is between its slices (merged.indexed_for).
+  layout::merge_progress merged{std::numeric_limits<global_position>::max(), 0, {}};
   std::map<std::string, std::vector<layout::index_run>> tail;
   uint64_t tail_events = 0;
 
-  /// The position through which the stored index covers `stream_id`.
-  global_position indexed_for(std::string_view stream_id) const noexcept {
-    return partial_to > indexed_through && stream_id <= std::string_view{partial_key} ? partial_to
-                                                                                       : indexed_through;
-  }
 };
 
 /// Opens the tables inside `t` and indexes the tail. Errors: not_found (not a journal),

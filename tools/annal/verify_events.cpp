@@ -192,7 +192,7 @@ status check_events(const raw_read_txn& t, const journal_tables& tables,
       report.add(problem{"event_key", std::string{e.stream_id}, 0, position,
                          "an event with stream version 0"});
     // Past indexed_through the index is the tail, built from these very events.
-    if (position <= tables.indexed_for(e.stream_id))
+    if (position <= tables.merged.indexed_for(e.stream_id))
       if (auto ok = backref.check(e, report); !ok)
         return ok;
     shards.check(e, view_of(v), report);

@@ -39,13 +39,11 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
   if (!indexed)
     return std::move(indexed).error();
   if (*indexed)
-    out.indexed_through = v;
-  if (auto partial = t.get(out.meta, "merge_partial"); !partial) {
+    out.merged.indexed = v;
+  if (auto partial = t.get(out.meta, "merge_partial"); !partial)
     return std::move(partial).error();
-  } else if (partial->found && partial->value.size() >= 8 && *indexed) {
-    out.partial_to = layout::load_be64(partial->value.data());
-    out.partial_key.assign(partial->value.data() + 8, partial->value.size() - 8);
-  }
+  else if (partial->found && *indexed) // a malformed one is ignored, as by a reader
+    layout::decode_merge_partial(partial->value, std::numeric_limits<global_position>::max(), out.merged);
   auto count = meta_u64("shard_count", v, 2);
   if (!count)
     return std::move(count).error();
@@ -59,10 +57,10 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
   raw_cursor c{t, out.events};
   if (!c.ok())
     return layout::lmdb_error(c.rc(), "open cursor");
-  if (out.indexed_through == std::numeric_limits<global_position>::max())
+  if (out.merged.indexed == std::numeric_limits<global_position>::max())
     return out;
   char key[8];
-  layout::store_be64(key, out.indexed_through + 1);
+  layout::store_be64(key, out.merged.indexed + 1);
   MDB_val k{8, key}, val;
   for (int rc = c.get(k, val, MDB_SET_RANGE); rc == 0; rc = c.get(k, val, MDB_NEXT)) {
     if (k.mv_size != 8)
@@ -72,7 +70,7 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
     if (!layout::peek_envelope(view_of(val), id, version) || version == 0)
       continue; // check_events reports it
     auto position = layout::load_be64(static_cast<const char*>(k.mv_data));
-    if (position <= out.indexed_for(id))
+    if (position <= out.merged.indexed_for(id))
       continue; // stored by a slice of a merge
     auto& runs = out.tail[std::string{id}];
     if (!runs.empty() && runs.back().last_version() + 1 == version
