@@ -159,8 +159,10 @@ std::optional<snapshot_record> make_snapshot(instance_actor<A>* self, const std:
   using traits = aggregate_traits<A>;
   auto& st = self->state;
   snapshot_payload<A> payload{*st.tentative, {}};
-  for (auto& [id, v, p] : st.recent.successes())
+  payload.recent.reserve(st.recent.size() + st.in_flight.size() + 1);
+  st.recent.for_each_success([&](const std::string& id, uint64_t v, uint64_t p) {
     payload.recent.emplace_back(id, v, p);
+  });
   for (auto& f : st.in_flight)
     if (!f.command_id.empty())
       payload.recent.emplace_back(f.command_id, f.version_after, 0);

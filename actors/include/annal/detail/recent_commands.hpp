@@ -6,7 +6,6 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
-#include <vector>
 
 #include "annal/command_options.hpp"
 #include "annal/detail/small_queue.hpp"
@@ -16,6 +15,11 @@ namespace annal::detail {
 class recent_commands {
 public:
   explicit recent_commands(std::size_t capacity = 128) : capacity_(capacity) {}
+  // Moves keep the map's elements where they are; a copy would not (order_ points in).
+  recent_commands(recent_commands&&) noexcept = default;
+  recent_commands& operator=(recent_commands&&) noexcept = default;
+  recent_commands(const recent_commands&) = delete;
+  recent_commands& operator=(const recent_commands&) = delete;
 
   /// The remembered outcome of `id`, or nullptr.
   const command_result* find(const std::string& id) const {
@@ -30,22 +34,20 @@ public:
     auto [i, added] = results_.insert_or_assign(id, std::move(r));
     if (!added)
       return;
-    order_.push_back(id);
+    order_.push_back(&*i); // elements stay put when the map rehashes
     while (order_.size() > capacity_) {
-      results_.erase(order_.front());
+      results_.erase(results_.find(order_.front()->first));
       order_.pop_front();
     }
   }
 
-  /// The successful entries, oldest first, as (id, version, position) for a snapshot.
-  std::vector<std::tuple<std::string, uint64_t, uint64_t>> successes() const {
-    std::vector<std::tuple<std::string, uint64_t, uint64_t>> out;
-    for (const auto& id : order_) {
-      const auto& r = results_.at(id);
-      if (r)
-        out.emplace_back(id, r->version, r->position);
-    }
-    return out;
+  /// Calls fn(id, version, position) for each successful entry, oldest first (for a
+  /// snapshot): in order, without a lookup per entry.
+  template <class Fn>
+  void for_each_success(Fn&& fn) const {
+    for (const auto* e : order_)
+      if (const auto& r = e->second)
+        fn(e->first, r->version, r->position);
   }
 
   void clear() {
@@ -57,7 +59,8 @@ public:
 
 private:
   std::size_t capacity_;
-  small_queue<std::string> order_;
+  using entry = std::pair<const std::string, command_result>;
+  small_queue<const entry*> order_; // oldest first, into results_
   std::unordered_map<std::string, command_result> results_;
 };
 
