@@ -174,7 +174,8 @@ caf::behavior projection(projection_actor* self, event_store* store, caf::actor 
   st.sub = std::make_unique<detail::subscription>(
     self, *store, std::move(bus), st.options.filter, st.options.chunk_events,
     [=](const std::vector<event_view>& evs, global_position through) { return apply(self, evs, through); },
-    [=](const error& err) { on_failure(self, err); }, [=](bool live) { on_mode(self, live); });
+    [=](const error& err) { on_failure(self, err); }, [=](bool live) { on_mode(self, live); },
+    st.options.apply_interval);
   // Weak: the sink must not keep its own actor alive.
   st.sink->set_wakeup([weak = caf::actor_cast<caf::weak_actor_ptr>(self)] {
     if (auto strong = weak.lock())

@@ -9,10 +9,10 @@ namespace annal::detail {
 
 subscription::subscription(caf::event_based_actor* self, event_store& store, caf::actor bus,
                            event_filter filter, std::size_t chunk, apply_fn apply, fail_fn fail,
-                           mode_fn mode)
+                           mode_fn mode, std::chrono::milliseconds apply_interval)
   : self_(self), store_(store), bus_(std::move(bus)), filter_(std::move(filter)),
-    chunk_(std::max<std::size_t>(chunk, 1)), apply_(std::move(apply)), fail_(std::move(fail)),
-    mode_(std::move(mode)) {}
+    chunk_(std::max<std::size_t>(chunk, 1)), apply_interval_(apply_interval),
+    apply_(std::move(apply)), fail_(std::move(fail)), mode_(std::move(mode)) {}
 
 void subscription::start(global_position position) {
   position_ = position;
@@ -133,14 +133,20 @@ void subscription::on_committed(const committed_events& batch) {
   if (!active_ || !live_ || batch->empty())
     return;
   queued_.push_back(batch);
-  if (!flush_scheduled_) {
-    flush_scheduled_ = true;
+  if (flush_scheduled_)
+    return;
+  flush_scheduled_ = true;
+  auto due = last_flush_ + apply_interval_;
+  auto now = std::chrono::steady_clock::now();
+  if (now >= due)
     self_->send(self_, flush_atom::value);
-  }
+  else
+    self_->delayed_send(self_, due - now, flush_atom::value);
 }
 
 void subscription::flush() {
   flush_scheduled_ = false;
+  last_flush_ = std::chrono::steady_clock::now();
   auto batches = std::move(queued_);
   queued_.clear();
   auto through = std::max(queued_through_, position_);

@@ -61,6 +61,10 @@ struct projection_options {
   std::chrono::milliseconds backoff{50};
   /// Events read per catch-up chunk (and applied per transaction).
   std::size_t chunk_events = 8192;
+  /// While live batches keep arriving, they are applied at most this often, all queued
+  /// ones in one apply (for a durable read model: one transaction, one fsync). A batch
+  /// after a quiet spell is applied at once. 0: every mailbox round applies what it has.
+  std::chrono::milliseconds apply_interval{0};
   /// Where to begin without a stored position (a checkpoint always wins; a rebuild
   /// replays from 0 either way).
   start_position start = start_position::beginning;

@@ -11,6 +11,7 @@
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include <chrono>
 #include <functional>
 #include <vector>
 
@@ -30,9 +31,11 @@ public:
   /// Reports a switch between catching up (false) and live (true).
   using mode_fn = std::function<void(bool live)>;
 
+  /// `apply_interval`: live batches are applied at most this often (see
+  /// projection_options::apply_interval).
   subscription(caf::event_based_actor* self, event_store& store, caf::actor bus,
                event_filter filter, std::size_t chunk, apply_fn apply, fail_fn fail,
-               mode_fn mode);
+               mode_fn mode, std::chrono::milliseconds apply_interval = {});
 
   /// Starts (or restarts) from `position`: subscribes to the bus and catches up.
   void start(global_position position);
@@ -46,8 +49,9 @@ public:
   /// Applies a live batch at once.
   void on_committed(const std::vector<recorded_event>& batch);
   /// Queues a live batch; every batch queued before the next flush_atom (which this sends
-  /// the actor) is applied together, in one apply call: the journal writer's group-commit
-  /// trick, so a projection whose apply costs an fsync keeps up with the log.
+  /// the actor, delayed until apply_interval after the last flush) is applied together, in
+  /// one apply call: the journal writer's group-commit trick, so a projection whose apply
+  /// costs an fsync keeps up with the log.
   void on_committed(const committed_events& batch);
   /// Applies the queued batches (on flush_atom).
   void flush();
@@ -69,6 +73,8 @@ private:
   caf::actor bus_;
   event_filter filter_;
   std::size_t chunk_;
+  std::chrono::milliseconds apply_interval_;
+  std::chrono::steady_clock::time_point last_flush_{};
   apply_fn apply_;
   fail_fn fail_;
   mode_fn mode_;
