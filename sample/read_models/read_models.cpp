@@ -15,8 +15,9 @@ annal::projection_options read_model_options(const char* name, const char* categ
   o.backoff = std::chrono::milliseconds(20);
   // Under load, one read-model transaction (and fsync) per 20 ms instead of one per
   // journal commit: the disk's syncs go to the journal, which commands wait for
-  // (bench/http/run.sh --quick, durable: ~13 k -> ~14.5-16 k req/s in process). Queries
-  // waiting for a position wait up to that much longer while commands keep coming.
+  // (shop-inproc-bench --mix commands, durable, 10-s runs: 12.3-13.0 k req/s at 0,
+  // 13.6-16.2 k at 20 ms). Queries waiting for a position wait up to that much longer
+  // while commands keep coming.
   o.apply_interval = std::chrono::milliseconds(20);
   return o;
 }
