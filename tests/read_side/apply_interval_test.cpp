@@ -12,6 +12,8 @@
 
 #include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
+#include "bank_runtime.hpp"
+#include "memory_position_sink.hpp"
 #include "temp_dir.hpp"
 
 using namespace annal;
@@ -19,18 +21,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Records each apply() that carries events: how many, and when.
-class apply_recorder final : public projection_sink {
+// Records when each apply() that carries events ran, and the positions applied.
+class apply_recorder final : public test::memory_position_sink {
 public:
-  result<std::optional<global_position>> stored_position() override {
-    std::lock_guard<std::mutex> lock{mx_};
-    return position_;
-  }
-  status store_position(global_position position) override {
-    std::lock_guard<std::mutex> lock{mx_};
-    position_ = position;
-    return {};
-  }
   status apply(const std::vector<event_view>& events, global_position through, global_position&) override {
     std::lock_guard<std::mutex> lock{mx_};
     if (!events.empty())
@@ -40,13 +33,6 @@ public:
     position_ = through;
     return {};
   }
-  status reset() override {
-    std::lock_guard<std::mutex> lock{mx_};
-    position_.reset();
-    seen_.clear();
-    return {};
-  }
-  status park(global_position, const error&) override { return {}; }
 
   std::size_t applies_since(std::chrono::steady_clock::time_point t) {
     std::lock_guard<std::mutex> lock{mx_};
@@ -61,8 +47,6 @@ public:
   }
 
 private:
-  std::mutex mx_;
-  std::optional<global_position> position_;
   std::vector<std::chrono::steady_clock::time_point> applies_;
   std::vector<global_position> seen_;
 };
@@ -89,12 +73,8 @@ TEST_CASE("a live projection applies the batches of its apply interval together,
           "after a quiet spell at once",
           "[projection]") {
   test::temp_dir dir;
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  auto opened = runtime::open(cfg);
-  REQUIRE(opened);
-  auto& rt = **opened;
-  REQUIRE(rt.register_aggregate<bank::account>());
+  auto opened = test::open_bank_runtime(dir);
+  auto& rt = *opened;
   auto each = add_recorder(rt, "each", 0ms);
   auto grouped = add_recorder(rt, "grouped", 400ms);
   REQUIRE(rt.start());

@@ -2,6 +2,7 @@
 
 #include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
+#include "bank_runtime.hpp"
 #include "temp_dir.hpp"
 
 using namespace annal;
@@ -16,12 +17,8 @@ struct balances {
 
 TEST_CASE("projections follow the log and answer read-your-writes queries", "[projection]") {
   test::temp_dir dir;
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  auto opened = runtime::open(cfg);
-  REQUIRE(opened);
-  auto& rt = **opened;
-  REQUIRE(rt.register_aggregate<bank::account>());
+  auto opened = test::open_bank_runtime(dir);
+  auto& rt = *opened;
   auto table = rt.read_models().table("deposits");
   REQUIRE(table);
   durable_projection dp;
@@ -87,12 +84,8 @@ TEST_CASE("projections follow the log and answer read-your-writes queries", "[pr
 
 TEST_CASE("a process manager reacts with commands and fires a durable timer", "[process]") {
   test::temp_dir dir;
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  auto opened = runtime::open(cfg);
-  REQUIRE(opened);
-  auto& rt = **opened;
-  REQUIRE(rt.register_aggregate<bank::account>());
+  auto opened = test::open_bank_runtime(dir);
+  auto& rt = *opened;
   process_manager pm;
   pm.options.name = "welcome";
   pm.options.filter = event_filter::types({"bank.opened"});

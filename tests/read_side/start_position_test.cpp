@@ -11,6 +11,8 @@
 
 #include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
+#include "bank_runtime.hpp"
+#include "memory_position_sink.hpp"
 #include "temp_dir.hpp"
 
 using namespace annal;
@@ -21,15 +23,6 @@ namespace {
 struct deposits_seen {
   int64_t total = 0;
 };
-
-std::unique_ptr<runtime> open_runtime(const test::temp_dir& dir) {
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  auto rt = runtime::open(cfg);
-  REQUIRE(rt);
-  REQUIRE((*rt)->register_aggregate<bank::account>());
-  return std::move(*rt);
-}
 
 int64_t amount_of(runtime& rt, const event_view& e) {
   return rt.registry().decode<bank::deposited>(e.type, e.schema_version, e.payload).value().amount;
@@ -83,7 +76,7 @@ TEST_CASE("a projection starting at the end sees only later events, and resumes 
           "[projection]") {
   test::temp_dir dir;
   {
-    auto rt = open_runtime(dir);
+    auto rt = test::open_bank_runtime(dir);
     REQUIRE(rt->start());
     REQUIRE(rt->send<bank::account>("s", bank::open{"sam"}).get());
     for (int i = 1; i <= 5; ++i)
@@ -93,7 +86,7 @@ TEST_CASE("a projection starting at the end sees only later events, and resumes 
   global_position head = 0;
   {
     // First start: the position (the end of the log) is stored before any event applies.
-    auto rt = open_runtime(dir);
+    auto rt = test::open_bank_runtime(dir);
     add_recent_deposits(*rt);
     REQUIRE(rt->start());
     head = rt->store().last_position().value();
@@ -103,12 +96,12 @@ TEST_CASE("a projection starting at the end sees only later events, and resumes 
   }
   {
     // Committed while the projection is not running: it must see it later.
-    auto rt = open_runtime(dir);
+    auto rt = test::open_bank_runtime(dir);
     REQUIRE(rt->start());
     deposit(*rt, 7);
     REQUIRE(rt->stop());
   }
-  auto rt = open_runtime(dir);
+  auto rt = test::open_bank_runtime(dir);
   add_recent_deposits(*rt);
   memory_projection<deposits_seen> mp;
   mp.options.name = "recent_memory";
@@ -137,17 +130,8 @@ namespace {
 
 // Counts the deposits it applies; its first restart() (the actor's first step) takes 300 ms,
 // as an actor scheduled late on a machine busy elsewhere would.
-class late_starting_sink final : public projection_sink {
+class late_starting_sink final : public test::memory_position_sink {
 public:
-  result<std::optional<global_position>> stored_position() override {
-    std::lock_guard<std::mutex> lock{mx_};
-    return position_;
-  }
-  status store_position(global_position position) override {
-    std::lock_guard<std::mutex> lock{mx_};
-    position_ = position;
-    return {};
-  }
   status apply(const std::vector<event_view>& events, global_position through,
                global_position&) override {
     std::lock_guard<std::mutex> lock{mx_};
@@ -159,17 +143,9 @@ public:
     if (!started_.exchange(true))
       std::this_thread::sleep_for(300ms);
   }
-  status reset() override {
-    std::lock_guard<std::mutex> lock{mx_};
-    position_.reset();
-    return {};
-  }
-  status park(global_position, const error&) override { return {}; }
   std::atomic<int> applied{0};
 
 private:
-  std::mutex mx_; // the runtime's start() and the actor both touch the position
-  std::optional<global_position> position_;
   std::atomic<bool> started_{false};
 };
 
@@ -179,11 +155,11 @@ TEST_CASE("a projection starting at the end sees a command committed right after
           "however late its actor first runs",
           "[projection]") {
   test::temp_dir dir;
-  auto rt = open_runtime(dir);
+  auto rt = test::open_bank_runtime(dir);
   REQUIRE(rt->start());
   REQUIRE(rt->send<bank::account>("s", bank::open{"sam"}).get());
   REQUIRE(rt->stop());
-  rt = open_runtime(dir);
+  rt = test::open_bank_runtime(dir);
   auto sink = std::make_shared<late_starting_sink>();
   projection_options o;
   o.name = "late";

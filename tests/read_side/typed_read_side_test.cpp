@@ -20,6 +20,7 @@
 #include "annal/read_model_table.hpp"
 #include "annal/aggregate_host.hpp"
 #include "bank_account.hpp"
+#include "bank_runtime.hpp"
 #include "temp_dir.hpp"
 
 using namespace annal;
@@ -145,12 +146,8 @@ struct totals {
 TEST_CASE("typed projections over typed tables, queried through a typed handle",
           "[read_side][typed][projection]") {
   test::temp_dir dir;
-  runtime_config cfg;
-  cfg.data_dir = dir.path();
-  auto opened = runtime::open(cfg);
-  REQUIRE(opened);
-  auto& rt = **opened;
-  REQUIRE(rt.register_aggregate<bank::account>());
+  auto opened = test::open_bank_runtime(dir);
+  auto& rt = *opened;
   const auto& reg = rt.registry();
 
   // Durable: account id -> balance, in a typed table.
