@@ -3,9 +3,9 @@
 // position, count) are kept here and merged into `stream_index` in one sorted batch (written
 // in slices by stream id), which dirties each B-tree leaf once per merge instead of once per
 // append. meta "indexed_through" (and, between slices, "merge_partial": merge_progress) says
-// how far the stored index is complete; the memtable holds the runs after that. Everything past `covered` that a reader's transaction
-// sees (a commit whose runs are not published yet, another process's appends) is indexed
-// by scanning those events' headers.
+// how far the stored index is complete; the memtable holds the runs after that. Everything
+// past `covered` that a reader's transaction sees (a commit whose runs are not published
+// yet, another process's appends) is indexed by scanning those events' headers.
 //
 // Thread safety: one writer (the event store's writer mutex) mutates; readers copy a
 // stream's runs under the internal mutex.

@@ -40,7 +40,6 @@ struct journal_tables {
   layout::merge_progress merged{std::numeric_limits<global_position>::max(), 0, {}};
   std::map<std::string, std::vector<layout::index_run>> tail;
   uint64_t tail_events = 0;
-
 };
 
 /// Opens the tables inside `t` and indexes the tail. Errors: not_found (not a journal),
