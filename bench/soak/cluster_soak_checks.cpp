@@ -68,7 +68,7 @@ std::size_t find_lost_on_owners(std::map<std::string, shop_client>& clients, con
       if (t == types.end())
         report(a->stream + " version " + std::to_string(a->version) + " (" + a->type + ") is not on its owner '"
                + owner + "'");
-      else if (t->second != a->type)
+      else if (!a->matches(t->second))
         report(a->stream + " version " + std::to_string(a->version) + " on '" + owner + "' is " + t->second
                + ", the reply said " + a->type);
     }

@@ -18,10 +18,11 @@ std::string sku_name(std::size_t i) {
 }
 
 // Records the reply of a command that appends one event of `type` to `stream`.
-bool record(soak_ledger& l, const reply& r, const std::string& stream, const char* type) {
+bool record(soak_ledger& l, const reply& r, const std::string& stream, const char* type,
+            const char* or_type = "") {
   if (r.ok()) {
     l.acknowledge({stream, r.json.value("version", uint64_t{0}), r.json.value("position", uint64_t{0}),
-                   type});
+                   type, or_type});
     return true;
   }
   if (r.status == 0)
@@ -161,7 +162,9 @@ void shop_workload::client(int index) {
       const auto& sku = skus[pick(skus.size())];
       auto r = c.post("/products/" + sku + "/price", {{"price_cents", 50 + pick(500)}});
       watch(r, sent, "POST /products/" + sku + "/price");
-      record(ledger_, r, "product-" + sku, "ProductPriceChanged");
+      // A price equal to the current one decides no event: the reply then names the newest
+      // event, the creation when no change came before.
+      record(ledger_, r, "product-" + sku, "ProductPriceChanged", "ProductCreated");
     } else {
       // A new product, then its first stock (both may fail if the node is killed between).
       auto sku = sku_name(skus.size());

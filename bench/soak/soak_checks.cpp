@@ -55,7 +55,7 @@ std::size_t find_lost(shop_client& c, const std::vector<ack>& acks, std::vector<
       if (i == by_position.end())
         continue;
       const auto& a = *i->second;
-      if (e["stream"] != a.stream || e["version"] != a.version || e["type"] != a.type) {
+      if (e["stream"] != a.stream || e["version"] != a.version || !a.matches(e["type"].get<std::string>())) {
         ++count;
         report(lost, "ack " + a.stream + " v" + std::to_string(a.version) + " " + a.type + " at "
                        + std::to_string(a.position) + " but the journal has " + e["stream"].get<std::string>()

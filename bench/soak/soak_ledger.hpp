@@ -20,6 +20,12 @@ struct ack {
   uint64_t version = 0;
   uint64_t position = 0;
   std::string type;
+  /// Another type the event there may have: a command that changed nothing (a price set
+  /// to the current one) decides no event, and its reply names the stream's newest one.
+  std::string or_type;
+
+  /// True when an event of type `t` at the reply's version agrees with this reply.
+  bool matches(const std::string& t) const { return t == type || (!or_type.empty() && t == or_type); }
 };
 
 class soak_ledger {
