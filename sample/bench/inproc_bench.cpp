@@ -25,6 +25,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "annal/malloc_in_use.hpp"
@@ -54,6 +55,14 @@ struct raw_request {
   std::string path;
   std::string body;
 };
+
+// User plus system CPU-seconds of the whole process (all threads, the clients' included).
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
 
 node::http_response run(node::shop_service& svc, const raw_request& r) {
   http::request_view v;
@@ -211,6 +220,7 @@ int main(int argc, char** argv) {
   };
   auto commits0 = r.metrics().commits.load();
   auto events0 = r.metrics().events_written.load();
+  auto cpu0 = process_cpu_seconds();
   auto started = std::chrono::steady_clock::now();
   for (int c = 0; c < o.clients; ++c)
     boost::asio::post(clients[static_cast<std::size_t>(c)]->strand, [&, c] { next(c); });
@@ -227,6 +237,7 @@ int main(int argc, char** argv) {
   auto commits = r.metrics().commits.load() - commits0;
   auto events = r.metrics().events_written.load() - events0;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double cpu_s = process_cpu_seconds() - cpu0;
   work.reset();
   io.stop();
   for (auto& t : loop)
@@ -251,9 +262,10 @@ int main(int argc, char** argv) {
   }
   std::printf("in-process %s mix, %d clients, %.1f s, malloc %s:%s\n", o.mix.c_str(), o.clients, elapsed,
               std::string{annal::malloc_in_use()}.c_str(), codes.c_str());
-  std::printf("SUMMARY requests/s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu\n",
+  std::printf("SUMMARY requests/s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu cpu_us_per_request=%.1f\n",
               static_cast<double>(latencies_ms.size()) / elapsed, pct(0.5), pct(0.99),
-              latencies_ms.empty() ? 0.0 : latencies_ms.back(), static_cast<unsigned long long>(failed));
+              latencies_ms.empty() ? 0.0 : latencies_ms.back(), static_cast<unsigned long long>(failed),
+              latencies_ms.empty() ? 0.0 : cpu_s * 1e6 / static_cast<double>(latencies_ms.size()));
   std::printf("JOURNAL commits_per_s=%.0f events_per_commit=%.1f\n",
               static_cast<double>(commits) / elapsed,
               commits > 0 ? static_cast<double>(events) / static_cast<double>(commits) : 0.0);
