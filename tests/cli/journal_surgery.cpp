@@ -133,6 +133,14 @@ void journal_surgery::set_format_version(uint32_t version) {
   });
 }
 
+void journal_surgery::set_meta_value(std::string_view key, std::string_view value) {
+  in_write_txn(env_, [&](MDB_txn* txn) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v{value.size(), const_cast<char*>(value.data())};
+    check(mdb_put(txn, table(txn, "meta"), &k, &v, 0), "put meta record");
+  });
+}
+
 std::string journal_surgery::meta_value(std::string_view key) {
   std::string out;
   in_write_txn(env_, [&](MDB_txn* txn) {

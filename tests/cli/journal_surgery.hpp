@@ -39,6 +39,8 @@ public:
   void set_format_version(uint32_t version);
   /// The raw value of meta record `key` ("" when absent).
   std::string meta_value(std::string_view key);
+  /// Overwrites meta record `key` with `value` as it is.
+  void set_meta_value(std::string_view key, std::string_view value);
 
 private:
   MDB_dbi table(MDB_txn* txn, const char* name);

@@ -42,7 +42,7 @@ result<journal_tables> open_journal_tables(const raw_read_txn& t) {
     out.merged.indexed = v;
   if (auto partial = t.get(out.meta, "merge_partial"); !partial)
     return std::move(partial).error();
-  else if (partial->found && *indexed) // a malformed one is ignored, as by a reader
+  else if (partial->found && *indexed) // well-formed: the store refused a malformed one at open
     layout::decode_merge_partial(partial->value, std::numeric_limits<global_position>::max(), out.merged);
   auto count = meta_u64("shard_count", v, 2);
   if (!count)
