@@ -115,10 +115,10 @@ status lmdb_event_store::impl::load_record(const detail::txn& t, std::string_vie
 status lmdb_event_store::impl::load_stream(const detail::txn& t, detail::read_marks& m,
                                       std::string_view stream_id, stream_info& out,
                                       std::vector<detail::index_run>& tail, bool& stale,
-                                      detail::cursor* index, bool head_only) const {
+                                      detail::cursor* index, detail::tail_wanted wanted) const {
   if (auto ok = load_record(t, stream_id, out); !ok)
     return ok;
-  if (auto ok = tail_runs(t, m, stream_id, tail, stale, head_only); !ok)
+  if (auto ok = tail_runs(t, m, stream_id, tail, stale, wanted); !ok)
     return ok;
   // The head is the newest run of the stream: in the unmerged tail, else in the stored
   // index (or the record's, after a truncation left no run).

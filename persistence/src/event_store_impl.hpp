@@ -36,6 +36,10 @@ inline constexpr uint32_t journal_format_v2 = 2;
 
 namespace detail {
 
+/// How much of a stream's unmerged tail a read needs: all its runs (to read events), or
+/// the newest one (enough for the head).
+enum class tail_wanted : bool { all_runs, newest_run };
+
 /// The per-transaction state of a write: where the log ends, the runs appended so far (not
 /// yet in the memtable: published only once the commit succeeded) and the shard heads.
 struct write_ctx {
@@ -105,10 +109,11 @@ struct lmdb_event_store::impl {
   /// Reads what a read transaction knows of `stream_id` into `out`: its record and its
   /// head, from the newest run of its unmerged tail (`tail`, filled) or else of the stored
   /// index. `stale` is set when a merge dropped runs the transaction cannot see (retry).
-  /// `head_only`: `tail` may hold only the newest run (enough for the head).
+  /// `wanted`: newest_run lets `tail` hold only the newest run (enough for the head).
   status load_stream(const detail::txn& t, detail::read_marks& m, std::string_view stream_id,
                      stream_info& out, std::vector<detail::index_run>& tail, bool& stale,
-                     detail::cursor* index = nullptr, bool head_only = false) const;
+                     detail::cursor* index = nullptr,
+                     detail::tail_wanted wanted = detail::tail_wanted::all_runs) const;
 
   /// Reads `stream_id`'s record and head from the stored index alone. REQUIRES: the
   /// memtable was merged in `t`.
@@ -140,9 +145,10 @@ struct lmdb_event_store::impl {
   /// Fills `m` (merged, last) for a read transaction.
   status begin_read(const detail::txn& t, detail::read_marks& m) const;
   /// The runs of `stream_id` past the stored index that `t` sees, oldest first (with
-  /// `head_only`, at least the newest of them). `stale`: see load_stream.
+  /// newest_run wanted, at least the newest of them). `stale`: see load_stream.
   status tail_runs(const detail::txn& t, detail::read_marks& m, std::string_view stream_id,
-                   std::vector<detail::index_run>& out, bool& stale, bool head_only = false) const;
+                   std::vector<detail::index_run>& out, bool& stale,
+                   detail::tail_wanted wanted = detail::tail_wanted::all_runs) const;
   /// Indexes, once per transaction, the events `t` sees past `covered` (into m.gap).
   status scan_gap(const detail::txn& t, detail::read_marks& m, global_position covered) const;
   /// The ids, starting with `prefix`, of the streams with runs past the stored index that

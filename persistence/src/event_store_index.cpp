@@ -137,12 +137,13 @@ status lmdb_event_store::impl::tail_stream_ids(const detail::txn& t, detail::rea
 status lmdb_event_store::impl::tail_runs(const detail::txn& t, detail::read_marks& m,
                                     std::string_view stream_id,
                                     std::vector<detail::index_run>& out, bool& stale,
-                                    bool head_only) const {
+                                    detail::tail_wanted wanted) const {
   out.clear();
   if (m.last <= m.merged.indexed)
     return {};
   detail::memtable_view view;
-  mem.copy(stream_id, view, head_only ? std::optional<global_position>{m.last} : std::nullopt);
+  mem.copy(stream_id, view,
+           wanted == detail::tail_wanted::newest_run ? std::optional<global_position>{m.last} : std::nullopt);
   // Stored for this stream, as far as the transaction sees (a slice of a merge may have
   // stored it further than the rest).
   auto stored = m.merged.indexed_for(stream_id);

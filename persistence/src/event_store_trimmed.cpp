@@ -106,7 +106,7 @@ result<std::vector<stream_info>> lmdb_event_store::list_trimmed_streams(uint16_t
       if (!after.empty() && id <= after)
         continue;
       stream_info s;
-      if (auto ok = p.load_stream(t, m, id, s, tail, stale, &index, true); !ok)
+      if (auto ok = p.load_stream(t, m, id, s, tail, stale, &index, detail::tail_wanted::newest_run); !ok)
         return std::move(ok).error();
       if (stale)
         return out;
