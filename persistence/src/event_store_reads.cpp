@@ -279,7 +279,9 @@ result<stream_info> lmdb_event_store::stream_head(std::string_view stream_id) {
     [&](const detail::txn& t, detail::read_marks& m, bool& stale) -> result<stream_info> {
       stream_info s;
       std::vector<detail::index_run> tail;
-      if (auto ok = impl_->load_stream(t, m, stream_id, s, tail, stale, nullptr, detail::tail_wanted::newest_run); !ok)
+      if (auto ok = impl_->load_stream(t, m, stream_id, s, tail, stale, nullptr,
+                                       detail::tail_wanted::newest_run);
+          !ok)
         return std::move(ok).error();
       return s;
     });
@@ -330,7 +332,8 @@ result<std::vector<stream_info>> lmdb_event_store::list_streams(std::string_view
       if (has_record)
         rc = c.get(k, v, MDB_NEXT);
       stream_info s;
-      if (auto ok = impl_->load_stream(t, m, id, s, tail, stale, &index, detail::tail_wanted::newest_run); !ok)
+      if (auto ok = impl_->load_stream(t, m, id, s, tail, stale, &index, detail::tail_wanted::newest_run);
+          !ok)
         return std::move(ok).error();
       if (stale)
         return out;

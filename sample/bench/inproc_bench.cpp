@@ -60,7 +60,9 @@ struct raw_request {
 double process_cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
@@ -262,7 +264,8 @@ int main(int argc, char** argv) {
   }
   std::printf("in-process %s mix, %d clients, %.1f s, malloc %s:%s\n", o.mix.c_str(), o.clients, elapsed,
               std::string{annal::malloc_in_use()}.c_str(), codes.c_str());
-  std::printf("SUMMARY requests/s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu cpu_us_per_request=%.1f\n",
+  std::printf("SUMMARY requests/s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu"
+              " cpu_us_per_request=%.1f\n",
               static_cast<double>(latencies_ms.size()) / elapsed, pct(0.5), pct(0.99),
               latencies_ms.empty() ? 0.0 : latencies_ms.back(), static_cast<unsigned long long>(failed),
               latencies_ms.empty() ? 0.0 : cpu_s * 1e6 / static_cast<double>(latencies_ms.size()));
