@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <caf/actor_system.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
+#include <caf/scheduler/coordinator.hpp>
+
 #include <fstream>
 
 #include "annal/runtime.hpp"
@@ -56,6 +61,23 @@ TEST_CASE("bad CAF options and a bad durability name are refused with a clear er
   rt = runtime::open(cfg);
   REQUIRE(rt);
   CHECK((*rt)->config().mode == durability::no_sync);
+}
+
+TEST_CASE("a runtime's own actor system shares one job queue unless CAF's options say otherwise",
+          "[runtime]") {
+  using sharing = caf::scheduler::coordinator<caf::policy::work_sharing>;
+  using stealing = caf::scheduler::coordinator<caf::policy::work_stealing>;
+  test::temp_dir a, b;
+  runtime_config cfg;
+  cfg.data_dir = a.path();
+  auto rt = runtime::open(cfg);
+  REQUIRE(rt);
+  CHECK(dynamic_cast<sharing*>(&(*rt)->system().scheduler()) != nullptr);
+  cfg.data_dir = b.path();
+  cfg.caf_args = {"--scheduler.policy=stealing"};
+  auto other = runtime::open(cfg);
+  REQUIRE(other);
+  CHECK(dynamic_cast<stealing*>(&(*other)->system().scheduler()) != nullptr);
 }
 
 TEST_CASE("runtime settings are read from a CAF config file", "[runtime]") {
