@@ -3,8 +3,6 @@
 // records every command's latency.
 #pragma once
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "annal/runtime.hpp"
+#include "support/process_cpu.hpp"
 #include "support/stats.hpp"
 
 namespace annal::bench {
@@ -31,13 +30,6 @@ struct drive_result {
   }
 };
 
-/// User plus system CPU-seconds this process has used so far (all threads).
-inline double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return sec(u.ru_utime) + sec(u.ru_stime);
-}
 
 /// Picks the aggregate of command `i`: `sequential` walks the ids in order (each touched
 /// once per lap), otherwise a fixed pseudo-random id per command. `first` numbers the

@@ -25,7 +25,6 @@
 #include <mutex>
 #include <random>
 #include <thread>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "annal/malloc_in_use.hpp"
@@ -34,6 +33,7 @@
 #include "shop/model.hpp"
 #include "shop/node/await_live.hpp"
 #include "shop/node/shop_service.hpp"
+#include "support/process_cpu.hpp"
 
 namespace {
 
@@ -55,16 +55,6 @@ struct raw_request {
   std::string path;
   std::string body;
 };
-
-// User plus system CPU-seconds of the whole process (all threads, the clients' included).
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return sec(u.ru_utime) + sec(u.ru_stime);
-}
 
 node::http_response run(node::shop_service& svc, const raw_request& r) {
   http::request_view v;
@@ -222,7 +212,7 @@ int main(int argc, char** argv) {
   };
   auto commits0 = r.metrics().commits.load();
   auto events0 = r.metrics().events_written.load();
-  auto cpu0 = process_cpu_seconds();
+  auto cpu0 = annal::bench::process_cpu_seconds(); // the clients' threads included
   auto started = std::chrono::steady_clock::now();
   for (int c = 0; c < o.clients; ++c)
     boost::asio::post(clients[static_cast<std::size_t>(c)]->strand, [&, c] { next(c); });
@@ -239,7 +229,7 @@ int main(int argc, char** argv) {
   auto commits = r.metrics().commits.load() - commits0;
   auto events = r.metrics().events_written.load() - events0;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  double cpu_s = process_cpu_seconds() - cpu0;
+  double cpu_s = annal::bench::process_cpu_seconds() - cpu0;
   work.reset();
   io.stop();
   for (auto& t : loop)

@@ -33,6 +33,13 @@ public:
     position_ = through;
     return {};
   }
+  // A rebuild starts the record of positions over, as it did before the shared base.
+  status reset() override {
+    auto ok = memory_position_sink::reset();
+    std::lock_guard<std::mutex> lock{mx_};
+    seen_.clear();
+    return ok;
+  }
 
   std::size_t applies_since(std::chrono::steady_clock::time_point t) {
     std::lock_guard<std::mutex> lock{mx_};
