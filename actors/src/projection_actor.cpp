@@ -2,6 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <set>
 
 #include "annal/caf_error.hpp"
@@ -28,6 +31,8 @@ struct projection_state_data {
   bool faulted = false;
   bool rebuilding = false;
   uint64_t rebuild_total = 0;
+  // The poll asked for by the sink's next_wakeup(), once sent.
+  std::optional<std::chrono::steady_clock::time_point> wakeup_at;
   static inline const char* name = "annal.projection";
 };
 
@@ -49,6 +54,18 @@ result<global_position> resume_position(projection_state_data& st) {
   return *end;
 }
 
+// Asks for a poll at the sink's next wake-up, unless one at that time or sooner is asked for.
+void schedule_wakeup(projection_actor* self) {
+  auto& st = self->state;
+  auto at = st.sink->next_wakeup();
+  if (!at || (st.wakeup_at && *st.wakeup_at <= *at))
+    return;
+  st.wakeup_at = *at;
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(*at - std::chrono::steady_clock::now());
+  self->delayed_send(self, std::max(delay, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1),
+                     detail::wakeup_atom::value);
+}
+
 void resume(projection_actor* self) {
   auto& st = self->state;
   st.sink->restart();
@@ -64,6 +81,7 @@ void resume(projection_actor* self) {
   st.faulted = false;
   st.monitor->advance(*from);
   st.sub->start(*from);
+  schedule_wakeup(self); // work the sink has without new events (say, held-back ones)
 }
 
 status apply(projection_actor* self, const std::vector<event_view>& events, global_position through) {
@@ -84,6 +102,7 @@ status apply(projection_actor* self, const std::vector<event_view>& events, glob
   if (through >= st.failed_at)
     st.attempts = 0;
   st.monitor->advance(st.sink->settled().value_or(through));
+  schedule_wakeup(self);
   if (st.rebuilding)
     st.monitor->set_rebuild_progress(std::min(through, st.rebuild_total), st.rebuild_total);
   return {};
@@ -131,6 +150,7 @@ void on_poll(projection_actor* self) {
   }
   if (auto settled = st.sink->settled(); settled && *settled > st.monitor->position())
     st.monitor->advance(*settled);
+  schedule_wakeup(self);
 }
 
 void on_mode(projection_actor* self, bool live) {
@@ -185,6 +205,10 @@ caf::behavior projection(projection_actor* self, event_store* store, caf::actor 
   return {
     [=](detail::catchup_atom) { self->state.sub->catch_up_step(); },
     [=](detail::poll_atom) { on_poll(self); },
+    [=](detail::wakeup_atom) {
+      self->state.wakeup_at.reset();
+      on_poll(self);
+    },
     [=](detail::committed_atom, const detail::committed_events& batch) {
       self->state.sub->on_committed(batch);
     },

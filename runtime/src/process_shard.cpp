@@ -86,13 +86,15 @@ uint16_t decode_shard(std::string_view key) {
 
 } // namespace
 
-result<process_tables> open_process_tables(read_model_store& store) {
+result<process_tables> open_process_tables(read_model_store& store, std::chrono::milliseconds wait) {
   process_tables out;
+  out.expected->set_wait_bound(wait);
   for (auto [id, name] : {std::pair{&out.state, process_state_table_name},
                           std::pair{&out.state_shards, process_state_shards_table_name},
                           std::pair{&out.pending, process_shard_pending_table_name},
                           std::pair{&out.written, process_shard_written_table_name},
-                          std::pair{&out.handed, process_shard_handed_table_name}}) {
+                          std::pair{&out.handed, process_shard_handed_table_name},
+                          std::pair{&out.deferred, process_deferred_table_name}}) {
     auto t = store.table(name);
     if (!t)
       return std::move(t).error();
@@ -238,6 +240,35 @@ result<std::map<uint16_t, uint64_t>> hand_offs_done(const read_model_txn& t, con
     auto epoch = decode_epoch(value);
     if (key.size() == 2 && epoch)
       out[decode_shard(key)] = *epoch;
+    return true;
+  });
+  if (!ok)
+    return std::move(ok).error();
+  return out;
+}
+
+std::string deferred_key(const std::string& name, uint16_t shard, global_position position) {
+  std::string key = name;
+  key.push_back('\0');
+  key += shard_prefix(shard);
+  for (int i = 7; i >= 0; --i)
+    key.push_back(static_cast<char>((position >> (8 * i)) & 0xff));
+  return key;
+}
+
+result<std::map<uint16_t, std::vector<global_position>>> deferred_events(const read_model_txn& t,
+                                                                         const process_tables& tables,
+                                                                         const std::string& name) {
+  std::map<uint16_t, std::vector<global_position>> out;
+  auto prefix = name + std::string(1, '\0');
+  auto ok = t.scan(tables.deferred, prefix, [&](std::string_view key, std::string_view) {
+    auto rest = key.substr(prefix.size());
+    if (rest.size() != 10)
+      return true; // malformed: not a key deferred_key() wrote
+    global_position position = 0;
+    for (char c : rest.substr(2))
+      position = (position << 8) | static_cast<unsigned char>(c);
+    out[decode_shard(rest)].push_back(position);
     return true;
   });
   if (!ok)

@@ -8,20 +8,22 @@
 // key: the shard, value: the big-endian epoch of the take-over whose rows it expects),
 // and while it is marked, every key its own managers write or erase for the shard is
 // noted ("annal.process_shard_written", key: shard, 's' or 't', full key) so that the old
-// owner's rows, merged later, never overwrite nor resurrect them.
+// owner's rows, merged later, never overwrite nor resurrect them. Meanwhile its managers
+// hold the shard's events back ("annal.process_deferred", deferred_key()) and handle them
+// once the rows arrived (process_sink.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "annal/process_shard_state.hpp"
 #include "annal/read_model_store.hpp"
+#include "pending_shards.hpp"
 #include "timer_service.hpp"
 
 namespace annal::detail {
@@ -33,38 +35,7 @@ inline constexpr const char* process_state_shards_table_name = "annal.process_st
 inline constexpr const char* process_shard_pending_table_name = "annal.process_shard_pending";
 inline constexpr const char* process_shard_written_table_name = "annal.process_shard_written";
 inline constexpr const char* process_shard_handed_table_name = "annal.process_shard_handed";
-
-/// The shards whose rows this node expects from their old owner (a copy of the pending
-/// table, read by the managers' commits). Thread-safe.
-class pending_shards {
-public:
-  bool contains(uint16_t shard) const {
-    std::lock_guard<std::mutex> guard{mx_};
-    return shards_.count(shard) > 0;
-  }
-  void set(uint16_t shard, bool pending) {
-    std::lock_guard<std::mutex> guard{mx_};
-    if (pending)
-      shards_.insert(shard);
-    else
-      shards_.erase(shard);
-  }
-  /// Counts a take-over of `shard` (expect_process_shard).
-  void note_take(uint16_t shard) {
-    std::lock_guard<std::mutex> guard{mx_};
-    ++takes_[shard];
-  }
-  uint64_t takes(uint16_t shard) const {
-    std::lock_guard<std::mutex> guard{mx_};
-    auto it = takes_.find(shard);
-    return it == takes_.end() ? 0 : it->second;
-  }
-
-private:
-  mutable std::mutex mx_;
-  std::set<uint16_t> shards_;
-  std::map<uint16_t, uint64_t> takes_; // since the runtime started
-};
+inline constexpr const char* process_deferred_table_name = "annal.process_deferred";
 
 /// The tables every process manager of a runtime shares, and the pending shards.
 struct process_tables {
@@ -73,12 +44,23 @@ struct process_tables {
   table_id pending = 0;
   table_id written = 0;
   table_id handed = 0; // key: shard; value: big-endian epoch of the newest hand-off done
+  table_id deferred = 0; // deferred_key(): events a manager holds back for their shard's rows
   timer_tables timers;
   std::shared_ptr<pending_shards> expected = std::make_shared<pending_shards>();
 };
 
-/// Opens (creating) the tables and loads the pending shards.
-result<process_tables> open_process_tables(read_model_store& store);
+/// Opens (creating) the tables and loads the pending shards; their events wait at most
+/// `wait` for the old owner's rows.
+result<process_tables> open_process_tables(read_model_store& store, std::chrono::milliseconds wait);
+
+/// Key of an event manager `name` holds back until the rows of its shard arrived: the
+/// name, NUL, the big-endian shard, the big-endian position (no value).
+std::string deferred_key(const std::string& name, uint16_t shard, global_position position);
+
+/// The events manager `name` holds back, by shard, each shard's in log order.
+result<std::map<uint16_t, std::vector<global_position>>> deferred_events(const read_model_txn& t,
+                                                                         const process_tables& tables,
+                                                                         const std::string& name);
 
 /// Stages, inside `t`, the state row `full_key` ("<manager>/<key>") written while handling
 /// an event of `shard`: `value`, or its removal when none (noted if the shard is pending).

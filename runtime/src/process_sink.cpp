@@ -12,6 +12,7 @@
 
 #include "annal/detail/service_spawn.hpp"
 #include "annal/fault_points.hpp"
+#include "annal/log.hpp"
 #include "annal/runtime.hpp"
 #include "process_run.hpp"
 
@@ -66,7 +67,8 @@ status process_sink::store_position(global_position position) {
   return ok;
 }
 
-status process_sink::commit(const process_context::staged& s, global_position through) {
+status process_sink::commit(const process_context::staged& s, const deferral_writes& deferrals,
+                            global_position through) {
   auto ok = rt_.read_models().write([&](read_model_txn& t) -> status {
     for (const auto& [key, value] : s.state)
       if (auto r = write_state(t, tables_, name_ + "/" + key, shard_of_write(s.state_shards, key), value); !r)
@@ -75,6 +77,10 @@ status process_sink::commit(const process_context::staged& s, global_position th
       if (auto r = write_shard_timer(t, tables_, full_key, shard_of_write(s.timer_shards, full_key),
                                      timer ? timer->first : 0, timer ? &timer->second : nullptr);
           !r)
+        return r;
+    // After the state writes: a held-back event handled now wrote them.
+    for (const auto& [key, held] : deferrals)
+      if (auto r = held ? t.put(tables_.deferred, key, {}) : t.erase(tables_.deferred, key); !r)
         return r;
     return t.save_checkpoint(checkpoint_name(), through);
   });
@@ -89,6 +95,124 @@ status process_sink::commit(const process_context::staged& s, global_position th
 void process_sink::set_wakeup(std::function<void()> wake) {
   poll_wakeup_ = std::move(wake);
   box_->on_first_post(poll_wakeup_);
+  tables_.expected->on_arrival(poll_wakeup_); // held-back events may run now
+}
+
+std::optional<std::chrono::steady_clock::time_point> process_sink::next_wakeup() const {
+  auto now = std::chrono::steady_clock::now();
+  if (reload_deferred_ && !held_.empty())
+    return now; // restarted with events held back: see at once which may run
+  std::optional<std::chrono::steady_clock::time_point> first;
+  for (const auto& entry : deferred_) {
+    auto end = tables_.expected->wait_ends(entry.first).value_or(now); // none: the rows are here
+    if (!first || end < *first)
+      first = end;
+  }
+  return first;
+}
+
+status process_sink::load_deferred() {
+  result<std::map<uint16_t, std::vector<global_position>>> found = std::map<uint16_t, std::vector<global_position>>{};
+  auto ok = rt_.read_models().read([&](const read_model_txn& t) -> status {
+    found = deferred_events(t, tables_, name_);
+    return found ? status{} : found.error();
+  });
+  if (!ok)
+    return ok;
+  reload_deferred_ = false;
+  deferred_ = std::move(*found);
+  replaying_.clear();
+  auto before = held_;
+  for (auto shard : before)
+    update_hold(shard);
+  for (const auto& entry : deferred_)
+    update_hold(entry.first);
+  return {};
+}
+
+void process_sink::update_hold(uint16_t shard) {
+  bool held = deferred_.count(shard) > 0 || replaying_.count(shard) > 0;
+  if (held == (held_.count(shard) > 0))
+    return;
+  tables_.expected->hold(shard, name_, held);
+  if (held)
+    held_.insert(shard);
+  else
+    held_.erase(shard);
+}
+
+bool process_sink::defers(const event_view& e, std::chrono::steady_clock::time_point now) const {
+  if (deferred_.empty() && tables_.expected->idle())
+    return false;
+  return deferred_.count(e.shard) > 0 || tables_.expected->awaits(e.shard, now);
+}
+
+void process_sink::add_slot(const event_view& e, slot_kind kind) {
+  auto seq = base_ + window_.size();
+  auto& s = window_.emplace_back(); // in place: the view points into the owned copy
+  s.owned = e.to_owned();
+  s.view = s.owned.view();
+  s.kind = kind;
+  if (kind == slot_kind::defer || kind == slot_kind::drop) {
+    s.finished = true; // nothing to run: committed with the prefix it ends up in
+    return;
+  }
+  try {
+    s.key = key_ ? key_(s.view) : std::string{s.view.stream_id};
+  } catch (...) {
+    s.key = std::string{s.view.stream_id};
+  }
+  auto& chain = chains_[s.key];
+  chain.pending.push_back(seq);
+  ++chain.uncommitted;
+  if (chain.pending.size() == 1)
+    eligible_.push(seq);
+  ++unfinished_;
+}
+
+status process_sink::release_deferred() {
+  if (reload_deferred_)
+    if (auto ok = load_deferred(); !ok)
+      return ok;
+  if (deferred_.empty())
+    return {};
+  auto now = std::chrono::steady_clock::now();
+  std::optional<std::set<global_position>> parked;
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    auto shard = it->first;
+    if (tables_.expected->awaits(shard, now)) {
+      ++it;
+      continue;
+    }
+    if (tables_.expected->contains(shard))
+      log(log_level::warning, "process manager " + name_ + " handles " + std::to_string(it->second.size())
+                                + " events of shard " + std::to_string(shard)
+                                + " without the state its old owner has not handed over in time");
+    if (!parked) {
+      auto p = parked_positions();
+      if (!p)
+        return std::move(p).error();
+      parked.emplace(p->begin(), p->end());
+    }
+    for (auto position : it->second) {
+      auto found = rt_.store().read_all(position - 1, 1);
+      if (!found)
+        return std::move(found).error();
+      bool gone = found->empty() || found->front().position != position; // deleted since
+      if (gone) {
+        recorded_event stub; // only the record's key is needed
+        stub.position = position;
+        stub.shard = shard;
+        add_slot(stub.view(), slot_kind::drop);
+      } else {
+        add_slot(found->front().view(), parked->count(position) ? slot_kind::drop : slot_kind::replay);
+      }
+      ++replaying_[shard];
+    }
+    it = deferred_.erase(it);
+  }
+  launch();
+  return {};
 }
 
 void process_sink::clear_window() {
@@ -100,6 +224,9 @@ void process_sink::clear_window() {
   active_ = 0;
   unfinished_ = 0;
   stop_.reset();
+  // Held-back events queued again and not committed are still recorded: read them again.
+  replaying_.clear();
+  reload_deferred_ = true;
   // Replies to the commands of the events given up go to the old mailbox, unread.
   box_ = std::make_shared<batch_mailbox>();
   box_->on_first_post(poll_wakeup_);
@@ -190,26 +317,43 @@ status process_sink::settle(global_position& failed_at) {
   auto now = std::chrono::steady_clock::now();
   if (k > 0 && k < window_.size() && !stop_ && now - last_commit_ < commit_interval)
     return {};
-  global_position through = 0;
+  // Never below what is settled: a held-back event queued again lies behind it.
+  global_position through = settled_.value_or(0);
   for (const auto& [end, pos] : marks_)
     if (end <= base_ + k)
-      through = pos;
+      through = std::max(through, pos);
   if (k > 0) {
     last_commit_ = now;
-    if (through < window_[k - 1].view.position)
-      through = window_[k - 1].view.position; // inside a batch: up to its last handled event
     process_context::staged all;
-    for (std::size_t i = 0; i < k; ++i)
-      merge(all, std::move(window_[i].run.staged));
-    if (auto ok = commit(all, through); !ok) {
+    deferral_writes deferrals;
+    for (std::size_t i = 0; i < k; ++i) {
+      auto& slot = window_[i];
+      if (slot.kind == slot_kind::handle || slot.kind == slot_kind::defer)
+        through = std::max(through, slot.view.position); // inside a batch: up to its last event
+      if (slot.kind != slot_kind::handle)
+        deferrals.emplace_back(deferred_key(name_, slot.view.shard, slot.view.position),
+                               slot.kind == slot_kind::defer);
+      merge(all, std::move(slot.run.staged));
+    }
+    if (auto ok = commit(all, deferrals, through); !ok) {
       failed_at = 0;
       clear_window(); // handled again from the stored checkpoint
       return ok;
     }
     for (std::size_t i = 0; i < k; ++i) {
-      auto c = chains_.find(window_.front().key);
-      if (c != chains_.end() && --c->second.uncommitted == 0 && c->second.pending.empty())
-        chains_.erase(c);
+      const auto& slot = window_.front();
+      if (slot.kind == slot_kind::handle || slot.kind == slot_kind::replay) {
+        auto c = chains_.find(slot.key);
+        if (c != chains_.end() && --c->second.uncommitted == 0 && c->second.pending.empty())
+          chains_.erase(c);
+      }
+      if (slot.kind == slot_kind::replay || slot.kind == slot_kind::drop) {
+        auto shard = slot.view.shard;
+        if (auto r = replaying_.find(shard); r != replaying_.end() && --r->second == 0) {
+          replaying_.erase(r);
+          update_hold(shard);
+        }
+      }
       window_.pop_front();
       ++base_;
     }
@@ -232,26 +376,24 @@ status process_sink::settle(global_position& failed_at) {
 
 status process_sink::apply(const std::vector<event_view>& events, global_position through,
                            global_position& failed_at) {
+  // Before this batch: a shard's held-back events run before its later ones.
+  if (auto ok = release_deferred(); !ok) {
+    failed_at = 0;
+    return ok;
+  }
+  auto now = std::chrono::steady_clock::now();
   for (const auto& e : events) {
     // Copied here with its shard from the node that first committed it: that node's
     // process managers handle it (they follow their own log), so acting here would act twice.
     if (e.imported)
       continue;
-    auto seq = base_ + window_.size();
-    auto& s = window_.emplace_back(); // in place: the view points into the owned copy
-    s.owned = e.to_owned();
-    s.view = s.owned.view();
-    try {
-      s.key = key_ ? key_(s.view) : std::string{s.view.stream_id};
-    } catch (...) {
-      s.key = std::string{s.view.stream_id};
+    if (defers(e, now)) {
+      deferred_[e.shard].push_back(e.position);
+      update_hold(e.shard);
+      add_slot(e, slot_kind::defer);
+    } else {
+      add_slot(e, slot_kind::handle);
     }
-    auto& chain = chains_[s.key];
-    chain.pending.push_back(seq);
-    ++chain.uncommitted;
-    if (chain.pending.size() == 1)
-      eligible_.push(seq);
-    ++unfinished_;
   }
   marks_.emplace_back(base_ + window_.size(), through);
   launch();
@@ -269,6 +411,10 @@ status process_sink::apply(const std::vector<event_view>& events, global_positio
 }
 
 status process_sink::poll(global_position& failed_at) {
+  if (auto ok = release_deferred(); !ok) {
+    failed_at = 0;
+    return ok;
+  }
   if (window_.empty())
     return {};
   std::deque<batch_mailbox::message> inbox;
@@ -290,8 +436,22 @@ status process_sink::reset() {
       return ok;
     if (auto ok = erase_state(t); !ok)
       return ok;
+    if (auto ok = erase_deferred(t); !ok)
+      return ok;
     return t.save_checkpoint(checkpoint_name(), 0);
   });
+}
+
+// Events held back are handled again from the start of the log (a rebuild).
+status process_sink::erase_deferred(read_model_txn& t) {
+  auto found = deferred_events(t, tables_, name_);
+  if (!found)
+    return std::move(found).error();
+  for (const auto& [shard, positions] : *found)
+    for (auto position : positions)
+      if (auto ok = t.erase(tables_.deferred, deferred_key(name_, shard, position)); !ok)
+        return ok;
+  return {};
 }
 
 // The manager's state rows and their shard entries (a reset is rare: reading the whole

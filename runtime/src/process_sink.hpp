@@ -4,8 +4,10 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <queue>
+#include <set>
 #include <unordered_map>
 
 #include "annal/process_manager.hpp"
@@ -18,6 +20,14 @@ class test_coordinator;
 
 namespace annal::detail {
 
+/// What a window slot does with its event.
+enum class slot_kind : uint8_t {
+  handle, // runs the handler
+  defer,  // holds it back until its shard's rows arrived: its commit records it
+  replay, // runs the handler on an event held back earlier: its commit forgets the record
+  drop,   // forgets an event held back earlier without handling it (parked, or gone)
+};
+
 /// An event in a process manager's window: an owning copy (the batch it came in is gone
 /// once apply() returns) and its handling.
 struct window_slot {
@@ -25,6 +35,7 @@ struct window_slot {
   event_view view; // into `owned`
   std::string key; // the instance
   event_run run;
+  slot_kind kind = slot_kind::handle;
   bool finished = false;
 };
 
@@ -42,6 +53,12 @@ struct window_chain {
 /// committed in one read-model transaction — so one batch's commands are in flight while
 /// the next batch starts, and replies arriving between batches wake the manager (poll).
 /// Called from the manager's actor only.
+///
+/// In a cluster, the events of a shard this node took over whose old owner's rows have not
+/// arrived yet are held back — recorded with the checkpoint, which passes them — together
+/// with every later event of that shard, and handled in log order once the rows arrived
+/// (or the wait bound passed: the old owner gone for good, logged). Until then the shard
+/// counts as held (pending_shards::hold), so it does not move on.
 class process_sink final : public projection_sink {
 public:
   process_sink(runtime& rt, process_manager spec, process_tables tables, std::function<void()> wake);
@@ -53,14 +70,28 @@ public:
   status poll(global_position& failed_at) override;
   std::optional<global_position> settled() const override { return settled_; }
   void set_wakeup(std::function<void()> wake) override;
+  std::optional<std::chrono::steady_clock::time_point> next_wakeup() const override;
   void restart() override { clear_window(); }
+  /// Reads the events this manager holds back (at registration, and after the window was
+  /// given up). Errors: io_error.
+  status load_deferred();
   status reset() override;
   status park(global_position position, const error& why) override;
   result<std::vector<global_position>> parked_positions() override;
 
 private:
   std::string checkpoint_name() const { return checkpoint_prefix + name_; }
-  status commit(const process_context::staged& s, global_position through);
+  // The records of held-back events a commit writes (true) or forgets (false), in order.
+  using deferral_writes = std::vector<std::pair<std::string, bool>>;
+  status commit(const process_context::staged& s, const deferral_writes& deferrals, global_position through);
+  // True when `e` must be held back for its shard's rows.
+  bool defers(const event_view& e, std::chrono::steady_clock::time_point now) const;
+  // Appends `e` to the window as `kind`, in its instance's chain when it runs.
+  void add_slot(const event_view& e, slot_kind kind);
+  // Queues the held-back events of every shard no longer waiting for its rows.
+  status release_deferred();
+  // Publishes whether this manager holds events of `shard` back.
+  void update_hold(uint16_t shard);
   // Starts eligible events, lowest first, while fewer than max_concurrent_ run.
   void launch();
   // Marks the event `seq` handled (or failed) and makes its instance's next one eligible.
@@ -78,6 +109,8 @@ private:
   void clear_window();
   // Stages the removal of the manager's state rows (a reset).
   status erase_state(read_model_txn& t);
+  // Stages the removal of the records of the events it holds back (a reset).
+  status erase_deferred(read_model_txn& t);
 
   runtime& rt_;
   std::string name_;
@@ -98,6 +131,11 @@ private:
   std::optional<uint64_t> stop_;       // the lowest failed event: nothing after it starts
   std::shared_ptr<batch_mailbox> box_;
   std::optional<global_position> settled_;
+  // Held back, not yet queued again: by shard, in log order (recorded, or in the window).
+  std::map<uint16_t, std::vector<global_position>> deferred_;
+  std::map<uint16_t, std::size_t> replaying_; // queued again, not committed yet
+  std::set<uint16_t> held_;                   // published to tables_.expected
+  bool reload_deferred_ = false;              // the window was given up: read them again
   std::chrono::steady_clock::time_point last_commit_{};
   // Set on CAF's test coordinator: a wait for replies runs the other actors itself.
   caf::scheduler::test_coordinator* coordinator_ = nullptr;

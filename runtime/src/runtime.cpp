@@ -44,13 +44,15 @@ struct annal_caf_config : caf::actor_system_config {
   std::size_t map_cap_mb = 0;
   std::size_t map_initial_mb = 0;
   std::size_t snapshots_to_keep = 0;
+  std::size_t process_state_wait_ms = 0;
 
   explicit annal_caf_config(const runtime_config& cfg)
     : data_dir(cfg.data_dir.string()), mode(to_string(cfg.mode)),
       recovery_permits(cfg.recovery_permits), max_batch_events(cfg.writer.max_batch_events),
       max_batch_bytes(cfg.writer.max_batch_bytes), bus_max_buffered(cfg.bus.max_buffered_events),
       bus_max_unacked(cfg.bus.max_unacked_events), map_cap_mb(cfg.max_map_size >> 20),
-      map_initial_mb(cfg.initial_map_size >> 20), snapshots_to_keep(cfg.snapshots_to_keep) {
+      map_initial_mb(cfg.initial_map_size >> 20), snapshots_to_keep(cfg.snapshots_to_keep),
+      process_state_wait_ms(static_cast<std::size_t>(cfg.process_state_wait.count())) {
     opt_group{custom_options_, "annal"}
       .add(data_dir, "data-dir", "folder of the journal and read-model stores")
       .add(mode, "durability", "durable (fsync per commit) or no_sync (explicit opt-in)")
@@ -63,7 +65,9 @@ struct annal_caf_config : caf::actor_system_config {
            "events a live subscriber may leave unacknowledged (beyond: back to catch-up)")
       .add(map_cap_mb, "map-cap-mb", "cap of each store's map in MiB (storage_full beyond)")
       .add(map_initial_mb, "map-initial-mb", "initial map of a new store in MiB (it doubles as it fills)")
-      .add(snapshots_to_keep, "snapshots-to-keep", "snapshots kept per stream");
+      .add(snapshots_to_keep, "snapshots-to-keep", "snapshots kept per stream")
+      .add(process_state_wait_ms, "process-state-wait-ms",
+           "how long process managers hold back a taken-over shard's events for its old owner's state");
     register_error_category(*this);
   }
 
@@ -80,6 +84,7 @@ struct annal_caf_config : caf::actor_system_config {
     cfg.max_map_size = map_cap_mb << 20;
     cfg.initial_map_size = std::max<std::size_t>(map_initial_mb, 1) << 20;
     cfg.snapshots_to_keep = snapshots_to_keep;
+    cfg.process_state_wait = std::chrono::milliseconds(process_state_wait_ms);
     return {};
   }
 };
@@ -438,7 +443,7 @@ status runtime::add_projection(durable_projection spec) {
 status runtime::add_process_manager(process_manager spec) {
   auto& p = *impl_;
   if (!p.process_tables) {
-    auto t = detail::open_process_tables(*p.read_models);
+    auto t = detail::open_process_tables(*p.read_models, p.config.process_state_wait);
     if (!t)
       return std::move(t).error();
     p.process_tables = *t;
@@ -446,6 +451,9 @@ status runtime::add_process_manager(process_manager spec) {
   auto options = spec.options;
   auto sink = std::make_shared<detail::process_sink>(*this, std::move(spec), *p.process_tables,
                                                      [&p] { p.wake_timers(); });
+  // Before start: the shards whose events it holds back count as held from the outset.
+  if (auto ok = sink->load_deferred(); !ok)
+    return ok;
   return add_sink(std::move(options), std::move(sink));
 }
 
@@ -487,7 +495,8 @@ status runtime::expect_process_shard(uint16_t shard, uint64_t epoch) {
 
 bool runtime::expects_process_shard(uint16_t shard) const {
   const auto& p = *impl_;
-  return p.process_tables && p.process_tables->expected->contains(shard);
+  return p.process_tables
+         && (p.process_tables->expected->contains(shard) || p.process_tables->expected->held(shard));
 }
 
 result<uint64_t> runtime::import_process_shard(uint16_t shard, uint64_t epoch, const process_shard_state& rows) {
@@ -510,6 +519,7 @@ result<uint64_t> runtime::import_process_shard(uint16_t shard, uint64_t epoch, c
     p.process_tables->expected->set(shard, was_expected);
     return std::move(ok).error();
   }
+  p.process_tables->expected->arrived(shard); // committed: the events held back may run
   p.wake_timers();
   return taken;
 }

@@ -119,10 +119,12 @@ struct transfer {
 
 namespace {
 
-std::unique_ptr<runtime> open_runtime(const std::filesystem::path& dir) {
+std::unique_ptr<runtime> open_runtime(const std::filesystem::path& dir,
+                                      std::chrono::milliseconds process_state_wait = std::chrono::minutes(5)) {
   runtime_config cfg;
   cfg.data_dir = dir;
   cfg.mode = durability::no_sync;
+  cfg.process_state_wait = process_state_wait;
   auto rt = runtime::open(cfg);
   REQUIRE(rt);
   REQUIRE((*rt)->register_aggregate<bank::account>());
@@ -364,6 +366,8 @@ struct expiry_probe {
   std::atomic<int> found_state{0};
   timestamp_ns delay_ns = 0;
   std::chrono::milliseconds handle_delay{0}; // per requested transfer: a manager that lags
+  std::chrono::milliseconds complete_delay{0}; // per completed transfer
+  std::atomic<int> completed{0};               // completed transfers handled
 };
 
 process_manager expiry_manager(expiry_probe& probe) {
@@ -380,6 +384,7 @@ process_manager expiry_manager(expiry_probe& probe) {
       ctx.put("due/" + tid, std::to_string(due));
       return ctx.schedule<xfer::transfer>("expire/" + tid, due, tid, xfer::expire{});
     }
+    std::this_thread::sleep_for(probe.complete_delay);
     auto due = ctx.get("due/" + tid);
     if (!due)
       return due.error();
@@ -387,6 +392,7 @@ process_manager expiry_manager(expiry_probe& probe) {
       ++probe.found_state;
     ctx.erase("due/" + tid);
     ctx.cancel("expire/" + tid);
+    ++probe.completed;
     return {};
   };
   return pm;
@@ -520,7 +526,8 @@ std::vector<std::string> sorted(std::vector<std::string> keys) {
 } // namespace
 
 TEST_CASE("a shard's process state reaches its new owner after the take-over, merged without undoing "
-          "what the new owner's manager did meanwhile, and only the owner fires its timers",
+          "what the new owner's manager did once its wait for it ran out, and only the owner fires "
+          "its timers",
           "[process][timer][shard]") {
   test::temp_dir dir;
   // Three transfers in one shard, one in another.
@@ -547,8 +554,9 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
     REQUIRE(a->send<xfer::transfer>(id, xfer::request{"x", "y", 1}).get());
   REQUIRE(a->store().fence_shard(shard, true)); // handed over: nothing more of it commits on a
 
-  // b takes the shard over, expecting a's rows, and its manager acts on in[1] first.
-  auto b = open_runtime(dir.path() / "b");
+  // b takes the shard over, expecting a's rows, and its manager acts on in[1] first: it
+  // holds the event back for 300 ms, then (a's rows still not here) handles it without them.
+  auto b = open_runtime(dir.path() / "b", 300ms);
   auto ownership = std::make_shared<ownership_forwarder>();
   REQUIRE(b->set_forwarder(ownership));
   REQUIRE(b->add_process_manager(expiry_manager(probe_b)));
@@ -558,7 +566,9 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
   auto done1 = b->send<xfer::transfer>(in[1], xfer::complete{}).get();
   REQUIRE(done1);
   REQUIRE(b->await_projection("expirer", done1->position, 30s));
+  REQUIRE(wait_until([&] { return probe_b.completed.load() == 1; }, 30s));
   CHECK(probe_b.found_state.load() == 0); // a's rows are not here yet
+  CHECK(b->expects_process_shard(shard));
 
   // a's rows, once its lagging manager handled everything it committed of the shard.
   auto rows = export_now(*a, shard, 10s);
@@ -603,6 +613,96 @@ TEST_CASE("a shard's process state reaches its new owner after the take-over, me
   CHECK(status_of(*b, in[1]) == xfer::status::completed);
   CHECK(status_of(*b, in[2]) == xfer::status::completed);
   CHECK(status_of(*a, in[0]) == xfer::status::requested); // a's copy never fired
+  REQUIRE(b->stop());
+  REQUIRE(a->stop());
+}
+
+namespace {
+
+// The events manager "expirer" of `rt` holds back (rows of annal.process_deferred).
+std::size_t held_back(runtime& rt) {
+  auto t = rt.read_models().table("annal.process_deferred");
+  REQUIRE(t);
+  std::size_t n = 0;
+  REQUIRE(rt.read_models().read([&](const read_model_txn& tx) {
+    return tx.scan(*t, "expirer", [&](std::string_view, std::string_view) {
+      ++n;
+      return true;
+    });
+  }));
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("a new owner's process manager holds a taken-over shard's events back, across a restart, "
+          "until the old owner's state arrived, then handles them with it before the shard may "
+          "move on",
+          "[process][timer][shard]") {
+  test::temp_dir dir;
+  const uint16_t shard = 11;
+  std::vector<std::string> in;
+  for (int i = 0; i < 10000 && in.size() < 3; ++i)
+    if (auto id = "q" + std::to_string(i); shard_of_transfer(id) == shard)
+      in.push_back(id);
+  REQUIRE(in.size() == 3);
+
+  expiry_probe probe_a, probe_b;
+  probe_a.delay_ns = probe_b.delay_ns = 60'000'000'000; // never due during the test
+  probe_b.complete_delay = 300ms; // the shard stays held while its events run
+  auto a = open_runtime(dir.path() / "a");
+  REQUIRE(a->add_process_manager(expiry_manager(probe_a)));
+  REQUIRE(a->start());
+  for (const auto& id : {in[0], in[1]})
+    REQUIRE(a->send<xfer::transfer>(id, xfer::request{"x", "y", 1}).get());
+  REQUIRE(a->store().fence_shard(shard, true));
+
+  auto start_b = [&] {
+    auto b = open_runtime(dir.path() / "b");
+    REQUIRE(b->add_process_manager(expiry_manager(probe_b)));
+    REQUIRE(b->start());
+    return b;
+  };
+  auto complete_on = [&](runtime& b, const std::string& id) {
+    auto done = b.send<xfer::transfer>(id, xfer::complete{}).get();
+    REQUIRE(done);
+    // The checkpoint passes a held-back event: nothing waits on it.
+    REQUIRE(b.await_projection("expirer", done->position, 30s));
+  };
+  {
+    auto b = start_b();
+    REQUIRE(b->expect_process_shard(shard, 2));
+    test::copy_shard(a->store(), *b, shard);
+    complete_on(*b, in[0]);
+    CHECK(held_back(*b) == 1);
+    REQUIRE(b->stop());
+  }
+  auto b = start_b();
+  CHECK(b->expects_process_shard(shard)); // still waiting, and holding an event back
+  complete_on(*b, in[1]);                 // held back too: after the first, in log order
+  CHECK(held_back(*b) == 2);
+  CHECK(probe_b.completed.load() == 0);
+  CHECK(pending_timers(*b).empty());
+
+  auto rows = export_now(*a, shard, 10s);
+  REQUIRE(rows);
+  auto taken = b->import_process_shard(shard, 2, *rows);
+  REQUIRE(taken);
+  CHECK(*taken == 4); // both transfers' due times and timers: b wrote nothing meanwhile
+  // The shard counts as expected until both events ran, so it cannot move on before.
+  REQUIRE(wait_until([&] { return !b->expects_process_shard(shard); }, 30s, 5ms));
+  CHECK(probe_b.completed.load() == 2);
+  CHECK(probe_b.found_state.load() == 2); // each saw the due time a's manager wrote
+  CHECK(pending_timers(*b).empty());      // and cancelled a's timer
+  CHECK(held_back(*b) == 0);
+  CHECK(status_of(*b, in[0]) == xfer::status::completed);
+
+  // An event of the shard after that runs at once.
+  auto r = b->send<xfer::transfer>(in[2], xfer::request{"x", "y", 1}).get();
+  REQUIRE(r);
+  REQUIRE(b->await_projection("expirer", r->position, 30s));
+  CHECK(pending_timers(*b) == std::vector<std::string>{"expirer/expire/" + in[2]});
+  CHECK(held_back(*b) == 0);
   REQUIRE(b->stop());
   REQUIRE(a->stop());
 }

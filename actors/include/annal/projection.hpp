@@ -125,6 +125,10 @@ public:
   /// any thread) when poll() has something to do.
   virtual void set_wakeup(std::function<void()> wake) { (void)wake; }
 
+  /// When poll() has something to do without a wake-up (a wait that ends by time), if
+  /// ever: the projection polls then.
+  virtual std::optional<std::chrono::steady_clock::time_point> next_wakeup() const { return std::nullopt; }
+
   /// The projection resumes from stored_position(): forget events handed over by apply()
   /// and not yet settled (they are delivered again).
   virtual void restart() {}

@@ -167,21 +167,25 @@ public:
 
   /// Marks `shard` as expecting the process-manager rows its old owner handed over at
   /// `epoch` (the new owner's side, before it takes the shard over at `epoch`): until they
-  /// arrive, every key this node's managers write or erase for the shard is noted, so the
-  /// merge never undoes it. Rows this node still holds of the shard from an earlier
+  /// arrive, this node's managers hold the shard's events back (recorded with their
+  /// checkpoints) and handle them, in log order, once the rows are merged — or, past
+  /// runtime_config::process_state_wait, without them; every key they write or erase for
+  /// the shard meanwhile is noted, so the merge never undoes it. Rows this node still holds of the shard from an earlier
   /// ownership are dropped (the owner after it merged them). Errors: io_error, storage_full.
   status expect_process_shard(uint16_t shard, uint64_t epoch);
 
   /// True while `shard` expects its old owner's rows (expect_process_shard, until
-  /// import_process_shard took them). A shard must not move on meanwhile: the next owner
-  /// would never get them.
+  /// import_process_shard took them), or a process manager still holds back events of
+  /// the shard it has not handled yet. A shard must not move on meanwhile: the next owner
+  /// would never get the rows, or would miss what handling those events writes.
   bool expects_process_shard(uint16_t shard) const;
 
   /// Merges the old owner's `rows` of `shard`, handed over at `epoch`, into this node's
   /// process-manager state and timers, in one read-model transaction, if the shard expects
   /// them: rows whose keys this node holds or wrote since are left out; then the shard
   /// expects nothing more. Returns the rows taken (0 when the shard expects nothing, or
-  /// expects a later hand-over's: a copy of rows merged before). Wakes the timers.
+  /// expects a later hand-over's: a copy of rows merged before). Wakes the timers and the
+  /// managers holding back the shard's events.
   /// Errors: unavailable (the shard expects an earlier hand-over's rows), conflict (rows
   /// for a runtime without process managers), io_error, storage_full.
   result<uint64_t> import_process_shard(uint16_t shard, uint64_t epoch, const process_shard_state& rows);

@@ -3,6 +3,7 @@
 // (group "annal", e.g. --annal.data-dir=/var/lib/shop --annal.durability=no_sync).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -38,6 +39,10 @@ struct runtime_config {
   journal_writer_options writer;
   /// Bounds of the event bus's per-subscriber buffers (beyond: back to catch-up reading).
   event_bus_options bus;
+  /// In a cluster: how long process managers hold back the events of a shard this node
+  /// took over until its old owner's process state arrived; past it (the old owner gone
+  /// for good) they handle them without it, logged.
+  std::chrono::milliseconds process_state_wait = std::chrono::minutes(5);
   /// Arguments for CAF and the "annal" option group (only when the runtime owns its actor
   /// system), e.g. {"--scheduler.max-threads=2"}.
   std::vector<std::string> caf_args;

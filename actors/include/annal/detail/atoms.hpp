@@ -24,6 +24,7 @@ using behind_atom = caf::atom_constant<caf::atom("behind")>;
 using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
 using catchup_atom = caf::atom_constant<caf::atom("catchup")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using skip_atom = caf::atom_constant<caf::atom("skip")>;
