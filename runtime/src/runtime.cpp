@@ -14,6 +14,7 @@
 #include "annal/caf_error.hpp"
 #include "annal/detail/aggregate_context.hpp"
 #include "annal/detail/atoms.hpp"
+#include "annal/detail/instance_directory.hpp"
 #include "annal/detail/messages.hpp"
 #include "annal/detail/once_callback.hpp"
 #include "annal/detail/service_spawn.hpp"
@@ -105,6 +106,7 @@ store_options options_for(const runtime_config& cfg, const char* sub) {
 struct hosted_aggregate {
   caf::actor router;
   detail::local_sender send;
+  std::shared_ptr<detail::instance_directory> directory;
 };
 
 struct registered_projection {
@@ -607,8 +609,12 @@ void runtime::import_shard(shard_import chunk, std::function<void(result<import_
 void runtime::forget_shard(uint16_t shard, uint16_t shard_count) {
   // Each router handles it before any command sent after this call (one sender's
   // messages arrive in order, and a later command's sender saw this call return).
-  for (auto& [type, agg] : impl_->aggregates)
+  // Closed here, not by the router only: a command sent straight to a stale instance
+  // after this call returned would decide on what it holds.
+  for (auto& [type, agg] : impl_->aggregates) {
+    agg.directory->close_shard(shard, shard_count);
     caf::anon_send(agg.router, detail::forget_atom::value, shard, shard_count);
+  }
 }
 
 status runtime::await_projection(const std::string& name, global_position min_position,
@@ -698,8 +704,9 @@ status runtime::stop_projection(const std::string& name) {
 }
 
 status runtime::add_aggregate(std::type_index type, const caf::actor& router,
-                              detail::local_sender send) {
-  impl_->aggregates.emplace(type, hosted_aggregate{router, std::move(send)});
+                              detail::local_sender send,
+                              std::shared_ptr<detail::instance_directory> directory) {
+  impl_->aggregates.emplace(type, hosted_aggregate{router, std::move(send), std::move(directory)});
   return {};
 }
 

@@ -306,7 +306,9 @@ TEST_CASE_METHOD(det_fixture, "a command for a passivating instance waits at the
   aggregate_options opts;
   opts.max_live = 1;
   opts.idle_timeout = std::chrono::hours(1);
-  auto router = sys.spawn(aggregate_router<ctr::counter>, context(opts));
+  auto router = sys.spawn(aggregate_router<ctr::counter>, context(opts),
+                          std::shared_ptr<instance_directory>{});
+  // (no directory: every command through the router)
   spawned.push_back(router);
   sched.run();
   auto& rs = state_of<router_state<ctr::counter>>(router);
@@ -381,7 +383,8 @@ TEST_CASE_METHOD(det_fixture, "the router passivates the least recently used ins
   aggregate_options opts;
   opts.max_live = 2;
   opts.idle_timeout = std::chrono::hours(1); // no idle passivation (nor do timers fire here)
-  auto router = sys.spawn(aggregate_router<bank::account>, context(opts));
+  auto router = sys.spawn(aggregate_router<bank::account>, context(opts),
+                          std::shared_ptr<instance_directory>{});
   spawned.push_back(router);
   sched.run();
   auto& rs = state_of<router_state<bank::account>>(router);
@@ -422,4 +425,44 @@ TEST_CASE_METHOD(det_fixture, "the router passivates the least recently used ins
   for (auto& r : replies)
     all_ok = all_ok && r.result && r.result->version == 0;
   CHECK(all_ok);
+}
+
+TEST_CASE_METHOD(det_fixture, "a command sent straight to a live instance comes behind the commands still on "
+                              "their way to it through the router",
+                 "[aggregate][deterministic][router][order]") {
+  aggregate_options opts;
+  opts.idle_timeout = std::chrono::hours(1);
+  auto directory =
+    std::make_shared<instance_directory>([](const std::string&, uint16_t) { return uint16_t{0}; });
+  auto router = sys.spawn(aggregate_router<ctr::counter>, context(opts), directory);
+  spawned.push_back(router);
+  sched.run();
+  // As the runtime's sender does: straight when the directory says so, else to the router.
+  int slot = 0;
+  auto send = [&](const std::string& tag) {
+    command_options o;
+    o.command_id = tag;
+    auto env = command<ctr::counter>("a", ctr::add{1, tag}, slot++, o);
+    directory->dispatch(
+      env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
+      [&] {
+        env.counted = true;
+        caf::anon_send(router, std::move(env));
+      });
+  };
+  send("first");
+  send("second");
+  sched.run_once(); // the router starts the instance with "first"; "second" waits in its mailbox
+  send("third");    // must not overtake "second"
+  sched.run();
+  send("fourth"); // nothing on its way through the router any more: straight to the instance
+  sched.run();
+  auto& w = writer_state();
+  REQUIRE(w.requests.size() == 4);
+  std::vector<std::string> order;
+  for (auto& r : w.requests) {
+    REQUIRE(r.append.events.size() == 1);
+    order.push_back(r.append.events[0].metadata.command_id);
+  }
+  CHECK(order == std::vector<std::string>{"first", "second", "third", "fourth"});
 }

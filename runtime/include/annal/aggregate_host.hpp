@@ -54,18 +54,27 @@ struct aggregate_host {
     rt.add_dispatcher(std::string{aggregate_traits<A>::category()}, dispatcher(rt), tags());
     auto ctx = std::make_shared<aggregate_context>(rt.base_context());
     ctx->options = options;
+    auto directory = std::make_shared<instance_directory>([](const std::string& id, uint16_t shard_count) {
+      return shard_of_stream(aggregate_traits<A>::stream_id(id), shard_count);
+    });
     auto router = rt.system().spawn(aggregate_router<A>,
-                                    std::shared_ptr<const aggregate_context>{std::move(ctx)});
-    return rt.add_aggregate(typeid(A), router, sender(router));
+                                    std::shared_ptr<const aggregate_context>{std::move(ctx)}, directory);
+    return rt.add_aggregate(typeid(A), router, sender(router, directory), directory);
   }
 
-  // Builds the envelope of a typed command and hands it to the router.
-  static local_sender sender(caf::actor router) {
-    return [router](std::string id, void* cmd, command_options o,
-                    std::function<void(command_result)> done) {
+  // Builds the envelope of a typed command and hands it to its live instance, or to the
+  // router.
+  static local_sender sender(caf::actor router, std::shared_ptr<instance_directory> directory) {
+    return [router, directory](std::string id, void* cmd, command_options o,
+                               std::function<void(command_result)> done) {
       auto env = make_command<A>(std::move(id), std::move(*static_cast<command*>(cmd)), std::move(o));
       env.on_reply = std::make_shared<once_callback>(std::move(done));
-      caf::anon_send(router, std::move(env));
+      directory->dispatch(
+        env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
+        [&] {
+          env.counted = true;
+          caf::anon_send(router, std::move(env));
+        });
     };
   }
 

@@ -21,7 +21,9 @@
 // in a cluster an instance's events must come from one shard, as they do with the default
 // instance key (the stream), and a state key must name its instance (two instances writing
 // one key would each move it with their own shard). Until the rows arrive (the old
-// owner's manager lag) the new owner's managers see none of the instance's earlier state.
+// owner's manager lag) the new owner's managers hold the shard's events back — recorded
+// with their checkpoint, which passes them — and handle them in log order once the rows
+// are merged (or, past runtime_config::process_state_wait, without them, logged).
 //
 // A replayed first result is not the current state: a step must not undo an effect (say,
 // release a reservation) before the decision that undoes it (reject the order) is durable,

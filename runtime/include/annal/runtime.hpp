@@ -52,6 +52,7 @@ namespace annal {
 
 namespace detail {
 struct aggregate_context;
+class instance_directory;
 template <class A>
 struct aggregate_host;
 } // namespace detail
@@ -170,8 +171,9 @@ public:
   /// arrive, this node's managers hold the shard's events back (recorded with their
   /// checkpoints) and handle them, in log order, once the rows are merged — or, past
   /// runtime_config::process_state_wait, without them; every key they write or erase for
-  /// the shard meanwhile is noted, so the merge never undoes it. Rows this node still holds of the shard from an earlier
-  /// ownership are dropped (the owner after it merged them). Errors: io_error, storage_full.
+  /// the shard meanwhile is noted, so the merge never undoes it. Rows this node still
+  /// holds of the shard from an earlier ownership are dropped (the owner after it merged
+  /// them). Errors: io_error, storage_full.
   status expect_process_shard(uint16_t shard, uint64_t epoch);
 
   /// True while `shard` expects its old owner's rows (expect_process_shard, until
@@ -316,7 +318,8 @@ private:
                   std::function<void(command_result)> done);
   detail::aggregate_context base_context() const;
   bool hosts(std::type_index type) const;
-  status add_aggregate(std::type_index type, const caf::actor& router, detail::local_sender send);
+  status add_aggregate(std::type_index type, const caf::actor& router, detail::local_sender send,
+                       std::shared_ptr<detail::instance_directory> directory);
   result<caf::actor> router_of(std::type_index type) const;
   void add_dispatcher(std::string category, detail::command_dispatcher fn,
                       std::vector<std::string> tags);

@@ -4,8 +4,12 @@
 // passivating waits at the router and goes to a fresh instance once the old one is gone,
 // so nothing is lost and two instances of one id never run at once.
 //
-// Every command goes through the router, which is what lets a later cluster layer forward
-// a command to another node's router unchanged. When a shard moves (cluster), the router
+// Commands from the runtime's callers reach a live instance straight, through the
+// instance directory the router keeps (instance_directory.hpp): the router opens an id
+// there once its instance is live and closes it before it tells the instance to stop;
+// commands for ids without a live instance come here. A use the router did not see is
+// counted at its next look (take_touched): an instance idle by the router's clock but
+// used straight gets a second chance. When a shard moves (cluster), the router
 // passivates the instances of its streams (forget_atom): their state may be stale.
 #pragma once
 
@@ -15,6 +19,7 @@
 #include <unordered_map>
 
 #include "annal/detail/aggregate_instance.hpp"
+#include "annal/detail/instance_directory.hpp"
 
 namespace annal::detail {
 
@@ -33,6 +38,7 @@ struct router_state {
   };
 
   std::shared_ptr<const aggregate_context> ctx;
+  std::shared_ptr<instance_directory> directory; // none: every command comes here
   std::unordered_map<std::string, entry> instances;
   std::unordered_map<caf::actor_addr, std::string> ids; // instance address -> id
   std::list<std::string> lru;                           // front: most recently used
@@ -60,7 +66,22 @@ void passivate(router_actor<A>* self, const std::string& id) {
   e.stopping = true;
   st.lru.erase(e.lru);
   --st.live;
+  if (st.directory) // first: a command sent straight before it arrives before the passivation
+    st.directory->close(id);
   self->send(e.instance, passivate_atom::value);
+}
+
+// True when `id`'s instance got commands straight since the router last looked: it counts
+// as used now (and moves to the front of the LRU list).
+template <class A>
+bool used_straight(router_actor<A>* self, const std::string& id) {
+  auto& st = self->state;
+  if (!st.directory || !st.directory->take_touched(id))
+    return false;
+  auto& e = st.instances.at(id);
+  e.last_used = st.now;
+  st.lru.splice(st.lru.begin(), st.lru, e.lru);
+  return true;
 }
 
 template <class A>
@@ -75,8 +96,10 @@ caf::actor spawn_instance(router_actor<A>* self, const std::string& id) {
 template <class A>
 typename router_state<A>::entry& activate(router_actor<A>* self, const std::string& id) {
   auto& st = self->state;
+  std::size_t spared = 0; // each live instance at most once: the loop ends
   while (st.live >= st.ctx->options.max_live && !st.lru.empty())
-    passivate(self, st.lru.back());
+    if (spared++ >= st.live || !used_straight(self, st.lru.back()))
+      passivate(self, st.lru.back());
   auto& e = st.instances[id];
   e.instance = spawn_instance(self, id);
   st.lru.push_front(id);
@@ -93,8 +116,15 @@ bool valid_id(const std::string& id) {
 template <class A>
 void route(router_actor<A>* self, command_envelope<A>& cmd) {
   auto& st = self->state;
+  // A command dispatch() counted is reported once passed on: until then, later commands
+  // for its id come here too, behind it.
+  auto report = [&](const std::string& id, const caf::actor& live) {
+    if (cmd.counted && st.directory)
+      st.directory->routed(id, live);
+  };
   auto reply_now = [&](error err) {
     reply_to(self, cmd).deliver(std::move(err));
+    report(cmd.aggregate_id, nullptr);
   };
   if (st.draining)
     return reply_now(make_error(errc::unavailable, "the runtime is stopping"));
@@ -107,13 +137,21 @@ void route(router_actor<A>* self, command_envelope<A>& cmd) {
     if (i->second.parked.size() >= st.ctx->options.max_waiting)
       return reply_now(make_error(errc::overloaded, aggregate_traits<A>::stream_id(cmd.aggregate_id)
                                                       + ": too many commands waiting"));
+    report(i->first, nullptr);
     i->second.parked.push_back({std::move(cmd), self->make_response_promise()});
     return;
   }
-  auto& e = i != st.instances.end() ? i->second : activate(self, cmd.aggregate_id);
+  if (i == st.instances.end()) {
+    activate(self, cmd.aggregate_id);
+    i = st.instances.find(cmd.aggregate_id);
+  }
+  auto& e = i->second;
   e.last_used = st.now;
   st.lru.splice(st.lru.begin(), st.lru, e.lru);
+  bool counted = cmd.counted;
   self->delegate(e.instance, std::move(cmd));
+  if (counted && st.directory) // after the delegation: a command sent straight comes behind it
+    st.directory->routed(i->first, e.instance);
 }
 
 // An instance terminated: forget it, or restart it for the commands parked meanwhile.
@@ -132,6 +170,8 @@ void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
   if (!e.stopping) { // it died on its own (a bug in user code, or an exit)
     st.lru.erase(e.lru);
     --st.live;
+    if (st.directory)
+      st.directory->close(id);
   }
   if (e.parked.empty() || st.draining) {
     for (auto& p : e.parked)
@@ -144,6 +184,8 @@ void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
     fresh.last_used = st.now;
     for (auto& p : parked)
       p.promise.delegate(fresh.instance, std::move(p.cmd));
+    if (st.directory) // after the commands it held
+      st.directory->open(id, fresh.instance);
   }
   if (st.draining && st.instances.empty()) {
     for (auto& rp : st.drain_waiters)
@@ -161,14 +203,18 @@ void passivate_idle(router_actor<A>* self) {
     auto& e = st.instances.at(st.lru.back());
     if (st.now - e.last_used < idle + st.tick)
       break;
-    passivate(self, st.lru.back());
+    if (!used_straight(self, st.lru.back()))
+      passivate(self, st.lru.back());
   }
 }
 
-/// The behavior of the router of aggregate type A.
+/// The behavior of the router of aggregate type A; `directory` (may be none) is where it
+/// opens the ids of live instances for callers to reach them straight.
 template <class A>
-caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggregate_context> ctx) {
+caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggregate_context> ctx,
+                               std::shared_ptr<instance_directory> directory) {
   self->state.ctx = std::move(ctx);
+  self->state.directory = std::move(directory);
   auto tick = std::max<std::chrono::milliseconds>(self->state.ctx->options.idle_timeout / 4,
                                                   std::chrono::milliseconds(5));
   self->state.tick = tick;

@@ -22,6 +22,8 @@ struct command_envelope {
   std::chrono::steady_clock::time_point deadline;
   /// Set for callers outside CAF; empty when the reply goes to a requesting actor.
   reply_callback on_reply;
+  /// Sent through instance_directory::dispatch to the router, which reports it routed.
+  bool counted = false;
 };
 
 } // namespace annal::detail
