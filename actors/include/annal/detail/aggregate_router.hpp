@@ -63,11 +63,13 @@ void passivate(router_actor<A>* self, const std::string& id) {
   auto& e = st.instances.at(id);
   if (e.stopping)
     return;
+  // Before the passivation is sent, so a command sent straight arrives ahead of it; and
+  // before the LRU entry goes, which `id` may be.
+  if (st.directory)
+    st.directory->close(id);
   e.stopping = true;
   st.lru.erase(e.lru);
   --st.live;
-  if (st.directory) // first: a command sent straight before it arrives before the passivation
-    st.directory->close(id);
   self->send(e.instance, passivate_atom::value);
 }
 
