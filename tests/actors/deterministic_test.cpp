@@ -466,3 +466,37 @@ TEST_CASE_METHOD(det_fixture, "a command sent straight to a live instance comes 
   }
   CHECK(order == std::vector<std::string>{"first", "second", "third", "fourth"});
 }
+
+TEST_CASE_METHOD(det_fixture, "an instance pushed out by max_live is closed in the directory: commands for it "
+                              "wait at the router for a fresh instance",
+                 "[aggregate][deterministic][router][passivation]") {
+  aggregate_options opts;
+  opts.max_live = 1;
+  opts.idle_timeout = std::chrono::hours(1);
+  auto directory =
+    std::make_shared<instance_directory>([](const std::string&, uint16_t) { return uint16_t{0}; });
+  auto router = sys.spawn(aggregate_router<ctr::counter>, context(opts), directory);
+  spawned.push_back(router);
+  sched.run();
+  auto& rs = state_of<router_state<ctr::counter>>(router);
+  int slot = 0;
+  auto send = [&](const std::string& id) {
+    auto env = command<ctr::counter>(id, ctr::add{1, id}, slot++);
+    directory->dispatch(
+      env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
+      [&] {
+        env.counted = true;
+        caf::anon_send(router, std::move(env));
+      });
+  };
+  send("a");
+  sched.run();
+  send("b"); // pushes "a" out; "a" still has its append in flight, so it is passivating
+  sched.run();
+  REQUIRE(rs.instances.count("a") == 1);
+  REQUIRE(rs.instances.at("a").stopping);
+  send("a"); // not straight to the passivating instance: it waits at the router
+  sched.run();
+  CHECK(rs.instances.at("a").parked.size() == 1);
+  CHECK(writer_state().requests.size() == 2);
+}
