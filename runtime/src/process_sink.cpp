@@ -517,15 +517,39 @@ status hand_over_checkpoints(read_model_store& store,
   }
   // Unchanged layout (or nothing stored yet): nothing to do. Otherwise the work was
   // shared out differently, so every successor resumes from the lowest position any of
-  // the managers reached.
+  // the managers reached — and an event one of them holds back for its shard's process
+  // state (behind its checkpoint) counts as not reached: handled again from there, by
+  // the successors, which hold it back anew if the state is still on its way.
   if (!lowest || (old.empty() && successors_found == successors.size()))
     return {};
+  auto deferred = store.table(detail::process_deferred_table_name);
+  if (!deferred)
+    return std::move(deferred).error();
+  std::vector<std::string> held_back;
+  auto scanned = store.read([&](const read_model_txn& t) {
+    return t.scan(*deferred, "", [&](std::string_view key, std::string_view) {
+      auto nul = key.find('\0');
+      if (nul == std::string_view::npos || key.size() != nul + 11 || !retired(key.substr(0, nul)))
+        return true;
+      global_position position = 0;
+      for (char c : key.substr(nul + 3))
+        position = (position << 8) | static_cast<unsigned char>(c);
+      lowest = std::min(*lowest, position - 1);
+      held_back.emplace_back(key);
+      return true;
+    });
+  });
+  if (!scanned)
+    return scanned;
   std::vector<std::pair<std::string, global_position>> next;
   for (const auto& s : successors)
     next.emplace_back(std::string{prefix} + s, *lowest);
   auto ok = store.write([&](read_model_txn& t) -> status {
     for (const auto& [name, position] : next)
       if (auto r = t.save_checkpoint(name, position); !r)
+        return r;
+    for (const auto& key : held_back)
+      if (auto r = t.erase(*deferred, key); !r)
         return r;
     return {};
   });

@@ -169,8 +169,9 @@ struct process_manager {
 /// Re-shares the work of a group of process managers (those whose names satisfy `group`)
 /// after its layout changed to `successors` (say, another partition count): when a
 /// manager of the group that is not a successor has a checkpoint, or a successor has none
-/// while others have, every successor resumes from the lowest checkpoint of the group, and
-/// the others' checkpoints are removed. Call before start(); re-processing from there must
+/// while others have, every successor resumes from the lowest checkpoint of the group (or
+/// from before the earliest event one of them holds back for its shard's process state,
+/// whose record goes), and the others' checkpoints are removed. Call before start(); re-processing from there must
 /// be idempotent. Errors: io_error, storage_full.
 status hand_over_checkpoints(read_model_store& store,
                              const std::function<bool(std::string_view name)>& group,
