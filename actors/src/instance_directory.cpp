@@ -5,7 +5,7 @@
 namespace annal::detail {
 
 void instance_directory::prune(stripe& s, std::unordered_map<std::string, entry>::iterator i) {
-  if (!i->second.instance && i->second.at_router == 0)
+  if (!i->second.instance && i->second.at_router == 0 && !i->second.stale)
     s.entries.erase(i);
 }
 
@@ -17,7 +17,7 @@ void instance_directory::routed(const std::string& id, const caf::actor& live) {
     return;
   if (i->second.at_router > 0)
     --i->second.at_router;
-  if (live)
+  if (live && live.address() != i->second.stale)
     i->second.instance = live;
   prune(s, i);
 }
@@ -25,7 +25,9 @@ void instance_directory::routed(const std::string& id, const caf::actor& live) {
 void instance_directory::open(const std::string& id, const caf::actor& live) {
   auto& s = stripe_of(id);
   std::lock_guard<std::mutex> guard{s.mx};
-  s.entries[id].instance = live;
+  auto& e = s.entries[id];
+  if (live.address() != e.stale)
+    e.instance = live;
 }
 
 void instance_directory::close(const std::string& id) {
@@ -35,6 +37,7 @@ void instance_directory::close(const std::string& id) {
   if (i == s.entries.end())
     return;
   i->second.instance = nullptr;
+  i->second.stale = nullptr; // the router stops it now: whatever it opens next is fresh
   i->second.touched = false;
   prune(s, i);
 }
@@ -45,6 +48,7 @@ void instance_directory::close_shard(uint16_t shard, uint16_t shard_count) {
     for (auto i = s.entries.begin(); i != s.entries.end();) {
       auto next = std::next(i);
       if (i->second.instance && shard_of_(i->first, shard_count) == shard) {
+        i->second.stale = i->second.instance.address();
         i->second.instance = nullptr;
         prune(s, i);
       }

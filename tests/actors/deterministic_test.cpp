@@ -500,3 +500,41 @@ TEST_CASE_METHOD(det_fixture, "an instance pushed out by max_live is closed in t
   CHECK(rs.instances.at("a").parked.size() == 1);
   CHECK(writer_state().requests.size() == 2);
 }
+
+TEST_CASE_METHOD(det_fixture, "after a shard's ids are closed, a command the router still passes on to a stale "
+                              "instance does not open it again: the next one waits for a fresh instance",
+                 "[aggregate][deterministic][router][shard]") {
+  aggregate_options opts;
+  opts.idle_timeout = std::chrono::hours(1);
+  auto shard_of = [](const std::string& id, uint16_t count) {
+    return shard_of_stream(aggregate_traits<ctr::counter>::stream_id(id), count);
+  };
+  auto directory = std::make_shared<instance_directory>(shard_of);
+  const uint16_t shard = shard_of("a", 64);
+  auto router = sys.spawn(aggregate_router<ctr::counter>, context(opts), directory);
+  spawned.push_back(router);
+  sched.run();
+  auto& rs = state_of<router_state<ctr::counter>>(router);
+  int slot = 0;
+  auto send = [&] {
+    auto env = command<ctr::counter>("a", ctr::add{1, "a"}, slot++);
+    directory->dispatch(
+      env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
+      [&] {
+        env.counted = true;
+        caf::anon_send(router, std::move(env));
+      });
+  };
+  send();
+  sched.run(); // "a" is live and open
+  directory->close_shard(shard, 64); // as runtime::forget_shard does, then tells the router
+  send();                        // closed: through the router, ahead of the forget
+  caf::anon_send(router, forget_atom::value, shard, uint16_t{64});
+  sched.run_once(); // the router passes that command on to the stale instance
+  send();           // must not reach the stale instance straight
+  sched.run();
+  REQUIRE(rs.instances.count("a") == 1);
+  CHECK(rs.instances.at("a").stopping);
+  CHECK(rs.instances.at("a").parked.size() == 1);
+  CHECK(writer_state().requests.size() == 2);
+}

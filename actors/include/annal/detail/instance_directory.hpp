@@ -11,6 +11,7 @@
 #pragma once
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 
 #include <array>
 #include <cstdint>
@@ -52,7 +53,9 @@ public:
   void open(const std::string& id, const caf::actor& live);
   /// `id`'s instance is about to be told to stop, or is gone: commands go to the router.
   void close(const std::string& id);
-  /// Closes every id of `shard` (a shard moved: their instances may hold stale state).
+  /// Closes every id of `shard` (a shard moved: their instances may hold stale state);
+  /// those instances are not opened again, even by a command the router passes on to one
+  /// before it stops them.
   void close_shard(uint16_t shard, uint16_t shard_count);
   /// True (and forgotten) when a command reached `id`'s instance straight since the last
   /// call: the router counts it as a use of the instance.
@@ -60,7 +63,8 @@ public:
 
 private:
   struct entry {
-    caf::actor instance; // set while live and serving
+    caf::actor instance;   // set while live and serving
+    caf::actor_addr stale; // closed by close_shard: not opened again before the router stops it
     uint32_t at_router = 0;
     bool touched = false;
   };
@@ -71,7 +75,7 @@ private:
   static constexpr std::size_t stripes = 64;
 
   stripe& stripe_of(const std::string& id) { return stripes_[std::hash<std::string>{}(id) % stripes]; }
-  // Drops `e` once nothing refers to it (no instance, nothing at the router).
+  // Drops `e` once nothing refers to it (no instance, nothing at the router, no stale one).
   static void prune(stripe& s, std::unordered_map<std::string, entry>::iterator i);
 
   shard_fn shard_of_;
