@@ -256,20 +256,26 @@ std::string deferred_key(const std::string& name, uint16_t shard, global_positio
   return key;
 }
 
+std::optional<deferred_record> decode_deferred_key(std::string_view key) {
+  auto nul = key.find('\0');
+  if (nul == std::string_view::npos || key.size() != nul + 11)
+    return std::nullopt;
+  deferred_record r;
+  r.name = key.substr(0, nul);
+  r.shard = decode_shard(key.substr(nul + 1));
+  for (char c : key.substr(nul + 3))
+    r.position = (r.position << 8) | static_cast<unsigned char>(c);
+  return r;
+}
+
 result<std::map<uint16_t, std::vector<global_position>>> deferred_events(const read_model_txn& t,
                                                                          const process_tables& tables,
                                                                          const std::string& name) {
   std::map<uint16_t, std::vector<global_position>> out;
-  auto prefix = name + std::string(1, '\0');
-  auto ok = t.scan(tables.deferred, prefix, [&](std::string_view key, std::string_view) {
-    auto rest = key.substr(prefix.size());
-    if (rest.size() != 10)
-      return true; // malformed: not a key deferred_key() wrote
-    global_position position = 0;
-    for (char c : rest.substr(2))
-      position = (position << 8) | static_cast<unsigned char>(c);
-    out[decode_shard(rest)].push_back(position);
-    return true;
+  auto ok = t.scan(tables.deferred, name + std::string(1, '\0'), [&](std::string_view key, std::string_view) {
+    if (auto r = decode_deferred_key(key); r && r->name == name)
+      out[r->shard].push_back(r->position);
+    return true; // anything else is not a key deferred_key() wrote
   });
   if (!ok)
     return std::move(ok).error();

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "annal/process_shard_state.hpp"
@@ -56,6 +57,14 @@ result<process_tables> open_process_tables(read_model_store& store, std::chrono:
 /// Key of an event manager `name` holds back until the rows of its shard arrived: the
 /// name, NUL, the big-endian shard, the big-endian position (no value).
 std::string deferred_key(const std::string& name, uint16_t shard, global_position position);
+
+/// A key deferred_key() wrote, taken apart; none when `key` is not one.
+struct deferred_record {
+  std::string_view name;
+  uint16_t shard = 0;
+  global_position position = 0;
+};
+std::optional<deferred_record> decode_deferred_key(std::string_view key);
 
 /// The events manager `name` holds back, by shard, each shard's in log order.
 result<std::map<uint16_t, std::vector<global_position>>> deferred_events(const read_model_txn& t,

@@ -528,14 +528,11 @@ status hand_over_checkpoints(read_model_store& store,
   std::vector<std::string> held_back;
   auto scanned = store.read([&](const read_model_txn& t) {
     return t.scan(*deferred, "", [&](std::string_view key, std::string_view) {
-      auto nul = key.find('\0');
-      if (nul == std::string_view::npos || key.size() != nul + 11 || !retired(key.substr(0, nul)))
-        return true;
-      global_position position = 0;
-      for (char c : key.substr(nul + 3))
-        position = (position << 8) | static_cast<unsigned char>(c);
-      lowest = std::min(*lowest, position - 1);
-      held_back.emplace_back(key);
+      auto r = detail::decode_deferred_key(key);
+      if (r && retired(r->name)) {
+        lowest = std::min(*lowest, r->position - 1);
+        held_back.emplace_back(key);
+      }
       return true;
     });
   });

@@ -437,18 +437,13 @@ TEST_CASE_METHOD(det_fixture, "a command sent straight to a live instance comes 
   auto router = sys.spawn(aggregate_router<ctr::counter>, context(opts), directory);
   spawned.push_back(router);
   sched.run();
-  // As the runtime's sender does: straight when the directory says so, else to the router.
+  // As the runtime's sender does (dispatch_command).
   int slot = 0;
   auto send = [&](const std::string& tag) {
     command_options o;
     o.command_id = tag;
     auto env = command<ctr::counter>("a", ctr::add{1, tag}, slot++, o);
-    directory->dispatch(
-      env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
-      [&] {
-        env.counted = true;
-        caf::anon_send(router, std::move(env));
-      });
+    dispatch_command<ctr::counter>(*directory, router, std::move(env));
   };
   send("first");
   send("second");
@@ -482,12 +477,7 @@ TEST_CASE_METHOD(det_fixture, "an instance pushed out by max_live is closed in t
   int slot = 0;
   auto send = [&](const std::string& id) {
     auto env = command<ctr::counter>(id, ctr::add{1, id}, slot++);
-    directory->dispatch(
-      env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
-      [&] {
-        env.counted = true;
-        caf::anon_send(router, std::move(env));
-      });
+    dispatch_command<ctr::counter>(*directory, router, std::move(env));
   };
   send("a");
   sched.run();
@@ -518,12 +508,7 @@ TEST_CASE_METHOD(det_fixture, "after a shard's ids are closed, a command the rou
   int slot = 0;
   auto send = [&] {
     auto env = command<ctr::counter>("a", ctr::add{1, "a"}, slot++);
-    directory->dispatch(
-      env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
-      [&] {
-        env.counted = true;
-        caf::anon_send(router, std::move(env));
-      });
+    dispatch_command<ctr::counter>(*directory, router, std::move(env));
   };
   send();
   sched.run(); // "a" is live and open

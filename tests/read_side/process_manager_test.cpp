@@ -400,16 +400,24 @@ process_manager expiry_manager(expiry_probe& probe) {
 
 // Full keys of the pending timers (the rows of the runtime's "annal.timers" table: eight
 // bytes of due time, then "<manager>/<key>").
-std::vector<std::string> pending_timers(runtime& rt) {
-  auto t = rt.read_models().table("annal.timers");
+// The keys of read-model table `table` under `prefix`.
+std::vector<std::string> keys_of_table(runtime& rt, const char* table, std::string_view prefix = "") {
+  auto t = rt.read_models().table(table);
   REQUIRE(t);
   std::vector<std::string> out;
   REQUIRE(rt.read_models().read([&](const read_model_txn& tx) {
-    return tx.scan(*t, "", [&](std::string_view k, std::string_view) {
-      out.emplace_back(k.substr(8));
+    return tx.scan(*t, prefix, [&](std::string_view k, std::string_view) {
+      out.emplace_back(k);
       return true;
     });
   }));
+  return out;
+}
+
+std::vector<std::string> pending_timers(runtime& rt) {
+  auto out = keys_of_table(rt, "annal.timers");
+  for (auto& k : out)
+    k.erase(0, 8);
   return out;
 }
 
@@ -621,16 +629,7 @@ namespace {
 
 // The events manager "expirer" of `rt` holds back (rows of annal.process_deferred).
 std::size_t held_back(runtime& rt) {
-  auto t = rt.read_models().table("annal.process_deferred");
-  REQUIRE(t);
-  std::size_t n = 0;
-  REQUIRE(rt.read_models().read([&](const read_model_txn& tx) {
-    return tx.scan(*t, "expirer", [&](std::string_view, std::string_view) {
-      ++n;
-      return true;
-    });
-  }));
-  return n;
+  return keys_of_table(rt, "annal.process_deferred", "expirer").size();
 }
 
 } // namespace

@@ -69,12 +69,7 @@ struct aggregate_host {
                                std::function<void(command_result)> done) {
       auto env = make_command<A>(std::move(id), std::move(*static_cast<command*>(cmd)), std::move(o));
       env.on_reply = std::make_shared<once_callback>(std::move(done));
-      directory->dispatch(
-        env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
-        [&] {
-          env.counted = true;
-          caf::anon_send(router, std::move(env));
-        });
+      dispatch_command<A>(*directory, router, std::move(env));
     };
   }
 

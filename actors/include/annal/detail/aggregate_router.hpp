@@ -210,6 +210,18 @@ void passivate_idle(router_actor<A>* self) {
   }
 }
 
+/// Sends `env` to its live instance straight when `directory` allows it, else to `router`
+/// (counted, so that later commands for the id follow it there).
+template <class A>
+void dispatch_command(instance_directory& directory, const caf::actor& router, command_envelope<A>&& env) {
+  directory.dispatch(
+    env.aggregate_id, [&](const caf::actor& instance) { caf::anon_send(instance, std::move(env)); },
+    [&] {
+      env.counted = true;
+      caf::anon_send(router, std::move(env));
+    });
+}
+
 /// The behavior of the router of aggregate type A; `directory` (may be none) is where it
 /// opens the ids of live instances for callers to reach them straight.
 template <class A>
