@@ -22,6 +22,27 @@ cluster_view read_view(shop_client& c, std::string& error) {
   return v;
 }
 
+std::vector<std::string> map_differences(const std::map<std::string, cluster_view>& views) {
+  std::vector<std::string> out;
+  if (views.empty())
+    return out;
+  const auto& first = views.begin()->second;
+  for (std::size_t s = 0; s < first.owners.size(); ++s) {
+    bool same = true;
+    for (const auto& [id, v] : views)
+      same = same && v.owners.size() == first.owners.size() && v.owners[s] == first.owners[s]
+             && v.epochs[s] == first.epochs[s];
+    if (same)
+      continue;
+    std::string line = "shard " + std::to_string(s) + ":";
+    for (const auto& [id, v] : views)
+      line += " " + id + " "
+              + (s < v.owners.size() ? v.owners[s] + "@" + std::to_string(v.epochs[s]) : std::string{"-"});
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 std::size_t find_lost_on_owners(std::map<std::string, shop_client>& clients, const cluster_view& view,
                                 const std::vector<ack>& acks, std::vector<std::string>& messages,
                                 std::string& error) {

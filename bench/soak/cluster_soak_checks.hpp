@@ -26,6 +26,10 @@ struct cluster_view {
 /// Reads node `c`'s /cluster/status; `error` says why when it cannot (empty view then).
 cluster_view read_view(shop_client& c, std::string& error);
 
+/// The shards on which `views` (by member id) disagree, each as "shard S: a b@7, c d@8"
+/// (owner@epoch per member); empty when every view is the same.
+std::vector<std::string> map_differences(const std::map<std::string, cluster_view>& views);
+
 /// How many acks are missing on their owner; `messages` says which (the first 20).
 /// `clients` by member id; `error` is set when an owner did not answer.
 std::size_t find_lost_on_owners(std::map<std::string, shop_client>& clients, const cluster_view& view,

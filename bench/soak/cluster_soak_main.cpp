@@ -50,6 +50,9 @@ using std::chrono::seconds;
 
 namespace {
 
+// How long the nodes' shard maps may differ at a round's check (see check_round).
+constexpr seconds map_settle{30};
+
 struct options {
   seconds duration{600};
   seconds round{40};
@@ -469,23 +472,27 @@ bool cluster_soak::check_round() {
   auto cs = clients(o_.request_timeout);
   std::string error;
   cluster_view view;
-  for (auto& [id, c] : cs) {
-    auto v = read_view(c, error);
-    if (!error.empty()) {
-      violation("hang", "node '" + id + "': " + error);
-      fatal_ = true;
-      return false;
+  // Maps spread after each move, and a move cut by a kill ends when the restarted node
+  // hears its old owner's map: one map everywhere within map_settle, or a violation.
+  std::vector<std::string> differ;
+  for (auto deadline = clock_type::now() + map_settle;;) {
+    std::map<std::string, cluster_view> views;
+    for (auto& [id, c] : cs) {
+      views[id] = read_view(c, error);
+      if (!error.empty()) {
+        violation("hang", "node '" + id + "': " + error);
+        fatal_ = true;
+        return false;
+      }
     }
-    if (view.owners.empty())
-      view = v;
-    else if (v.owners != view.owners || v.epochs != view.epochs) {
-      // Maps spread after each move: allow the exchange a moment, then it is a violation.
-      std::this_thread::sleep_for(seconds(3));
-      auto again = read_view(c, error);
-      if (again.owners != view.owners || again.epochs != view.epochs)
-        violation("maps", "node '" + id + "' has another shard map than '" + cs.begin()->first + "'");
-    }
+    view = views.begin()->second;
+    differ = map_differences(views);
+    if (differ.empty() || clock_type::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+  for (const auto& d : differ)
+    violation("maps", d);
   std::set<std::string> owners(view.owners.begin(), view.owners.end());
   auto acks = ledger_.take_unchecked();
   std::vector<std::string> messages;
