@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <deque>
 #include <unordered_map>
 #include <vector>
@@ -13,10 +14,19 @@ namespace annal {
 
 namespace {
 
+using clock = std::chrono::steady_clock;
+
 struct subscriber {
   caf::actor who;
   event_filter filter;
   bool live = false;
+  // While live with a pace: what waits for the next delivery (batches, then a position
+  // without matching events past them), and when the last delivery went.
+  std::chrono::milliseconds pace{0};
+  std::vector<detail::committed_events> held;
+  global_position held_progress = 0;
+  clock::time_point last_sent{};
+  bool delivery_due = false;
   // While catching up: batches committed since the subscription began (bounded).
   std::vector<detail::committed_events> buffer;
   std::size_t buffered = 0;
@@ -44,15 +54,51 @@ bool any_match(const subscriber& s, const std::vector<recorded_event>& events) {
   return false;
 }
 
+// Sends what a paced subscriber holds: its batches in order, then the position past them.
+void send_held(bus_actor* self, subscriber& s) {
+  global_position sent = 0;
+  for (auto& batch : s.held) {
+    sent = batch->back().position;
+    self->send(s.who, detail::committed_atom::value, std::move(batch));
+  }
+  if (s.held_progress > sent)
+    self->send(s.who, detail::progress_atom::value, s.held_progress);
+  s.held.clear();
+  s.held_progress = 0;
+  s.delivery_due = false;
+  s.last_sent = clock::now();
+}
+
+// A paced subscriber's delivery: at once after a quiet spell, else one pace after the last.
+void pace_delivery(bus_actor* self, subscriber& s) {
+  if (s.delivery_due)
+    return;
+  auto due = s.last_sent + s.pace;
+  auto now = clock::now();
+  if (now >= due)
+    return send_held(self, s);
+  s.delivery_due = true;
+  self->delayed_send(self, due - now, detail::pace_atom::value, s.who.address());
+}
+
 void deliver(bus_actor* self, subscriber& s, const detail::committed_events& batch) {
   auto last = batch->back().position;
-  if (any_match(s, *batch)) {
-    self->send(s.who, detail::committed_atom::value, batch);
+  bool matching = any_match(s, *batch);
+  if (matching) {
     s.in_flight.emplace_back(last, batch->size());
     s.unacked += batch->size();
-  } else {
-    self->send(s.who, detail::progress_atom::value, last);
   }
+  if (s.pace.count() > 0) {
+    if (matching)
+      s.held.push_back(batch);
+    else
+      s.held_progress = last;
+    return pace_delivery(self, s);
+  }
+  if (matching)
+    self->send(s.who, detail::committed_atom::value, batch);
+  else
+    self->send(s.who, detail::progress_atom::value, last);
 }
 
 void publish(bus_actor* self, const detail::committed_events& batch) {
@@ -90,13 +136,14 @@ caf::behavior event_bus(bus_actor* self, event_bus_options options) {
   self->state.options = options;
   self->set_down_handler([=](caf::down_msg& dm) { self->state.subscribers.erase(dm.source); });
   return {
-    [=](detail::subscribe_atom, caf::actor who, event_filter& filter) {
+    [=](detail::subscribe_atom, caf::actor who, event_filter& filter, uint32_t pace_ms) {
       auto& st = self->state;
       self->monitor(who);
       auto addr = who.address();
       subscriber s;
       s.who = std::move(who);
       s.filter = std::move(filter);
+      s.pace = std::chrono::milliseconds{pace_ms};
       st.subscribers.insert_or_assign(addr, std::move(s));
       return st.last_published;
     },
@@ -132,6 +179,11 @@ caf::behavior event_bus(bus_actor* self, event_bus_options options) {
         s.unacked -= s.in_flight.front().second;
         s.in_flight.pop_front();
       }
+    },
+    [=](detail::pace_atom, const caf::actor_addr& addr) {
+      auto i = self->state.subscribers.find(addr);
+      if (i != self->state.subscribers.end() && i->second.delivery_due)
+        send_held(self, i->second);
     },
     [=](detail::unsub_atom, const caf::actor& who) { self->state.subscribers.erase(who.address()); },
     [=](detail::committed_atom, const detail::committed_events& batch) { publish(self, batch); },

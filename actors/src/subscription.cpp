@@ -24,7 +24,10 @@ void subscription::start(global_position position) {
   mode_(false);
   // Subscribing first makes the bus buffer every batch after live_from, so reading the
   // journal up to (at least) live_from leaves no gap.
-  self_->request(bus_, caf::infinite, subscribe_atom::value, caf::actor_cast<caf::actor>(self_), filter_)
+  // The bus paces live batches to our apply interval: we would only queue them meanwhile.
+  auto pace_ms = static_cast<uint32_t>(apply_interval_.count());
+  self_->request(bus_, caf::infinite, subscribe_atom::value, caf::actor_cast<caf::actor>(self_), filter_,
+                 pace_ms)
     .then([=](global_position live_from) {
       if (epoch != epoch_ || !active_)
         return;
@@ -135,18 +138,14 @@ void subscription::on_committed(const committed_events& batch) {
   queued_.push_back(batch);
   if (flush_scheduled_)
     return;
+  // The bus paces our batches (apply_interval): those of one delivery are in the mailbox
+  // now, ahead of this flush, and are applied together.
   flush_scheduled_ = true;
-  auto due = last_flush_ + apply_interval_;
-  auto now = std::chrono::steady_clock::now();
-  if (now >= due)
-    self_->send(self_, flush_atom::value);
-  else
-    self_->delayed_send(self_, due - now, flush_atom::value);
+  self_->send(self_, flush_atom::value);
 }
 
 void subscription::flush() {
   flush_scheduled_ = false;
-  last_flush_ = std::chrono::steady_clock::now();
   auto batches = std::move(queued_);
   queued_.clear();
   auto through = std::max(queued_through_, position_);

@@ -501,7 +501,8 @@ TEST_CASE("the event bus bounds the buffer of a catching-up subscriber and tells
   caf::scoped_actor self{*f.sys};
   auto subscribe = [&](event_filter filter) {
     global_position live_from = 999;
-    self->request(f.bus, 10s, detail::subscribe_atom::value, caf::actor_cast<caf::actor>(self), filter)
+    self->request(f.bus, 10s, detail::subscribe_atom::value, caf::actor_cast<caf::actor>(self), filter,
+                  uint32_t{0})
       .receive([&](global_position p) { live_from = p; }, [&](caf::error& e) { FAIL(caf::to_string(e)); });
     return live_from;
   };
@@ -563,7 +564,8 @@ TEST_CASE("the event bus sends a live subscriber that does not acknowledge back 
   bus_fixture f{o};
   caf::scoped_actor self{*f.sys};
   auto subscribe_live = [&](event_filter filter) {
-    self->request(f.bus, 10s, detail::subscribe_atom::value, caf::actor_cast<caf::actor>(self), filter)
+    self->request(f.bus, 10s, detail::subscribe_atom::value, caf::actor_cast<caf::actor>(self), filter,
+                  uint32_t{0})
       .receive([](global_position) {}, [&](caf::error& e) { FAIL(caf::to_string(e)); });
     self->request(f.bus, 10s, detail::go_live_atom::value, f.bus_position())
       .receive([](bool live, global_position) { REQUIRE(live); },
@@ -614,6 +616,88 @@ TEST_CASE("the event bus sends a live subscriber that does not acknowledge back 
     }
     self->send(f.bus, detail::unsub_atom::value, caf::actor_cast<caf::actor>(self));
   }
+}
+
+namespace {
+
+// When each delivery of the bus reached a paced subscriber, and what it carried.
+struct paced_log {
+  std::mutex mx;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  std::vector<global_position> batches; // last position of each matching batch
+  global_position through = 0;          // the highest position heard (batch or progress)
+  bool live = false;
+};
+
+caf::behavior paced_subscriber(caf::event_based_actor* self, caf::actor bus, global_position live_at,
+                               uint32_t pace_ms, std::shared_ptr<paced_log> log) {
+  self->request(bus, caf::infinite, detail::subscribe_atom::value, caf::actor_cast<caf::actor>(self),
+                event_filter::categories({"a"}), pace_ms)
+    .then([=](global_position) {
+      self->request(bus, caf::infinite, detail::go_live_atom::value, live_at).then([=](bool live, global_position) {
+        std::lock_guard<std::mutex> lock{log->mx};
+        log->live = live;
+      });
+    });
+  auto heard = [=](global_position p, bool batch) {
+    std::lock_guard<std::mutex> lock{log->mx};
+    log->arrivals.push_back(std::chrono::steady_clock::now());
+    if (batch)
+      log->batches.push_back(p);
+    log->through = std::max(log->through, p);
+  };
+  return {
+    [=](detail::committed_atom, const batch_msg& b) {
+      heard(b->back().position, true);
+      self->send(bus, detail::ack_atom::value, b->back().position);
+    },
+    [=](detail::progress_atom, global_position p) { heard(p, false); },
+  };
+}
+
+// Arrivals less than `gap` apart belong to one delivery.
+std::size_t deliveries(const std::vector<std::chrono::steady_clock::time_point>& arrivals,
+                       std::chrono::milliseconds gap) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < arrivals.size(); ++i)
+    n += i == 0 || arrivals[i] - arrivals[i - 1] >= gap ? 1 : 0;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("the event bus delivers to a paced subscriber at most once per pace, every batch in "
+          "order and the position past the last one",
+          "[subscription][bus]") {
+  bus_fixture f{event_bus_options{}};
+  auto log = std::make_shared<paced_log>();
+  auto sub = f.sys->spawn(paced_subscriber, f.bus, f.bus_position(), uint32_t{150}, log);
+  REQUIRE(wait_until([&] {
+    std::lock_guard<std::mutex> lock{log->mx};
+    return log->live;
+  }, 10s, 1ms));
+  // 40 commits, 15 ms apart: matching ones and ones without a matching event, in turn.
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<global_position> matching;
+  global_position last = 0;
+  for (int i = 0; i < 40; ++i) {
+    last = f.commit(i % 3 == 2 ? "b-1" : "a-1", 2);
+    if (i % 3 != 2)
+      matching.push_back(last);
+    std::this_thread::sleep_for(15ms);
+  }
+  auto spread = std::chrono::steady_clock::now() - t0;
+  REQUIRE(wait_until([&] {
+    std::lock_guard<std::mutex> lock{log->mx};
+    return log->through == last;
+  }, 10s, 1ms));
+  std::lock_guard<std::mutex> lock{log->mx};
+  INFO("commits spread over " << std::chrono::duration_cast<std::chrono::milliseconds>(spread).count()
+                              << " ms, " << log->arrivals.size() << " messages");
+  CHECK(log->batches == matching);
+  // Unpaced this is one delivery per commit (40); a delivery's messages come together.
+  CHECK(deliveries(log->arrivals, 5ms) <= static_cast<std::size_t>(spread / 150ms) + 2);
+  caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
 }
 
 namespace {
@@ -678,9 +762,9 @@ struct tap_counts {
 
 caf::behavior bus_tap(caf::event_based_actor* self, caf::actor bus, std::shared_ptr<tap_counts> c) {
   return {
-    [=](detail::subscribe_atom a, caf::actor who, event_filter& filter) {
+    [=](detail::subscribe_atom a, caf::actor who, event_filter& filter, uint32_t pace_ms) {
       ++c->subscribes;
-      return self->delegate(bus, a, std::move(who), std::move(filter));
+      return self->delegate(bus, a, std::move(who), std::move(filter), pace_ms);
     },
     [=](detail::go_live_atom a, global_position p) {
       if (c->go_lives++ == 0 && c->before_first_go_live)

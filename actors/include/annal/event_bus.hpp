@@ -4,8 +4,14 @@
 // back to reading the journal), and a live subscriber that falls too far behind is moved
 // back to catch-up reading.
 //
+// A live subscriber with a pace (its projection's apply_interval) gets its batches at most
+// once per pace, the batches held meanwhile sent together: a subscriber that applies only
+// so often is then woken only so often (a detached projection's thread, woken for every
+// commit, cost more CPU in context switches than its applies did).
+//
 // Subscription protocol (internal; the subscriber side is detail::subscription):
-//   sub -> bus  (subscribe_atom, actor, event_filter)  => global_position live_from
+//   sub -> bus  (subscribe_atom, actor, event_filter, uint32_t pace_ms)
+//                                                      => global_position live_from
 //                 the bus buffers every batch after live_from for the subscriber
 //   sub -> bus  (go_live_atom, position)               => (bool live, global_position)
 //                 after the subscriber read the journal up to `position` >= live_from:

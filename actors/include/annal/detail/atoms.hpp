@@ -34,5 +34,6 @@ using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using import_atom = caf::atom_constant<caf::atom("import")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
+using pace_atom = caf::atom_constant<caf::atom("pace")>;
 
 } // namespace annal::detail

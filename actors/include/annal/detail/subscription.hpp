@@ -32,7 +32,7 @@ public:
   using mode_fn = std::function<void(bool live)>;
 
   /// `apply_interval`: live batches are applied at most this often (see
-  /// projection_options::apply_interval).
+  /// projection_options::apply_interval); the bus paces its deliveries to it.
   subscription(caf::event_based_actor* self, event_store& store, caf::actor bus,
                event_filter filter, std::size_t chunk, apply_fn apply, fail_fn fail,
                mode_fn mode, std::chrono::milliseconds apply_interval = {});
@@ -49,7 +49,7 @@ public:
   /// Applies a live batch at once.
   void on_committed(const std::vector<recorded_event>& batch);
   /// Queues a live batch; every batch queued before the next flush_atom (which this sends
-  /// the actor, delayed until apply_interval after the last flush) is applied together, in
+  /// the actor behind the bus's delivery, paced to apply_interval) is applied together, in
   /// one apply call: the journal writer's group-commit trick, so a projection whose apply
   /// costs an fsync keeps up with the log.
   void on_committed(const committed_events& batch);
@@ -74,7 +74,6 @@ private:
   event_filter filter_;
   std::size_t chunk_;
   std::chrono::milliseconds apply_interval_;
-  std::chrono::steady_clock::time_point last_flush_{};
   apply_fn apply_;
   fail_fn fail_;
   mode_fn mode_;
