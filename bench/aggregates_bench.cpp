@@ -15,6 +15,8 @@
 // rates of the first and last 20 % and their ratio, peak RSS (VmHWM, which counts the
 // journal's mapped file pages; and anonymous memory alone) and the map's size. With
 // --events, --only W1 runs W1 alone (W1_64 with --only W1_64; W4 with --only W4 runs its curve).
+// --snapshot-every N: the counters snapshot every N events (default 500: W4's counters,
+// with ~11 events each at the end, never do).
 #include <cstring>
 #include <iostream>
 
@@ -37,6 +39,7 @@ namespace {
 struct options : runtime_bench_options {
   std::size_t w1_commands = 0; // 0: by mode
   std::size_t events = 0;      // > 0: W1 growth curve over this many events
+  uint64_t snapshot_every = 0; // > 0: the counters' aggregate_options::snapshot_every
 };
 
 options parse(int argc, char** argv) {
@@ -44,10 +47,14 @@ options parse(int argc, char** argv) {
   parse_runtime_bench_options(
     argc, argv, o,
     "aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W2,W3,W4] "
-    "[--w1-commands N] [--events N] [--caf --opt=value]...",
+    "[--w1-commands N] [--events N] [--snapshot-every N] [--caf --opt=value]...",
     [&](const std::string& a, const std::string& v) {
       if (a == "--events") {
         o.events = std::stoul(v);
+        return true;
+      }
+      if (a == "--snapshot-every") {
+        o.snapshot_every = std::stoul(v);
         return true;
       }
       if (a != "--w1-commands")
@@ -64,6 +71,8 @@ std::unique_ptr<runtime> open_runtime(const options& o, const std::filesystem::p
   cfg.data_dir = dir;
   cfg.mode = o.no_sync ? durability::no_sync : durability::durable;
   cfg.caf_args = o.caf_args;
+  if (o.snapshot_every > 0)
+    agg.snapshot_every = o.snapshot_every;
   auto rt = runtime::open(cfg);
   if (!rt) {
     std::cerr << "cannot open runtime: " << rt.error().to_string() << "\n";
