@@ -475,7 +475,8 @@ bool cluster_soak::check_round() {
   // Maps spread after each move, and a move cut by a kill ends when the restarted node
   // hears its old owner's map: one map everywhere within map_settle, or a violation.
   std::vector<std::string> differ;
-  for (auto deadline = clock_type::now() + map_settle;;) {
+  auto maps_t0 = clock_type::now();
+  for (auto deadline = maps_t0 + map_settle;;) {
     std::map<std::string, cluster_view> views;
     for (auto& [id, c] : cs) {
       views[id] = read_view(c, error);
@@ -491,6 +492,7 @@ bool cluster_soak::check_round() {
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+  auto maps_s = seconds_since(maps_t0);
   for (const auto& d : differ)
     violation("maps", d);
   std::set<std::string> owners(view.owners.begin(), view.owners.end());
@@ -507,7 +509,8 @@ bool cluster_soak::check_round() {
   }
   json_line{}.str("bench", "cluster_soak").str("case", "check").integer("round", round_)
     .integer("acks_checked", static_cast<int64_t>(acks.size())).integer("lost", static_cast<int64_t>(lost))
-    .integer("owners", static_cast<int64_t>(owners.size())).num("check_s", seconds_since(t0), 2).print();
+    .integer("owners", static_cast<int64_t>(owners.size())).num("maps_settle_s", maps_s, 2)
+    .num("check_s", seconds_since(t0), 2).print();
   return !fatal_;
 }
 
