@@ -486,6 +486,8 @@ bool cluster_soak::check_round() {
         return false;
       }
     }
+    if (views.empty())
+      break;
     view = views.begin()->second;
     differ = map_differences(views);
     if (differ.empty() || clock_type::now() >= deadline)
