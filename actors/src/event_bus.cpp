@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <unordered_map>
@@ -23,7 +24,7 @@ struct subscriber {
   // While live with a pace: what waits for the next delivery (batches, then a position
   // without matching events past them), and when the last delivery went.
   std::chrono::milliseconds pace{0};
-  std::vector<detail::committed_events> held;
+  detail::committed_batches held;
   global_position held_progress = 0;
   clock::time_point last_sent{};
   bool delivery_due = false;
@@ -54,15 +55,15 @@ bool any_match(const subscriber& s, const std::vector<recorded_event>& events) {
   return false;
 }
 
-// Sends what a paced subscriber holds: its batches in order, then the position past them.
+// Sends what a paced subscriber holds in one message: its batches in order and the
+// position it may advance to (past them when later batches had no matching event).
 void send_held(bus_actor* self, subscriber& s) {
-  global_position sent = 0;
-  for (auto& batch : s.held) {
-    sent = batch->back().position;
-    self->send(s.who, detail::committed_atom::value, std::move(batch));
-  }
-  if (s.held_progress > sent)
+  if (!s.held.empty()) {
+    auto through = std::max(s.held_progress, s.held.back()->back().position);
+    self->send(s.who, detail::committed_atom::value, std::move(s.held), through);
+  } else if (s.held_progress > 0) {
     self->send(s.who, detail::progress_atom::value, s.held_progress);
+  }
   s.held.clear();
   s.held_progress = 0;
   s.delivery_due = false;

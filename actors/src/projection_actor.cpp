@@ -212,6 +212,9 @@ caf::behavior projection(projection_actor* self, event_store* store, caf::actor 
     [=](detail::committed_atom, const detail::committed_events& batch) {
       self->state.sub->on_committed(batch);
     },
+    [=](detail::committed_atom, const detail::committed_batches& batches, global_position through) {
+      self->state.sub->on_delivery(batches, through);
+    },
     [=](detail::flush_atom) { self->state.sub->flush(); },
     [=](detail::progress_atom, global_position p) { self->state.sub->on_progress(p); },
     [=](detail::behind_atom) { self->state.sub->on_behind(); },

@@ -138,10 +138,18 @@ void subscription::on_committed(const committed_events& batch) {
   queued_.push_back(batch);
   if (flush_scheduled_)
     return;
-  // The bus paces our batches (apply_interval): those of one delivery are in the mailbox
-  // now, ahead of this flush, and are applied together.
   flush_scheduled_ = true;
   self_->send(self_, flush_atom::value);
+}
+
+void subscription::on_delivery(const committed_batches& batches, global_position through) {
+  if (!active_ || !live_)
+    return;
+  for (const auto& b : batches)
+    if (!b->empty())
+      queued_.push_back(b);
+  queued_through_ = std::max(queued_through_, through);
+  flush(); // a flush_atom still on its way finds nothing left
 }
 
 void subscription::flush() {

@@ -18,6 +18,10 @@
 //                 buffered batches are delivered and it is live (true), or its buffer
 //                 overflowed and it must read up to the returned position first (false)
 //   bus -> sub  (committed_atom, committed_events)     a batch with matching events
+//   bus -> sub  (committed_atom, committed_batches, global_position through)
+//                                                      a paced delivery: the batches held
+//                                                      since the last one, and the position
+//                                                      past them
 //   bus -> sub  (progress_atom, position)              a batch without any
 //   sub -> bus  (ack_atom, position)                   processed up to position
 //   bus -> sub  (behind_atom)                          too far behind: read the journal

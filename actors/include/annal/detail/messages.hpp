@@ -37,6 +37,10 @@ using append_outcomes = std::vector<append_outcome>;
 
 /// Events of one group commit, in global order, shared by every subscriber.
 using committed_events = std::shared_ptr<const std::vector<recorded_event>>;
+/// The group commits a paced subscriber gets in one delivery, oldest first (one message,
+/// so that it applies them together: sent one by one, a subscriber on its own thread could
+/// take each before the next one arrived).
+using committed_batches = std::vector<committed_events>;
 
 /// A chunk of a shard copied from another node, for the journal writer to import (so that
 /// its events reach the bus in order with the commits); `done` runs on the writer's thread.
@@ -60,6 +64,7 @@ struct load_failure {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::append_outcomes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::committed_events)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::committed_batches)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::loader_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::import_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(annal::detail::load_failure)

@@ -49,10 +49,12 @@ public:
   /// Applies a live batch at once.
   void on_committed(const std::vector<recorded_event>& batch);
   /// Queues a live batch; every batch queued before the next flush_atom (which this sends
-  /// the actor behind the bus's delivery, paced to apply_interval) is applied together, in
-  /// one apply call: the journal writer's group-commit trick, so a projection whose apply
-  /// costs an fsync keeps up with the log.
+  /// the actor) is applied together, in one apply call: the journal writer's group-commit
+  /// trick, so a projection whose apply costs an fsync keeps up with the log.
   void on_committed(const committed_events& batch);
+  /// Applies a paced delivery of the bus at once, with what is queued: `batches` in order,
+  /// and the position to advance to (past them when later commits had no matching event).
+  void on_delivery(const committed_batches& batches, global_position through);
   /// Applies the queued batches (on flush_atom).
   void flush();
   void on_progress(global_position position);
