@@ -639,27 +639,26 @@ caf::behavior paced_subscriber(caf::event_based_actor* self, caf::actor bus, glo
         log->live = live;
       });
     });
-  auto heard = [=](global_position p, bool batch) {
+  // One message: the last positions of the matching batches it carried, and how far it reaches.
+  auto heard = [=](const std::vector<global_position>& batches, global_position through) {
     std::lock_guard<std::mutex> lock{log->mx};
     log->arrivals.push_back(std::chrono::steady_clock::now());
-    if (batch)
-      log->batches.push_back(p);
-    log->through = std::max(log->through, p);
+    log->batches.insert(log->batches.end(), batches.begin(), batches.end());
+    log->through = std::max(log->through, through);
+    if (!batches.empty())
+      self->send(bus, detail::ack_atom::value, through);
   };
   return {
     [=](detail::committed_atom, const batch_msg& b) { // unpaced: one message per batch
-      heard(b->back().position, true);
-      self->send(bus, detail::ack_atom::value, b->back().position);
+      heard({b->back().position}, b->back().position);
     },
     [=](detail::committed_atom, const detail::committed_batches& bs, global_position through) {
-      std::lock_guard<std::mutex> lock{log->mx};
-      log->arrivals.push_back(std::chrono::steady_clock::now());
+      std::vector<global_position> lasts;
       for (const auto& b : bs)
-        log->batches.push_back(b->back().position);
-      log->through = std::max(log->through, through);
-      self->send(bus, detail::ack_atom::value, through);
+        lasts.push_back(b->back().position);
+      heard(lasts, through);
     },
-    [=](detail::progress_atom, global_position p) { heard(p, false); },
+    [=](detail::progress_atom, global_position p) { heard({}, p); },
   };
 }
 

@@ -171,8 +171,8 @@ struct process_manager {
 /// manager of the group that is not a successor has a checkpoint, or a successor has none
 /// while others have, every successor resumes from the lowest checkpoint of the group (or
 /// from before the earliest event one of them holds back for its shard's process state,
-/// whose record goes), and the others' checkpoints are removed. Call before start(); re-processing from there must
-/// be idempotent. Errors: io_error, storage_full.
+/// whose record goes), and the others' checkpoints are removed. Call before start();
+/// re-processing from there must be idempotent. Errors: io_error, storage_full.
 status hand_over_checkpoints(read_model_store& store,
                              const std::function<bool(std::string_view name)>& group,
                              const std::vector<std::string>& successors);
