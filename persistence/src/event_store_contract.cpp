@@ -32,6 +32,15 @@ result<std::vector<shard_owner_record>> event_store::shard_owners() {
   return std::vector<shard_owner_record>{};
 }
 
+result<uint64_t> event_store::read_stream_and_head(std::string_view stream_id, stream_range range,
+                                                   stream_info& head, const event_visitor& visit) {
+  auto h = stream_head(stream_id);
+  if (!h)
+    return std::move(h).error();
+  head = std::move(*h);
+  return read_stream(stream_id, range, visit);
+}
+
 result<std::vector<stream_info>> event_store::list_trimmed_streams(uint16_t shard_count, uint16_t shard,
                                                                   std::string_view after, uint64_t limit) {
   if (shard_count == 0 || shard >= shard_count)

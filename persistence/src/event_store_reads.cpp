@@ -77,23 +77,34 @@ result<std::vector<recorded_event>> collect(
 
 result<uint64_t> lmdb_event_store::read_stream(std::string_view stream_id, stream_range range,
                                           const event_visitor& visit) {
+  stream_info head;
+  return read_stream_and_head(stream_id, range, head, visit);
+}
+
+result<uint64_t> lmdb_event_store::read_stream_and_head(std::string_view stream_id,
+                                                   stream_range range, stream_info& s,
+                                                   const event_visitor& visit) {
   if (auto ok = detail::validate_stream_id(stream_id); !ok)
     return std::move(ok).error();
   return impl_->read_indexed(
     [&](const detail::txn& t, detail::read_marks& m, bool& stale) -> result<uint64_t> {
-      stream_info s;
+      s = stream_info{};
       std::vector<detail::index_run> tail;
-      if (auto ok = impl_->load_stream(t, m, stream_id, s, tail, stale); !ok || stale)
+      // One index cursor for the head and the runs: a short stream's runs share the leaf
+      // page the head was found on, and LMDB then seeks within it instead of descending.
+      detail::cursor index{t, impl_->dbi(stream_index_table)};
+      if (!index.ok())
+        return detail::lmdb_error(index.rc(), "open cursor");
+      if (auto ok = impl_->load_stream(t, m, stream_id, s, tail, stale, &index); !ok || stale)
         return ok ? result<uint64_t>{uint64_t{0}} : result<uint64_t>{std::move(ok).error()};
       if (s.deleted)
         return make_error(errc::stream_deleted, "stream '" + s.stream_id + "' was deleted");
       uint64_t n = 0;
       if (range.max_count == 0 || range.from > range.to || s.head == 0)
         return n;
-      detail::cursor index{t, impl_->dbi(stream_index_table)};
       event_walker events{t, impl_->dbi(events_table)};
-      if (!index.ok() || !events.ok())
-        return detail::lmdb_error(index.ok() ? events.rc() : index.rc(), "open cursor");
+      if (!events.ok())
+        return detail::lmdb_error(events.rc(), "open cursor");
       auto from = std::max<stream_version>(range.from, 1);
       event_view e;
       // Visits the run's versions within the range; false when the read is done.

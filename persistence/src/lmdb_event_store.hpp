@@ -43,6 +43,8 @@ public:
   result<shard_chunk> read_shard(const shard_range& range) override;
   result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
                                const event_visitor& visit) override;
+  result<uint64_t> read_stream_and_head(std::string_view stream_id, stream_range range,
+                                        stream_info& head, const event_visitor& visit) override;
   result<stream_info> stream_head(std::string_view stream_id) override;
   result<std::vector<stream_info>> list_streams(std::string_view prefix, std::string_view after,
                                                 uint64_t limit) override;

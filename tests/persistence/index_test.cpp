@@ -87,6 +87,18 @@ void check_reads(event_store& store) {
     auto head = store.stream_head(s.stream_id);
     REQUIRE(head);
     CHECK(head->head == s.head);
+    stream_info with_events;
+    std::vector<event_key> read_with_head;
+    auto n = store.read_stream_and_head(s.stream_id, stream_range{}, with_events,
+                                        [&](const event_view& e) {
+                                          read_with_head.emplace_back(e.version, e.position);
+                                          return true;
+                                        });
+    REQUIRE(n);
+    CHECK(read_with_head == want);
+    CHECK(with_events.head == head->head);
+    CHECK(with_events.last_position == head->last_position);
+    CHECK(with_events.truncated_through == head->truncated_through);
     auto back = store.read_stream_backward(s.stream_id, 0, 1000000);
     REQUIRE(back);
     auto rev = keys_of(*back);

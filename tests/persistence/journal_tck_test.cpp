@@ -161,6 +161,39 @@ TEST_CASE_METHOD(journal_fixture, "the highest version is read from the head wit
   CHECK(head_of(s(), "other").last_position == 6);
 }
 
+TEST_CASE_METHOD(journal_fixture, "a stream read with its head gives the head before the first event",
+                 "[journal][tck]") {
+  FOR_EACH_STORE();
+  REQUIRE(s().truncate_stream(pid, 2));
+  stream_info head;
+  std::vector<stream_version> seen;
+  auto n = s().read_stream_and_head(pid, range(1, 100), head, [&](const event_view& e) {
+    CHECK(head.head == 5); // set before the first visit
+    seen.push_back(e.version);
+    return true;
+  });
+  REQUIRE(n);
+  CHECK(seen == V{3, 4, 5});
+  CHECK(head.stream_id == pid);
+  CHECK(head.head == 5);
+  CHECK(head.last_position == 5);
+  CHECK(head.truncated_through == 2);
+  stream_info unknown;
+  unknown.head = 99;
+  auto none = s().read_stream_and_head("unknown-2", range(1, 100), unknown,
+                                       [](const event_view&) { return true; });
+  REQUIRE(none);
+  CHECK(*none == 0);
+  CHECK(unknown.head == 0);
+  REQUIRE(s().delete_stream(pid));
+  stream_info gone;
+  auto refused = s().read_stream_and_head(pid, range(1, 100), gone,
+                                          [](const event_view&) { return true; });
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::stream_deleted);
+  CHECK(gone.deleted);
+}
+
 // -- truncation ----------------------------------------------------------------------------
 
 TEST_CASE_METHOD(journal_fixture, "truncating up to version 3 hides 1..3 but replays 4 and 5",

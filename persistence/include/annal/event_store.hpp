@@ -229,6 +229,13 @@ public:
   virtual result<uint64_t> read_stream(std::string_view stream_id, stream_range range,
                                const event_visitor& visit) = 0;
 
+  /// read_stream that first sets `head` to the stream's head record, read with the events
+  /// (in the same transaction, before `visit` is called): a loader's one lookup instead of
+  /// stream_head and then read_stream. Errors as read_stream (`head` is set also on
+  /// stream_deleted). The default calls stream_head, then read_stream.
+  virtual result<uint64_t> read_stream_and_head(std::string_view stream_id, stream_range range,
+                                                stream_info& head, const event_visitor& visit);
+
   /// The stream's head record; an unknown stream has head 0. Never replays events.
   virtual result<stream_info> stream_head(std::string_view stream_id) = 0;
 

@@ -8,6 +8,7 @@
 #include <cereal/types/vector.hpp>
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -87,31 +88,49 @@ std::optional<loaded_state<A>> load_snapshot_of(event_store& store, const std::s
 /// stream_deleted, io_error, corrupt (events after out.version were truncated, or the
 /// stream ends below it) / unknown_event_type (an event that cannot be decoded, or
 /// evolve threw).
+/// Why the stream whose head record is `head` cannot be loaded on top of `out` (a state
+/// at out.version) within `bounds`, if it cannot.
+template <class A>
+std::optional<error> unloadable(const std::string& stream_id, const stream_info& head,
+                                const loaded_state<A>& out, const load_bounds& bounds) {
+  if (head.deleted)
+    return make_error(errc::stream_deleted, "stream '" + stream_id + "' was deleted");
+  if (out.version < head.truncated_through && out.version < bounds.max_version)
+    return make_error(errc::corrupt, "events of " + stream_id + " up to v"
+                                       + std::to_string(head.truncated_through)
+                                       + " were truncated and no snapshot covers them");
+  if (head.head < out.version)
+    return make_error(errc::corrupt, "stream '" + stream_id + "' ends at v" + std::to_string(head.head)
+                                       + ", below the state's v" + std::to_string(out.version));
+  return std::nullopt;
+}
+
+/// Applies the events of `stream_id` after `out.version`, within `bounds`, to `out` (a
+/// state at that version: the initial one, a snapshot's, or one a caller kept). Errors:
+/// stream_deleted, io_error, corrupt (events after out.version were truncated, or the
+/// stream ends below it) / unknown_event_type (an event that cannot be decoded, or
+/// evolve threw).
 template <class A>
 result<loaded_state<A>> load_tail(event_store& store, const event_registry& registry,
                                   const std::string& stream_id, const load_bounds& bounds,
                                   std::size_t recent_limit, loaded_state<A> out) {
   using traits = aggregate_traits<A>;
-  auto head = store.stream_head(stream_id);
-  if (!head)
-    return std::move(head).error();
-  if (head->deleted)
-    return make_error(errc::stream_deleted, "stream '" + stream_id + "' was deleted");
-  if (out.version < head->truncated_through && out.version < bounds.max_version)
-    return make_error(errc::corrupt, "events of " + stream_id + " up to v"
-                                       + std::to_string(head->truncated_through)
-                                       + " were truncated and no snapshot covers them");
-  if (head->head < out.version)
-    return make_error(errc::corrupt, "stream '" + stream_id + "' ends at v" + std::to_string(head->head)
-                                       + ", below the state's v" + std::to_string(out.version));
   // Read in chunks so that no read transaction stays open long (map growth waits for
-  // readers to finish).
+  // readers to finish). The head comes with the first chunk, checked before any event
+  // is applied.
   constexpr uint64_t chunk = 8192;
   std::optional<error> failure;
   bool past_bounds = false;
+  bool checked = false;
+  stream_info head;
   for (;;) {
     stream_range range{out.version + 1, bounds.max_version, chunk};
-    auto n = store.read_stream(stream_id, range, [&](const event_view& e) {
+    auto n = store.read_stream_and_head(stream_id, range, head, [&](const event_view& e) {
+      if (!checked) {
+        checked = true;
+        if ((failure = unloadable(stream_id, head, out, bounds)))
+          return false;
+      }
       if (e.timestamp > bounds.max_timestamp) {
         past_bounds = true;
         return false;
@@ -137,6 +156,10 @@ result<loaded_state<A>> load_tail(event_store& store, const event_registry& regi
     });
     if (!n)
       return std::move(n).error();
+    if (!checked) {
+      checked = true;
+      failure = unloadable(stream_id, head, out, bounds);
+    }
     if (failure)
       return *failure;
     if (*n < chunk || past_bounds)
@@ -152,8 +175,8 @@ result<loaded_state<A>> load_tail(event_store& store, const event_registry& regi
     if (last && !last->empty()) {
       out.last_position = last->front().position;
       out.last_shard_position = last->front().shard_position;
-    } else if (head->head == out.version) {
-      out.last_position = head->last_position;
+    } else if (head.head == out.version) {
+      out.last_position = head.last_position;
     }
   }
   return out;
