@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <list>
 #include <unordered_map>
 
@@ -42,6 +43,10 @@ struct router_state {
   std::unordered_map<std::string, entry> instances;
   std::unordered_map<caf::actor_addr, std::string> ids; // instance address -> id
   std::list<std::string> lru;                           // front: most recently used
+  // Passivated instances back for another id: an activation binds one instead of
+  // spawning (see retire() in aggregate_instance.hpp).
+  std::vector<caf::actor> spare;
+  static constexpr std::size_t max_spare = 1024;
   std::size_t live = 0;
   bool draining = false;
   // Refreshed every tick: idleness is judged at ticks anyway, and reading the clock per
@@ -52,6 +57,15 @@ struct router_state {
   std::vector<caf::response_promise> drain_waiters;
 
   static inline const char* name = "annal.router";
+
+  router_state() = default;
+  router_state(const router_state&) = delete;
+  router_state& operator=(const router_state&) = delete;
+  // Spare instances belong to no one else: they end with their router.
+  ~router_state() {
+    for (auto& s : spare)
+      caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  }
 };
 
 template <class A>
@@ -90,7 +104,14 @@ template <class A>
 caf::actor spawn_instance(router_actor<A>* self, const std::string& id) {
   auto& st = self->state;
   auto stream = aggregate_traits<A>::stream_id(id);
-  auto inst = self->template spawn<caf::monitored>(aggregate_instance<A>, st.ctx, std::move(stream));
+  caf::actor inst;
+  if (!st.spare.empty()) {
+    inst = std::move(st.spare.back());
+    st.spare.pop_back();
+    self->send(inst, bind_atom::value, std::move(stream)); // before any command for it
+  } else {
+    inst = self->template spawn<caf::monitored>(aggregate_instance<A>, st.ctx, std::move(stream));
+  }
   st.ids.emplace(inst.address(), id);
   return inst;
 }
@@ -156,11 +177,12 @@ void route(router_actor<A>* self, command_envelope<A>& cmd) {
     st.directory->routed(i->first, e.instance);
 }
 
-// An instance terminated: forget it, or restart it for the commands parked meanwhile.
+// An instance terminated or came back for another id: forget it, or start one for the
+// commands parked meanwhile.
 template <class A>
-void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
+void on_instance_gone(router_actor<A>* self, const caf::actor_addr& source) {
   auto& st = self->state;
-  auto k = st.ids.find(dm.source);
+  auto k = st.ids.find(source);
   if (k == st.ids.end())
     return;
   auto id = std::move(k->second);
@@ -194,6 +216,36 @@ void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
       rp.deliver(caf::unit);
     st.drain_waiters.clear();
   }
+}
+
+template <class A>
+void on_instance_down(router_actor<A>* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto dead = std::find_if(st.spare.begin(), st.spare.end(),
+                           [&](const caf::actor& a) { return a.address() == dm.source; });
+  if (dead != st.spare.end())
+    st.spare.erase(dead);
+  on_instance_gone(self, dm.source);
+}
+
+// A passivated instance is idle and holds nothing of its id: keep it for the next
+// activation (the commands parked for its id may take it at once), or let it end.
+template <class A>
+void on_instance_recycled(router_actor<A>* self) {
+  auto& st = self->state;
+  auto inst = caf::actor_cast<caf::actor>(self->current_sender());
+  if (!inst)
+    return;
+  if (st.draining) {
+    // A drain ends when its instances have terminated (their down messages).
+    self->send_exit(inst, caf::exit_reason::user_shutdown);
+    return;
+  }
+  if (st.spare.size() < st.max_spare)
+    st.spare.push_back(inst);
+  else
+    self->send_exit(inst, caf::exit_reason::user_shutdown);
+  on_instance_gone(self, inst.address());
 }
 
 template <class A>
@@ -237,6 +289,7 @@ caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggr
   self->delayed_send(self, tick, tick_atom::value);
   return {
     [=](command_envelope<A>& cmd) { route(self, cmd); },
+    [=](recycled_atom) { on_instance_recycled(self); },
     [=](tick_atom) {
       passivate_idle(self);
       self->delayed_send(self, tick, tick_atom::value);
@@ -244,6 +297,9 @@ caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggr
     [=](drain_atom) -> caf::result<void> {
       auto& st = self->state;
       st.draining = true;
+      for (auto& s : st.spare)
+        self->send_exit(s, caf::exit_reason::user_shutdown);
+      st.spare.clear();
       while (!st.lru.empty())
         passivate(self, st.lru.back());
       if (st.instances.empty())

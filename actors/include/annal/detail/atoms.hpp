@@ -35,5 +35,7 @@ using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using import_atom = caf::atom_constant<caf::atom("import")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using pace_atom = caf::atom_constant<caf::atom("pace")>;
+using recycled_atom = caf::atom_constant<caf::atom("recycled")>;
+using bind_atom = caf::atom_constant<caf::atom("bind")>;
 
 } // namespace annal::detail
