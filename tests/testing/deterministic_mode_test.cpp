@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -220,6 +221,49 @@ TEST_CASE("a passivated instance keeps nothing of its aggregate and ignores the 
   CHECK(st.instances.at("c").instance == a);
   CHECK(balance_of(fx, "a") == 1);
   CHECK(balance_of(fx, "c") == 0);
+}
+
+TEST_CASE("a command waiting for its instance's load arms no wake-up and fails at the load's end "
+          "when its deadline passed",
+          "[testing][fixture][deterministic][passivation]") {
+  // Every wake-up is a delayed message, which wakes CAF's clock thread; W4 armed one per
+  // activation. A load never waits for the journal's writer, so the deadline is checked
+  // when the load ends instead.
+  runtime_fixture fx{deterministic([](runtime& rt) {
+    aggregate_options o;
+    o.max_live = 1;
+    return rt.register_aggregate<bank::account>(o);
+  })};
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
+  REQUIRE(fx.await(fx->send<bank::account>("b", bank::open{"bob"}))); // passivates a
+  fx.run();
+  auto router = fx->router<bank::account>();
+  REQUIRE(router);
+  auto& st = dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
+  command_options quick;
+  quick.timeout = 1ms;
+  auto late = fx->send<bank::account>("a", bank::deposit{1}, quick);
+  using phase = detail::instance_state<bank::account>::phase;
+  detail::instance_state<bank::account>* ist = nullptr;
+  for (int i = 0; i < 100 && fx.step(); ++i) {
+    auto e = st.instances.find("a");
+    if (e == st.instances.end())
+      continue;
+    ist = &dynamic_cast<detail::instance_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(e->second.instance)).state;
+    if (ist->current == phase::loading && !ist->waiting.empty())
+      break;
+  }
+  REQUIRE(ist != nullptr);
+  REQUIRE(ist->current == phase::loading);
+  REQUIRE(ist->waiting.size() == 1);
+  CHECK_FALSE(ist->expiry_armed);
+  std::this_thread::sleep_for(5ms); // the deadline passes while the load is under way
+  auto r = fx.await(std::move(late));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::timeout);
+  // Nothing was written for it, and the next command runs on the loaded state.
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::deposit{2})));
+  CHECK(balance_of(fx, "a") == 2);
 }
 
 TEST_CASE("crash_and_reopen in deterministic mode keeps what was committed",
