@@ -45,6 +45,29 @@ int64_t balance_of(runtime_fixture& fx, const std::string& id) {
   return view->state.balance;
 }
 
+// The state of the bank accounts' router (white box: the fixture runs it on the test
+// coordinator).
+detail::router_state<bank::account>& bank_router(runtime_fixture& fx) {
+  auto router = fx->router<bank::account>();
+  REQUIRE(router);
+  return dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
+}
+
+// The state of one of its instances.
+detail::instance_state<bank::account>& account_instance(const caf::actor& instance) {
+  return dynamic_cast<detail::instance_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(instance)).state;
+}
+
+// Bank accounts with at most one live instance, and at most `in_flight` appends each.
+fixture_options one_live_account(std::size_t in_flight = 256) {
+  return deterministic([in_flight](runtime& rt) {
+    aggregate_options o;
+    o.max_live = 1;
+    o.max_in_flight = in_flight;
+    return rt.register_aggregate<bank::account>(o);
+  });
+}
+
 // What one scripted run did: for each answer, its label, the step that delivered it and
 // the journal position its events got.
 struct trace {
@@ -162,10 +185,7 @@ TEST_CASE("in deterministic mode an idle instance is passivated once the virtual
     return rt.register_aggregate<bank::account>(o);
   })};
   REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
-  auto router = fx->router<bank::account>();
-  REQUIRE(router);
-  // The router's own state (white box): how many instances are live.
-  auto& st = dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
+  auto& st = bank_router(fx); // how many instances are live
   fx.run();
   CHECK(st.live == 1);
   fx.advance_time(50s);
@@ -186,24 +206,17 @@ TEST_CASE("a passivated instance keeps nothing of its aggregate and ignores the 
   // for another id: what it held of "a" must be gone (1 M aggregates with 100 k live kept
   // every passivated state in memory while such wake-ups were pending), and the wake-up,
   // when it fires, must not touch what it serves next.
-  runtime_fixture fx{deterministic([](runtime& rt) {
-    aggregate_options o;
-    o.max_live = 1;
-    o.max_in_flight = 1;
-    return rt.register_aggregate<bank::account>(o);
-  })};
+  runtime_fixture fx{one_live_account(1)};
   // Sent at once: the second waits behind the first's append, arming the wake-up.
   auto opened = fx->send<bank::account>("a", bank::open{"ann"});
   auto deposited = fx->send<bank::account>("a", bank::deposit{1});
   REQUIRE(fx.await(std::move(opened)));
   REQUIRE(fx.await(std::move(deposited)));
-  auto router = fx->router<bank::account>();
-  REQUIRE(router);
-  auto& st = dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
+  auto& st = bank_router(fx);
   fx.run();
   REQUIRE(st.instances.count("a") == 1);
   auto a = st.instances.at("a").instance;
-  auto& ist = dynamic_cast<detail::instance_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(a)).state;
+  auto& ist = account_instance(a);
   REQUIRE(ist.expiry_armed); // the case this pins
   REQUIRE(fx.await(fx->send<bank::account>("b", bank::open{"bob"}))); // passivates a
   fx.run();
@@ -229,17 +242,11 @@ TEST_CASE("a command waiting for its instance's load arms no wake-up and fails a
   // Every wake-up is a delayed message, which wakes CAF's clock thread; W4 armed one per
   // activation. A load never waits for the journal's writer, so the deadline is checked
   // when the load ends instead.
-  runtime_fixture fx{deterministic([](runtime& rt) {
-    aggregate_options o;
-    o.max_live = 1;
-    return rt.register_aggregate<bank::account>(o);
-  })};
+  runtime_fixture fx{one_live_account()};
   REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
   REQUIRE(fx.await(fx->send<bank::account>("b", bank::open{"bob"}))); // passivates a
   fx.run();
-  auto router = fx->router<bank::account>();
-  REQUIRE(router);
-  auto& st = dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
+  auto& st = bank_router(fx);
   command_options quick;
   quick.timeout = 1ms;
   auto late = fx->send<bank::account>("a", bank::deposit{1}, quick);
@@ -249,7 +256,7 @@ TEST_CASE("a command waiting for its instance's load arms no wake-up and fails a
     auto e = st.instances.find("a");
     if (e == st.instances.end())
       continue;
-    ist = &dynamic_cast<detail::instance_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(e->second.instance)).state;
+    ist = &account_instance(e->second.instance);
     if (ist->current == phase::loading && !ist->waiting.empty())
       break;
   }
