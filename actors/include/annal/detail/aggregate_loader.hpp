@@ -89,12 +89,10 @@ std::optional<loaded_state<A>> load_snapshot_of(event_store& store, const std::s
 /// stream ends below it) / unknown_event_type (an event that cannot be decoded, or
 /// evolve threw).
 /// Why the stream whose head record is `head` cannot be loaded on top of `out` (a state
-/// at out.version) within `bounds`, if it cannot.
+/// at out.version) within `bounds`, if it cannot (a deleted stream's read already failed).
 template <class A>
 std::optional<error> unloadable(const std::string& stream_id, const stream_info& head,
                                 const loaded_state<A>& out, const load_bounds& bounds) {
-  if (head.deleted)
-    return make_error(errc::stream_deleted, "stream '" + stream_id + "' was deleted");
   if (out.version < head.truncated_through && out.version < bounds.max_version)
     return make_error(errc::corrupt, "events of " + stream_id + " up to v"
                                        + std::to_string(head.truncated_through)
