@@ -273,6 +273,39 @@ TEST_CASE("a command waiting for its instance's load arms no wake-up and fails a
   CHECK(balance_of(fx, "a") == 2);
 }
 
+TEST_CASE("activations that find their streams hand the next loads straight to the loaders, "
+          "and a new stream after them still starts from nothing",
+          "[testing][fixture][deterministic][passivation]") {
+  // W4 (1 M aggregates, 100 k live): every activation read its stream's head on the
+  // scheduler's thread to spot a new stream, then the loaders read it again.
+  runtime_fixture fx{one_live_account()};
+  REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
+  REQUIRE(fx.await(fx->send<bank::account>("b", bank::open{"bob"})));
+  auto& st = bank_router(fx);
+  auto& guess = *st.ctx->new_streams;
+  CHECK(guess.likely_new()); // two new streams
+  for (int i = 0; i < 8; ++i) // each activation passivates the other account
+    REQUIRE(fx.await(fx->send<bank::account>(i % 2 ? "b" : "a", bank::deposit{1})));
+  CHECK_FALSE(guess.likely_new());
+  // A new stream now goes to the loaders too: its instance is loading, not running.
+  auto opened = fx->send<bank::account>("z", bank::open{"zoe"});
+  using phase = detail::instance_state<bank::account>::phase;
+  bool loading = false;
+  for (int i = 0; i < 100 && !loading && fx.step(); ++i) {
+    auto e = st.instances.find("z");
+    loading = e != st.instances.end() && account_instance(e->second.instance).current == phase::loading;
+  }
+  CHECK(loading);
+  REQUIRE(fx.await(std::move(opened)));
+  CHECK(balance_of(fx, "z") == 0);
+  // New streams turn the guess back.
+  for (int i = 0; i < 4; ++i)
+    REQUIRE(fx.await(fx->send<bank::account>("n" + std::to_string(i), bank::open{"new"})));
+  CHECK(guess.likely_new());
+  CHECK(balance_of(fx, "a") == 4);
+  CHECK(balance_of(fx, "b") == 4);
+}
+
 TEST_CASE("crash_and_reopen in deterministic mode keeps what was committed",
           "[testing][fixture][deterministic][crash]") {
   runtime_fixture fx{deterministic(setup_bank)};

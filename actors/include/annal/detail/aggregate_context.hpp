@@ -1,9 +1,12 @@
 // Internal: what every instance and the router of one aggregate type share.
 #pragma once
 
+#include <memory>
+
 #include <caf/actor.hpp>
 
 #include "annal/aggregate_options.hpp"
+#include "annal/detail/new_stream_guess.hpp"
 
 namespace annal {
 class event_store;
@@ -13,13 +16,15 @@ class loader_pool;
 
 namespace annal::detail {
 
-/// Immutable after the router is spawned; the pointed-to services outlive every actor.
+/// Immutable after the router is spawned (the guess it points to excepted); the pointed-to
+/// services outlive every actor.
 struct aggregate_context {
   event_store* store = nullptr;
   const event_registry* registry = nullptr;
   caf::actor writer;
   loader_pool* loader = nullptr;
   aggregate_options options;
+  std::shared_ptr<new_stream_guess> new_streams = std::make_shared<new_stream_guess>();
 };
 
 } // namespace annal::detail

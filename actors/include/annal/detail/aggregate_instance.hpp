@@ -452,18 +452,26 @@ void start_load(instance_actor<A>* self) {
   st.current = instance_state<A>::phase::loading;
   st.reload_pending = false;
   st.tentative.reset();
-  // A brand-new aggregate needs one lookup: do it here instead of a trip to the pool.
-  auto head = st.ctx->store->stream_head(st.stream_id);
-  if (head && head->head == 0 && !head->deleted) {
-    loaded_state<A> fresh{traits::initial_state(), 0, 0, 0, {}, 0};
-    return on_loaded(self, fresh);
+  // A brand-new aggregate needs one lookup: when new streams are likely, do it here
+  // instead of a trip to the pool (which reads the head with the events anyway).
+  bool guessed = st.ctx->new_streams->likely_new();
+  if (guessed) {
+    auto head = st.ctx->store->stream_head(st.stream_id);
+    bool fresh = head && head->head == 0 && !head->deleted;
+    st.ctx->new_streams->saw(fresh);
+    if (fresh) {
+      loaded_state<A> initial{traits::initial_state(), 0, 0, 0, {}, 0};
+      return on_loaded(self, initial);
+    }
   }
   auto ctx = st.ctx;
   auto stream = st.stream_id;
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  ctx->loader->submit([ctx, stream, me] {
+  ctx->loader->submit([ctx, stream, me, guessed] {
     auto r = load_aggregate<A>(*ctx->store, *ctx->registry, stream, load_bounds{},
                                ctx->options.recent_command_ids);
+    if (r && !guessed)
+      ctx->new_streams->saw(r->version == 0);
     if (r)
       caf::anon_send(me, loaded_atom::value, std::move(*r));
     else
