@@ -3,8 +3,10 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
+#include <thread>
 #include <unordered_map>
 
 #include "annal/detail/atoms.hpp"
@@ -227,6 +229,16 @@ void import_chunk(writer_actor* self, detail::import_job& job) {
     job.done(std::move(out));
 }
 
+// Returns once a message waits in the mailbox or `budget` has passed, whichever is first,
+// so that a message arriving meanwhile is handled without the thread going to sleep.
+void watch_mailbox(writer_actor* self, std::chrono::microseconds budget) {
+  if (budget.count() <= 0)
+    return;
+  auto until = std::chrono::steady_clock::now() + budget;
+  while (self->mailbox().empty() && std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
+}
+
 void schedule_flush(writer_actor* self) {
   if (self->state.flush_scheduled)
     return;
@@ -239,6 +251,8 @@ caf::behavior journal_writer(writer_actor* self, event_store* store, journal_wri
                              caf::actor bus, std::shared_ptr<journal_metrics> metrics) {
   self->state.store = store;
   self->state.options = std::move(options);
+  if (detail::runs_deterministically(self->system()))
+    self->state.options.idle_spin = std::chrono::microseconds{0}; // nothing arrives while it watches
   self->state.bus = std::move(bus);
   self->state.metrics = std::move(metrics);
   return {
@@ -258,6 +272,7 @@ caf::behavior journal_writer(writer_actor* self, event_store* store, journal_wri
       for (auto& rp : st.sync_waiters)
         rp.deliver(caf::unit);
       st.sync_waiters.clear();
+      watch_mailbox(self, st.options.idle_spin);
     },
     [=](detail::import_atom, detail::import_job& job) { import_chunk(self, job); },
     [=](detail::sync_atom) -> caf::result<void> {

@@ -46,6 +46,7 @@ struct annal_caf_config : caf::actor_system_config {
   std::size_t map_initial_mb = 0;
   std::size_t snapshots_to_keep = 0;
   std::size_t process_state_wait_ms = 0;
+  std::size_t writer_idle_spin_us = 0;
 
   explicit annal_caf_config(const runtime_config& cfg)
     : data_dir(cfg.data_dir.string()), mode(to_string(cfg.mode)),
@@ -53,13 +54,16 @@ struct annal_caf_config : caf::actor_system_config {
       max_batch_bytes(cfg.writer.max_batch_bytes), bus_max_buffered(cfg.bus.max_buffered_events),
       bus_max_unacked(cfg.bus.max_unacked_events), map_cap_mb(cfg.max_map_size >> 20),
       map_initial_mb(cfg.initial_map_size >> 20), snapshots_to_keep(cfg.snapshots_to_keep),
-      process_state_wait_ms(static_cast<std::size_t>(cfg.process_state_wait.count())) {
+      process_state_wait_ms(static_cast<std::size_t>(cfg.process_state_wait.count())),
+      writer_idle_spin_us(static_cast<std::size_t>(cfg.writer.idle_spin.count())) {
     opt_group{custom_options_, "annal"}
       .add(data_dir, "data-dir", "folder of the journal and read-model stores")
       .add(mode, "durability", "durable (fsync per commit) or no_sync (explicit opt-in)")
       .add(recovery_permits, "recovery-permits", "rehydrations that may run at once")
       .add(max_batch_events, "max-batch-events", "events per group commit at most")
       .add(max_batch_bytes, "max-batch-bytes", "bytes per group commit at most")
+      .add(writer_idle_spin_us, "writer-idle-spin-us",
+           "how long the journal writer watches for the next append after an idle commit (0: sleeps at once)")
       .add(bus_max_buffered, "bus-max-buffered-events",
            "events buffered for a subscriber still catching up (beyond: it reads further)")
       .add(bus_max_unacked, "bus-max-unacked-events",
@@ -80,6 +84,7 @@ struct annal_caf_config : caf::actor_system_config {
     cfg.recovery_permits = std::max<std::size_t>(recovery_permits, 1);
     cfg.writer.max_batch_events = std::max<std::size_t>(max_batch_events, 1);
     cfg.writer.max_batch_bytes = std::max<std::size_t>(max_batch_bytes, 1);
+    cfg.writer.idle_spin = std::chrono::microseconds(writer_idle_spin_us);
     cfg.bus.max_buffered_events = std::max<std::size_t>(bus_max_buffered, 1);
     cfg.bus.max_unacked_events = std::max<std::size_t>(bus_max_unacked, 1);
     cfg.max_map_size = map_cap_mb << 20;

@@ -291,6 +291,30 @@ TEST_CASE("appends from many aggregates share one group commit", "[writer][group
   CHECK(positions == std::set<global_position>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
 }
 
+TEST_CASE("after an idle commit the writer takes the next append as it arrives, not at the end "
+          "of its watch",
+          "[writer][group_commit]") {
+  // The writer watches its mailbox for a while after a commit with nothing behind it (a
+  // sleeping thread takes as long to wake as one command's round trip takes): that watch
+  // must end at the first message.
+  test::temp_dir dir;
+  auto cfg = config_in(dir);
+  cfg.writer.idle_spin = std::chrono::seconds(3);
+  auto rt = test::start_runtime<journal>(cfg);
+  REQUIRE(rt);
+  auto first = test::get_within(rt->send<journal>("w", wr::note{"a", 1}));
+  REQUIRE(first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20)); // the writer is watching
+  auto t0 = std::chrono::steady_clock::now();
+  auto second = test::get_within(rt->send<journal>("w", wr::note{"b", 2}));
+  REQUIRE(second);
+  CHECK(second->position > first->position);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
+  auto t1 = std::chrono::steady_clock::now();
+  REQUIRE(rt->stop()); // an exit ends the watch too
+  CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(2));
+}
+
 TEST_CASE("a group commit is cut at max_batch_events", "[writer][group_commit]") {
   test::temp_dir dir;
   auto ctl = std::make_shared<test::commit_control>();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,6 +29,11 @@ struct journal_writer_options {
   /// Snapshots wait until no append is pending; beyond this many queued, a share of them
   /// rides along with the next event commit so that they cannot starve.
   std::size_t max_queued_snapshots = 4096;
+  /// After a commit with nothing queued behind it, the writer's thread watches its mailbox
+  /// this long before it sleeps: a caller with one command in flight sends the next append
+  /// within tens of microseconds of its reply, and waking a sleeping thread costs as much
+  /// again (W2_single). It burns that much CPU per idle commit at most; 0 sleeps at once.
+  std::chrono::microseconds idle_spin{50};
   /// Test hook, called before each commit with the batch: return an error to fail the
   /// whole commit (nothing is written), or sleep to simulate a slow disk.
   std::function<status(const write_batch&)> before_commit;
