@@ -12,7 +12,8 @@
 //
 // --events N: W1 / W1_64 write N events (one per command) into a fresh store and print the
 // growth curve: the rate of each tenth of the run as a JSON line (metric "curve"), the
-// rates of the first and last 20 % and their ratio, peak RSS (VmHWM, which counts the
+// rates of the first and last 20 % and their ratio, the same for the process's CPU per
+// command (first over last, so that 1 is flat here too), peak RSS (VmHWM, which counts the
 // journal's mapped file pages; and anonymous memory alone) and the map's size. With
 // --events, --only W1 runs W1 alone (W1_64 with --only W1_64; W4 with --only W4 runs its curve).
 // --snapshot-every N: the counters snapshot every N events (default 500: W4's counters,
@@ -157,7 +158,7 @@ void run_w1_curve(const options& o, const std::filesystem::path& root, std::size
       .num("commands", static_cast<double>(aggregates), 0).num("commands_per_s", warm.per_s(), 1);
     l.print();
   }
-  std::vector<double> rates;
+  std::vector<double> rates, cpu_us;
   std::size_t done = 0;
   double anon_peak = 0; // heap and other anonymous memory, sampled after each tenth
   for (int tenth = 0; tenth < 10; ++tenth) {
@@ -165,10 +166,12 @@ void run_w1_curve(const options& o, const std::filesystem::path& root, std::size
     auto r = drive(*rt, ids, in_flight, n, false, done);
     done += n;
     rates.push_back(r.per_s());
+    cpu_us.push_back(r.cpu_us_per_command());
     json_line l;
     l.str("bench", "aggregates").str("case", name).str("metric", "curve")
       .num("tenth", tenth + 1, 0).num("events_written", static_cast<double>(done), 0)
-      .num("commands_per_s", r.per_s(), 1).num("rss_mb", rss_mib(), 1)
+      .num("commands_per_s", r.per_s(), 1).num("cpu_us_per_command", cpu_us.back(), 2)
+      .num("rss_mb", rss_mib(), 1)
       .num("rss_anon_mb", anon_mib(), 1);
     l.print();
     anon_peak = std::max(anon_peak, anon_mib());
@@ -180,6 +183,12 @@ void run_w1_curve(const options& o, const std::filesystem::path& root, std::size
   rep.add(name, "first_20pct_per_s", first);
   rep.add(name, "last_20pct_per_s", last);
   rep.add(name, "last_over_first", last / first);
+  // The same growth as CPU per command: on a shared machine the rates move with the other
+  // tenants, the CPU a command costs much less.
+  double cpu_first = (cpu_us[0] + cpu_us[1]) / 2, cpu_last = (cpu_us[8] + cpu_us[9]) / 2;
+  rep.add(name, "cpu_us_first_20pct", cpu_first);
+  rep.add(name, "cpu_us_last_20pct", cpu_last);
+  rep.add(name, "cpu_first_over_last", cpu_last > 0 ? cpu_first / cpu_last : 0);
   rep.add(name, "peak_rss_mb", peak_rss_mib()); // includes the journal's mapped pages
   rep.add(name, "peak_rss_anon_mb", anon_peak);
   store_options so;
