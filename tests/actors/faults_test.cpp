@@ -5,6 +5,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "annal/log.hpp"
@@ -102,19 +103,27 @@ TEST_CASE("a journal failure fails the affected commands and leaves the state eq
     CHECK(x.error().code == errc::io_error);
   }
   // The later appends reach the store after all, and are refused there (stale versions).
+  // They were pipelined: each was decided against the tentative state of the one before.
+  auto chained = [&] {
+    std::vector<stream_version> out;
+    for (auto& a : ctl->appends_seen())
+      if (a.stream == "account-f" && a.expected.which() == expected_version::kind::exact
+          && a.expected.version() >= 3)
+        out.push_back(a.expected.version());
+    return out;
+  };
+  // The instance's answers do not wait for the writer to take the refused ones (a command
+  // deciding no event, as the touch below, is answered without it): wait for the writer.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (chained().size() < 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  CHECK(chained() == std::vector<stream_version>{3, 4, 5, 6, 7});
   auto sync = test::get_within(rt->send<account>("f", bank::touch{}));
   REQUIRE(sync);
   CHECK(sync->version == 3);
   ctl->stop_failing();
   CHECK(head_of(store, "account-f") == 3);
   CHECK(last_pos(store) == pos);
-  // They were pipelined: each was decided against the tentative state of the one before.
-  std::vector<stream_version> chained;
-  for (auto& a : ctl->appends_seen())
-    if (a.stream == "account-f" && a.expected.which() == expected_version::kind::exact
-        && a.expected.version() >= 3)
-      chained.push_back(a.expected.version());
-  CHECK(chained == std::vector<stream_version>{3, 4, 5, 6, 7});
 
   auto v = rt->load<account>("f");
   REQUIRE(v);
