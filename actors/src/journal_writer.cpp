@@ -156,14 +156,15 @@ void fail_all(std::vector<pending_append>& taken, std::vector<result<append_resu
     results.emplace_back(err);
 }
 
-void flush(writer_actor* self) {
+// Commits the next batch; false when there was nothing to commit.
+bool flush(writer_actor* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   write_batch batch;
   auto taken = take_batch(st, batch);
   add_snapshots(st, batch);
   if (batch.empty())
-    return;
+    return false;
   std::vector<result<append_result>> results;
   status hook_ok;
   if (st.options.before_commit)
@@ -197,6 +198,7 @@ void flush(writer_actor* self) {
                detail::committed_events{std::make_shared<const std::vector<recorded_event>>(
                  std::move(outcome->committed))});
   send_outcomes(self, taken, results);
+  return true;
 }
 
 // Imports between two group commits: its events get the next positions and go to the bus
@@ -263,7 +265,7 @@ caf::behavior journal_writer(writer_actor* self, event_store* store, journal_wri
       schedule_flush(self);
     },
     [=](detail::flush_atom) {
-      flush(self);
+      bool committed = flush(self);
       auto& st = self->state;
       if (!st.pending.empty() || !st.snapshots.empty()) {
         schedule_flush(self);
@@ -272,7 +274,8 @@ caf::behavior journal_writer(writer_actor* self, event_store* store, journal_wri
       for (auto& rp : st.sync_waiters)
         rp.deliver(caf::unit);
       st.sync_waiters.clear();
-      watch_mailbox(self, st.options.idle_spin);
+      if (committed) // nothing to watch for after a flush that found nothing
+        watch_mailbox(self, st.options.idle_spin);
     },
     [=](detail::import_atom, detail::import_job& job) { import_chunk(self, job); },
     [=](detail::sync_atom) -> caf::result<void> {
