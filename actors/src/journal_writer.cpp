@@ -115,21 +115,39 @@ void add_snapshots(writer_state& st, write_batch& batch) {
     batch.snapshots.push_back(st.snapshots.take_oldest());
 }
 
-void send_outcomes(writer_actor* self, std::vector<pending_append>& taken,
-                   std::vector<result<append_result>>& results) {
-  // One message per aggregate per commit, not one per append: the appends grouped by
-  // sender (a stable sort keeps each aggregate's appends in order; a hash map of senders
-  // cost a node allocation per append).
-  std::vector<std::size_t> order(taken.size());
+// The appends' indexes grouped by sender, each group in append order, the groups in the
+// order their first appends came (a stable sort by address groups them; ordering the groups
+// by address instead would make the order of the replies, and so a deterministic run,
+// depend on where the allocator put each actor).
+std::vector<std::pair<std::size_t, std::size_t>> group_by_sender(const std::vector<pending_append>& taken,
+                                                                 std::vector<std::size_t>& order) {
+  order.resize(taken.size());
   for (std::size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return taken[a].sender.get() < taken[b].sender.get();
   });
+  std::vector<std::pair<std::size_t, std::size_t>> groups; // [begin, end) in order
   for (std::size_t k = 0; k < order.size();) {
-    auto& sender = taken[order[k]].sender;
+    auto begin = k;
+    while (k < order.size() && taken[order[k]].sender == taken[order[begin]].sender)
+      ++k;
+    groups.emplace_back(begin, k);
+  }
+  std::sort(groups.begin(), groups.end(),
+            [&](const auto& a, const auto& b) { return order[a.first] < order[b.first]; });
+  return groups;
+}
+
+void send_outcomes(writer_actor* self, std::vector<pending_append>& taken,
+                   std::vector<result<append_result>>& results) {
+  // One message per aggregate per commit, not one per append (a hash map of senders cost
+  // a node allocation per append).
+  std::vector<std::size_t> order;
+  for (auto [begin, end] : group_by_sender(taken, order)) {
+    auto& sender = taken[order[begin]].sender;
     detail::append_outcomes outcomes;
-    for (; k < order.size() && taken[order[k]].sender == sender; ++k) {
+    for (auto k = begin; k < end; ++k) {
       auto& p = taken[order[k]];
       if (results[order[k]] && p.request.snapshot)
         self->state.snapshots.put(std::move(*p.request.snapshot));

@@ -141,6 +141,29 @@ TEST_CASE("a scenario run twice in deterministic mode takes the same steps and p
   CHECK(refused == 1);
 }
 
+TEST_CASE("in deterministic mode the answers of one group commit come in the order their "
+          "commands reached the journal, not in the order of their actors' addresses",
+          "[testing][fixture][deterministic]") {
+  runtime_fixture fx{deterministic(setup_bank)};
+  // Eight instances, created a to h (so, most likely, at rising addresses)...
+  std::vector<std::string> ids;
+  for (char c = 'a'; c <= 'h'; ++c) {
+    ids.emplace_back(1, c);
+    REQUIRE(fx.await(fx->send<bank::account>(ids.back(), bank::open{ids.back()})));
+  }
+  fx.run();
+  // ...then deposits sent h to a, committed together: answered h to a.
+  std::vector<std::string> answered;
+  for (auto id = ids.rbegin(); id != ids.rend(); ++id)
+    fx->send<bank::account>(*id, bank::deposit{1}, {}, [&answered, id = *id](command_result r) {
+      REQUIRE(r);
+      answered.push_back(id);
+    });
+  for (int i = 0; i < 10000 && answered.size() < ids.size(); ++i)
+    REQUIRE(fx.step());
+  CHECK(answered == std::vector<std::string>(ids.rbegin(), ids.rend()));
+}
+
 TEST_CASE("a process manager's timer fires only when the test moves the clock past it, once",
           "[testing][fixture][deterministic][timers]") {
   auto setup = [](runtime& rt) -> status {
