@@ -17,9 +17,11 @@
 // journal's mapped file pages; and anonymous memory alone) and the map's size. With
 // --events, --only W1 runs W1 alone (W1_64 with --only W1_64; W4 with --only W4 runs its curve).
 // --snapshot-every N: the counters snapshot every N events (default 500: W4's counters,
-// with ~11 events each at the end, never do).
+// with ~11 events each at the end, never do). --kept-state-mib N: the bytes of passivated
+// states each aggregate type keeps (aggregate_options::passivated_state_bytes; default 64).
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "annal/aggregate_host.hpp"
 #include "support/bench_dir.hpp"
@@ -41,6 +43,7 @@ struct options : runtime_bench_options {
   std::size_t w1_commands = 0; // 0: by mode
   std::size_t events = 0;      // > 0: W1 growth curve over this many events
   uint64_t snapshot_every = 0; // > 0: the counters' aggregate_options::snapshot_every
+  std::optional<std::size_t> kept_state_mib; // aggregate_options::passivated_state_bytes
 };
 
 options parse(int argc, char** argv) {
@@ -48,7 +51,8 @@ options parse(int argc, char** argv) {
   parse_runtime_bench_options(
     argc, argv, o,
     "aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W2,W3,W4] "
-    "[--w1-commands N] [--events N] [--snapshot-every N] [--caf --opt=value]...",
+    "[--w1-commands N] [--events N] [--snapshot-every N] [--kept-state-mib N] "
+    "[--caf --opt=value]...",
     [&](const std::string& a, const std::string& v) {
       if (a == "--events") {
         o.events = std::stoul(v);
@@ -56,6 +60,10 @@ options parse(int argc, char** argv) {
       }
       if (a == "--snapshot-every") {
         o.snapshot_every = std::stoul(v);
+        return true;
+      }
+      if (a == "--kept-state-mib") {
+        o.kept_state_mib = std::stoul(v);
         return true;
       }
       if (a != "--w1-commands")
@@ -74,6 +82,8 @@ std::unique_ptr<runtime> open_runtime(const options& o, const std::filesystem::p
   cfg.caf_args = o.caf_args;
   if (o.snapshot_every > 0)
     agg.snapshot_every = o.snapshot_every;
+  if (o.kept_state_mib)
+    agg.passivated_state_bytes = *o.kept_state_mib << 20;
   auto rt = runtime::open(cfg);
   if (!rt) {
     std::cerr << "cannot open runtime: " << rt.error().to_string() << "\n";

@@ -101,7 +101,8 @@ TEST_CASE("an instance whose commands reach it straight is not passivated as idl
   test::temp_dir dir;
   aggregate_options opts;
   opts.idle_timeout = 40ms;
-  opts.snapshot_every = 1'000'000; // a comeback replays every event
+  opts.snapshot_every = 1'000'000; // a comeback replays every event...
+  opts.passivated_state_bytes = 0;  // ...and finds no state kept from its passivation
   auto rt = test::start_runtime<bumper>(config_in(dir), opts);
   REQUIRE(rt);
   evolves = 0;

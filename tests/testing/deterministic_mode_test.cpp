@@ -58,12 +58,16 @@ detail::instance_state<bank::account>& account_instance(const caf::actor& instan
   return dynamic_cast<detail::instance_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(instance)).state;
 }
 
-// Bank accounts with at most one live instance, and at most `in_flight` appends each.
-fixture_options one_live_account(std::size_t in_flight = 256) {
-  return deterministic([in_flight](runtime& rt) {
+// Bank accounts with at most one live instance, and at most `in_flight` appends each;
+// without `keep_states`, an activation always loads from the journal (nothing is kept of
+// a passivated instance's state).
+fixture_options one_live_account(std::size_t in_flight = 256, bool keep_states = true) {
+  return deterministic([in_flight, keep_states](runtime& rt) {
     aggregate_options o;
     o.max_live = 1;
     o.max_in_flight = in_flight;
+    if (!keep_states)
+      o.passivated_state_bytes = 0;
     return rt.register_aggregate<bank::account>(o);
   });
 }
@@ -265,7 +269,7 @@ TEST_CASE("a command waiting for its instance's load arms no wake-up and fails a
   // Every wake-up is a delayed message, which wakes CAF's clock thread; W4 armed one per
   // activation. A load never waits for the journal's writer, so the deadline is checked
   // when the load ends instead.
-  runtime_fixture fx{one_live_account()};
+  runtime_fixture fx{one_live_account(256, false)};
   REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
   REQUIRE(fx.await(fx->send<bank::account>("b", bank::open{"bob"}))); // passivates a
   fx.run();
@@ -301,7 +305,7 @@ TEST_CASE("activations that find their streams hand the next loads straight to t
           "[testing][fixture][deterministic][passivation]") {
   // W4 (1 M aggregates, 100 k live): every activation read its stream's head on the
   // scheduler's thread to spot a new stream, then the loaders read it again.
-  runtime_fixture fx{one_live_account()};
+  runtime_fixture fx{one_live_account(256, false)};
   REQUIRE(fx.await(fx->send<bank::account>("a", bank::open{"ann"})));
   REQUIRE(fx.await(fx->send<bank::account>("b", bank::open{"bob"})));
   auto& st = bank_router(fx);

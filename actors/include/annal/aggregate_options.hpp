@@ -21,6 +21,10 @@ struct aggregate_options {
   std::size_t max_in_flight = 256;
   /// Command ids remembered per instance for idempotency.
   std::size_t recent_command_ids = 128;
+  /// Bytes of passivated instances' states kept in memory (serialized, least recently
+  /// passivated dropped first), so that an activation reads only the events after its
+  /// state instead of replaying its stream; 0 keeps none.
+  std::size_t passivated_state_bytes = std::size_t{64} << 20;
 };
 
 } // namespace annal

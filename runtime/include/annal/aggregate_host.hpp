@@ -54,6 +54,7 @@ struct aggregate_host {
     rt.add_dispatcher(std::string{aggregate_traits<A>::category()}, dispatcher(rt), tags());
     auto ctx = std::make_shared<aggregate_context>(rt.base_context());
     ctx->options = options;
+    ctx->passivated = std::make_shared<passivated_states>(options.passivated_state_bytes);
     auto directory = std::make_shared<instance_directory>([](const std::string& id, uint16_t shard_count) {
       return shard_of_stream(aggregate_traits<A>::stream_id(id), shard_count);
     });

@@ -7,6 +7,7 @@
 
 #include "annal/aggregate_options.hpp"
 #include "annal/detail/new_stream_guess.hpp"
+#include "annal/detail/passivated_states.hpp"
 
 namespace annal {
 class event_store;
@@ -16,8 +17,8 @@ class loader_pool;
 
 namespace annal::detail {
 
-/// Immutable after the router is spawned (the guess it points to excepted); the pointed-to
-/// services outlive every actor.
+/// Immutable after the router is spawned (the guess and the passivated states it points to
+/// excepted); the pointed-to services outlive every actor.
 struct aggregate_context {
   event_store* store = nullptr;
   const event_registry* registry = nullptr;
@@ -25,6 +26,7 @@ struct aggregate_context {
   loader_pool* loader = nullptr;
   aggregate_options options;
   std::shared_ptr<new_stream_guess> new_streams = std::make_shared<new_stream_guess>();
+  std::shared_ptr<passivated_states> passivated; // sized by options.passivated_state_bytes
 };
 
 } // namespace annal::detail

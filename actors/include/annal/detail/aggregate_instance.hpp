@@ -87,6 +87,8 @@ struct instance_state {
   // Bumped each time it serves another id: an expiry wake-up armed for the previous id
   // is ignored.
   uint64_t life = 0;
+  // The passivated states' epoch when this state was loaded (see passivated_states.hpp).
+  uint64_t cache_epoch = 0;
 
   static inline const char* name = "annal.aggregate";
 };
@@ -119,10 +121,14 @@ void serve(instance_actor<A>* self, std::string stream_id) {
 // kept. Recycling the actor spares a spawn and a termination per activation: CAF wakes
 // its clock thread for every actor that terminates (W4 churns ~15 k instances a second).
 template <class A>
+void stash_state(instance_actor<A>* self);
+
+template <class A>
 void retire(instance_actor<A>* self) {
   auto& st = self->state;
   if (!st.router)
     return self->quit();
+  stash_state(self);
   auto router = std::move(st.router);
   auto ctx = std::move(st.ctx);
   auto token = st.next_token; // tokens stay unique across ids: no stale reply can match
@@ -445,6 +451,47 @@ void on_load_failed(instance_actor<A>* self, const error& reason) {
   maybe_quit(self);
 }
 
+// Passivating with a state equal to the journal's (nothing in flight, no failed append
+// or evolve): keeps it, serialized, for the next activation of its id.
+template <class A>
+void stash_state(instance_actor<A>* self) {
+  auto& st = self->state;
+  auto& cache = st.ctx->passivated;
+  if (!cache || !cache->enabled() || st.current != instance_state<A>::phase::running
+      || st.reload_pending || !st.in_flight.empty() || !st.tentative)
+    return;
+  snapshot_payload<A> payload{std::move(*st.tentative), {}};
+  payload.recent.reserve(st.recent.size());
+  st.recent.for_each_success([&](const std::string& id, uint64_t v, uint64_t p) {
+    payload.recent.emplace_back(id, v, p);
+  });
+  auto bytes = to_bytes(payload);
+  if (!bytes)
+    return; // the next activation replays
+  cache->put(st.stream_id,
+             passivated_state{st.version, st.last_position, st.last_shard_position,
+                              st.last_snapshot, std::move(*bytes)},
+             st.cache_epoch);
+}
+
+// The state a passivation of this id left, as the start of a load; none when there is
+// none or it cannot be decoded.
+template <class A>
+std::optional<loaded_state<A>> unstash_state(instance_state<A>& st) {
+  auto& cache = st.ctx->passivated;
+  if (!cache || !cache->enabled())
+    return std::nullopt;
+  auto kept = cache->take(st.stream_id);
+  if (!kept)
+    return std::nullopt;
+  auto payload = from_bytes<snapshot_payload<A>>(kept->bytes);
+  if (!payload)
+    return std::nullopt;
+  return loaded_state<A>{std::move(payload->state), kept->version, kept->last_position,
+                         kept->last_shard_position, std::move(payload->recent),
+                         kept->last_snapshot};
+}
+
 template <class A>
 void start_load(instance_actor<A>* self) {
   using traits = aggregate_traits<A>;
@@ -452,6 +499,18 @@ void start_load(instance_actor<A>* self) {
   st.current = instance_state<A>::phase::loading;
   st.reload_pending = false;
   st.tentative.reset();
+  if (st.ctx->passivated)
+    st.cache_epoch = st.ctx->passivated->epoch(); // before the journal is read
+  // Passivated lately: the events after the state it left, if any, here (usually none:
+  // one head read).
+  if (auto kept = unstash_state(st)) {
+    auto r = load_tail<A>(*st.ctx->store, *st.ctx->registry, st.stream_id, load_bounds{},
+                          st.ctx->options.recent_command_ids, std::move(*kept));
+    if (r)
+      return on_loaded(self, *r);
+    // A failure (a deleted stream, an I/O error) is the journal's answer; a full load
+    // from the pool gives it too, without a state from memory in the way.
+  }
   // A brand-new aggregate needs one lookup: when new streams are likely, do it here
   // instead of a trip to the pool (which reads the head with the events anyway).
   bool guessed = st.ctx->new_streams->likely_new();

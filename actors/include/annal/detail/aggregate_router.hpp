@@ -10,7 +10,8 @@
 // commands for ids without a live instance come here. A use the router did not see is
 // counted at its next look (take_touched): an instance idle by the router's clock but
 // used straight gets a second chance. When a shard moves (cluster), the router
-// passivates the instances of its streams (forget_atom): their state may be stale.
+// passivates the instances of its streams (forget_atom): their state may be stale; so may
+// the states that passivated instances left (passivated_states.hpp), which it drops.
 #pragma once
 
 #include <caf/all.hpp>
@@ -311,6 +312,10 @@ caf::behavior aggregate_router(router_actor<A>* self, std::shared_ptr<const aggr
       // The shard moved here or away: what the live instances hold of it may be stale.
       // Commands from now on wait for fresh instances, which load the journal as it is.
       auto& st = self->state;
+      // Kept states of its streams too (all of them: moves are rare), before the
+      // passivations below, whose instances then keep nothing (their epoch is past).
+      if (st.ctx->passivated)
+        st.ctx->passivated->clear();
       std::vector<std::string> gone;
       for (const auto& id : st.lru)
         if (shard_of_stream(aggregate_traits<A>::stream_id(id), shard_count) == shard)
