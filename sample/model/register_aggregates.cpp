@@ -7,7 +7,7 @@
 
 namespace shop {
 
-annal::status register_aggregates(annal::runtime& rt) {
+annal::status register_aggregates(annal::runtime& rt, std::size_t max_live_orders) {
   if (auto ok = rt.register_aggregate<product>(); !ok)
     return ok;
   // A hot sku takes a reserve, a release or a ship per order: remember more command ids
@@ -17,7 +17,9 @@ annal::status register_aggregates(annal::runtime& rt) {
   stock.recent_command_ids = 1024;
   if (auto ok = rt.register_aggregate<inventory>(stock); !ok)
     return ok;
-  return rt.register_aggregate<order>();
+  annal::aggregate_options orders;
+  orders.max_live = max_live_orders;
+  return rt.register_aggregate<order>(orders);
 }
 
 } // namespace shop

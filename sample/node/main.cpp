@@ -62,7 +62,7 @@ int run(const shop::node::node_options& o) {
   if (!opened)
     return fail("cannot open " + o.data_dir.string(), opened.error());
   auto& rt = **opened;
-  if (auto ok = shop::register_aggregates(rt); !ok)
+  if (auto ok = shop::register_aggregates(rt, o.max_live_orders); !ok)
     return fail("cannot register the aggregates", ok.error());
   // A cluster's read models cover every shard (a cluster projection, started below); a
   // node alone keeps them from its own journal.

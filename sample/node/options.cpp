@@ -56,6 +56,11 @@ std::variant<node_options, int> parse_options(int argc, const char* const* argv)
                  "fulfilment process managers sharing the orders (one handles many orders at once)")
     ->capture_default_str()
     ->check(CLI::Range(1u, 64u));
+  app.add_option("--max-live-orders", o.max_live_orders,
+                 "order instances live at once; the least recently used are passivated (their "
+                 "states kept in memory, compact, for their next command)")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
   app.add_option("--web-root", web_root,
                  "folder of the operations page's built files (npm --prefix web run build)")
     ->capture_default_str();

@@ -135,3 +135,32 @@ TEST_CASE("orders need catalog skus and fresh ids", "[shop][contract][lifecycle]
   REQUIRE(o6.status == 201);
   CHECK(c.order("o-6", o6.position()).json["total_cents"] == 999);
 }
+
+TEST_CASE("orders passivated between their steps, one live at a time, go through their life "
+          "cycle from the states they left",
+          "[shop][contract][lifecycle][passivation]") {
+  shop_fixture f{{"--max-live-orders", "1"}};
+  auto c = f.client();
+  REQUIRE(c.create_product("pen", "Pen", 250).status == 201);
+  REQUIRE(c.restock("pen", 10).status == 200);
+  // Each order's step passivates the other, whose next step starts from its kept state.
+  REQUIRE(c.place_order("ann", {{"pen", 1}}, "o-1").status == 201);
+  REQUIRE(c.place_order("bob", {{"pen", 2}}, "o-2").status == 201);
+  REQUIRE(c.await_decided("o-1") == "confirmed");
+  REQUIRE(c.await_decided("o-2") == "confirmed");
+  CHECK(c.post("/orders/o-1/pay", {{"amount_cents", 500}}).error() == "rejected"); // 250 due
+  auto paid1 = c.post("/orders/o-1/pay", {{"amount_cents", 250}});
+  REQUIRE(paid1.status == 200);
+  CHECK(paid1.json["version"] == 3);
+  auto paid2 = c.post("/orders/o-2/pay", {{"amount_cents", 500}});
+  REQUIRE(paid2.status == 200);
+  CHECK(paid2.json["version"] == 3);
+  CHECK(c.post("/orders/o-1/pay", {{"amount_cents", 250}}).error() == "rejected"); // paid
+  auto shipped1 = c.post("/orders/o-1/ship", json::object());
+  REQUIRE(shipped1.status == 200);
+  auto shipped2 = c.post("/orders/o-2/ship", json::object());
+  REQUIRE(shipped2.status == 200);
+  CHECK(c.order("o-1", shipped2.position()).json["status"] == "shipped");
+  CHECK(c.order("o-2", shipped2.position()).json["status"] == "shipped");
+  CHECK(eventually([&] { return inventory_at(c, "pen")["on_hand"] == 7; }));
+}

@@ -36,6 +36,11 @@ TEST_CASE("the program's options, with CAF's passed through", "[shop][options]")
   CHECK(o.payment_timeout == 500ms);
   CHECK(o.token == "t0k");
   CHECK(o.caf_args == std::vector<std::string>{"--scheduler.max-threads=2", "--annal.durability=no_sync"});
+  CHECK(o.max_live_orders == 100000);
+  const char* few_live[] = {"shop-node", "--max-live-orders", "12"};
+  CHECK(std::get<node_options>(parse_options(3, few_live)).max_live_orders == 12);
+  const char* none_live[] = {"shop-node", "--max-live-orders", "0"};
+  CHECK(std::get<int>(parse_options(3, none_live)) != 0);
 
   const char* defaults[] = {"shop-node"};
   auto d = std::get<node_options>(parse_options(1, defaults));

@@ -10,6 +10,7 @@
 // Everything here is called once, before runtime::start(), from one thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,10 @@
 namespace shop {
 
 /// Hosts the product, inventory and order aggregates in `rt` (their event types land in
-/// its registry). Errors: bad_request after start(), already_exists when called twice.
-annal::status register_aggregates(annal::runtime& rt);
+/// its registry), with at most `max_live_orders` order instances live (the least recently
+/// used are passivated). Errors: bad_request after start(), already_exists when called
+/// twice.
+annal::status register_aggregates(annal::runtime& rt, std::size_t max_live_orders = 100000);
 
 /// Registers the durable read-model projections: catalog, inventory levels, order detail,
 /// orders per customer and sales per sku (see read_model_names()). Needs the aggregates'

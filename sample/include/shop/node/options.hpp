@@ -40,6 +40,7 @@ struct node_options {
   /// From a request's first byte to its last header; the body then has as long again.
   std::chrono::milliseconds http_header_timeout{std::chrono::seconds(10)};
   unsigned fulfilment_partitions = 1;
+  std::size_t max_live_orders = 100000; // order instances live at once (LRU passivation)
   /// The operations page's built files (index.html, ...); absent: the API only.
   std::filesystem::path web_root = default_web_root();
   /// This node's id in the cluster file (with cluster_config; both empty: a single node).
