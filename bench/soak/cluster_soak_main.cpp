@@ -16,10 +16,12 @@
 // Output (bench-format.md): JSON lines on stdout (environment, one line per interval with
 // each node's journal size, one per action and per check, a summary); violations on
 // stderr. Exit code 0 when nothing was violated, 1 otherwise, 2 on a usage error.
+// --node-arg ARG (repeatable) goes to every node, e.g. --node-arg --max-live-orders=200 to
+// passivate orders between their steps.
 //
 //   cluster_soak [--duration 600] [--round 40] [--clients 2] [--join] [--dir PATH] [--keep]
 //                [--durability no_sync|durable] [--map-initial-mb 1] [--seed N]
-//                [--payment-timeout 20]
+//                [--payment-timeout 20] [--node-arg ARG]...
 #include <atomic>
 #include <csignal>
 
@@ -69,13 +71,14 @@ struct options {
   seconds move_timeout{900};       // a drain or rebalance, all its moves
   seconds verify_timeout{1200};
   seconds payment_timeout{20};
+  std::vector<std::string> node_args; // appended to every node's command line
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "cluster_soak: " << why << "\n"
             << "cluster_soak [--duration S] [--round S] [--max-rounds N] [--clients N] [--join] [--dir PATH]\n"
                "             [--keep] [--durability no_sync|durable] [--map-initial-mb N] [--seed N]\n"
-               "             [--interval S] [--payment-timeout S]\n";
+               "             [--interval S] [--payment-timeout S] [--node-arg ARG]...\n";
   std::exit(2);
 }
 
@@ -106,6 +109,7 @@ options parse(int argc, char** argv) {
     else if (a == "--seed") o.seed = number();
     else if (a == "--interval") o.interval = seconds(std::max<uint64_t>(number(), 1));
     else if (a == "--payment-timeout") o.payment_timeout = seconds(std::max<uint64_t>(number(), 1));
+    else if (a == "--node-arg") o.node_args.push_back(value());
     else usage("unknown option " + a);
   }
   if (o.durability != "no_sync" && o.durability != "durable")
@@ -222,6 +226,7 @@ bool cluster_soak::start(node_slot& n, const std::string& when) {
                                 "--scheduler.max-threads=2",
                                 "--annal.durability=" + o_.durability,
                                 "--annal.map-initial-mb=" + std::to_string(o_.map_initial_mb)};
+  argv.insert(argv.end(), o_.node_args.begin(), o_.node_args.end());
   auto t0 = clock_type::now();
   auto err = n.child.start(argv, work_ / ("node-" + n.id + ".log"), seconds(180));
   if (!err.empty()) {
