@@ -451,14 +451,21 @@ void on_load_failed(instance_actor<A>* self, const error& reason) {
   maybe_quit(self);
 }
 
+// The kept states of passivated instances of this type; null when none are kept.
+template <class A>
+passivated_states* kept_states(const instance_state<A>& st) {
+  auto* cache = st.ctx->passivated.get();
+  return cache != nullptr && cache->enabled() ? cache : nullptr;
+}
+
 // Passivating with a state equal to the journal's (nothing in flight, no failed append
 // or evolve): keeps it, serialized, for the next activation of its id.
 template <class A>
 void stash_state(instance_actor<A>* self) {
   auto& st = self->state;
-  auto& cache = st.ctx->passivated;
-  if (!cache || !cache->enabled() || st.current != instance_state<A>::phase::running
-      || st.reload_pending || !st.in_flight.empty() || !st.tentative)
+  auto* cache = kept_states(st);
+  if (!cache || st.current != instance_state<A>::phase::running || st.reload_pending
+      || !st.in_flight.empty() || !st.tentative)
     return;
   snapshot_payload<A> payload{std::move(*st.tentative), {}};
   payload.recent.reserve(st.recent.size());
@@ -478,8 +485,8 @@ void stash_state(instance_actor<A>* self) {
 // none or it cannot be decoded.
 template <class A>
 std::optional<loaded_state<A>> unstash_state(instance_state<A>& st) {
-  auto& cache = st.ctx->passivated;
-  if (!cache || !cache->enabled())
+  auto* cache = kept_states(st);
+  if (!cache)
     return std::nullopt;
   auto kept = cache->take(st.stream_id);
   if (!kept)
@@ -499,8 +506,8 @@ void start_load(instance_actor<A>* self) {
   st.current = instance_state<A>::phase::loading;
   st.reload_pending = false;
   st.tentative.reset();
-  if (st.ctx->passivated)
-    st.cache_epoch = st.ctx->passivated->epoch(); // before the journal is read
+  if (auto* cache = kept_states(st))
+    st.cache_epoch = cache->epoch(); // before the journal is read
   // Passivated lately: the events after the state it left, if any, here (usually none:
   // one head read).
   if (auto kept = unstash_state(st)) {
