@@ -14,6 +14,7 @@
 #include "annal/event_handlers.hpp"
 #include "annal/testing/runtime_fixture.hpp"
 #include "bank_account.hpp"
+#include "bank_fixture_views.hpp"
 
 namespace deterministic_mode_cases {
 
@@ -21,6 +22,8 @@ using namespace annal;
 using namespace std::chrono_literals;
 using annal::testing::fixture_options;
 using annal::testing::runtime_fixture;
+using bank_fixture_views::balance_of;
+using bank_fixture_views::bank_router;
 
 namespace {
 
@@ -37,20 +40,6 @@ status setup_bank(runtime& rt) {
 
 bool ready(const std::future<command_result>& f) {
   return f.wait_for(0s) == std::future_status::ready;
-}
-
-int64_t balance_of(runtime_fixture& fx, const std::string& id) {
-  auto view = fx->load<bank::account>(id);
-  REQUIRE(view);
-  return view->state.balance;
-}
-
-// The state of the bank accounts' router (white box: the fixture runs it on the test
-// coordinator).
-detail::router_state<bank::account>& bank_router(runtime_fixture& fx) {
-  auto router = fx->router<bank::account>();
-  REQUIRE(router);
-  return dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
 }
 
 // The state of one of its instances.

@@ -13,12 +13,15 @@
 #include "annal/serialization.hpp"
 #include "annal/testing/runtime_fixture.hpp"
 #include "bank_account.hpp"
+#include "bank_fixture_views.hpp"
 
 namespace passivated_states_cases {
 
 using namespace annal;
 using annal::testing::fixture_options;
 using annal::testing::runtime_fixture;
+using bank_fixture_views::balance_of;
+using bank_fixture_views::bank_router;
 
 namespace {
 
@@ -35,24 +38,12 @@ fixture_options one_live_account(std::size_t kept_bytes = std::size_t{1} << 20) 
   return o;
 }
 
-detail::router_state<bank::account>& bank_router(runtime_fixture& fx) {
-  auto router = fx->router<bank::account>();
-  REQUIRE(router);
-  return dynamic_cast<detail::router_actor<bank::account>&>(*caf::actor_cast<caf::abstract_actor*>(*router)).state;
-}
-
 detail::passivated_states& kept(runtime_fixture& fx) {
   return *bank_router(fx).ctx->passivated;
 }
 
 std::string stream_of(const std::string& id) {
   return aggregate_traits<bank::account>::stream_id(id);
-}
-
-int64_t balance_of(runtime_fixture& fx, const std::string& id) {
-  auto view = fx->load<bank::account>(id);
-  REQUIRE(view);
-  return view->state.balance;
 }
 
 // Opens "a" with `deposits` deposits of 1, then opens "b", which passivates "a".
