@@ -9,8 +9,6 @@
 
 namespace shop::test {
 
-namespace {
-
 bool projections_caught_up(shop_client& c) {
   auto head = c.get("/health");
   auto p = c.get("/projections");
@@ -22,8 +20,6 @@ bool projections_caught_up(shop_client& c) {
       return false;
   return true;
 }
-
-} // namespace
 
 bool await_quiet(shop_client& c, const std::vector<std::string>& order_ids,
                  std::chrono::seconds timeout) {

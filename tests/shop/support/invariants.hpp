@@ -13,6 +13,9 @@
 
 namespace shop::test {
 
+/// True when every projection's position has reached the journal's head.
+bool projections_caught_up(shop_client& c);
+
 /// Waits (up to `timeout`) until no order of `order_ids` is "placed" any more and every
 /// projection has caught up with the journal; false on timeout.
 bool await_quiet(shop_client& c, const std::vector<std::string>& order_ids,
