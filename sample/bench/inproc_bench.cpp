@@ -212,6 +212,7 @@ int main(int argc, char** argv) {
   };
   auto commits0 = r.metrics().commits.load();
   auto events0 = r.metrics().events_written.load();
+  auto snapshots0 = r.metrics().snapshots_written.load();
   auto cpu0 = annal::bench::process_cpu_seconds(); // the clients' threads included
   auto started = std::chrono::steady_clock::now();
   for (int c = 0; c < o.clients; ++c)
@@ -228,6 +229,7 @@ int main(int argc, char** argv) {
   auto run_ended_ns = annal::now_ns();
   auto commits = r.metrics().commits.load() - commits0;
   auto events = r.metrics().events_written.load() - events0;
+  auto snapshots = r.metrics().snapshots_written.load() - snapshots0;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   double cpu_s = annal::bench::process_cpu_seconds() - cpu0;
   work.reset();
@@ -259,9 +261,10 @@ int main(int argc, char** argv) {
               static_cast<double>(latencies_ms.size()) / elapsed, pct(0.5), pct(0.99),
               latencies_ms.empty() ? 0.0 : latencies_ms.back(), static_cast<unsigned long long>(failed),
               latencies_ms.empty() ? 0.0 : cpu_s * 1e6 / static_cast<double>(latencies_ms.size()));
-  std::printf("JOURNAL commits_per_s=%.0f events_per_commit=%.1f\n",
+  std::printf("JOURNAL commits_per_s=%.0f events_per_commit=%.1f snapshots_per_s=%.1f\n",
               static_cast<double>(commits) / elapsed,
-              commits > 0 ? static_cast<double>(events) / static_cast<double>(commits) : 0.0);
+              commits > 0 ? static_cast<double>(events) / static_cast<double>(commits) : 0.0,
+              static_cast<double>(snapshots) / elapsed);
   if (o.mix == "commands") {
     // Orders confirmed during the run (by event time), and how long fulfilment needs to
     // finish the backlog the run left.

@@ -10,6 +10,11 @@ namespace annal {
 struct aggregate_options {
   /// Take a snapshot every this many events per instance (0 disables snapshots).
   uint64_t snapshot_every = 500;
+  /// After a snapshot larger than this, the next one waits (beyond snapshot_every) until
+  /// the instance's events since hold as many bytes as it did: a state that keeps growing
+  /// (a sku's open reservations) is snapshotted less often as it grows, so its snapshots
+  /// never write more than the events whose replay they spare. 0: snapshot_every alone.
+  std::size_t large_snapshot_bytes = std::size_t{64} << 10;
   /// Passivate an instance after this long without commands.
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(2)};
   /// At most this many live instances; the least recently used is passivated first.

@@ -74,6 +74,8 @@ struct instance_state {
   uint64_t last_shard_position = 0;    // of the same event
   uint16_t shard = 0;                  // of stream_id in the store
   stream_version last_snapshot = 0;
+  std::size_t last_snapshot_bytes = 0;  // of the newest snapshot it wrote (0: none since loaded)
+  std::size_t bytes_since_snapshot = 0; // of the events it decided since
   uint64_t next_token = 1;
   small_queue<in_flight_append> in_flight;
   small_queue<waiting_command> waiting;
@@ -201,24 +203,37 @@ template <class A>
 std::optional<snapshot_record> make_snapshot(instance_actor<A>* self, const std::string& cmd_id) {
   using traits = aggregate_traits<A>;
   auto& st = self->state;
-  snapshot_payload<A> payload{*st.tentative, {}};
+  snapshot_payload_view<A> payload{*st.tentative, {}};
   payload.recent.reserve(st.recent.size() + st.in_flight.size() + 1);
   st.recent.for_each_success([&](const std::string& id, uint64_t v, uint64_t p) {
-    payload.recent.emplace_back(id, v, p);
+    payload.recent.push_back({&id, v, p});
   });
   for (auto& f : st.in_flight)
     if (!f.command_id.empty())
-      payload.recent.emplace_back(f.command_id, f.version_after, 0);
+      payload.recent.push_back({&f.command_id, f.version_after, 0});
   if (!cmd_id.empty())
-    payload.recent.emplace_back(cmd_id, st.version, 0);
+    payload.recent.push_back({&cmd_id, st.version, 0});
   auto bytes = to_bytes(payload);
   if (!bytes) {
     log(log_level::warning, "cannot snapshot " + st.stream_id + ": " + bytes.error().to_string());
     return std::nullopt;
   }
   st.last_snapshot = st.version;
+  st.last_snapshot_bytes = bytes->size();
+  st.bytes_since_snapshot = 0;
   return snapshot_record{st.stream_id, st.version, 0, traits::snapshot_type(),
                          traits::snapshot_schema(), std::move(*bytes)};
+}
+
+// Whether the append that brought the instance to `version` carries a snapshot: every
+// snapshot_every events, and after a large snapshot only once the events since hold as many
+// bytes as it did (aggregate_options::large_snapshot_bytes).
+inline bool snapshot_due(const aggregate_options& o, stream_version version, stream_version last_snapshot,
+                         std::size_t last_snapshot_bytes, std::size_t bytes_since_snapshot) {
+  if (o.snapshot_every == 0 || version - last_snapshot < o.snapshot_every)
+    return false;
+  return o.large_snapshot_bytes == 0 || last_snapshot_bytes <= o.large_snapshot_bytes
+         || bytes_since_snapshot >= last_snapshot_bytes;
 }
 
 // Serializes the decided events; false (and the reply sent) when one cannot be.
@@ -274,6 +289,9 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
   stream_append app{st.stream_id, expected_version::exact(st.version), {}};
   if (!encode_events(self, cmd, d.events(), app, reply))
     return;
+  for (const auto& e : app.events)
+    st.bytes_since_snapshot += e.payload.size() + e.type.size() + e.metadata.command_id.size()
+                               + e.metadata.correlation_id.size() + e.metadata.causation_id.size();
   auto evolved = call_user_code("evolve", [&] {
     for (const auto& ev : d.events())
       traits::apply(*st.tentative, ev);
@@ -286,8 +304,8 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
   }
   st.version += app.events.size();
   std::optional<snapshot_record> snap;
-  auto every = st.ctx->options.snapshot_every;
-  if (every > 0 && st.version - st.last_snapshot >= every)
+  if (snapshot_due(st.ctx->options, st.version, st.last_snapshot, st.last_snapshot_bytes,
+                   st.bytes_since_snapshot))
     snap = make_snapshot(self, id);
   auto token = st.next_token++;
   st.in_flight.push_back({token, st.version, id, std::move(reply), {}});
@@ -430,6 +448,8 @@ void on_loaded(instance_actor<A>* self, loaded_state<A>& ls) {
   st.last_position = ls.last_position;
   st.last_shard_position = ls.last_shard_position;
   st.last_snapshot = ls.snapshot_version;
+  st.last_snapshot_bytes = 0;
+  st.bytes_since_snapshot = 0;
   st.recent.clear();
   for (auto& [id, v, p] : ls.recent)
     st.recent.remember(id, command_reply{v, p, false, st.shard, 0});
@@ -467,10 +487,10 @@ void stash_state(instance_actor<A>* self) {
   if (!cache || st.current != instance_state<A>::phase::running || st.reload_pending
       || !st.in_flight.empty() || !st.tentative)
     return;
-  snapshot_payload<A> payload{std::move(*st.tentative), {}};
+  snapshot_payload_view<A> payload{*st.tentative, {}};
   payload.recent.reserve(st.recent.size());
   st.recent.for_each_success([&](const std::string& id, uint64_t v, uint64_t p) {
-    payload.recent.emplace_back(id, v, p);
+    payload.recent.push_back({&id, v, p});
   });
   auto bytes = to_bytes(payload);
   if (!bytes)

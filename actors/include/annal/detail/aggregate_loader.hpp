@@ -53,6 +53,32 @@ struct snapshot_payload {
   }
 };
 
+/// A recent_entry by reference: it serializes as recent_entry does (the tuple's members in
+/// order), so that writing a snapshot copies no command id.
+struct recent_entry_ref {
+  const std::string* id = nullptr;
+  uint64_t version = 0;
+  uint64_t position = 0;
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(*id, version, position);
+  }
+};
+
+/// The bytes of snapshot_payload<A>{state, recent}, written from the live state instead of
+/// a copy of it: a hot aggregate's state can be large (a sku's open reservations), and a
+/// copy per snapshot only added allocations to the serialization. Decode with
+/// snapshot_payload<A>.
+template <class A>
+struct snapshot_payload_view {
+  const typename A::state& state;
+  std::vector<recent_entry_ref> recent;
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(state, recent);
+  }
+};
+
 /// Applies `fn` to the snapshot of `stream_id` usable within `bounds`, if any; an
 /// undecodable one is ignored with a warning (a full replay is always correct).
 template <class A>
