@@ -2,6 +2,10 @@
 // or a rejection. Pure: no runtime.
 #include <catch2/catch.hpp>
 
+#include <cereal/types/map.hpp>
+
+#include <map>
+
 #include "annal/testing/decider_spec.hpp"
 #include "shop/domain/inventory.hpp"
 #include "shop/domain/order.hpp"
@@ -75,6 +79,34 @@ TEST_CASE("inventory remembers a bounded number of closed orders", "[shop][domai
   CHECK(g.state().reserved == 0);
   CHECK(annal::testing::snapshot_round_trip_matches_replay<inventory>(
     std::vector<inventory::event>(events.begin(), events.begin() + 40)));
+}
+
+namespace {
+
+// inventory_state as it was until stop 40, with ordered maps.
+struct ordered_inventory_state {
+  int64_t on_hand = 0;
+  int64_t reserved = 0;
+  std::map<std::string, int64_t> reservations;
+  std::map<std::string, closed_as> closed;
+  std::deque<std::string> closed_order;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(on_hand, reserved, reservations, closed, closed_order); }
+};
+
+} // namespace
+
+TEST_CASE("an inventory snapshot written when its maps were ordered still decodes", "[shop][domain]") {
+  // cereal writes hashed maps as it wrote the ordered ones, so the snapshots in existing
+  // journals keep their meaning.
+  ordered_inventory_state old{10, 3, {{"o1", 1}, {"o2", 2}}, {{"o0", closed_as::shipped}}, {"o0"}};
+  auto decoded = annal::from_bytes<inventory_state>(annal::to_bytes(old).value());
+  REQUIRE(decoded);
+  CHECK(decoded->on_hand == 10);
+  CHECK(decoded->reserved == 3);
+  CHECK(decoded->reservations == std::unordered_map<std::string, int64_t>{{"o1", 1}, {"o2", 2}});
+  CHECK(decoded->closed == std::unordered_map<std::string, closed_as>{{"o0", closed_as::shipped}});
+  CHECK(decoded->closed_order == std::deque<std::string>{"o0"});
 }
 
 namespace {

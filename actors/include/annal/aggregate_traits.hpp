@@ -14,6 +14,10 @@
 //     static constexpr uint32_t state_schema_version = 1;  // optional; bump to drop old
 //                                                          // snapshots (full replay)
 //   };
+//
+// A state with hashed containers (std::unordered_map, ...) should define operator==: its
+// cereal bytes depend on the order its elements were inserted in, so equal states restored
+// from a snapshot and rebuilt by a replay may serialize differently (see same_value.hpp).
 #pragma once
 
 #include <string>

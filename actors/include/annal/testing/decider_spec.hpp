@@ -7,8 +7,8 @@
 //   REQUIRE(given<account>({}).when(deposit{5}).then_rejected("not open"));
 //   REQUIRE(annal::testing::snapshot_round_trip_matches_replay<account>(events));
 //
-// Events and states are compared by their cereal bytes (no operator== needed) and shown
-// as JSON when they differ.
+// Events are compared by their cereal bytes (no operator== needed) and shown as JSON when
+// they differ; states by their operator== when they have one (same_value.hpp).
 #pragma once
 
 #include <optional>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "annal/aggregate_traits.hpp"
+#include "annal/same_value.hpp"
 #include "annal/serialization.hpp"
 
 namespace annal::testing {
@@ -173,7 +174,8 @@ given_stage<A> given(const std::vector<typename A::event>& history) {
 
 /// Checks invariant 4 for one sequence: for every split point k, the state rebuilt from a
 /// snapshot of the first k events (serialized and read back) plus the remaining events
-/// equals the state of a full replay, byte for byte.
+/// equals the state of a full replay (same_value: the state's operator== if it has one,
+/// else byte for byte).
 template <class A>
 spec_result snapshot_round_trip_matches_replay(const std::vector<typename A::event>& events) {
   using traits = aggregate_traits<A>;
@@ -195,7 +197,7 @@ spec_result snapshot_round_trip_matches_replay(const std::vector<typename A::eve
                                + restored.error().message);
     for (std::size_t i = k; i < events.size(); ++i)
       traits::apply(*restored, events[i]);
-    if (to_bytes(*restored).value() != *expected)
+    if (!same_value(*restored, full))
       return spec_result::fail("snapshot after " + std::to_string(k) + " events plus the tail differs from a full replay of "
                                + std::to_string(events.size()) + " events");
   }

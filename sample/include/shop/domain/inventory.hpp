@@ -11,15 +11,15 @@
 #pragma once
 
 #include <cereal/types/deque.hpp>
-#include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
+#include <cereal/types/unordered_map.hpp>
 #include <cereal/types/variant.hpp>
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 
 #include "annal/decision.hpp"
@@ -95,13 +95,22 @@ enum class closed_as : uint8_t { released = 1, shipped = 2 };
 struct inventory_state {
   int64_t on_hand = 0;
   int64_t reserved = 0;
-  /// Open reservations by order id.
-  std::map<std::string, int64_t> reservations;
+  /// Open reservations by order id. Hashed: a hot sku holds thousands while unpaid
+  /// orders wait, and every reserve looks one up. (cereal writes a hashed map as it wrote
+  /// the ordered one, so older snapshots decode.)
+  std::unordered_map<std::string, int64_t> reservations;
   /// Recently closed reservations (at most closed_memory), oldest first in closed_order.
-  std::map<std::string, closed_as> closed;
+  std::unordered_map<std::string, closed_as> closed;
   std::deque<std::string> closed_order;
 
   int64_t available() const noexcept { return on_hand - reserved; }
+
+  /// Equal states may serialize differently (hashed maps keep no order), so the runtime's
+  /// checks compare with this (annal::same_value).
+  friend bool operator==(const inventory_state& a, const inventory_state& b) {
+    return a.on_hand == b.on_hand && a.reserved == b.reserved && a.reservations == b.reservations
+           && a.closed == b.closed && a.closed_order == b.closed_order;
+  }
 
   template <class Archive>
   void serialize(Archive& ar) { ar(on_hand, reserved, reservations, closed, closed_order); }

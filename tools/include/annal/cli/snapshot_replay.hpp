@@ -10,13 +10,14 @@
 #include "annal/aggregate_traits.hpp"
 #include "annal/detail/aggregate_loader.hpp"
 #include "annal/event_store.hpp"
+#include "annal/same_value.hpp"
 
 namespace annal::cli {
 
 /// The outcome of one replay check.
 struct snapshot_check {
   enum class verdict : uint8_t {
-    /// The replayed state serializes to the same bytes as the snapshot's state.
+    /// The replayed state equals the snapshot's (same_value).
     matches,
     /// It does not, or the snapshot's state does not decode, or the replay failed.
     differs,
@@ -28,7 +29,8 @@ struct snapshot_check {
 };
 
 /// Replays `snap.stream_id` from version 1 to `snap.version` (ignoring snapshots) and
-/// compares the state with the snapshot's, byte for byte in cereal's binary form.
+/// compares the state with the snapshot's (same_value: operator== when the state has one,
+/// else byte for byte in cereal's binary form).
 template <class A>
 snapshot_check replay_snapshot(event_store& store, const event_registry& registry,
                                const snapshot_record& snap) {
@@ -54,15 +56,15 @@ snapshot_check replay_snapshot(event_store& store, const event_registry& registr
   if (replayed->version != snap.version)
     return {verdict::differs, "the replay reached v" + std::to_string(replayed->version)
                                 + ", not the snapshot's v" + std::to_string(snap.version)};
+  if (same_value(replayed->state, stored->state))
+    return {verdict::matches, {}};
   auto want = to_bytes(replayed->state);
   auto have = to_bytes(stored->state);
   if (!want || !have)
     return {verdict::differs, "the state does not serialize"};
-  if (*want != *have)
-    return {verdict::differs, "the state differs from a replay of v1..v"
-                                + std::to_string(snap.version) + " (" + std::to_string(have->size())
-                                + " vs " + std::to_string(want->size()) + " bytes)"};
-  return {verdict::matches, {}};
+  return {verdict::differs, "the state differs from a replay of v1..v"
+                              + std::to_string(snap.version) + " (" + std::to_string(have->size())
+                              + " vs " + std::to_string(want->size()) + " bytes)"};
 }
 
 } // namespace annal::cli
