@@ -76,14 +76,6 @@ struct writer_state {
 
 using writer_actor = caf::stateful_actor<writer_state>;
 
-std::size_t append_bytes_of(const stream_append& a) {
-  std::size_t n = a.stream_id.size();
-  for (const auto& e : a.events)
-    n += e.payload.size() + e.type.size() + e.metadata.command_id.size()
-         + e.metadata.correlation_id.size() + e.metadata.causation_id.size() + 64;
-  return n;
-}
-
 // Takes the next group of pending appends, bounded by count and bytes.
 std::vector<pending_append> take_batch(writer_state& st, write_batch& batch) {
   std::vector<pending_append> taken;
@@ -277,7 +269,7 @@ caf::behavior journal_writer(writer_actor* self, event_store* store, journal_wri
   self->state.metrics = std::move(metrics);
   return {
     [=](detail::append_atom, detail::append_request& req) {
-      auto bytes = append_bytes_of(req.append);
+      auto bytes = approximate_bytes(req.append);
       self->state.pending.push_back(
         pending_append{std::move(req), self->current_sender(), bytes});
       schedule_flush(self);

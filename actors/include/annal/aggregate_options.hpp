@@ -11,7 +11,7 @@ struct aggregate_options {
   /// Take a snapshot every this many events per instance (0 disables snapshots).
   uint64_t snapshot_every = 500;
   /// After a snapshot larger than this, the next one waits (beyond snapshot_every) until
-  /// the instance's events since hold as many bytes as it did: a state that keeps growing
+  /// the instance's events since hold as many bytes as it did (approximate_bytes): a state that keeps growing
   /// (a sku's open reservations) is snapshotted less often as it grows, so its snapshots
   /// never write more than the events whose replay they spare. 0: snapshot_every alone.
   std::size_t large_snapshot_bytes = std::size_t{64} << 10;

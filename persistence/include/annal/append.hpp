@@ -1,6 +1,7 @@
 // Requests and results of appends to the event store.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,17 @@ struct stream_append {
   expected_version expected = expected_version::any();
   std::vector<new_event> events;
 };
+
+/// About the bytes `a` takes in the journal: its stream id, each event's type, payload and
+/// metadata ids, and a fixed allowance per event for its header and index entry. For
+/// budgets (group commit sizes, snapshot spacing), not an exact size.
+inline std::size_t approximate_bytes(const stream_append& a) {
+  std::size_t n = a.stream_id.size();
+  for (const auto& e : a.events)
+    n += e.payload.size() + e.type.size() + e.metadata.command_id.size()
+         + e.metadata.correlation_id.size() + e.metadata.causation_id.size() + 64;
+  return n;
+}
 
 /// Where an append landed.
 struct append_result {

@@ -17,8 +17,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "annal/aggregate_traits.hpp"
+#include "annal/append.hpp"
 #include "annal/call_user_code.hpp"
 #include "annal/detail/aggregate_context.hpp"
 #include "annal/detail/aggregate_loader.hpp"
@@ -198,16 +200,24 @@ bool answer_duplicate(instance_actor<A>* self, const std::string& id, reply_hand
   return false;
 }
 
+// The instance's remembered successful command ids, oldest first, by reference (for a
+// snapshot payload; `extra` leaves room for more).
+template <class A>
+std::vector<recent_entry_ref> recent_refs(const instance_state<A>& st, std::size_t extra = 0) {
+  std::vector<recent_entry_ref> out;
+  out.reserve(st.recent.size() + extra);
+  st.recent.for_each_success([&](const std::string& id, uint64_t v, uint64_t p) {
+    out.push_back({&id, v, p});
+  });
+  return out;
+}
+
 // The snapshot to attach to an append that reaches the snapshot interval.
 template <class A>
 std::optional<snapshot_record> make_snapshot(instance_actor<A>* self, const std::string& cmd_id) {
   using traits = aggregate_traits<A>;
   auto& st = self->state;
-  snapshot_payload_view<A> payload{*st.tentative, {}};
-  payload.recent.reserve(st.recent.size() + st.in_flight.size() + 1);
-  st.recent.for_each_success([&](const std::string& id, uint64_t v, uint64_t p) {
-    payload.recent.push_back({&id, v, p});
-  });
+  snapshot_payload_view<A> payload{*st.tentative, recent_refs(st, st.in_flight.size() + 1)};
   for (auto& f : st.in_flight)
     if (!f.command_id.empty())
       payload.recent.push_back({&f.command_id, f.version_after, 0});
@@ -289,9 +299,7 @@ void execute(instance_actor<A>* self, command_envelope<A>& cmd, reply_handle rep
   stream_append app{st.stream_id, expected_version::exact(st.version), {}};
   if (!encode_events(self, cmd, d.events(), app, reply))
     return;
-  for (const auto& e : app.events)
-    st.bytes_since_snapshot += e.payload.size() + e.type.size() + e.metadata.command_id.size()
-                               + e.metadata.correlation_id.size() + e.metadata.causation_id.size();
+  st.bytes_since_snapshot += approximate_bytes(app);
   auto evolved = call_user_code("evolve", [&] {
     for (const auto& ev : d.events())
       traits::apply(*st.tentative, ev);
@@ -487,11 +495,7 @@ void stash_state(instance_actor<A>* self) {
   if (!cache || st.current != instance_state<A>::phase::running || st.reload_pending
       || !st.in_flight.empty() || !st.tentative)
     return;
-  snapshot_payload_view<A> payload{*st.tentative, {}};
-  payload.recent.reserve(st.recent.size());
-  st.recent.for_each_success([&](const std::string& id, uint64_t v, uint64_t p) {
-    payload.recent.push_back({&id, v, p});
-  });
+  snapshot_payload_view<A> payload{*st.tentative, recent_refs(st)};
   auto bytes = to_bytes(payload);
   if (!bytes)
     return; // the next activation replays
