@@ -221,6 +221,10 @@ status read_model_store::flush() {
   return impl_->env->sync();
 }
 
+duration_histogram::counts read_model_store::commit_durations() const noexcept {
+  return impl_->writes->commit_durations().read();
+}
+
 status read_model_store::backup(const std::filesystem::path& dest) {
   return impl_->env->copy_to(dest);
 }

@@ -1,6 +1,7 @@
 #include "write_group.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,9 @@ status write_group::run(const request_fn& fn) {
   std::vector<request*> batch(queue_.begin(),
                               queue_.begin() + static_cast<std::ptrdiff_t>(std::min(queue_.size(), max_batch_)));
   lock.unlock();
+  auto began = std::chrono::steady_clock::now();
   commit(batch);
+  commit_durations_.record(std::chrono::steady_clock::now() - began);
   lock.lock();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     queue_.front()->done = true;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 
+#include "annal/duration_histogram.hpp"
 #include "lmdb_env.hpp"
 
 namespace annal::detail {
@@ -32,6 +33,9 @@ public:
   /// after that transaction committed (or failed), with `fn`'s result or the commit's error.
   status run(const request_fn& fn);
 
+  /// How long each shared transaction took to write and commit (sync included).
+  const duration_histogram& commit_durations() const noexcept { return commit_durations_; }
+
 private:
   struct request {
     const request_fn* fn;
@@ -47,6 +51,7 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<request*> queue_; // front: the leader, or the next one
+  duration_histogram commit_durations_;
 };
 
 } // namespace annal::detail

@@ -2,9 +2,32 @@
 
 #include <sstream>
 
+#include "annal/read_model_store.hpp"
 #include "annal/runtime.hpp"
 
 namespace shop::node {
+
+namespace {
+
+// One histogram family in the exposition format: cumulative buckets by upper bound in
+// seconds, then +Inf, sum and count.
+void render_durations(std::ostringstream& out, const char* name, const char* help,
+                      const annal::duration_histogram::counts& c) {
+  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+  uint64_t cumulative = 0;
+  const auto& bounds = annal::duration_histogram::bounds_us;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += c.buckets[i];
+    out << name << "_bucket{le=\"" << static_cast<double>(bounds[i]) / 1e6 << "\"} " << cumulative
+        << "\n";
+  }
+  cumulative += c.buckets.back();
+  out << name << "_bucket{le=\"+Inf\"} " << cumulative << "\n"
+      << name << "_sum " << std::chrono::duration<double>(c.sum).count() << "\n"
+      << name << "_count " << cumulative << "\n"; // equal to +Inf even while records race
+}
+
+} // namespace
 
 void node_metrics::command_done(const std::string& command, const std::string& outcome,
                                 std::chrono::nanoseconds latency) {
@@ -74,6 +97,12 @@ std::string node_metrics::render(annal::runtime& rt) const {
       << "# HELP annal_snapshots_written_total Snapshots written.\n"
          "# TYPE annal_snapshots_written_total counter\n"
       << "annal_snapshots_written_total " << m.snapshots_written.load() << "\n";
+  render_durations(out, "annal_journal_commit_seconds",
+                   "Duration of the journal's group commits (write transaction and sync).",
+                   m.commit_durations.read());
+  render_durations(out, "annal_read_model_commit_seconds",
+                   "Duration of the read models' shared commits (write transaction and sync).",
+                   rt.read_models().commit_durations());
   auto head = rt.store().last_position();
   out << "# HELP annal_journal_position Global position of the newest event.\n"
          "# TYPE annal_journal_position gauge\n"

@@ -92,6 +92,10 @@ TEST_CASE("a growing state is snapshotted less often once its snapshots are larg
   auto spaced = snapshots_written(1000, 100);
   CHECK(spaced >= 5);
   CHECK(spaced < 20);
-  // Without the byte rule every event's snapshot is taken (most are stored).
-  CHECK(snapshots_written(0, 40) >= 30);
+  // Without the byte rule every event's snapshot is taken. Fewer are stored: a snapshot
+  // queued behind appends is replaced by the next one of its stream, the more often the
+  // busier the machine (24 of 40 seen under ctest -j3), hence the margin.
+  auto unspaced = snapshots_written(0, 100);
+  CHECK(unspaced >= 30);
+  CHECK(unspaced > 2 * spaced);
 }

@@ -291,6 +291,27 @@ TEST_CASE("appends from many aggregates share one group commit", "[writer][group
   CHECK(positions == std::set<global_position>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
 }
 
+TEST_CASE("every group commit is timed, the slow disk's time included", "[writer][group_commit][metrics]") {
+  test::temp_dir dir;
+  auto cfg = config_in(dir);
+  cfg.writer.before_commit = [](const write_batch&) -> status {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3)); // a disk that takes 3 ms
+    return {};
+  };
+  auto rt = test::start_runtime<journal>(cfg);
+  REQUIRE(rt);
+  for (int i = 0; i < 5; ++i) {
+    auto r = test::get_within(rt->send<journal>("slow", wr::note{"n", 1}));
+    REQUIRE(r);
+  }
+  auto commits = rt->metrics().commits.load();
+  auto timed = rt->metrics().commit_durations.read();
+  CHECK(commits >= 5);
+  CHECK(timed.count == commits);
+  CHECK(timed.sum >= std::chrono::milliseconds(3) * static_cast<int64_t>(commits));
+  CHECK(timed.quantile(0.5) >= std::chrono::milliseconds(3));
+}
+
 TEST_CASE("after an idle commit the writer takes the next append as it arrives, not at the end "
           "of its watch",
           "[writer][group_commit]") {

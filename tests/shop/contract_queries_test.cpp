@@ -136,6 +136,8 @@ TEST_CASE("projections, health and metrics report on the node", "[shop][contract
   for (const char* metric : {"shop_commands_total{command=\"restock\",outcome=\"ok\"} 1",
                              "shop_command_duration_seconds_bucket{command=\"restock\",le=\"+Inf\"} 1",
                              "annal_events_written_total ", "annal_fsync_batches_total ",
+                             "annal_journal_commit_seconds_bucket{le=\"+Inf\"} ",
+                             "annal_read_model_commit_seconds_count ",
                              "annal_projection_position{projection=\"catalog\"}",
                              "annal_projection_lag_events{projection=\"sales\"}",
                              "shop_http_responses_total{status=\"201\"} 1"})

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "annal/append.hpp"
+#include "annal/duration_histogram.hpp"
 #include "annal/result.hpp"
 
 namespace annal {
@@ -20,6 +21,10 @@ struct journal_metrics {
   std::atomic<uint64_t> appends_failed{0};
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> snapshots_written{0};
+  /// How long each successful group commit took in the store (write transaction and
+  /// sync; with journal_writer_options::before_commit, the hook's time too); one record
+  /// per commit counted in `commits`.
+  duration_histogram commit_durations;
 };
 
 struct journal_writer_options {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "annal/duration_histogram.hpp"
 #include "annal/expected_version.hpp"
 #include "annal/result.hpp"
 #include "annal/store_options.hpp"
@@ -128,6 +129,10 @@ public:
 
   /// Forces buffered commits to disk (useful in no_sync mode).
   status flush();
+
+  /// How long the commits of write() took, each shared by the writers grouped into it
+  /// (transaction and sync; for metrics).
+  duration_histogram::counts commit_durations() const noexcept;
 
   /// Copies a consistent, compacted image into the empty folder `dest` while the store
   /// keeps serving (mdb_env_copy2 with MDB_CP_COMPACT).

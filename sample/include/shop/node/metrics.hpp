@@ -1,6 +1,7 @@
 // The node's metrics in Prometheus' text format: commands by outcome and their latency,
 // HTTP responses by status, and the runtime's own counters (events written, fsync'd group
-// commits, projection positions and lag).
+// commits and how long the journal's and the read models' commits took, projection
+// positions and lag).
 //
 // Thread safety: every member is safe to call from any thread.
 #pragma once
