@@ -1,5 +1,6 @@
 #include "shop/node/metrics.hpp"
 
+#include <array>
 #include <sstream>
 
 #include "annal/read_model_store.hpp"
@@ -9,22 +10,34 @@ namespace shop::node {
 
 namespace {
 
-// One histogram family in the exposition format: cumulative buckets by upper bound in
-// seconds, then +Inf, sum and count.
+// One histogram series in the exposition format: a cumulative count per upper bound (in
+// seconds), then +Inf, sum and count. `labels` is "" or `key="value"`.
+template <class Bounds, class Cumulative>
+void render_series(std::ostringstream& out, const char* name, const std::string& labels,
+                   const Bounds& bounds_s, const Cumulative& cumulative, uint64_t count, double sum_s) {
+  auto le = labels.empty() ? std::string{"{le=\""} : "{" + labels + ",le=\"";
+  for (std::size_t i = 0; i < bounds_s.size(); ++i)
+    out << name << "_bucket" << le << bounds_s[i] << "\"} " << cumulative[i] << "\n";
+  auto plain = labels.empty() ? std::string{} : "{" + labels + "}";
+  out << name << "_bucket" << le << "+Inf\"} " << count << "\n"
+      << name << "_sum" << plain << " " << sum_s << "\n"
+      << name << "_count" << plain << " " << count << "\n";
+}
+
+// A duration_histogram as one unlabelled histogram family.
 void render_durations(std::ostringstream& out, const char* name, const char* help,
                       const annal::duration_histogram::counts& c) {
   out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
-  uint64_t cumulative = 0;
   const auto& bounds = annal::duration_histogram::bounds_us;
+  std::array<double, annal::duration_histogram::bounds_us.size()> bounds_s{};
+  std::array<uint64_t, annal::duration_histogram::bounds_us.size()> cumulative{};
+  uint64_t total = 0;
   for (std::size_t i = 0; i < bounds.size(); ++i) {
-    cumulative += c.buckets[i];
-    out << name << "_bucket{le=\"" << static_cast<double>(bounds[i]) / 1e6 << "\"} " << cumulative
-        << "\n";
+    bounds_s[i] = static_cast<double>(bounds[i]) / 1e6;
+    cumulative[i] = total += c.buckets[i];
   }
-  cumulative += c.buckets.back();
-  out << name << "_bucket{le=\"+Inf\"} " << cumulative << "\n"
-      << name << "_sum " << std::chrono::duration<double>(c.sum).count() << "\n"
-      << name << "_count " << cumulative << "\n"; // equal to +Inf even while records race
+  total += c.buckets.back(); // +Inf and _count from the buckets: equal even while records race
+  render_series(out, name, "", bounds_s, cumulative, total, std::chrono::duration<double>(c.sum).count());
 }
 
 } // namespace
@@ -67,16 +80,9 @@ std::string node_metrics::render(annal::runtime& rt) const {
     out << "# HELP shop_command_duration_seconds Latency of commands, from the request to "
            "the durable outcome.\n"
            "# TYPE shop_command_duration_seconds histogram\n";
-    for (const auto& [command, h] : latency_) {
-      for (std::size_t i = 0; i < latency_buckets.size(); ++i)
-        out << "shop_command_duration_seconds_bucket{command=\"" << command << "\",le=\""
-            << latency_buckets[i] << "\"} " << h.buckets[i] << "\n";
-      out << "shop_command_duration_seconds_bucket{command=\"" << command << "\",le=\"+Inf\"} "
-          << h.count << "\n"
-          << "shop_command_duration_seconds_sum{command=\"" << command << "\"} " << h.sum << "\n"
-          << "shop_command_duration_seconds_count{command=\"" << command << "\"} " << h.count
-          << "\n";
-    }
+    for (const auto& [command, h] : latency_)
+      render_series(out, "shop_command_duration_seconds", "command=\"" + command + "\"", latency_buckets,
+                    h.buckets, h.count, h.sum);
     out << "# HELP shop_http_responses_total HTTP responses, by status.\n"
            "# TYPE shop_http_responses_total counter\n";
     for (const auto& [status, n] : responses_)
