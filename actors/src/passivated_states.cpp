@@ -11,8 +11,8 @@ namespace annal::detail {
 
 // The links of the put order; after them the entry, encoded: the id's length (a varint)
 // and the id, the four numbers (varints), the state's length (a varint) and its bytes,
-// zero-packed. Neither the hash nor the size is stored: both are cheap to recompute, and
-// 8 bytes more would move a counter's entry into the allocator's next size class.
+// zero-packed. The size is not stored (cheap to recompute, and 4 bytes more would move a
+// counter's entry into the allocator's next size class); the hash is, beside the slot.
 struct passivated_states::node {
   node* older;
   node* newer;
@@ -129,7 +129,7 @@ std::size_t passivated_states::slot_of(std::string_view stream_id, uint32_t hash
   if (slots_.empty())
     return npos;
   for (auto i = home_of(hash, slots_.size()); slots_[i] != nullptr; i = next_slot(i))
-    if (slots_[i]->key() == stream_id)
+    if (hashes_[i] == hash && slots_[i]->key() == stream_id)
       return i;
   return npos;
 }
@@ -139,15 +139,17 @@ std::size_t passivated_states::table_bytes_for(std::size_t entries) const noexce
   auto slots = std::max(min_slots, slots_.size());
   while (entries * 4 > slots * 3)
     slots += slots / 2;
-  return slots * sizeof(node*);
+  return slots * (sizeof(node*) + sizeof(uint32_t));
 }
 
 void passivated_states::rehash(std::size_t capacity) {
-  auto old = std::move(slots_);
-  slots_.assign(capacity, nullptr);
-  for (auto* n : old)
-    if (n != nullptr)
-      place(n, hash_of(n->key()));
+  std::vector<node*> old_slots(capacity, nullptr);
+  std::vector<uint32_t> old_hashes(capacity, 0);
+  old_slots.swap(slots_);
+  old_hashes.swap(hashes_);
+  for (std::size_t i = 0; i < old_slots.size(); ++i)
+    if (old_slots[i] != nullptr)
+      place(old_slots[i], old_hashes[i]);
 }
 
 void passivated_states::place(node* n, uint32_t hash) noexcept {
@@ -155,10 +157,11 @@ void passivated_states::place(node* n, uint32_t hash) noexcept {
   while (slots_[i] != nullptr)
     i = next_slot(i);
   slots_[i] = n;
+  hashes_[i] = hash;
 }
 
 void passivated_states::grow_for(std::size_t entries) {
-  auto wanted = table_bytes_for(entries) / sizeof(node*);
+  auto wanted = table_bytes_for(entries) / (sizeof(node*) + sizeof(uint32_t));
   if (wanted != slots_.size())
     rehash(wanted);
 }
@@ -167,11 +170,12 @@ void passivated_states::erase_slot(std::size_t slot) {
   // Backward shift (no tombstones): move up each later entry of the run that may not be
   // found past the hole, i.e. whose home slot is not in (hole, its slot].
   for (auto j = next_slot(slot); slots_[j] != nullptr; j = next_slot(j)) {
-    auto home = home_of(hash_of(slots_[j]->key()), slots_.size());
+    auto home = home_of(hashes_[j], slots_.size());
     bool stays = slot <= j ? (slot < home && home <= j) : (slot < home || home <= j);
     if (stays)
       continue;
     slots_[slot] = slots_[j];
+    hashes_[slot] = hashes_[j];
     slot = j;
   }
   slots_[slot] = nullptr;
@@ -211,7 +215,7 @@ void passivated_states::put(const std::string& stream_id, passivated_state s, ui
     erase(slot);
   auto over = [&] { return node_bytes_ + cost + table_bytes_for(size_ + 1) > budget_; };
   while (oldest_ != nullptr && over())
-    erase(slot_of(oldest_->key(), hash_of(oldest_->key())));
+    erase(slot_of(oldest_->key(), hash_of(oldest_->key()))); // one hash per eviction
   if (over())
     return; // the table alone, sized for more entries before, leaves no room for this one
   grow_for(size_ + 1); // before the node exists: a failed allocation leaves all consistent
@@ -249,6 +253,7 @@ void passivated_states::clear() {
   std::lock_guard<std::mutex> guard{mutex_};
   free_all();
   std::vector<node*>{}.swap(slots_);
+  std::vector<uint32_t>{}.swap(hashes_);
   size_ = 0;
   node_bytes_ = 0;
   ++epoch_;
@@ -261,7 +266,7 @@ std::size_t passivated_states::size() const {
 
 std::size_t passivated_states::bytes() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return node_bytes_ + slots_.size() * sizeof(node*);
+  return node_bytes_ + slots_.size() * (sizeof(node*) + sizeof(uint32_t));
 }
 
 uint64_t passivated_states::hits() const {

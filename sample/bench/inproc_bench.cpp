@@ -8,6 +8,7 @@
 //
 // It also samples fulfilment's projection lag every 10 ms during the run (the age of the
 // oldest order event it has not handled yet) and counts the orders it confirmed per second.
+// CURVE lines give the rate and CPU per request of each tenth of the run.
 #include <CLI/CLI.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -187,6 +188,7 @@ int main(int argc, char** argv) {
     }
   }};
   std::atomic<int> running{o.clients};
+  std::atomic<uint64_t> completed{0};
   std::function<void(int)> next = [&](int c) {
     auto& cl = *clients[static_cast<std::size_t>(c)];
     if (stop) {
@@ -199,6 +201,7 @@ int main(int argc, char** argv) {
       auto& me = *clients[static_cast<std::size_t>(c)];
       me.latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       ++me.codes[res.status];
+      completed.fetch_add(1, std::memory_order_relaxed);
       boost::asio::post(me.strand, [&, c] { next(c); }); // not inline: no recursion
     };
     http::request_view v;
@@ -223,7 +226,19 @@ int main(int argc, char** argv) {
   std::vector<std::thread> loop;
   for (int i = 0; i < 2; ++i)
     loop.emplace_back([&] { io.run(); });
-  std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
+  // The rate and CPU per request of each tenth of the run: how they change as it goes.
+  uint64_t done_before = 0;
+  double cpu_before = cpu0;
+  for (int tenth = 1; tenth <= 10; ++tenth) {
+    std::this_thread::sleep_until(started + std::chrono::milliseconds(o.seconds * 100 * tenth));
+    uint64_t done = completed.load();
+    double cpu = annal::bench::process_cpu_seconds();
+    auto n = static_cast<double>(done - done_before);
+    std::printf("CURVE tenth=%d requests_per_s=%.0f cpu_us_per_request=%.1f\n", tenth,
+                n / (o.seconds / 10.0), n > 0 ? (cpu - cpu_before) * 1e6 / n : 0.0);
+    done_before = done;
+    cpu_before = cpu;
+  }
   stop = true;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (running > 0 && std::chrono::steady_clock::now() < deadline)
