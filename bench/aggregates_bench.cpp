@@ -19,6 +19,8 @@
 // --snapshot-every N: the counters snapshot every N events (default 500: W4's counters,
 // with ~11 events each at the end, never do). --kept-state-mib N: the bytes of passivated
 // states each aggregate type keeps (aggregate_options::passivated_state_bytes; default 64).
+// --initial-map-mib N: the journal's initial map (runtime_config::initial_map_size; default
+// 64): a map as large as the run's store never grows, which shows what its growths cost.
 #include <atomic>
 #include <cstring>
 #include <iostream>
@@ -46,6 +48,7 @@ struct options : runtime_bench_options {
   std::size_t events = 0;      // > 0: W1 growth curve over this many events
   uint64_t snapshot_every = 0; // > 0: the counters' aggregate_options::snapshot_every
   std::optional<std::size_t> kept_state_mib; // aggregate_options::passivated_state_bytes
+  std::optional<std::size_t> initial_map_mib; // runtime_config::initial_map_size
 };
 
 options parse(int argc, char** argv) {
@@ -53,7 +56,7 @@ options parse(int argc, char** argv) {
   parse_runtime_bench_options(
     argc, argv, o,
     "aggregates_bench [--quick] [--dir PATH] [--no-sync] [--only W1,W2,W3,W4] "
-    "[--w1-commands N] [--events N] [--snapshot-every N] [--kept-state-mib N] "
+    "[--w1-commands N] [--events N] [--snapshot-every N] [--kept-state-mib N] [--initial-map-mib N] "
     "[--caf --opt=value]...",
     [&](const std::string& a, const std::string& v) {
       if (a == "--events") {
@@ -66,6 +69,10 @@ options parse(int argc, char** argv) {
       }
       if (a == "--kept-state-mib") {
         o.kept_state_mib = std::stoul(v);
+        return true;
+      }
+      if (a == "--initial-map-mib") {
+        o.initial_map_mib = std::stoul(v);
         return true;
       }
       if (a != "--w1-commands")
@@ -92,6 +99,8 @@ std::unique_ptr<runtime> open_runtime(const options& o, const std::filesystem::p
   cfg.data_dir = dir;
   cfg.mode = o.no_sync ? durability::no_sync : durability::durable;
   cfg.caf_args = o.caf_args;
+  if (o.initial_map_mib)
+    cfg.initial_map_size = *o.initial_map_mib << 20;
   if (timing) {
     cfg.writer.before_commit = [timing](const write_batch&) -> status {
       timing->began = bench_clock::now();
@@ -205,6 +214,8 @@ void run_w1_curve(const options& o, const std::filesystem::path& root, std::size
       .num("commands_per_s", r.per_s(), 1).num("cpu_us_per_command", cpu_us.back(), 2)
       .num("rss_mb", rss_mib(), 1)
       .num("rss_anon_mb", anon_mib(), 1);
+    if (auto st = rt->store().stats()) // the map's growths, each a remap of the whole store
+      l.num("map_mb", static_cast<double>(st->map_size) / 1048576.0, 0);
     l.print();
     anon_peak = std::max(anon_peak, anon_mib());
   }
