@@ -28,6 +28,8 @@ namespace {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 constexpr std::size_t min_slots = 16;
+// What one slot costs: its pointer and its hash.
+constexpr std::size_t slot_bytes = sizeof(void*) + sizeof(uint32_t);
 
 std::size_t varint_size(uint64_t v) noexcept {
   std::size_t n = 1;
@@ -134,12 +136,12 @@ std::size_t passivated_states::slot_of(std::string_view stream_id, uint32_t hash
   return npos;
 }
 
-std::size_t passivated_states::table_bytes_for(std::size_t entries) const noexcept {
+std::size_t passivated_states::slots_for(std::size_t entries) const noexcept {
   // At most 3 entries in 4 slots, so that a probe meets a free slot soon.
   auto slots = std::max(min_slots, slots_.size());
   while (entries * 4 > slots * 3)
     slots += slots / 2;
-  return slots * (sizeof(node*) + sizeof(uint32_t));
+  return slots;
 }
 
 void passivated_states::rehash(std::size_t capacity) {
@@ -161,7 +163,7 @@ void passivated_states::place(node* n, uint32_t hash) noexcept {
 }
 
 void passivated_states::grow_for(std::size_t entries) {
-  auto wanted = table_bytes_for(entries) / (sizeof(node*) + sizeof(uint32_t));
+  auto wanted = slots_for(entries);
   if (wanted != slots_.size())
     rehash(wanted);
 }
@@ -213,9 +215,11 @@ void passivated_states::put(const std::string& stream_id, passivated_state s, ui
     return;
   if (auto slot = slot_of(stream_id, hash); slot != npos)
     erase(slot);
-  auto over = [&] { return node_bytes_ + cost + table_bytes_for(size_ + 1) > budget_; };
-  while (oldest_ != nullptr && over())
-    erase(slot_of(oldest_->key(), hash_of(oldest_->key()))); // one hash per eviction
+  auto over = [&] { return node_bytes_ + cost + slots_for(size_ + 1) * slot_bytes > budget_; };
+  while (oldest_ != nullptr && over()) {
+    auto oldest = oldest_->key();
+    erase(slot_of(oldest, hash_of(oldest)));
+  }
   if (over())
     return; // the table alone, sized for more entries before, leaves no room for this one
   grow_for(size_ + 1); // before the node exists: a failed allocation leaves all consistent
@@ -266,7 +270,7 @@ std::size_t passivated_states::size() const {
 
 std::size_t passivated_states::bytes() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return node_bytes_ + slots_.size() * (sizeof(node*) + sizeof(uint32_t));
+  return node_bytes_ + slots_.size() * slot_bytes;
 }
 
 uint64_t passivated_states::hits() const {

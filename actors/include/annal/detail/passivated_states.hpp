@@ -74,7 +74,7 @@ private:
 
   std::size_t slot_of(std::string_view stream_id, uint32_t hash) const; // or npos
   std::size_t next_slot(std::size_t slot) const noexcept;
-  std::size_t table_bytes_for(std::size_t entries) const noexcept;
+  std::size_t slots_for(std::size_t entries) const noexcept; // never fewer than now
   void grow_for(std::size_t entries); // a larger table when `entries` would fill it too far
   void place(node* n, uint32_t hash) noexcept;
   void erase_slot(std::size_t slot);
