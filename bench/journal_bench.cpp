@@ -615,6 +615,7 @@ void run_reopen_tail(const std::filesystem::path& root) {
     o.dir = dir;
     o.mode = durability::no_sync;
     o.index_merge_runs = tail + 1;
+    o.index_merge_runs_per_leaf = 0;
     auto store = event_store::open(o);
     if (!store)
       std::_Exit(3);

@@ -297,9 +297,14 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
   auto p = std::make_unique<lmdb_event_store::impl>();
   p->env = std::move(*env);
   p->merge_runs = options.index_merge_runs;
+  p->merge_runs_per_leaf = options.index_merge_runs_per_leaf;
+  p->merge_max_runs = options.index_merge_max_runs;
   // Tests run whole suites with merges at every commit (1) or every few (3) through this.
-  if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_RUNS"); v != nullptr && *v != '\0')
+  if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_RUNS"); v != nullptr && *v != '\0') {
     p->merge_runs = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
+    p->merge_runs_per_leaf = 0;
+  }
+  p->merge_threshold = p->merge_runs;
   p->slice_runs = options.index_merge_slice_runs;
   if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_SLICE"); v != nullptr && *v != '\0')
     p->slice_runs = std::strtoull(v, nullptr, 10);

@@ -71,6 +71,11 @@ struct lmdb_event_store::impl {
   uint16_t shard_count = 0;    // 0: a format-2 store opened read-only (no shards)
   detail::memtable mem;
   std::size_t merge_runs = 0; // options().index_merge_runs, or the environment's override
+  std::size_t merge_runs_per_leaf = 0; // options().index_merge_runs_per_leaf (0: overridden)
+  std::size_t merge_max_runs = 0;      // options().index_merge_max_runs
+  // Runs that start a merge: merge_runs, or per leaf of the stored index when that is more
+  // (size_merges); kept from the newest transaction that measured the index.
+  std::size_t merge_threshold = 0;
   std::size_t slice_runs = 0; // options().index_merge_slice_runs, or the override (0: whole)
   // A merge between its slices (merge_if_full): the groups it writes, sorted by stream,
   // and the next one. Reset by a whole merge and by another process's merge.
@@ -175,11 +180,15 @@ struct lmdb_event_store::impl {
                       global_position through);
   /// Merges the memtable in its own transaction. REQUIRES: `writer` held.
   status merge_locked();
-  /// Merges when the memtable holds options().index_merge_runs runs or more: in slices of
+  /// Merges when the memtable holds merge_threshold runs or more: in slices of
   /// about slice_runs runs, one transaction each, at most one slice per call and none
   /// before next_slice_at (so no commit waits for a whole merge, and commits between
   /// slices run at full speed). REQUIRES: `writer` held.
   status merge_if_full();
+  /// Sets merge_threshold from the stored index's leaf pages as `t` sees them: a merge
+  /// copies each leaf it touches, so waiting for runs in proportion to the leaves keeps
+  /// its pages per run from growing with the index.
+  void size_merges(const detail::txn& t);
   /// Writes the next slice of `plan` in its own transaction. REQUIRES: `writer` held.
   status merge_slice();
   /// Rebuilds the memtable from the events past the stored index (at open).

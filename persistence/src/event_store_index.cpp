@@ -292,6 +292,7 @@ status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ct
   if (auto ok = write_groups(t, groups.data(), groups.size(), ctx.last); !ok)
     return ok;
   detail::crash_point("merge.written");
+  size_merges(t);
   return store_merged_through(t, dbi(meta_table), ctx.last);
 }
 
@@ -316,15 +317,21 @@ status lmdb_event_store::impl::merge_locked() {
   return {};
 }
 
+void lmdb_event_store::impl::size_merges(const detail::txn& t) {
+  MDB_stat st;
+  std::size_t leaves = mdb_stat(t.get(), dbi(stream_index_table), &st) == 0 ? st.ms_leaf_pages : 0;
+  merge_threshold = std::max(merge_runs, std::min(merge_max_runs, merge_runs_per_leaf * leaves));
+}
+
 status lmdb_event_store::impl::merge_if_full() {
   using clock = std::chrono::steady_clock;
   if (!plan) {
-    if (mem.run_count() < merge_runs)
+    if (mem.run_count() < merge_threshold)
       return {};
     if (slice_runs == 0 || mem.run_count() <= slice_runs)
       return merge_locked();
     plan = merge_plan{mem.covered(), mem.groups_through(mem.covered()), 0};
-  } else if (clock::now() < next_slice_at && mem.run_count() < 2 * merge_runs) {
+  } else if (clock::now() < next_slice_at && mem.run_count() < 2 * merge_threshold) {
     return {};
   }
   auto started = clock::now();
@@ -357,8 +364,10 @@ status lmdb_event_store::impl::merge_slice() {
     if (auto ok = write_groups(t, plan->groups.data() + from, end - from, plan->through); !ok)
       return ok;
     detail::crash_point("merge.written");
-    if (last)
+    if (last) {
+      size_merges(t);
       return store_merged_through(t, dbi(meta_table), plan->through);
+    }
     return put_meta(t, dbi(meta_table), meta_key::merge_partial,
                     layout::encode_merge_partial(plan->through, plan->groups[end - 1].stream_id));
   });
@@ -381,6 +390,7 @@ status lmdb_event_store::impl::rebuild_memtable() {
     if (auto ok = begin_read(t, m); !ok)
       return ok;
     mem.catch_up(m.merged);
+    size_merges(t);
     auto ok = scan_events(t, dbi(events_table), m.merged.indexed, m.last,
                           [&](std::string_view id, const detail::index_run& r) {
                             if (r.first_position <= m.merged.indexed_for(id))

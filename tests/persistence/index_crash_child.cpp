@@ -39,6 +39,7 @@ int work(const char* dir, uint64_t seed, uint64_t ops, std::size_t merge_runs, s
   o.mode = annal::durability::no_sync; // a killed process loses nothing of what it committed
   o.initial_map_size = std::size_t{1} << 20;
   o.index_merge_runs = merge_runs;
+  o.index_merge_runs_per_leaf = 0; // the parent's kill phases count merges
   o.index_merge_slice_runs = slice_runs;
   o.index_merge_slice_gap = 0; // the parent's kill phases count slices
   auto opened = annal::event_store::open(o);

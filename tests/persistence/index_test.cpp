@@ -239,6 +239,7 @@ std::unique_ptr<event_store> open_store(const std::filesystem::path& dir, bool r
   o.read_only = read_only;
   o.mode = durability::no_sync;
   o.index_merge_runs = merge_runs;
+  o.index_merge_runs_per_leaf = 0; // exactly merge_runs, however many leaves the index has
   o.index_merge_slice_runs = slice_runs;
   o.index_merge_slice_gap = 0; // a slice after every commit: the tests count them
   auto s = event_store::open(o);
@@ -432,6 +433,59 @@ TEST_CASE("a full memtable is merged in slices, one after each commit, and reads
   store = open_store(dir, true);
   check_reads(*store);
   CHECK(check_stored_index(*store) == store->last_position().value());
+}
+
+TEST_CASE("a large stored index waits for runs in proportion to its leaf pages before the "
+          "next merge",
+          "[index]") {
+  test::temp_dir tmp;
+  merge_overrides_cleared cleared;
+  store_options o;
+  o.dir = tmp.path() / "journal";
+  o.mode = durability::no_sync;
+  o.index_merge_runs = 16;
+  o.index_merge_runs_per_leaf = 2;
+  o.index_merge_max_runs = 100000;
+  o.index_merge_slice_runs = 0; // whole merges: one commit moves indexed_through
+  auto opened = event_store::open(o);
+  REQUIRE(opened);
+  auto store = std::move(*opened);
+  auto id = [](int i) { return "stream-" + std::to_string(100000 + i); };
+  for (int i = 0; i < 1500; ++i)
+    REQUIRE(append_one(*store, id(i)));
+  REQUIRE(store->merge_index());
+  auto indexed = [&] { return detail::load_be64(raw_tables{*store}.meta_value("indexed_through").data()); };
+  std::size_t leaves = 0;
+  {
+    raw_tables raw{*store};
+    MDB_stat st;
+    REQUIRE(mdb_stat(raw.txn, raw.index, &st) == 0);
+    leaves = st.ms_leaf_pages;
+  }
+  INFO("leaf pages of stream_index: " << leaves);
+  REQUIRE(2 * leaves > 16); // the rule, not index_merge_runs, decides here
+  auto merged = indexed();
+  CHECK(merged == 1500);
+  // The next merge starts with the commit that makes the memtable hold 2 runs per leaf.
+  for (std::size_t i = 1; i < 2 * leaves; ++i)
+    REQUIRE(append_one(*store, id(static_cast<int>(i % 1500))));
+  CHECK(indexed() == merged);
+  REQUIRE(append_one(*store, id(7)));
+  CHECK(indexed() == merged + 2 * leaves);
+  check_stored_index(*store);
+  check_reads(*store);
+  // A cap below the rule's figure wins.
+  store.reset();
+  o.index_merge_max_runs = 20;
+  opened = event_store::open(o);
+  REQUIRE(opened);
+  store = std::move(*opened);
+  merged = indexed();
+  for (int i = 0; i < 19; ++i)
+    REQUIRE(append_one(*store, id(i)));
+  CHECK(indexed() == merged);
+  REQUIRE(append_one(*store, id(19)));
+  CHECK(indexed() == merged + 20);
 }
 
 TEST_CASE("a run another process continues while a merge is between its slices is stored "

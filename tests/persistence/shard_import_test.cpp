@@ -419,6 +419,7 @@ TEST_CASE("an imported shard reads the same after the store is reopened",
   test::temp_dir dir;
   store_options o = sharded(dir.path() / "b");
   o.index_merge_runs = 7; // merges in the middle of the copy
+  o.index_merge_runs_per_leaf = 0;
   {
     auto a = event_store::open(sharded(dir.path() / "a"));
     REQUIRE(a);

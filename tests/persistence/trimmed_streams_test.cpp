@@ -24,8 +24,10 @@ store_options sharded(const std::filesystem::path& dir, std::size_t merge_runs =
   store_options o;
   o.dir = dir;
   o.shard_count = shards;
-  if (merge_runs > 0)
+  if (merge_runs > 0) {
     o.index_merge_runs = merge_runs;
+    o.index_merge_runs_per_leaf = 0;
+  }
   return o;
 }
 

@@ -49,12 +49,18 @@ struct store_options {
   /// Journal only: appends are indexed in memory and merged into the stored stream index
   /// in one sorted batch once this many appends (runs) are pending, and at close.
   std::size_t index_merge_runs = 262144;
+  /// Journal only: a large stored index waits for this many runs per leaf page it has
+  /// before merging (at most index_merge_max_runs; 0: index_merge_runs only). A merge
+  /// copies every leaf it touches, so this bounds its pages per run as the index grows.
+  std::size_t index_merge_runs_per_leaf = 8;
+  /// Journal only: the most runs held in memory before a merge (~40-120 bytes each).
+  std::size_t index_merge_max_runs = 1048576;
   /// Journal only: a merge writes about this many runs per transaction, one slice after
   /// a commit, so that no commit waits for a whole merge (0: one transaction).
   std::size_t index_merge_slice_runs = 8192;
   /// Journal only: after a slice, commits run without one for this many times as long as
   /// the slice took (0: a slice after every commit until the merge is done). A memtable
-  /// grown to twice index_merge_runs takes a slice after every commit regardless.
+  /// grown to twice its merge threshold takes a slice after every commit regardless.
   double index_merge_slice_gap = 1.0;
 };
 
