@@ -291,8 +291,9 @@ public:
   virtual status flush() = 0;
 
   /// LMDB: merges the in-memory index of recent appends into the stored stream index now
-  /// (it also happens every options().index_merge_runs appends, before a truncation,
-  /// deletion or backup, and at close). No-op when read-only, and for other stores.
+  /// (it also happens once options().index_merge_runs appends are pending, or more for
+  /// a large index, before a truncation, deletion or backup, and at close). No-op when
+  /// read-only, and for other stores.
   virtual status merge_index() { return {}; }
 
   /// Counts and sizes of the store (O(streams); sizes are 0 for a store without a file).
