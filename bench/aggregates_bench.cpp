@@ -214,8 +214,13 @@ void run_w1_curve(const options& o, const std::filesystem::path& root, std::size
       .num("commands_per_s", r.per_s(), 1).num("cpu_us_per_command", cpu_us.back(), 2)
       .num("rss_mb", rss_mib(), 1)
       .num("rss_anon_mb", anon_mib(), 1);
-    if (auto st = rt->store().stats()) // the map's growths, each a remap of the whole store
-      l.num("map_mb", static_cast<double>(st->map_size) / 1048576.0, 0);
+    // The map's growths, each a remap of the whole store. Read from LMDB itself: stats()
+    // lists the unmerged streams, whose transient memory would show in rss_anon_mb.
+    if (auto* env = static_cast<MDB_env*>(rt->store().native_handle())) {
+      MDB_envinfo info;
+      if (mdb_env_info(env, &info) == 0)
+        l.num("map_mb", static_cast<double>(info.me_mapsize) / 1048576.0, 0);
+    }
     l.print();
     anon_peak = std::max(anon_peak, anon_mib());
   }

@@ -298,7 +298,6 @@ result<std::unique_ptr<event_store>> event_store::open(const store_options& opti
   p->env = std::move(*env);
   p->merge_runs = options.index_merge_runs;
   p->merge_runs_per_leaf = options.index_merge_runs_per_leaf;
-  p->merge_max_runs = options.index_merge_max_runs;
   // Tests run whole suites with merges at every commit (1) or every few (3) through this.
   if (const char* v = std::getenv("ANNAL_JOURNAL_INDEX_MERGE_RUNS"); v != nullptr && *v != '\0') {
     p->merge_runs = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));

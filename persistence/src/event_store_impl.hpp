@@ -72,7 +72,6 @@ struct lmdb_event_store::impl {
   detail::memtable mem;
   std::size_t merge_runs = 0; // options().index_merge_runs, or the environment's override
   std::size_t merge_runs_per_leaf = 0; // options().index_merge_runs_per_leaf (0: overridden)
-  std::size_t merge_max_runs = 0;      // options().index_merge_max_runs
   // Runs that start a merge: merge_runs, or per leaf of the stored index when that is more
   // (size_merges); kept from the newest transaction that measured the index.
   std::size_t merge_threshold = 0;
@@ -189,6 +188,9 @@ struct lmdb_event_store::impl {
   /// copies each leaf it touches, so waiting for runs in proportion to the leaves keeps
   /// its pages per run from growing with the index.
   void size_merges(const detail::txn& t);
+  /// Records a merge as complete through `through` (ending one between its slices) and
+  /// sizes the next one (size_merges).
+  status finish_merge(detail::txn& t, global_position through);
   /// Writes the next slice of `plan` in its own transaction. REQUIRES: `writer` held.
   status merge_slice();
   /// Rebuilds the memtable from the events past the stored index (at open).

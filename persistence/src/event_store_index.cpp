@@ -272,8 +272,11 @@ status put_meta(detail::txn& t, MDB_dbi meta, std::string_view key, std::string_
   return {};
 }
 
-// Records a merge as complete through `through` (ending one between its slices).
-status store_merged_through(detail::txn& t, MDB_dbi meta, global_position through) {
+} // namespace
+
+status lmdb_event_store::impl::finish_merge(detail::txn& t, global_position through) {
+  size_merges(t);
+  auto meta = dbi(meta_table);
   char mark[8];
   detail::store_be64(mark, through);
   if (auto ok = put_meta(t, meta, meta_key::indexed_through, {mark, 8}); !ok)
@@ -284,16 +287,13 @@ status store_merged_through(detail::txn& t, MDB_dbi meta, global_position throug
   return {};
 }
 
-} // namespace
-
 status lmdb_event_store::impl::merge_into(detail::txn& t, const detail::write_ctx& ctx) {
   plan.reset(); // this merge writes what the plan had left, and more
   auto groups = mem.groups_through(ctx.last);
   if (auto ok = write_groups(t, groups.data(), groups.size(), ctx.last); !ok)
     return ok;
   detail::crash_point("merge.written");
-  size_merges(t);
-  return store_merged_through(t, dbi(meta_table), ctx.last);
+  return finish_merge(t, ctx.last);
 }
 
 status lmdb_event_store::impl::merge_locked() {
@@ -320,7 +320,8 @@ status lmdb_event_store::impl::merge_locked() {
 void lmdb_event_store::impl::size_merges(const detail::txn& t) {
   MDB_stat st;
   std::size_t leaves = mdb_stat(t.get(), dbi(stream_index_table), &st) == 0 ? st.ms_leaf_pages : 0;
-  merge_threshold = std::max(merge_runs, std::min(merge_max_runs, merge_runs_per_leaf * leaves));
+  merge_threshold = std::max(merge_runs, std::min(options().index_merge_max_runs,
+                                                  merge_runs_per_leaf * leaves));
 }
 
 status lmdb_event_store::impl::merge_if_full() {
@@ -364,10 +365,8 @@ status lmdb_event_store::impl::merge_slice() {
     if (auto ok = write_groups(t, plan->groups.data() + from, end - from, plan->through); !ok)
       return ok;
     detail::crash_point("merge.written");
-    if (last) {
-      size_merges(t);
-      return store_merged_through(t, dbi(meta_table), plan->through);
-    }
+    if (last)
+      return finish_merge(t, plan->through);
     return put_meta(t, dbi(meta_table), meta_key::merge_partial,
                     layout::encode_merge_partial(plan->through, plan->groups[end - 1].stream_id));
   });
